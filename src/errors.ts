@@ -1,0 +1,58 @@
+/**
+ * One error base class for all of sealgate. `code` is a stable string that scripts and
+ * tests can match on; `exitCode` follows the CLI contract:
+ * 0 ok, 1 verification failed or gate denied, 2 usage or config error, 3 external failure.
+ */
+
+const CODES = {
+  // 2: the user can fix it by changing the command line or the config.
+  USAGE: 2,
+  CONFIG_INVALID: 2,
+  SECRET_UNRESOLVED: 2,
+  // 3: something outside sealgate failed or answered nonsense.
+  HTTP_STATUS: 3,
+  HTTP_CONNECTION: 3,
+  HTTP_TIMEOUT: 3,
+  HTTP_RETRY_AFTER_TOO_LONG: 3,
+  MLFLOW_RESPONSE_INVALID: 3,
+  MLFLOW_UNSUPPORTED_ARTIFACT_URI: 3,
+  UNSAFE_ARTIFACT_PATH: 3,
+  STATE_CORRUPT: 3,
+  IO: 3,
+  // 1: evidence or a signed request did not verify.
+  WEBHOOK_SIGNATURE_INVALID: 1,
+  WEBHOOK_TIMESTAMP_STALE: 1,
+  WEBHOOK_REPLAYED: 1,
+  WEBHOOK_PAYLOAD_INVALID: 1,
+} as const;
+
+export type ErrorCode = keyof typeof CODES;
+export type ExitCode = 0 | 1 | 2 | 3;
+
+export class SealgateError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SealgateError";
+    this.code = code;
+  }
+  get exitCode(): ExitCode {
+    return CODES[this.code];
+  }
+}
+
+/** Exit code for anything thrown: unknown errors are bugs or environment failures, so 3. */
+export function exitCodeOf(err: unknown): ExitCode {
+  return err instanceof SealgateError ? err.exitCode : 3;
+}
+
+/** Message chain `a: b: c` of an error and its causes, for one-line CLI output. */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    parts.push(e instanceof Error ? e.message : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(": ");
+}

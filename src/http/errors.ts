@@ -1,0 +1,88 @@
+import { SealgateError } from "../errors.js";
+
+const SECRET_PARAM = /token|secret|password|passwd|key|sig|auth|session/i;
+
+/** A URL safe to print: no userinfo, secret-looking query values replaced. */
+export function redactUrl(url: string | URL): string {
+  let u: URL;
+  try {
+    u = new URL(String(url));
+  } catch {
+    return "<invalid url>";
+  }
+  u.username = "";
+  u.password = "";
+  for (const name of [...u.searchParams.keys()]) {
+    if (SECRET_PARAM.test(name)) u.searchParams.set(name, "REDACTED");
+  }
+  return u.toString();
+}
+
+export interface RemoteError {
+  /** Machine code from the body, e.g. MLflow's RESOURCE_DOES_NOT_EXIST. */
+  code?: string;
+  message: string;
+}
+
+/**
+ * Pull a readable reason out of an error body: MLflow `{error_code, message}`, ServiceNow
+ * `{error: {message, detail}}`, Archer's envelope `ValidationMessages[]`, or plain text.
+ */
+export function parseErrorBody(text: string, contentType: string | undefined): RemoteError {
+  const trimmed = text.trim();
+  if (contentType?.includes("json") || trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try {
+      const body = JSON.parse(trimmed) as Record<string, unknown>;
+      const nested =
+        body.error && typeof body.error === "object" ? (body.error as Record<string, unknown>) : {};
+      const messages = Array.isArray(body.ValidationMessages) ? body.ValidationMessages : [];
+      const archer = messages
+        .map((m) =>
+          m && typeof m === "object" ? (m as Record<string, unknown>).ResourcedMessage : undefined,
+        )
+        .filter((m) => typeof m === "string")
+        .join("; ");
+      const code = str(body.error_code) ?? str(body.code);
+      const serviceNow = [str(nested.message), str(nested.detail)].filter(Boolean).join(": ");
+      const message = str(body.message) ?? str(serviceNow) ?? str(archer) ?? str(body.error) ?? trimmed;
+      return { ...(code ? { code } : {}), message: clip(message) };
+    } catch {
+      // Not JSON after all: fall through to plain text.
+    }
+  }
+  return { message: clip(trimmed || "(empty body)") };
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" && v.length > 0 ? v : undefined;
+}
+
+function clip(s: string): string {
+  return s.length > 500 ? `${s.slice(0, 500)}…` : s;
+}
+
+/** A non-2xx answer: carries status, method and a redacted URL, never request headers. */
+export class HttpStatusError extends SealgateError {
+  readonly status: number;
+  readonly method: string;
+  readonly url: string;
+  readonly remote: RemoteError;
+  readonly retryAfterMs: number | undefined;
+  constructor(args: {
+    status: number;
+    method: string;
+    url: string;
+    remote: RemoteError;
+    retryAfterMs?: number;
+  }) {
+    const { status, method, url, remote } = args;
+    const code = remote.code ? ` ${remote.code}` : "";
+    super("HTTP_STATUS", `${method} ${url} answered ${status}${code}: ${remote.message}`);
+    this.name = "HttpStatusError";
+    this.status = status;
+    this.method = method;
+    this.url = url;
+    this.remote = remote;
+    this.retryAfterMs = args.retryAfterMs;
+  }
+}

@@ -1,0 +1,83 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export const REPO_ROOT = resolve(import.meta.dirname, "../../..");
+export const REQUIREMENTS = join(REPO_ROOT, "test/mlflow/requirements.txt");
+export const VENV_DIR = process.env.SEALGATE_VENV ?? join(REPO_ROOT, ".cache/venv");
+export const VENV_PYTHON = join(VENV_DIR, "bin/python");
+
+/**
+ * The Python side of the tests (MLflow server and client, later model-signing, jwcrypto,
+ * pyHanko) lives in one venv under .cache/, pinned by test/mlflow/requirements.txt. It is
+ * reused while the requirements file is unchanged, and rebuilt when it changes.
+ */
+export async function ensureVenv(log: (msg: string) => void = () => {}): Promise<string> {
+  const wanted = createHash("sha256")
+    .update(await readFile(REQUIREMENTS))
+    .digest("hex");
+  const stamp = join(VENV_DIR, ".sealgate-requirements.sha256");
+  if (existsSync(VENV_PYTHON) && (await readFile(stamp, "utf8").catch(() => "")) === wanted)
+    return VENV_PYTHON;
+  await mkdir(join(VENV_DIR, ".."), { recursive: true });
+  const release = await lock(`${VENV_DIR}.lock`);
+  try {
+    // Another process may have finished the work while we waited for the lock.
+    if (existsSync(VENV_PYTHON) && (await readFile(stamp, "utf8").catch(() => "")) === wanted)
+      return VENV_PYTHON;
+    log(
+      `provisioning the test venv in ${VENV_DIR} (pip install -r test/mlflow/requirements.txt; minutes on first run)`,
+    );
+    await rm(VENV_DIR, { recursive: true, force: true });
+    const python = process.env.SEALGATE_PYTHON ?? "python3";
+    await run(python, ["-m", "venv", VENV_DIR]);
+    await run(
+      VENV_PYTHON,
+      ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", REQUIREMENTS],
+      {
+        maxBuffer: 64 << 20,
+        timeout: 30 * 60_000,
+      },
+    );
+    await writeFile(stamp, wanted);
+    return VENV_PYTHON;
+  } finally {
+    await release();
+  }
+}
+
+/** A crude cross-process lock: exclusive create, waiting while another holder is alive. */
+async function lock(path: string): Promise<() => Promise<void>> {
+  for (let i = 0; ; i++) {
+    try {
+      const fh = await open(path, "wx");
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return () => rm(path, { force: true });
+    } catch (err) {
+      if ((err as { code?: string }).code !== "EEXIST") throw err;
+      const pid = Number(await readFile(path, "utf8").catch(() => "0"));
+      if (!pid || !alive(pid)) {
+        await rm(path, { force: true });
+        continue;
+      }
+      if (i > 3600) throw new Error(`timed out waiting for ${path} (held by pid ${pid})`);
+      await sleep(1000);
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
