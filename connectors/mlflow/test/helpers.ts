@@ -16,3 +16,25 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   for await (const x of it) out.push(x);
   return out;
 }
+
+/**
+ * A fresh registered model with `count` versions, so a test that mutates the registry cannot
+ * race the other test files sharing the server. Versions reuse a seeded run-artifact source.
+ */
+export async function createTestModel(prefix: string, count: number): Promise<string> {
+  const client = testClient();
+  const name = `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+  const source = (
+    mlflow().manifest.models["fraud-detector"] as { versions: { source: string; run_id: string }[] }
+  ).versions[0];
+  await client.http.json({ method: "POST", path: "api/2.0/mlflow/registered-models/create", json: { name } });
+  for (let i = 0; i < count; i++) {
+    await client.http.json({
+      method: "POST",
+      path: "api/2.0/mlflow/model-versions/create",
+      json: { name, source: source?.source, run_id: source?.run_id },
+    });
+  }
+  await client.close();
+  return name;
+}

@@ -1,0 +1,217 @@
+import { createHmac, randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SealgateError } from "../../../src/errors.js";
+import type { VersionChangedEvent } from "../events.js";
+import { WebhookReceiver, webhookHandler } from "../webhook.js";
+import { createTestModel, testClient } from "./helpers.js";
+
+const SECRET = "whsec-test-0123456789";
+
+function sign(secret: string, id: string, ts: string, body: string) {
+  return `v1,${createHmac("sha256", secret).update(`${id}.${ts}.${body}`).digest("base64")}`;
+}
+
+function delivery(body: object, opts: { secret?: string; ts?: number; id?: string } = {}) {
+  const raw = JSON.stringify(body);
+  const ts = String(opts.ts ?? Math.floor(Date.now() / 1000));
+  const id = opts.id ?? randomUUID();
+  return {
+    headers: {
+      "x-mlflow-delivery-id": id,
+      "x-mlflow-timestamp": ts,
+      "x-mlflow-signature": sign(opts.secret ?? SECRET, id, ts, raw),
+    },
+    rawBody: Buffer.from(raw),
+  };
+}
+
+const tagSet = {
+  entity: "model_version_tag",
+  action: "set",
+  timestamp: new Date().toISOString(),
+  data: { name: "credit-risk", version: "3", key: "approval", value: "ok" },
+};
+
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as SealgateError).code;
+  }
+  return "no error";
+};
+
+describe("webhook verification", () => {
+  it("turns a valid delivery into a version-changed event", () => {
+    const r = new WebhookReceiver({ secret: SECRET });
+    expect(r.receive(delivery(tagSet))).toMatchObject({
+      model: "credit-risk",
+      version: "3",
+      origin: "webhook",
+      changes: [{ kind: "tag", key: "approval", after: "ok" }],
+    });
+  });
+
+  it("refuses a signature made with another secret, a modified body, or no signature", () => {
+    const r = new WebhookReceiver({ secret: SECRET });
+    expect(codeOf(() => r.receive(delivery(tagSet, { secret: "wrong" })))).toBe("WEBHOOK_SIGNATURE_INVALID");
+    const d = delivery(tagSet);
+    d.rawBody = Buffer.from(d.rawBody.toString().replace('"ok"', '"no"'));
+    expect(codeOf(() => r.receive(d))).toBe("WEBHOOK_SIGNATURE_INVALID");
+    const bare = delivery(tagSet);
+    delete (bare.headers as Record<string, string>)["x-mlflow-signature"];
+    expect(codeOf(() => r.receive(bare))).toBe("WEBHOOK_SIGNATURE_INVALID");
+  });
+
+  it("refuses timestamps outside the five-minute window, both ways", () => {
+    const now = Date.now();
+    const r = new WebhookReceiver({ secret: SECRET, now: () => now });
+    const sec = Math.floor(now / 1000);
+    expect(codeOf(() => r.receive(delivery(tagSet, { ts: sec - 301 })))).toBe("WEBHOOK_TIMESTAMP_STALE");
+    expect(codeOf(() => r.receive(delivery(tagSet, { ts: sec + 301 })))).toBe("WEBHOOK_TIMESTAMP_STALE");
+    expect(codeOf(() => r.receive(delivery(tagSet, { ts: sec - 299 })))).toBe("no error");
+  });
+
+  it("refuses a replayed delivery id, even re-signed with a fresh timestamp", () => {
+    let now = Date.now();
+    const r = new WebhookReceiver({ secret: SECRET, now: () => now });
+    const d = delivery(tagSet, { id: "d-1", ts: Math.floor(now / 1000) });
+    r.receive(d);
+    expect(codeOf(() => r.receive(d))).toBe("WEBHOOK_REPLAYED");
+    now += 10_000;
+    expect(codeOf(() => r.receive(delivery(tagSet, { id: "d-1", ts: Math.floor(now / 1000) })))).toBe(
+      "WEBHOOK_REPLAYED",
+    );
+  });
+
+  it("refuses a signed body that is not an MLflow payload", () => {
+    const r = new WebhookReceiver({ secret: SECRET });
+    expect(codeOf(() => r.receive(delivery({ hello: "world" })))).toBe("WEBHOOK_PAYLOAD_INVALID");
+    expect(codeOf(() => r.receive(delivery({ ...tagSet, data: { name: "m", version: "../1" } })))).toBe(
+      "WEBHOOK_PAYLOAD_INVALID",
+    );
+  });
+
+  it("resolves the version of a deleted alias from what reconcile last saw", () => {
+    const r = new WebhookReceiver({
+      secret: SECRET,
+      versionOfAlias: (m, a) => (m === "x" && a === "champion" ? "7" : undefined),
+    });
+    const ev = r.receive(
+      delivery({ entity: "model_version_alias", action: "deleted", data: { name: "x", alias: "champion" } }),
+    );
+    expect(ev).toMatchObject({
+      version: "7",
+      changes: [{ kind: "alias", alias: "champion", before: true, after: false }],
+    });
+  });
+});
+
+describe("real deliveries from the MLflow server", () => {
+  let server: Server;
+  let url: string;
+  const events: VersionChangedEvent[] = [];
+  const rejected: string[] = [];
+  const webhookIds: string[] = [];
+
+  beforeAll(async () => {
+    const receiver = new WebhookReceiver({ secret: SECRET });
+    server = createServer(
+      webhookHandler(
+        receiver,
+        (e) => events.push(e),
+        (err) => rejected.push(err.code),
+      ),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/mlflow`;
+  });
+  afterAll(async () => {
+    const client = testClient();
+    for (const id of webhookIds) {
+      await client.http.json({ method: "DELETE", path: `api/2.0/mlflow/webhooks/${id}` }).catch(() => {});
+    }
+    server.close();
+  });
+
+  async function createWebhook(secret: string) {
+    const body = (await testClient().http.json({
+      method: "POST",
+      path: "api/2.0/mlflow/webhooks",
+      json: {
+        name: `sealgate-${randomUUID().slice(0, 8)}`,
+        url,
+        secret,
+        events: [
+          { entity: "MODEL_VERSION", action: "CREATED" },
+          { entity: "MODEL_VERSION_TAG", action: "SET" },
+          { entity: "MODEL_VERSION_ALIAS", action: "CREATED" },
+        ],
+      },
+    })) as { webhook: { webhook_id: string } };
+    webhookIds.push(body.webhook.webhook_id);
+    return body.webhook.webhook_id;
+  }
+
+  async function waitFor<T>(fn: () => T | undefined, what: string): Promise<T> {
+    for (let i = 0; i < 300; i++) {
+      const v = fn();
+      if (v !== undefined) return v;
+      await sleep(100);
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it("verifies MLflow-signed deliveries for tag, alias and version events", async () => {
+    const id = await createWebhook(SECRET);
+    const model = await createTestModel("webhook", 1);
+    // MLflow caches its webhook list (MLFLOW_WEBHOOK_CACHE_TTL=1 in tests); let it refresh.
+    await sleep(1500);
+    const client = testClient();
+    await client.setModelVersionTag(model, "1", "sealgate.approval", "signed");
+    await client.setAlias(model, "challenger", "1");
+    const tag = await waitFor(
+      () => events.find((e) => e.model === model && e.changes[0]?.kind === "tag"),
+      "tag delivery",
+    );
+    expect(tag).toMatchObject({
+      version: "1",
+      origin: "webhook",
+      changes: [{ kind: "tag", key: "sealgate.approval", after: "signed" }],
+    });
+    const alias = await waitFor(
+      () => events.find((e) => e.model === model && e.changes[0]?.kind === "alias"),
+      "alias delivery",
+    );
+    expect(alias).toMatchObject({
+      version: "1",
+      changes: [{ kind: "alias", alias: "challenger", after: true }],
+    });
+    await client.http.json({ method: "DELETE", path: `api/2.0/mlflow/webhooks/${id}` });
+  });
+
+  it("rejects deliveries MLflow signed with a different secret", async () => {
+    const before = rejected.length;
+    const id = await createWebhook("not-the-receivers-secret");
+    const result = (await testClient().http.json({
+      method: "POST",
+      path: `api/2.0/mlflow/webhooks/${id}/test`,
+      json: { event: { entity: "MODEL_VERSION_TAG", action: "SET" } },
+    })) as { result: { success?: boolean; response_status?: number } };
+    expect(result.result.response_status).toBe(401);
+    expect(rejected.slice(before)).toEqual(["WEBHOOK_SIGNATURE_INVALID"]);
+  });
+
+  it("accepts MLflow's own test delivery when the secret matches", async () => {
+    const id = await createWebhook(SECRET);
+    const result = (await testClient().http.json({
+      method: "POST",
+      path: `api/2.0/mlflow/webhooks/${id}/test`,
+      json: { event: { entity: "MODEL_VERSION_TAG", action: "SET" } },
+    })) as { result: { success?: boolean; response_status?: number } };
+    expect(result.result).toMatchObject({ success: true, response_status: 204 });
+  });
+});
