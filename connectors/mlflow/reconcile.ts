@@ -7,13 +7,14 @@ import { writeFileAtomic } from "../../src/util/atomic-file.js";
 import type { MlflowClient } from "./client.js";
 import { modelMatcher } from "./config.js";
 import type { VersionChange, VersionChangedEvent } from "./events.js";
+import { fetchWatched } from "./registry.js";
 import { type ModelVersion, tagMap } from "./responses.js";
 
 /*
  * MLflow does not bump last_updated_timestamp when a tag or alias changes, so polling by time
  * misses approvals written as tags. Instead every version is fingerprinted (tags, aliases,
  * status, description, source) and compared with the state last seen, persisted on disk.
- * A full pass costs one registered-model search plus one version search per 10,000 versions.
+ * A full pass costs one registered-model search plus one version search per page of versions.
  */
 
 const VersionState = z.strictObject({
@@ -57,32 +58,20 @@ export function versionState(v: ModelVersion, aliases: readonly string[]): Versi
   return { ...base, fingerprint: fingerprint(base) };
 }
 
-/** The current state of every watched version, in as few requests as MLflow allows. */
+/** The current state of every watched version. */
 export async function snapshot(client: MlflowClient): Promise<Map<string, VersionState>> {
-  const matches = modelMatcher(client.config.models);
+  const { models, versions } = await fetchWatched(client);
   const aliasesByVersion = new Map<string, string[]>();
-  const watched: string[] = [];
-  let total = 0;
-  for await (const m of client.registeredModels()) {
-    total++;
-    if (!matches(m.name)) continue;
-    watched.push(m.name);
+  for (const m of models) {
     for (const a of m.aliases) {
       const key = versionKey(m.name, a.version);
       aliasesByVersion.set(key, [...(aliasesByVersion.get(key) ?? []), a.alias]);
     }
   }
-  // Watching every model: one unfiltered search. Watching a few: one filtered search each.
-  const perModel = watched.length < total && watched.length <= 20 && watched.every((n) => !n.includes("'"));
-  const filters = perModel ? watched.map((n) => `name = '${n}'`) : [undefined];
-  const watchedSet = new Set(watched);
   const out = new Map<string, VersionState>();
-  for (const filter of filters) {
-    for await (const v of client.modelVersions(filter)) {
-      if (!watchedSet.has(v.name)) continue;
-      const key = versionKey(v.name, v.version);
-      out.set(key, versionState(v, aliasesByVersion.get(key) ?? []));
-    }
+  for (const v of versions) {
+    const key = versionKey(v.name, v.version);
+    out.set(key, versionState(v, aliasesByVersion.get(key) ?? []));
   }
   return out;
 }

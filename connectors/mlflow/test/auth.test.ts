@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type MlflowServer, startMlflowServer } from "../../../src/dev/mlflow-server.js";
 import { SealgateError } from "../../../src/errors.js";
 import { HttpStatusError } from "../../../src/http/errors.js";
 import { FaultProxy } from "../../../test/support/fault-proxy.js";
-import { type MlflowServer, startMlflowServer } from "../../../test/support/mlflow/server.js";
 import { MlflowClient } from "../client.js";
 import { MlflowConfig } from "../config.js";
 import { collect, mlflow } from "./helpers.js";

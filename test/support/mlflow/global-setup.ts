@@ -1,5 +1,10 @@
 import type { TestProject } from "vitest/node";
-import { type Backend, type SeedManifest, seedMlflow, startMlflowServer } from "./server.js";
+import {
+  type Backend,
+  type SeedManifest,
+  seedMlflow,
+  startMlflowServer,
+} from "../../../src/dev/mlflow-server.js";
 
 /*
  * One real MLflow server for the whole run, seeded once through the official Python client.
@@ -13,6 +18,8 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
+  // For tasks that need no server (npm run schemas); tests that inject("mlflow") then fail loudly.
+  if (process.env.SEALGATE_TEST_NO_MLFLOW === "1") return;
   const backend = (process.env.SEALGATE_TEST_MLFLOW_BACKEND ?? "sqlite") as Backend;
   if (backend !== "sqlite" && backend !== "postgres") {
     throw new Error(`SEALGATE_TEST_MLFLOW_BACKEND must be sqlite or postgres, not ${backend}`);

@@ -54,7 +54,7 @@ export async function startMlflowServer(opts: StartOptions = {}): Promise<Mlflow
   if (backend === "postgres") {
     const db = `sealgate_test_${randomBytes(6).toString("hex")}`;
     await pg(python, `CREATE DATABASE ${db}`);
-    storeUri = `postgresql://postgres@127.0.0.1:5432/${db}`;
+    storeUri = `postgresql+psycopg2://postgres@127.0.0.1:5432/${db}`;
     dropDatabase = () => pg(python, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
   }
   const env: Record<string, string> = {

@@ -2,13 +2,22 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-export const REPO_ROOT = resolve(import.meta.dirname, "../../..");
+/** The checkout this code runs from (as .ts under src/ or as .js under dist/src/). */
+export const REPO_ROOT = findRoot(import.meta.dirname);
+
+function findRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "test/mlflow/requirements.txt")))
+      return dir;
+  }
+  throw new Error(`cannot find the sealgate checkout above ${from}`);
+}
 export const REQUIREMENTS = join(REPO_ROOT, "test/mlflow/requirements.txt");
 export const VENV_DIR = process.env.SEALGATE_VENV ?? join(REPO_ROOT, ".cache/venv");
 export const VENV_PYTHON = join(VENV_DIR, "bin/python");

@@ -1,0 +1,41 @@
+import { Command, CommanderError } from "commander";
+import { describeError, type ExitCode, exitCodeOf } from "../errors.js";
+import { registerMlflowLs } from "./commands/mlflow-ls.js";
+import type { CliIO } from "./io.js";
+
+export function buildProgram(io: CliIO): Command {
+  const program = new Command("sealgate")
+    .description("Sealed, signed, hash-chained evidence for ML model promotions in MLflow.")
+    .version("0.1.0")
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ sealgate mlflow ls --tracking-uri http://127.0.0.1:5000\n\nExit codes: 0 ok, 1 verification failed or gate denied, 2 usage or config error, 3 external failure.",
+    );
+  const mlflow = program
+    .command("mlflow")
+    .description("read the MLflow model registry sealgate watches")
+    .addHelpText("after", "\nExample:\n  $ sealgate mlflow ls --model 'credit-*'")
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  registerMlflowLs(mlflow, io);
+  return program;
+}
+
+/** Run the CLI and return its exit code: 0 ok, 1 verification failed, 2 usage/config, 3 external. */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCode> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here too, successfully.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    io.err(`sealgate: ${describeError(err)}\n`);
+    return exitCodeOf(err);
+  }
+}

@@ -1,0 +1,24 @@
+import pino, { type Logger } from "pino";
+
+/**
+ * pino JSON logs on stderr (stdout is for command output). Secret-bearing paths are declared
+ * by each connector's config schema and censored here, in one place.
+ */
+export function createLogger(opts: { level?: string; secretPaths?: readonly string[] } = {}): Logger {
+  const paths = [
+    "*.authorization",
+    "headers.authorization",
+    "*.password",
+    "*.token",
+    "*.secret",
+    ...(opts.secretPaths ?? []),
+  ];
+  return pino(
+    {
+      level: opts.level ?? process.env.SEALGATE_LOG_LEVEL ?? "info",
+      base: { name: "sealgate" },
+      redact: { paths, censor: "[REDACTED]" },
+    },
+    pino.destination(2),
+  );
+}

@@ -1,0 +1,15 @@
+import { z } from "zod";
+import { SealgateConfig } from "./config/schema.js";
+
+/**
+ * Every published JSON Schema, generated from the zod definitions (the single source of
+ * truth). `npm run schemas` rewrites schemas/; a test fails when a file there drifts.
+ */
+export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
+  "config.schema.json": SealgateConfig,
+};
+
+export function renderSchema(file: string, schema: z.ZodType): string {
+  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" });
+  return `${JSON.stringify({ title: `sealgate ${file.replace(/\.schema\.json$/, "")}`, ...json }, null, 2)}\n`;
+}
