@@ -76,7 +76,7 @@ async function lock(path: string): Promise<() => Promise<void>> {
         await rm(path, { force: true });
         continue;
       }
-      if (i > 3600) throw new Error(`timed out waiting for ${path} (held by pid ${pid})`);
+      if (i > 3600) throw new Error(`timed out waiting for ${path} (held by pid ${pid})`, { cause: err });
       await sleep(1000);
     }
   }

@@ -178,13 +178,29 @@ def seed_fraud(client, workdir, big_mb, out):
         source = f"{run.info.artifact_uri}/model"
         mv = client.create_model_version(name, source, run_id=run.info.run_id)
         versions.append({"version": mv.version, "run_id": run.info.run_id, "source": source})
+    # Later retrains: the same layout without the large shard, different weights each time.
+    for i in (2, 3):
+        retrain = os.path.join(workdir, f"fraud-model-{i}")
+        os.makedirs(os.path.join(retrain, "weights"), exist_ok=True)
+        with open(os.path.join(model_dir, "MLmodel")) as src, open(os.path.join(retrain, "MLmodel"), "w") as dst:
+            dst.write(src.read())
+        with open(os.path.join(retrain, "weights", "model.onnx"), "wb") as f:
+            f.write(np.random.default_rng(100 + i).bytes(256 * 1024))
+        with mlflow.start_run(run_name=f"fraud-{i}") as r:
+            mlflow.log_params({"model_class": "onnx-mlp"})
+            mlflow.log_metrics({"precision": 0.91 + i / 100, "recall": 0.84})
+            mlflow.log_artifacts(retrain, "model")
+            src_uri = f"{r.info.artifact_uri}/model"
+            v = client.create_model_version(name, src_uri, run_id=r.info.run_id)
+            versions.append({"version": v.version, "run_id": r.info.run_id, "source": src_uri})
     files = []
     for base, _dirs, names in os.walk(model_dir):
         for n in names:
             p = os.path.join(base, n)
             files.append({"path": os.path.relpath(p, model_dir), "size": os.path.getsize(p)})
-    client.set_registered_model_alias(name, "champion", mv.version)
-    out["models"][name] = {"versions": versions, "aliases": {"champion": mv.version}, "files": sorted(files, key=lambda f: f["path"]), **facts}
+    client.set_registered_model_alias(name, "champion", "1")
+    client.set_registered_model_alias(name, "challenger", "3")
+    out["models"][name] = {"versions": versions, "aliases": {"champion": "1", "challenger": "3"}, "files": sorted(files, key=lambda f: f["path"]), **facts}
 
 
 def seed_churn(client, workdir, many, out):
