@@ -9,7 +9,12 @@ const CODES = {
   USAGE: 2,
   CONFIG_INVALID: 2,
   SECRET_UNRESOLVED: 2,
+  KEY_UNSUPPORTED: 2,
+  KEY_UNREADABLE: 2,
+  KEY_CERT_MISMATCH: 2,
+  TRUST_INVALID: 2,
   // 3: something outside sealgate failed or answered nonsense.
+  TSA_FAILED: 3,
   HTTP_STATUS: 3,
   HTTP_CONNECTION: 3,
   HTTP_TIMEOUT: 3,
@@ -24,6 +29,22 @@ const CODES = {
   WEBHOOK_TIMESTAMP_STALE: 1,
   WEBHOOK_REPLAYED: 1,
   WEBHOOK_PAYLOAD_INVALID: 1,
+  // Certificates: each names exactly what failed in path validation (RFC 5280).
+  CERT_EXPIRED: 1,
+  CERT_NOT_YET_VALID: 1,
+  CERT_UNTRUSTED_ROOT: 1,
+  CERT_BAD_SIGNATURE: 1,
+  CERT_NOT_CA: 1,
+  CERT_PATH_TOO_LONG: 1,
+  CERT_BAD_KEY_USAGE: 1,
+  CERT_BAD_EXTENDED_KEY_USAGE: 1,
+  CERT_REVOKED: 1,
+  CERT_MALFORMED: 1,
+  // Signatures over sealgate's documents.
+  SIGNATURE_INVALID: 1,
+  SIGNATURE_MALFORMED: 1,
+  SIGNATURE_ALGORITHM_MISMATCH: 1,
+  TIMESTAMP_INVALID: 1,
 } as const;
 
 export type ErrorCode = keyof typeof CODES;
