@@ -1,0 +1,231 @@
+import { createHash } from "node:crypto";
+import * as asn1js from "asn1js";
+import * as pkijs from "pkijs";
+import { SealgateError } from "../errors.js";
+import type { Trust } from "../pki/trust.js";
+import { type Purpose, validatePath } from "../pki/validate.js";
+import { x509 } from "../pki/x509.js";
+import { hashOf } from "./key-signer.js";
+import type { SignatureAlgorithm, Signer } from "./signer.js";
+
+/*
+ * CMS SignedData (RFC 5652), detached, DER: the `.p7s` beside each record, verifiable with
+ * `openssl cms -verify -binary -inform DER -content FILE -CAfile ROOT`. Signed attributes:
+ * contentType, signingTime, messageDigest and ESS signingCertificateV2 (RFC 5035), which makes
+ * it CAdES-BES. The signature comes from a Signer, so the key may live in a device.
+ */
+
+const OIDS = {
+  data: "1.2.840.113549.1.7.1",
+  signedData: "1.2.840.113549.1.7.2",
+  contentType: "1.2.840.113549.1.9.3",
+  messageDigest: "1.2.840.113549.1.9.4",
+  signingTime: "1.2.840.113549.1.9.5",
+  signingCertificateV2: "1.2.840.113549.1.9.16.2.47",
+  sha256: "2.16.840.1.101.3.4.2.1",
+  sha384: "2.16.840.1.101.3.4.2.2",
+  rsaPss: "1.2.840.113549.1.1.10",
+  mgf1: "1.2.840.113549.1.1.8",
+};
+
+const SIG_OID: Record<SignatureAlgorithm, string> = {
+  ES256: "1.2.840.10045.4.3.2",
+  ES384: "1.2.840.10045.4.3.3",
+  RS256: "1.2.840.113549.1.1.11",
+  RS384: "1.2.840.113549.1.1.12",
+  PS256: OIDS.rsaPss,
+  PS384: OIDS.rsaPss,
+};
+
+const ab = (b: Uint8Array): ArrayBuffer =>
+  b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+
+function hashAlgId(alg: SignatureAlgorithm) {
+  return new pkijs.AlgorithmIdentifier({
+    algorithmId: hashOf(alg) === "sha384" ? OIDS.sha384 : OIDS.sha256,
+    algorithmParams: new asn1js.Null(),
+  });
+}
+
+function signatureAlgId(alg: SignatureAlgorithm) {
+  if (alg === "PS256" || alg === "PS384") {
+    const hash = hashAlgId(alg);
+    const params = new pkijs.RSASSAPSSParams({
+      hashAlgorithm: hash,
+      maskGenAlgorithm: new pkijs.AlgorithmIdentifier({
+        algorithmId: OIDS.mgf1,
+        algorithmParams: hash.toSchema(),
+      }),
+      saltLength: alg === "PS256" ? 32 : 48,
+    });
+    return new pkijs.AlgorithmIdentifier({ algorithmId: OIDS.rsaPss, algorithmParams: params.toSchema() });
+  }
+  return new pkijs.AlgorithmIdentifier({
+    algorithmId: SIG_OID[alg],
+    ...(alg[0] === "R" ? { algorithmParams: new asn1js.Null() } : {}),
+  });
+}
+
+/** IEEE P1363 r||s to the DER Ecdsa-Sig-Value CMS carries. */
+function p1363ToDer(sig: Uint8Array): ArrayBuffer {
+  const half = sig.length / 2;
+  const int = (bytes: Uint8Array) => {
+    let i = 0;
+    while (i < bytes.length - 1 && bytes[i] === 0) i++;
+    const trimmed = bytes.subarray(i);
+    const padded = trimmed[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : Buffer.from(trimmed);
+    return new asn1js.Integer({ valueHex: ab(padded) });
+  };
+  return new asn1js.Sequence({ value: [int(sig.subarray(0, half)), int(sig.subarray(half))] }).toBER(false);
+}
+
+/** ESS signingCertificateV2: binds the signature to this exact certificate (CAdES-BES). */
+function signingCertificateV2(cert: pkijs.Certificate, der: Uint8Array) {
+  const essCertId = new asn1js.Sequence({
+    value: [
+      // hashAlgorithm omitted: DEFAULT id-sha256.
+      new asn1js.OctetString({ valueHex: ab(createHash("sha256").update(der).digest()) }),
+      new asn1js.Sequence({
+        value: [
+          new asn1js.Sequence({
+            value: [
+              new asn1js.Constructed({
+                idBlock: { tagClass: 3, tagNumber: 4 },
+                value: [cert.issuer.toSchema()],
+              }),
+            ],
+          }),
+          cert.serialNumber,
+        ],
+      }),
+    ],
+  });
+  return new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertId] })] });
+}
+
+export async function signCmsDetached(
+  data: Uint8Array,
+  signer: Signer,
+  signingTime: Date,
+): Promise<Uint8Array> {
+  const alg = signer.algorithm;
+  const leafDer = new Uint8Array(signer.chain[0]!.rawData);
+  const leaf = pkijs.Certificate.fromBER(ab(leafDer));
+  const attr = (type: string, value: asn1js.AsnType) => new pkijs.Attribute({ type, values: [value] });
+  const attributes = [
+    attr(OIDS.contentType, new asn1js.ObjectIdentifier({ value: OIDS.data })),
+    attr(OIDS.signingTime, new asn1js.UTCTime({ valueDate: signingTime })),
+    attr(
+      OIDS.messageDigest,
+      new asn1js.OctetString({ valueHex: ab(createHash(hashOf(alg)).update(data).digest()) }),
+    ),
+    attr(OIDS.signingCertificateV2, signingCertificateV2(leaf, leafDer)),
+  ];
+  // DER sorts SET OF by encoding; verifiers re-encode before checking the signature.
+  attributes.sort((a, b) =>
+    Buffer.compare(Buffer.from(a.toSchema().toBER()), Buffer.from(b.toSchema().toBER())),
+  );
+  const signedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes });
+  const toSign = new Uint8Array(new asn1js.Set({ value: attributes.map((a) => a.toSchema()) }).toBER(false));
+  const raw = await signer.sign(toSign);
+  const signature = alg[0] === "E" ? p1363ToDer(raw) : ab(raw);
+  const signerInfo = new pkijs.SignerInfo({
+    version: 1,
+    sid: new pkijs.IssuerAndSerialNumber({ issuer: leaf.issuer, serialNumber: leaf.serialNumber }),
+    digestAlgorithm: hashAlgId(alg),
+    signedAttrs,
+    signatureAlgorithm: signatureAlgId(alg),
+    signature: new asn1js.OctetString({ valueHex: signature }),
+  });
+  const signedData = new pkijs.SignedData({
+    version: 1,
+    digestAlgorithms: [hashAlgId(alg)],
+    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OIDS.data }),
+    certificates: signer.chain.map((c) => pkijs.Certificate.fromBER(c.rawData)),
+    signerInfos: [signerInfo],
+  });
+  const info = new pkijs.ContentInfo({ contentType: OIDS.signedData, content: signedData.toSchema(true) });
+  return new Uint8Array(info.toSchema().toBER(false));
+}
+
+export interface VerifiedCms {
+  signer: x509.X509Certificate;
+  signingTime: Date;
+  path: x509.X509Certificate[];
+}
+
+const bad = (msg: string, cause?: unknown) =>
+  new SealgateError("SIGNATURE_MALFORMED", `CMS: ${msg}`, cause ? { cause } : undefined);
+
+/** Verify a detached `.p7s` over `data`: signature, signed attributes, then the chain at signingTime. */
+export async function verifyCmsDetached(
+  p7s: Uint8Array,
+  data: Uint8Array,
+  trust: Trust,
+  purpose: Purpose = "sealing",
+): Promise<VerifiedCms> {
+  let signedData: pkijs.SignedData;
+  try {
+    const info = pkijs.ContentInfo.fromBER(ab(p7s));
+    if (info.contentType !== OIDS.signedData) throw new Error(`content type ${info.contentType}`);
+    signedData = new pkijs.SignedData({ schema: info.content });
+    // Only one encoding is accepted: the DER sealgate wrote. This leaves no unsigned byte
+    // (version, digest list, certificate set) that can change without being noticed.
+    if (!Buffer.from(info.toSchema().toBER(false)).equals(Buffer.from(p7s)))
+      throw new Error("not canonical DER");
+  } catch (cause) {
+    throw bad(`not a DER SignedData (${(cause as Error).message})`, cause);
+  }
+  if (signedData.version !== 1 || signedData.encapContentInfo.eContentType !== OIDS.data) {
+    throw bad("expected version 1 SignedData over id-data");
+  }
+  if (signedData.encapContentInfo.eContent) throw bad("expected a detached signature (no embedded content)");
+  const si = signedData.signerInfos[0];
+  if (signedData.signerInfos.length !== 1 || !si?.signedAttrs)
+    throw bad("expected one signer with signed attributes");
+  const attr = (oid: string) => si.signedAttrs!.attributes.find((a) => a.type === oid)?.values[0];
+  const time = attr(OIDS.signingTime);
+  const signingTime =
+    time instanceof asn1js.UTCTime || time instanceof asn1js.GeneralizedTime ? time.toDate() : null;
+  if (!signingTime) throw bad("signingTime attribute missing");
+  const ct = attr(OIDS.contentType);
+  if (!(ct instanceof asn1js.ObjectIdentifier) || ct.valueBlock.toString() !== OIDS.data) {
+    throw bad("contentType attribute is not id-data");
+  }
+  let result: pkijs.SignedDataVerifyResult;
+  try {
+    result = await signedData.verify({ signer: 0, data: ab(data), checkChain: false, extendedMode: true });
+  } catch (cause) {
+    const message = (cause as { message?: string }).message ?? String(cause);
+    throw new SealgateError("SIGNATURE_INVALID", `CMS: signature does not verify (${message})`, { cause });
+  }
+  if (!result.signatureVerified || !result.signerCertificate) {
+    throw new SealgateError("SIGNATURE_INVALID", "CMS: signature does not verify over these bytes");
+  }
+  const signerDer = new Uint8Array(result.signerCertificate.toSchema().toBER(false));
+  const ess = attr(OIDS.signingCertificateV2);
+  const essHash = (ess as asn1js.Sequence | undefined)?.valueBlock.value[0] as asn1js.Sequence | undefined;
+  const certId = essHash?.valueBlock.value[0] as asn1js.Sequence | undefined;
+  const hashField = certId?.valueBlock.value.find((v) => v instanceof asn1js.OctetString) as
+    asn1js.OctetString | undefined;
+  const expected = createHash("sha256").update(signerDer).digest();
+  if (!hashField || !Buffer.from(hashField.valueBlock.valueHexView).equals(expected)) {
+    throw new SealgateError(
+      "SIGNATURE_INVALID",
+      "CMS: signingCertificateV2 does not name the signer's certificate",
+    );
+  }
+  const signer = new x509.X509Certificate(signerDer);
+  const others = (signedData.certificates ?? [])
+    .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+    .map((c) => new x509.X509Certificate(c.toSchema().toBER(false)));
+  const digest = si.digestAlgorithm.algorithmId;
+  if (!signedData.digestAlgorithms.some((d) => d.algorithmId === digest)) {
+    throw bad("the signer's digest algorithm is missing from digestAlgorithms");
+  }
+  const { path } = await validatePath(signer, others, trust, { at: signingTime, purpose });
+  const inPath = (c: x509.X509Certificate) =>
+    path.some((p) => Buffer.from(p.rawData).equals(Buffer.from(c.rawData)));
+  if (!others.every(inPath)) throw bad("carries a certificate that is not part of the signer's chain");
+  return { signer, signingTime, path };
+}
