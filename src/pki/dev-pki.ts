@@ -153,6 +153,7 @@ export async function createDevPki(dir: string, opts: DevPkiOptions = {}): Promi
   }
 
   const approverEku = { oids: [OID.emailProtection, OID.clientAuth] };
+  const badEmail = (name: string) => [`${name}@example.org`];
   const rogue = await issueCertificate({
     subject: `CN=Rogue CA, O=Not ${org}`,
     spec,
@@ -167,14 +168,25 @@ export async function createDevPki(dir: string, opts: DevPkiOptions = {}): Promi
   };
   await mk(
     "expired",
-    await leaf("CN=Expired Approver", { notBefore: at(-730), notAfter: at(-365), eku: approverEku }),
+    await leaf("CN=Expired Approver", {
+      notBefore: at(-730),
+      notAfter: at(-365),
+      eku: approverEku,
+      emails: badEmail("expired"),
+    }),
   );
   await mk(
     "not-yet-valid",
-    await leaf("CN=Future Approver", { notBefore: at(365), notAfter: at(730), eku: approverEku }),
+    await leaf("CN=Future Approver", {
+      notBefore: at(365),
+      notAfter: at(730),
+      eku: approverEku,
+      emails: badEmail("future"),
+    }),
   );
   const wrong = await issueCertificate({
     subject: "CN=Wrong Issuer Approver",
+    emails: badEmail("wrong-issuer"),
     spec,
     issuer: issuerOf(rogue),
     notBefore: at(-1),
@@ -183,9 +195,13 @@ export async function createDevPki(dir: string, opts: DevPkiOptions = {}): Promi
     eku: approverEku,
   });
   await mk("wrong-issuer", wrong, [wrong.cert, rogue.cert]);
-  await mk("no-key-usage", await leaf("CN=No Key Usage Approver", { keyUsage: null, eku: approverEku }));
+  await mk(
+    "no-key-usage",
+    await leaf("CN=No Key Usage Approver", { keyUsage: null, eku: approverEku, emails: badEmail("no-ku") }),
+  );
   const self = await issueCertificate({
     subject: "CN=Self Signed Approver",
+    emails: badEmail("self-signed"),
     spec,
     notBefore: at(-1),
     notAfter: at(365),
@@ -193,7 +209,7 @@ export async function createDevPki(dir: string, opts: DevPkiOptions = {}): Promi
     eku: approverEku,
   });
   await mk("self-signed", self, [self.cert]);
-  const revoked = await leaf("CN=Revoked Approver", { eku: approverEku });
+  const revoked = await leaf("CN=Revoked Approver", { eku: approverEku, emails: badEmail("revoked") });
   await mk("revoked", revoked);
   const bad = {} as Record<BadCert, Identity>;
   for (const name of BAD_CERTS) {
