@@ -4,7 +4,9 @@ import pino, { type Logger } from "pino";
  * pino JSON logs on stderr (stdout is for command output). Secret-bearing paths are declared
  * by each connector's config schema and censored here, in one place.
  */
-export function createLogger(opts: { level?: string; secretPaths?: readonly string[] } = {}): Logger {
+export function createLogger(
+  opts: { level?: string; secretPaths?: readonly string[]; destination?: pino.DestinationStream } = {},
+): Logger {
   const paths = [
     "*.authorization",
     "headers.authorization",
@@ -19,6 +21,6 @@ export function createLogger(opts: { level?: string; secretPaths?: readonly stri
       base: { name: "sealgate" },
       redact: { paths, censor: "[REDACTED]" },
     },
-    pino.destination(2),
+    opts.destination ?? pino.destination(2),
   );
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SealgateConfig } from "./config/schema.js";
+import { ApprovalAssertion } from "./sign/approval.js";
 
 /**
  * Every published JSON Schema, generated from the zod definitions (the single source of
@@ -7,6 +8,7 @@ import { SealgateConfig } from "./config/schema.js";
  */
 export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
   "config.schema.json": SealgateConfig,
+  "approval.schema.json": ApprovalAssertion,
 };
 
 export function renderSchema(file: string, schema: z.ZodType): string {

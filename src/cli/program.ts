@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { describeError, type ExitCode, exitCodeOf } from "../errors.js";
 import { registerMlflowLs } from "./commands/mlflow-ls.js";
+import { registerPkiInit } from "./commands/pki-init.js";
 import type { CliIO } from "./io.js";
 
 export function buildProgram(io: CliIO): Command {
@@ -21,6 +22,13 @@ export function buildProgram(io: CliIO): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerMlflowLs(mlflow, io);
+  const pki = program
+    .command("pki")
+    .description("keys and certificates")
+    .addHelpText("after", "\nExample:\n  $ sealgate pki init --out ./dev-pki")
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  registerPkiInit(pki, io);
   return program;
 }
 
