@@ -6,6 +6,13 @@ import { SealgateError } from "../errors.js";
  * I-JSON forbids (NaN, Infinity, lone surrogates) instead of writing something unverifiable.
  */
 export function canonicalBytes(value: unknown, what = "document"): Uint8Array {
+  const lone = findLoneSurrogate(value, "");
+  if (lone !== null) {
+    throw new SealgateError(
+      "CANONICAL_JSON_INVALID",
+      `${what} at ${lone || "(root)"} holds a lone surrogate, which I-JSON forbids`,
+    );
+  }
   let text: string | undefined;
   try {
     text = canonicalizeJson(value);
@@ -17,13 +24,6 @@ export function canonicalBytes(value: unknown, what = "document"): Uint8Array {
     );
   }
   if (text === undefined) throw new SealgateError("CANONICAL_JSON_INVALID", `${what} is not JSON`);
-  const lone = findLoneSurrogate(value, "");
-  if (lone !== null) {
-    throw new SealgateError(
-      "CANONICAL_JSON_INVALID",
-      `${what} at ${lone || "(root)"} holds a lone surrogate, which I-JSON forbids`,
-    );
-  }
   return new TextEncoder().encode(text);
 }
 
