@@ -46,6 +46,9 @@ const CODES = {
   SIGNATURE_MALFORMED: 1,
   SIGNATURE_ALGORITHM_MISMATCH: 1,
   TIMESTAMP_INVALID: 1,
+  // Evidence store and ledger.
+  OBJECT_CORRUPT: 1,
+  OBJECT_MISSING: 1,
 } as const;
 
 export type ErrorCode = keyof typeof CODES;

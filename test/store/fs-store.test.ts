@@ -1,0 +1,67 @@
+import { createHash } from "node:crypto";
+import { chmod, mkdtemp, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { describe, expect, it } from "vitest";
+import type { SealgateError } from "../../src/errors.js";
+import { FsObjectStore } from "../../src/store/fs-store.js";
+
+const store = async () => new FsObjectStore(await mkdtemp(join(tmpdir(), "sealgate-store-"))).init();
+const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+
+describe("the content-addressed object store", () => {
+  it("stores bytes under their SHA-256, once, read-only", async () => {
+    const s = await store();
+    const bytes = Buffer.from("explanation.png bytes ✓");
+    const d = await s.put(bytes);
+    expect(d).toBe(sha(bytes));
+    expect(await s.put(bytes)).toBe(d);
+    expect(Buffer.from(await s.get(d))).toEqual(bytes);
+    expect((await stat(s.pathOf(d))).mode & 0o777).toBe(0o444);
+    const all: string[] = [];
+    for await (const x of s.list()) all.push(x);
+    expect(all).toEqual([d]);
+  });
+
+  it("streams large objects in and out without holding them", async () => {
+    const s = await store();
+    const chunk = Buffer.alloc(1 << 20, 7);
+    const h = createHash("sha256");
+    const source = Readable.from(
+      (function* () {
+        for (let i = 0; i < 64; i++) {
+          chunk[0] = i;
+          h.update(chunk);
+          yield Buffer.from(chunk);
+        }
+      })(),
+    );
+    const { digest, size } = await s.putStream(source);
+    expect(size).toBe(64 << 20);
+    expect(digest).toBe(`sha256:${h.digest("hex")}`);
+    const out = createHash("sha256");
+    await pipeline(await s.open(digest), out);
+    expect(`sha256:${out.digest("hex")}`).toBe(digest);
+  });
+
+  it("detects a corrupted object on every read path", async () => {
+    const s = await store();
+    const d = await s.put(Buffer.from("approval assertion"));
+    await chmod(s.pathOf(d), 0o644);
+    await writeFile(s.pathOf(d), "approval assertion, edited");
+    expect(((await s.get(d).catch((e) => e)) as SealgateError).code).toBe("OBJECT_CORRUPT");
+    const err = await pipeline(await s.open(d), createHash("sha256")).catch((e) => e);
+    expect((err as SealgateError).code).toBe("OBJECT_CORRUPT");
+  });
+
+  it("names a missing object and refuses a malformed digest", async () => {
+    const s = await store();
+    const missing = `sha256:${"0".repeat(64)}` as const;
+    expect(((await s.get(missing).catch((e) => e)) as SealgateError).code).toBe("OBJECT_MISSING");
+    expect(((await s.open(missing).catch((e) => e)) as SealgateError).code).toBe("OBJECT_MISSING");
+    expect(() => s.pathOf("sha256:../../etc/passwd" as never)).toThrow(/not an object digest/);
+    expect(await s.has(missing)).toBe(false);
+  });
+});
