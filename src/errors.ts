@@ -49,6 +49,8 @@ const CODES = {
   // Evidence store and ledger.
   OBJECT_CORRUPT: 1,
   OBJECT_MISSING: 1,
+  LEDGER_CORRUPT: 1,
+  LEDGER_LOCKED: 3,
 } as const;
 
 export type ErrorCode = keyof typeof CODES;

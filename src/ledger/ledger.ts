@@ -1,0 +1,174 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { type FileHandle, mkdir, open, stat, truncate, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { SealgateError } from "../errors.js";
+import { canonicalBytes } from "../record/canonical.js";
+import { type Digest, isDigest } from "../store/object-store.js";
+import { acquireLock, type Lock } from "./lock.js";
+import { type Hash, leafHash } from "./merkle.js";
+
+/*
+ * The append-only, hash-chained ledger: entries.log holds one entry per line, each the RFC 8785
+ * JSON {"prev","record","seq"} followed by "\n". `prev` is the SHA-256 (hex) of the previous
+ * entry's line (without "\n"), 64 zeros for the first. An append is fsynced before it is
+ * acknowledged. A crash can leave only an incomplete last line: on open it is moved aside,
+ * reported, and never silently dropped.
+ */
+
+export const GENESIS = "0".repeat(64);
+export const ENTRIES = "entries.log";
+
+export interface LedgerEntry {
+  seq: number;
+  record: Digest;
+  prev: string;
+}
+
+export function entryLine(e: LedgerEntry): Buffer {
+  return Buffer.from(canonicalBytes({ prev: e.prev, record: e.record, seq: e.seq }, "ledger entry"));
+}
+
+export const sha256hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+/** Parse one line strictly: exactly the canonical form, nothing else. */
+export function parseEntry(line: Buffer): LedgerEntry | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(line.toString("utf8"));
+  } catch {
+    return null;
+  }
+  if (!v || typeof v !== "object" || Array.isArray(v)) return null;
+  const e = v as Record<string, unknown>;
+  if (Object.keys(e).length !== 3) return null;
+  if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 0) return null;
+  if (!isDigest(e.record) || typeof e.prev !== "string" || !/^[0-9a-f]{64}$/.test(e.prev)) return null;
+  const entry = { seq: e.seq as number, record: e.record, prev: e.prev };
+  return entryLine(entry).equals(line) ? entry : null;
+}
+
+/** Lines of a file, streamed; the last yielded item has `complete: false` if no newline ends it. */
+export async function* readLines(
+  path: string,
+): AsyncGenerator<{ line: Buffer; offset: number; complete: boolean }> {
+  let carry = Buffer.alloc(0);
+  let offset = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    let buf = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+    let nl: number;
+    while ((nl = buf.indexOf(10)) >= 0) {
+      yield { line: buf.subarray(0, nl), offset, complete: true };
+      offset += nl + 1;
+      buf = buf.subarray(nl + 1);
+    }
+    carry = Buffer.from(buf);
+  }
+  if (carry.length) yield { line: carry, offset, complete: false };
+}
+
+export interface OpenReport {
+  size: number;
+  /** Present when a crash left an incomplete last line: where it was kept, how many bytes. */
+  tornTail?: { path: string; bytes: number };
+}
+
+export class Ledger {
+  private chain = Promise.resolve();
+  private constructor(
+    readonly dir: string,
+    private readonly fh: FileHandle,
+    private readonly lock: Lock,
+    readonly leaves: Hash[],
+    private headDigest: string,
+    private nextSeq: number,
+    readonly report: OpenReport,
+  ) {}
+
+  get size(): number {
+    return this.leaves.length;
+  }
+
+  /** SHA-256 hex of the last entry line (GENESIS when empty). */
+  get head(): string {
+    return this.headDigest;
+  }
+
+  static async open(dir: string, opts: { waitMs?: number } = {}): Promise<Ledger> {
+    await mkdir(dir, { recursive: true });
+    const lock = await acquireLock(join(dir, "LOCK"), opts.waitMs ?? 0);
+    try {
+      const path = join(dir, ENTRIES);
+      const size = await stat(path).then(
+        (s) => s.size,
+        () => -1,
+      );
+      if (size < 0) await writeFile(path, "", { flag: "wx", mode: 0o644 });
+      const leaves: Hash[] = [];
+      let head = GENESIS;
+      let last: LedgerEntry | null = null;
+      const report: OpenReport = { size: 0 };
+      for await (const { line, offset, complete } of readLines(path)) {
+        if (!complete) {
+          report.tornTail = await quarantine(dir, path, line, offset);
+          break;
+        }
+        leaves.push(leafHash(line));
+        head = sha256hex(line);
+        last = parseEntry(line);
+      }
+      if (leaves.length > 0 && !last) {
+        throw new SealgateError(
+          "LEDGER_CORRUPT",
+          `ledger ${path}: the last entry (#${leaves.length - 1}) is not a valid entry; run sealgate verify`,
+        );
+      }
+      report.size = leaves.length;
+      const fh = await open(path, "a");
+      return new Ledger(dir, fh, lock, leaves, head, last ? last.seq + 1 : 0, report);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  /** Append a record digest; resolves once the entry is on disk (fsync). */
+  append(record: Digest): Promise<{ seq: number; entryDigest: string }> {
+    if (!isDigest(record)) throw new SealgateError("USAGE", `not a record digest: ${JSON.stringify(record)}`);
+    const run = this.chain.then(async () => {
+      const entry: LedgerEntry = { seq: this.nextSeq, record, prev: this.headDigest };
+      const line = entryLine(entry);
+      await this.fh.write(Buffer.concat([line, Buffer.from("\n")]));
+      await this.fh.datasync();
+      this.leaves.push(leafHash(line));
+      this.headDigest = sha256hex(line);
+      this.nextSeq++;
+      return { seq: entry.seq, entryDigest: this.headDigest };
+    });
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    await this.fh.close();
+    await this.lock.release();
+  }
+}
+
+/** Keep an incomplete last line aside for inspection, then cut it from the ledger. */
+async function quarantine(dir: string, path: string, tail: Buffer, offset: number) {
+  const aside = join(dir, `entries.torn-${new Date().toISOString().replace(/[:.]/g, "-")}-at-${offset}`);
+  await writeFile(aside, tail, { flag: "wx", mode: 0o444 });
+  const fh = await open(aside, "r");
+  await fh.sync();
+  await fh.close();
+  await truncate(path, offset);
+  const lf = await open(path, "r+");
+  await lf.sync();
+  await lf.close();
+  return { path: aside, bytes: tail.length };
+}
