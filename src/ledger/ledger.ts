@@ -1,12 +1,14 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { type FileHandle, mkdir, open, stat, truncate, writeFile } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readFile, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SealgateError } from "../errors.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { type Digest, isDigest } from "../store/object-store.js";
+import type { Signer } from "../sign/signer.js";
+import { type Checkpoint, parseCheckpoint, type SignedCheckpoint, signCheckpoint } from "./checkpoint.js";
 import { acquireLock, type Lock } from "./lock.js";
-import { type Hash, leafHash } from "./merkle.js";
+import { consistencyProof, type Hash, inclusionProof, leafHash, rootOf } from "./merkle.js";
 
 /*
  * The append-only, hash-chained ledger: entries.log holds one entry per line, each the RFC 8785
@@ -18,6 +20,8 @@ import { type Hash, leafHash } from "./merkle.js";
 
 export const GENESIS = "0".repeat(64);
 export const ENTRIES = "entries.log";
+export const CHECKPOINTS = "checkpoints.log";
+export const ORIGIN = "ORIGIN";
 
 export interface LedgerEntry {
   seq: number;
@@ -83,6 +87,8 @@ export class Ledger {
     private headDigest: string,
     private nextSeq: number,
     readonly report: OpenReport,
+    /** The log's name in its checkpoints (C2SP origin line). */
+    readonly origin: string,
   ) {}
 
   get size(): number {
@@ -124,8 +130,9 @@ export class Ledger {
         );
       }
       report.size = leaves.length;
+      const origin = await readOrCreateOrigin(dir);
       const fh = await open(path, "a");
-      return new Ledger(dir, fh, lock, leaves, head, last ? last.seq + 1 : 0, report);
+      return new Ledger(dir, fh, lock, leaves, head, last ? last.seq + 1 : 0, report, origin);
     } catch (err) {
       await lock.release();
       throw err;
@@ -152,10 +159,79 @@ export class Ledger {
     return run;
   }
 
+  root(size = this.size): Hash {
+    return rootOf(this.leaves, 0, size);
+  }
+
+  inclusionProof(seq: number, size = this.size): Hash[] {
+    return inclusionProof(this.leaves, seq, 0, size);
+  }
+
+  consistencyProof(from: number, to = this.size): Hash[] {
+    return consistencyProof(this.leaves, from, 0, to);
+  }
+
+  /** The last signed checkpoint, if any. */
+  async latestCheckpoint(): Promise<(SignedCheckpoint & { checkpoint: Checkpoint }) | undefined> {
+    let last: string | undefined;
+    try {
+      for await (const { line, complete } of readLines(join(this.dir, CHECKPOINTS)))
+        if (complete) last = line.toString();
+    } catch (err) {
+      if ((err as { code?: string }).code === "ENOENT") return undefined;
+      throw err;
+    }
+    if (!last) return undefined;
+    const signed = JSON.parse(last) as SignedCheckpoint;
+    return { ...signed, checkpoint: parseCheckpoint(signed.note).checkpoint };
+  }
+
+  /**
+   * Sign a checkpoint of the whole ledger. Refuses when the ledger no longer contains the
+   * previous checkpoint's tree: a log must never sign two inconsistent views of itself.
+   */
+  async checkpoint(signer: Signer, time = new Date()): Promise<SignedCheckpoint> {
+    await this.chain;
+    const previous = await this.latestCheckpoint();
+    if (previous) {
+      const { size, root } = previous.checkpoint;
+      if (size > this.size || !rootOf(this.leaves, 0, size).equals(root)) {
+        throw new SealgateError(
+          "LEDGER_CORRUPT",
+          `the ledger no longer contains the tree of its checkpoint at size ${size}; refusing to sign an inconsistent checkpoint (run sealgate verify)`,
+        );
+      }
+    }
+    const signed = await signCheckpoint(
+      { origin: this.origin, size: this.size, root: this.root(), time },
+      signer,
+    );
+    const line = Buffer.from(`${JSON.stringify({ chain: signed.chain, note: signed.note })}\n`);
+    const fh = await open(join(this.dir, CHECKPOINTS), "a", 0o644);
+    try {
+      await fh.write(line);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    return signed;
+  }
+
   async close(): Promise<void> {
     await this.chain;
     await this.fh.close();
     await this.lock.release();
+  }
+}
+
+async function readOrCreateOrigin(dir: string): Promise<string> {
+  const path = join(dir, ORIGIN);
+  try {
+    return (await readFile(path, "utf8")).trim();
+  } catch {
+    const origin = `sealgate.local/${randomBytes(8).toString("hex")}`;
+    await writeFile(path, `${origin}\n`, { flag: "wx", mode: 0o644 }).catch(() => {});
+    return (await readFile(path, "utf8")).trim();
   }
 }
 

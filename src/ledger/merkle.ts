@@ -146,3 +146,29 @@ export function verifyConsistency(
   }
   return sn === 0n && eq(fr, root1) && eq(sr, root2);
 }
+
+/**
+ * The root of a growing tree in O(log n) memory: a stack of perfect-subtree roots (a compact
+ * range), as a binary counter. Used to recompute checkpoint roots while streaming a ledger.
+ */
+export class MerkleAccumulator {
+  private readonly stack: { size: number; hash: Hash }[] = [];
+  size = 0;
+
+  push(leaf: Hash): void {
+    let node = { size: 1, hash: leaf };
+    while (this.stack.length && this.stack[this.stack.length - 1]!.size === node.size) {
+      const left = this.stack.pop()!;
+      node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
+    }
+    this.stack.push(node);
+    this.size++;
+  }
+
+  root(): Hash {
+    if (this.stack.length === 0) return EMPTY_ROOT;
+    let r = this.stack[this.stack.length - 1]!.hash;
+    for (let i = this.stack.length - 2; i >= 0; i--) r = nodeHash(this.stack[i]!.hash, r);
+    return r;
+  }
+}

@@ -84,3 +84,30 @@ describe("the hash-chained ledger", () => {
     expect(err.message).toContain("sealgate verify");
   });
 });
+
+describe("checkpoints", () => {
+  it("never signs a checkpoint inconsistent with the previous one", async () => {
+    const { devPki } = await import("../support/pki.js");
+    const { loadSigner } = await import("../../src/sign/load.js");
+    const { pki } = await devPki();
+    const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
+    const d = await dir();
+    const l = await Ledger.open(d);
+    for (let i = 0; i < 5; i++) await l.append(rec(i));
+    const first = await l.checkpoint(signer);
+    expect(first.note.split("\n").slice(1, 2)).toEqual(["5"]);
+    await l.append(rec(5));
+    await l.checkpoint(signer);
+    await l.close();
+    // Rewrite history: entry 1 now names another record (still a well-formed, chained line).
+    const text = await readFile(join(d, ENTRIES), "utf8");
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(join(d, ENTRIES), text.replace(rec(1), rec(99)));
+    const rewritten = await Ledger.open(d);
+    await rewritten.append(rec(6));
+    const err = (await rewritten.checkpoint(signer).catch((e: unknown) => e)) as SealgateError;
+    expect(err.code).toBe("LEDGER_CORRUPT");
+    expect(err.message).toContain("refusing to sign an inconsistent checkpoint");
+    await rewritten.close();
+  });
+});

@@ -6,6 +6,7 @@ import {
   consistencyProof,
   inclusionProof,
   leafHash,
+  MerkleAccumulator,
   rootOf,
   verifyConsistency,
   verifyInclusion,
@@ -54,6 +55,16 @@ describe("proofs sealgate generates", () => {
         const proof = consistencyProof(all, m, 0, n);
         expect(verifyConsistency(m, n, proof, rootOf(all, 0, m), root)).toBe(true);
       }
+    }
+  });
+
+  it("the streaming accumulator agrees with the recursive root at every size", () => {
+    const all = leaves(300);
+    const acc = new MerkleAccumulator();
+    expect(acc.root()).toEqual(rootOf([]));
+    for (let n = 1; n <= 300; n++) {
+      acc.push(all[n - 1]!);
+      expect(acc.root()).toEqual(rootOf(all, 0, n));
     }
   });
 

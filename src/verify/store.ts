@@ -1,0 +1,161 @@
+import { createHash } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { SealgateError } from "../errors.js";
+import { type Checkpoint, type SignedCheckpoint, verifyCheckpoint } from "../ledger/checkpoint.js";
+import { CHECKPOINTS, ENTRIES, GENESIS, ORIGIN, parseEntry, readLines, sha256hex } from "../ledger/ledger.js";
+import { leafHash, MerkleAccumulator } from "../ledger/merkle.js";
+import type { Trust } from "../pki/trust.js";
+import { FsObjectStore } from "../store/fs-store.js";
+import type { Finding } from "./findings.js";
+
+/*
+ * `sealgate verify --store DIR`: recompute everything and report every failure, pinned to its
+ * entry, checkpoint or object. Entries are streamed and the Merkle root is accumulated in
+ * O(log n) memory, so memory stays flat however long the ledger is.
+ */
+
+export interface StoreReport {
+  entries: number;
+  checkpoints: number;
+  /** Entries after the last signed checkpoint (appended, not yet covered by a signature). */
+  uncheckpointed: number;
+  findings: Finding[];
+}
+
+export interface VerifyOptions {
+  trust?: Trust;
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Re-hash every referenced object (default true). */
+  objects?: boolean;
+}
+
+async function loadCheckpoints(dir: string, trust: Trust | undefined, findings: Finding[]) {
+  const good: (Checkpoint & { index: number })[] = [];
+  let index = 0;
+  const path = join(dir, CHECKPOINTS);
+  if (!(await stat(path).catch(() => null))) return good;
+  if (!trust) {
+    throw new SealgateError(
+      "USAGE",
+      "the ledger has signed checkpoints: pass --ca with your organisation's root CA to verify them",
+    );
+  }
+  const origin = (await readFile(join(dir, ORIGIN), "utf8").catch(() => "")).trim();
+  for await (const { line, complete } of readLines(path)) {
+    const i = index++;
+    try {
+      if (!complete) throw new SealgateError("CHECKPOINT_INVALID", "incomplete last line");
+      const parsed = JSON.parse(line.toString("utf8")) as SignedCheckpoint;
+      const c = await verifyCheckpoint(parsed, trust);
+      if (origin && c.origin !== origin) {
+        throw new SealgateError("CHECKPOINT_INVALID", `origin ${c.origin} is not this ledger's (${origin})`);
+      }
+      const prev = good[good.length - 1];
+      if (prev && (c.size < prev.size || c.time < prev.time)) {
+        throw new SealgateError(
+          "CHECKPOINT_INVALID",
+          `size or time goes backwards after checkpoint ${prev.index}`,
+        );
+      }
+      good.push({ ...c, index: i });
+    } catch (err) {
+      findings.push({
+        code: err instanceof SealgateError ? err.code : "CHECKPOINT_INVALID",
+        message: (err as Error).message,
+        checkpoint: i,
+      });
+    }
+  }
+  return good;
+}
+
+async function checkObject(store: FsObjectStore, digest: string, entry: number, findings: Finding[]) {
+  try {
+    await pipeline(await store.open(digest as never), createHash("sha256"));
+  } catch (err) {
+    const code = err instanceof SealgateError ? err.code : "OBJECT_UNREADABLE";
+    findings.push({ code, message: (err as Error).message, entry, object: digest });
+  }
+}
+
+export async function verifyStore(root: string, opts: VerifyOptions = {}): Promise<StoreReport> {
+  const dir = join(root, "ledger");
+  const entriesPath = join(dir, ENTRIES);
+  const total = (await stat(entriesPath).catch(() => null))?.size;
+  if (total === undefined)
+    throw new SealgateError("USAGE", `${root} is not a sealgate store (no ledger/${ENTRIES})`);
+  const findings: Finding[] = [];
+  const checkpoints = await loadCheckpoints(dir, opts.trust, findings);
+  const pending = [...checkpoints].sort((a, b) => a.size - b.size);
+  const store = new FsObjectStore(root);
+  const acc = new MerkleAccumulator();
+  let prevDigest = GENESIS;
+  let prevSeq = -1;
+  let count = 0;
+  const settle = () => {
+    while (pending.length && pending[0]!.size === acc.size) {
+      const c = pending.shift()!;
+      if (!acc.root().equals(c.root)) {
+        findings.push({
+          code: "CHECKPOINT_ROOT_MISMATCH",
+          message: `the first ${c.size} entries no longer hash to the root signed in this checkpoint`,
+          checkpoint: c.index,
+        });
+      }
+    }
+  };
+  settle();
+  for await (const { line, offset, complete } of readLines(entriesPath)) {
+    const i = count++;
+    if (!complete) {
+      findings.push({
+        code: "LEDGER_TORN_TAIL",
+        message: `incomplete last line (${line.length} bytes)`,
+        entry: i,
+      });
+      break;
+    }
+    const entry = parseEntry(line);
+    if (!entry) {
+      findings.push({ code: "ENTRY_MALFORMED", message: "not a canonical ledger entry", entry: i });
+    } else {
+      if (entry.seq !== prevSeq + 1) {
+        findings.push({
+          code: "ENTRY_SEQUENCE",
+          message: `sequence ${entry.seq} follows ${prevSeq}: entries are missing, duplicated or reordered here`,
+          entry: i,
+        });
+      }
+      if (entry.prev !== prevDigest) {
+        findings.push({
+          code: "ENTRY_CHAIN_BROKEN",
+          message: `prev does not match the digest of the entry before it (entry ${i - 1} or this one was altered)`,
+          entry: i,
+        });
+      }
+      if (opts.objects !== false) await checkObject(store, entry.record, i, findings);
+      prevSeq = entry.seq;
+    }
+    prevDigest = sha256hex(line);
+    acc.push(leafHash(line));
+    settle();
+    if (opts.onProgress && (i & 1023) === 0) opts.onProgress(offset, total);
+  }
+  opts.onProgress?.(total, total);
+  for (const c of pending) {
+    findings.push({
+      code: "LEDGER_TRUNCATED",
+      message: `checkpoint signed ${c.size} entries; the ledger holds ${acc.size}`,
+      checkpoint: c.index,
+    });
+  }
+  const covered = checkpoints.reduce((m, c) => Math.max(m, c.size), 0);
+  return {
+    entries: count,
+    checkpoints: checkpoints.length,
+    uncheckpointed: Math.max(0, count - covered),
+    findings,
+  };
+}
