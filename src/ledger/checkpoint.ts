@@ -98,7 +98,7 @@ export function parseCheckpoint(note: string): {
 } {
   const sep = note.lastIndexOf("\n\n— ");
   if (sep < 0 || !note.endsWith("\n")) throw bad("not a signed note");
-  if (/[\u0000-\u0009\u000b-\u001f]/.test(note)) throw bad("control characters are not allowed");
+  if ([...note].some((ch) => ch < " " && ch !== "\n")) throw bad("control characters are not allowed");
   const text = note.slice(0, sep + 1);
   const lines = text.split("\n");
   if (lines.length !== 5 || lines[4] !== "") throw bad("expected origin, size, root and time lines");
