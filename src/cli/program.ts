@@ -2,9 +2,10 @@ import { Command, CommanderError } from "commander";
 import { describeError, type ExitCode, exitCodeOf } from "../errors.js";
 import { registerMlflowLs } from "./commands/mlflow-ls.js";
 import { registerPkiInit } from "./commands/pki-init.js";
+import { registerVerify } from "./commands/verify.js";
 import type { CliIO } from "./io.js";
 
-export function buildProgram(io: CliIO): Command {
+export function buildProgram(io: CliIO, setExit: (code: 0 | 1) => void = () => {}): Command {
   const program = new Command("sealgate")
     .description("Sealed, signed, hash-chained evidence for ML model promotions in MLflow.")
     .version("0.1.0")
@@ -29,15 +30,19 @@ export function buildProgram(io: CliIO): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerPkiInit(pki, io);
+  registerVerify(program, io, setExit);
   return program;
 }
 
 /** Run the CLI and return its exit code: 0 ok, 1 verification failed, 2 usage/config, 3 external. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCode> {
-  const program = buildProgram(io);
+  let exit: ExitCode = 0;
+  const program = buildProgram(io, (code) => {
+    exit = code;
+  });
   try {
     await program.parseAsync(argv, { from: "user" });
-    return 0;
+    return exit;
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end through here too, successfully.

@@ -75,6 +75,8 @@ export interface OpenReport {
   size: number;
   /** Present when a crash left an incomplete last line: where it was kept, how many bytes. */
   tornTail?: { path: string; bytes: number };
+  /** The same for an incomplete last line of checkpoints.log. */
+  tornCheckpoint?: { path: string; bytes: number };
 }
 
 export class Ledger {
@@ -116,7 +118,7 @@ export class Ledger {
       const report: OpenReport = { size: 0 };
       for await (const { line, offset, complete } of readLines(path)) {
         if (!complete) {
-          report.tornTail = await quarantine(dir, path, line, offset);
+          report.tornTail = await quarantine(dir, path, line, offset, "entries");
           break;
         }
         leaves.push(leafHash(line));
@@ -130,6 +132,13 @@ export class Ledger {
         );
       }
       report.size = leaves.length;
+      // A crash while signing a checkpoint can tear checkpoints.log the same way.
+      const cpPath = join(dir, CHECKPOINTS);
+      if (await stat(cpPath).catch(() => null)) {
+        for await (const { line, offset, complete } of readLines(cpPath)) {
+          if (!complete) report.tornCheckpoint = await quarantine(dir, cpPath, line, offset, "checkpoints");
+        }
+      }
       const origin = await readOrCreateOrigin(dir);
       const fh = await open(path, "a");
       return new Ledger(dir, fh, lock, leaves, head, last ? last.seq + 1 : 0, report, origin);
@@ -236,8 +245,8 @@ async function readOrCreateOrigin(dir: string): Promise<string> {
 }
 
 /** Keep an incomplete last line aside for inspection, then cut it from the ledger. */
-async function quarantine(dir: string, path: string, tail: Buffer, offset: number) {
-  const aside = join(dir, `entries.torn-${new Date().toISOString().replace(/[:.]/g, "-")}-at-${offset}`);
+async function quarantine(dir: string, path: string, tail: Buffer, offset: number, what: string) {
+  const aside = join(dir, `${what}.torn-${new Date().toISOString().replace(/[:.]/g, "-")}-at-${offset}`);
   await writeFile(aside, tail, { flag: "wx", mode: 0o444 });
   const fh = await open(aside, "r");
   await fh.sync();
