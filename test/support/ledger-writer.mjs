@@ -1,7 +1,9 @@
 // Child process for the crash test: appends records and checkpoints as fast as it can and
 // prints "ack <seq> <record digest>" only after each append has resolved (fsynced).
 // It runs the built code (dist/), so `npm test` builds before testing.
+import { Buffer } from "node:buffer";
 import { join } from "node:path";
+import process from "node:process";
 import { Ledger } from "../../dist/src/ledger/ledger.js";
 import { loadSigner } from "../../dist/src/sign/load.js";
 import { FsObjectStore } from "../../dist/src/store/fs-store.js";
