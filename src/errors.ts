@@ -14,6 +14,7 @@ const CODES = {
   KEY_CERT_MISMATCH: 2,
   TRUST_INVALID: 2,
   CANONICAL_JSON_INVALID: 2,
+  MODEL_UNSUPPORTED: 2,
   // 3: something outside sealgate failed or answered nonsense.
   TSA_FAILED: 3,
   HTTP_STATUS: 3,

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { SealgateConfig } from "./config/schema.js";
+import { ModelManifest } from "./digest/model.js";
+import { PromotionRecord } from "./record/schema.js";
 import { ApprovalAssertion } from "./sign/approval.js";
 
 /**
@@ -9,6 +11,8 @@ import { ApprovalAssertion } from "./sign/approval.js";
 export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
   "config.schema.json": SealgateConfig,
   "approval.schema.json": ApprovalAssertion,
+  "promotion-record.schema.json": PromotionRecord,
+  "model-manifest.schema.json": ModelManifest,
 };
 
 export function renderSchema(file: string, schema: z.ZodType): string {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { describeError, type ExitCode, exitCodeOf } from "../errors.js";
+import { registerHashModel } from "./commands/hash-model.js";
 import { registerMlflowLs } from "./commands/mlflow-ls.js";
 import { registerPkiInit } from "./commands/pki-init.js";
 import { registerVerify } from "./commands/verify.js";
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIO, setExit: (code: 0 | 1) => void = () => {
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerPkiInit(pki, io);
   registerVerify(program, io, setExit);
+  registerHashModel(program, io);
   return program;
 }
 

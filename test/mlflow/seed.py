@@ -121,6 +121,14 @@ def seed_credit_risk(client, workdir, rng, out):
     out["models"][name] = {"versions": versions, "aliases": {"champion": "1", "challenger": "3"}}
 
 
+def oms_root(model_dir):
+    """The OpenSSF model-signing digest of a folder, computed by the reference implementation."""
+    from model_signing import hashing
+    from model_signing._signing.signing import Payload
+
+    return Payload(hashing.hash(model_dir)).statement.pb.subject[0].digest["sha256"]
+
+
 def write_model_dir(root, big_mb):
     """A model folder of realistic shape: MLmodel, nested weights, empty file, Unicode name, one big file."""
     os.makedirs(os.path.join(root, "weights", "layer0"), exist_ok=True)
@@ -170,6 +178,7 @@ def seed_fraud(client, workdir, big_mb, out):
     mlflow.set_experiment("fraud")
     model_dir = os.path.join(workdir, "fraud-model")
     facts = write_model_dir(model_dir, big_mb)
+    facts["oms_root"] = oms_root(model_dir)
     versions = []
     with mlflow.start_run(run_name="fraud-1") as run:
         mlflow.log_params({"model_class": "onnx-mlp"})

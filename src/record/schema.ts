@@ -1,0 +1,104 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { DatasetRef } from "../digest/dataset.js";
+import { canonicalBytes } from "./canonical.js";
+
+/*
+ * The sealed promotion record: the six fields of one promotion decision, each resolvable
+ * forever to bytes (objects by SHA-256 in the store), sealed together. The record digest is
+ * SHA-256 of its RFC 8785 bytes. Every field an auditor needs is here or one digest away.
+ */
+
+export const Digest = z
+  .string()
+  .regex(/^sha256:[0-9a-f]{64}$/, { message: "expected sha256:<64 lowercase hex>" });
+const Iso = z.iso.datetime({ offset: false });
+const Version = z.string().regex(/^[1-9]\d*$/);
+/** Metric name to value; names may be any Unicode, values finite numbers (I-JSON). */
+const Metrics = z.record(z.string().min(1), z.number());
+
+/** (1) The frozen model version: registry identity AND the content digest of its files. */
+export const FrozenModel = z.strictObject({
+  registry: z.string().describe("MLflow tracking URI the version was read from"),
+  name: z.string().min(1),
+  version: Version,
+  source: z.string().describe("MLflow source URI (a label; the content digest is the identity)"),
+  runId: z.string(),
+  contentDigest: Digest.describe("OpenSSF model-signing v1.0 root digest of the model files"),
+  manifest: Digest.describe("object: the per-file manifest (name, size, SHA-256)"),
+});
+
+/** (2) What the version was measured against, on which evaluation set, as computed at promotion. */
+export const ChallengerComparison = z.strictObject({
+  against: z.enum(["incumbent", "baseline", "none"]),
+  alias: z.string().nullable().describe("alias that named the incumbent, e.g. champion"),
+  name: z.string().nullable(),
+  version: Version.nullable(),
+  contentDigest: Digest.nullable(),
+  evaluationSet: z.string().describe("name of the evaluation dataset both were measured on"),
+  candidate: Metrics,
+  challenger: Metrics,
+  delta: Metrics.describe("candidate minus challenger, per metric present in both"),
+});
+
+/** (3) The approval request the approvers read, stored as an object. */
+export const ApprovalRequest = z.strictObject({
+  object: Digest,
+  justification: z.string(),
+  scope: z.string(),
+  intendedDeployment: z.string(),
+  knownLimitations: z.string(),
+});
+
+/** (4) One approver's decision, by certificate identity. */
+export const Approval = z.strictObject({
+  role: z.string().min(1),
+  decision: z.enum(["approve", "reject", "request-changes"]),
+  signedAt: Iso,
+  identity: z.strictObject({
+    subject: z.string(),
+    email: z.string(),
+    issuer: z.string(),
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  assertion: Digest.describe("object: the compact JWS the approver signed"),
+});
+
+/** (5) The explanation the approver saw, frozen as bytes. Never a URL. */
+export const Explanation = z.strictObject({
+  object: Digest,
+  mediaType: z.enum(["image/png", "image/jpeg", "application/json", "text/html"]),
+  name: z.string(),
+  size: z.int().nonnegative(),
+});
+
+export const PromotionRecord = z.strictObject({
+  type: z.literal("sealgate.promotion-record/1"),
+  model: FrozenModel,
+  challenger: ChallengerComparison,
+  request: ApprovalRequest,
+  approvals: z.array(Approval),
+  explanation: Explanation,
+  /** (6) The evaluation dataset by content digest, or an explicit statement that it is not. */
+  dataset: DatasetRef,
+  decision: z.enum(["approved", "rejected"]),
+  materiality: z.strictObject({ tier: z.string().min(1), reasons: z.array(z.string()) }),
+  policy: z.strictObject({ digest: Digest, version: z.string() }),
+  featurePipeline: z.strictObject({ version: z.string(), digest: Digest.nullable() }).nullable(),
+  conditions: z.array(z.string()),
+  cycle: z.strictObject({ number: z.int().min(1), previous: Digest.nullable() }),
+  /** When sealgate read the registry data; never a timestamp taken from the registry. */
+  observedAt: Iso,
+  /** The real time of sealing. */
+  sealedAt: Iso,
+});
+export type PromotionRecord = z.infer<typeof PromotionRecord>;
+
+/** RFC 8785 bytes of a record, after strict validation. */
+export function recordBytes(record: PromotionRecord): Uint8Array {
+  return canonicalBytes(PromotionRecord.parse(record), "promotion record");
+}
+
+export function recordDigest(record: PromotionRecord): `sha256:${string}` {
+  return `sha256:${createHash("sha256").update(recordBytes(record)).digest("hex")}`;
+}
