@@ -7,6 +7,7 @@ import { type Checkpoint, type SignedCheckpoint, verifyCheckpoint } from "../led
 import { CHECKPOINTS, ENTRIES, GENESIS, ORIGIN, parseEntry, readLines, sha256hex } from "../ledger/ledger.js";
 import { leafHash, MerkleAccumulator } from "../ledger/merkle.js";
 import type { Trust } from "../pki/trust.js";
+import { PromotionRecord } from "../record/schema.js";
 import { FsObjectStore } from "../store/fs-store.js";
 import type { Finding } from "./findings.js";
 
@@ -74,10 +75,46 @@ async function loadCheckpoints(dir: string, trust: Trust | undefined, findings: 
 async function checkObject(store: FsObjectStore, digest: string, entry: number, findings: Finding[]) {
   try {
     await pipeline(await store.open(digest as never), createHash("sha256"));
+    return true;
   } catch (err) {
     const code = err instanceof SealgateError ? err.code : "OBJECT_UNREADABLE";
     findings.push({ code, message: (err as Error).message, entry, object: digest });
+    return false;
   }
+}
+
+/** Every object a sealed record refers to (its six fields' bytes), for re-hashing. */
+export function referencedObjects(record: PromotionRecord): string[] {
+  return [
+    record.model.manifest,
+    record.request.object,
+    record.explanation.object,
+    ...record.approvals.map((a) => a.assertion),
+  ];
+}
+
+/** Check a record object and then each object it refers to. */
+async function checkRecord(store: FsObjectStore, digest: string, entry: number, findings: Finding[]) {
+  if (!(await checkObject(store, digest, entry, findings))) return;
+  const bytes = await store.get(digest as never);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch {
+    parsed = undefined;
+  }
+  const record = PromotionRecord.safeParse(parsed);
+  if (!record.success) {
+    const issue = record.error.issues[0];
+    findings.push({
+      code: "RECORD_INVALID",
+      message: `not a promotion record: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+      entry,
+      object: digest,
+    });
+    return;
+  }
+  for (const ref of referencedObjects(record.data)) await checkObject(store, ref, entry, findings);
 }
 
 export async function verifyStore(root: string, opts: VerifyOptions = {}): Promise<StoreReport> {
@@ -135,7 +172,7 @@ export async function verifyStore(root: string, opts: VerifyOptions = {}): Promi
           entry: i,
         });
       }
-      if (opts.objects !== false) await checkObject(store, entry.record, i, findings);
+      if (opts.objects !== false) await checkRecord(store, entry.record, i, findings);
       prevSeq = entry.seq;
     }
     prevDigest = sha256hex(line);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CliIO } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/program.js";
+import { storeSampleRecord } from "../../src/dev/sample-record.js";
 import { ENTRIES, Ledger } from "../../src/ledger/ledger.js";
 import { loadSigner } from "../../src/sign/load.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
@@ -23,9 +24,9 @@ describe("sealgate verify --store", () => {
     const root = await mkdtemp(join(tmpdir(), "sealgate-cli-verify-"));
     const store = await new FsObjectStore(root).init();
     const ledger = await Ledger.open(join(root, "ledger"));
-    for (let i = 0; i < 5; i++) await ledger.append(await store.put(Buffer.from(`r${i}`)));
+    for (let i = 0; i < 5; i++) await ledger.append(await storeSampleRecord(store, `r${i}`));
     await ledger.checkpoint(signer);
-    await ledger.append(await store.put(Buffer.from("r5")));
+    await ledger.append(await storeSampleRecord(store, "r5"));
     await ledger.close();
 
     const good = await cli(["verify", "--store", root, "--ca", pki.trust.anchors]);

@@ -1,9 +1,9 @@
 // Child process for the crash test: appends records and checkpoints as fast as it can and
 // prints "ack <seq> <record digest>" only after each append has resolved (fsynced).
 // It runs the built code (dist/), so `npm test` builds before testing.
-import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import process from "node:process";
+import { storeSampleRecord } from "../../dist/src/dev/sample-record.js";
 import { Ledger } from "../../dist/src/ledger/ledger.js";
 import { loadSigner } from "../../dist/src/sign/load.js";
 import { FsObjectStore } from "../../dist/src/store/fs-store.js";
@@ -13,7 +13,7 @@ const signer = await loadSigner({ type: "pem", key, cert }, "crash-test", {});
 const store = await new FsObjectStore(root).init();
 const ledger = await Ledger.open(join(root, "ledger"), { waitMs: 10_000 });
 for (let i = 0; ; i++) {
-  const record = await store.put(Buffer.from(`record from ${process.pid} #${i} ${Math.random()}`));
+  const record = await storeSampleRecord(store, `from ${process.pid} #${i} ${Math.random()}`);
   const { seq } = await ledger.append(record);
   process.stdout.write(`ack ${seq} ${record}\n`);
   if (i % 7 === 6) await ledger.checkpoint(signer);

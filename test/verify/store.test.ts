@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { storeSampleRecord } from "../../src/dev/sample-record.js";
 import { CHECKPOINTS, ENTRIES, Ledger } from "../../src/ledger/ledger.js";
 import { loadSigner } from "../../src/sign/load.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
@@ -29,7 +30,7 @@ beforeAll(async () => {
   const store = await new FsObjectStore(base).init();
   const ledger = await Ledger.open(join(base, "ledger"));
   for (let i = 0; i < N; i++) {
-    await ledger.append(await store.put(Buffer.from(JSON.stringify({ record: i, note: "Ægir" }))));
+    await ledger.append(await storeSampleRecord(store, `Ægir ${i}`));
     if (i + 1 === 6 || i + 1 === 13 || i + 1 === N)
       await ledger.checkpoint(signer, new Date(Date.now() + i * 1000));
   }
@@ -101,6 +102,36 @@ describe("sealgate verify --store", () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+
+  it("re-hashes the objects a record refers to, pinning a change to the record's entry", async () => {
+    const store = new FsObjectStore(base);
+    const record = JSON.parse(Buffer.from(await store.get(JSON.parse(lines()[7]!).record)).toString());
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(
+          record.model.manifest,
+          record.request.object,
+          record.explanation.object,
+          record.approvals[0].assertion,
+        ),
+        fc.nat(),
+        async (digest: string, at) => {
+          const d = await copy();
+          const s = new FsObjectStore(d);
+          const { chmod } = await import("node:fs/promises");
+          const bytes = Buffer.from(await s.get(digest as never));
+          bytes[at % bytes.length]! ^= 1;
+          await chmod(s.pathOf(digest as never), 0o644);
+          await writeFile(s.pathOf(digest as never), bytes);
+          const r = await verifyStore(d, { trust });
+          expect(r.findings).toEqual([
+            expect.objectContaining({ code: "OBJECT_CORRUPT", entry: 7, object: digest }),
+          ]);
+        },
+      ),
+      { numRuns: 12 },
     );
   });
 

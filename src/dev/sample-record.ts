@@ -1,0 +1,91 @@
+import type { PromotionRecord } from "../record/schema.js";
+import { recordBytes } from "../record/schema.js";
+import type { Digest, ObjectStore } from "../store/object-store.js";
+
+/*
+ * A complete, valid promotion record for tests, benchmarks and crash tests, and a way to store
+ * one with every object it references, so the verifier finds real bytes behind each digest.
+ */
+
+const d = (c: string) => `sha256:${c.repeat(64)}`;
+
+export const sampleRecord = (): PromotionRecord => ({
+  type: "sealgate.promotion-record/1",
+  model: {
+    registry: "http://mlflow.internal:5000",
+    name: "credit-risk",
+    version: "3",
+    source: "models:/m-fc28ce04bd57445db92fa3bf61782f45",
+    runId: "082a2b0ca78443769df4fc18e88d6b92",
+    contentDigest: d("a"),
+    manifest: d("b"),
+  },
+  challenger: {
+    against: "incumbent",
+    alias: "champion",
+    name: "credit-risk",
+    version: "1",
+    contentDigest: d("c"),
+    evaluationSet: "eval_credit3",
+    candidate: { auc: 0.91, "AUC (ΔROC)": 0.30000000000000004, 指标: 1e21 },
+    challenger: { auc: 0.88, "AUC (ΔROC)": 0.1, 指标: 2 ** 53 + 2 },
+    delta: { auc: 0.030000000000000027 },
+  },
+  request: {
+    object: d("d"),
+    justification: "Adds tenure_months; AUC +3 points on eval_credit3.",
+    scope: "retail lending, EU",
+    intendedDeployment: "batch scoring, nightly",
+    knownLimitations: "thin-file applicants under-represented — see slice report",
+  },
+  approvals: [
+    {
+      role: "model-risk",
+      decision: "approve",
+      signedAt: "2026-11-21T10:00:00.000Z",
+      identity: {
+        subject: "CN=李雷, O=Example Bank",
+        email: "li.lei@example.org",
+        issuer: "CN=Issuing CA",
+        fingerprint: "e".repeat(64),
+      },
+      assertion: d("f"),
+    },
+  ],
+  explanation: {
+    object: d("1"),
+    mediaType: "image/png",
+    name: "explanations/shap-credit-3.png",
+    size: 20480,
+  },
+  dataset: {
+    contentAddressed: true,
+    name: "eval_credit3",
+    context: "eval",
+    digest: d("2"),
+    size: 12345,
+    resolvedFrom: "mlflow-artifact",
+    location: "datasets/eval-credit3.csv",
+    mlflowDigest: "1a2b3c4d",
+    mlflowSource: '{"uri": "/data/eval-credit3.csv"}',
+  },
+  decision: "approved",
+  materiality: { tier: "material", reasons: ["feature set changed: +tenure_months"] },
+  policy: { digest: d("3"), version: "2026-11" },
+  featurePipeline: { version: "fp-2026.11.2", digest: null },
+  conditions: ["re-review after 180 days"],
+  cycle: { number: 2, previous: d("4") },
+  observedAt: "2026-11-21T09:59:58.000Z",
+  sealedAt: "2026-11-21T10:00:01.000Z",
+});
+
+/** Store the objects a record refers to, then the record itself; returns the record's digest. */
+export async function storeSampleRecord(store: ObjectStore, seed: string): Promise<Digest> {
+  const r = sampleRecord();
+  r.model.manifest = await store.put(Buffer.from(`{"manifest":"${seed}"}`));
+  r.request.object = await store.put(Buffer.from(`request text ${seed}`));
+  r.explanation.object = await store.put(Buffer.from(`png bytes ${seed}`));
+  r.approvals[0]!.assertion = await store.put(Buffer.from(`jws ${seed}`));
+  r.sealedAt = new Date().toISOString();
+  return store.put(recordBytes(r));
+}
