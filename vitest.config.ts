@@ -7,7 +7,7 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "connectors/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["test/bench/**", "**/node_modules/**"],
-    globalSetup: ["test/support/mlflow/global-setup.ts"],
+    globalSetup: ["test/support/system-tools.ts", "test/support/mlflow/global-setup.ts"],
     // Separate processes: tests measure RSS and spawn servers; threads would share both.
     pool: "forks",
     testTimeout: 120_000,

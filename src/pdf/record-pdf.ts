@@ -1,0 +1,229 @@
+import { AFRelationship, PDFDocument, PDFHexString, PDFName } from "pdf-lib";
+import type { PromotionRecord } from "../record/schema.js";
+import { FontSet } from "./fonts.js";
+import { Layout } from "./layout.js";
+
+/*
+ * The sealed record (or the review package an approver signs) as a PDF a compliance officer
+ * can read: a cover with the identifying digests, one section per review criterion, the
+ * explanation image as the approver saw it, the approval chain with certificate identities,
+ * the review history, and the machine-readable evidence embedded as associated files.
+ * Byte-identical for the same input: every date comes from the record, no clock is read.
+ */
+
+export interface ApprovalRow {
+  role: string;
+  decision: string;
+  signedAt: string;
+  comment: string;
+  subject: string;
+  email: string;
+  issuer: string;
+  fingerprint: string;
+}
+
+export interface HistoryEntry {
+  cycle: number;
+  decision: string;
+  record: string;
+  changes: { path: string; kind: "added" | "removed" | "changed"; before?: string; after?: string }[];
+}
+
+export interface RecordPdfInput {
+  kind: "sealed-record" | "review-package";
+  record: PromotionRecord;
+  /** `sha256:` digest shown on the cover and every footer (record or package digest). */
+  digest: string;
+  explanation: { bytes: Uint8Array; mediaType: string };
+  approvals: ApprovalRow[];
+  history?: HistoryEntry[];
+  /** Policy thresholds per metric, shown beside the results. */
+  thresholds?: Record<string, { min?: number; max?: number }>;
+  /** Machine-readable evidence carried inside the PDF (PDF/A-3 style associated files). */
+  attachments: { name: string; bytes: Uint8Array; mimeType: string; description: string }[];
+}
+
+/** A digest in groups of eight hex digits, for reading aloud and comparing by eye. */
+export const grouped = (digest: string) =>
+  digest.replace(/^sha256:/, "sha256: ").replace(/([0-9a-f]{8})(?=[0-9a-f])/g, "$1 ");
+
+const fmt = (n: number | undefined) =>
+  n === undefined ? "—" : Number.isInteger(n) ? String(n) : n.toPrecision(6);
+
+export async function renderRecordPdf(input: RecordPdfInput): Promise<Uint8Array> {
+  // Pass 1 lays out with full fonts to learn which characters each font draws; pass 2 lays
+  // out the same content with fonts subset to exactly those characters, and is saved.
+  const probe = await PDFDocument.create({ updateMetadata: false });
+  const full = await FontSet.full(probe);
+  await layoutRecord(probe, full, input);
+  const doc = await PDFDocument.create({ updateMetadata: false });
+  await layoutRecord(doc, await FontSet.subset(doc, full.used), input);
+  return doc.save({ useObjectStreams: false });
+}
+
+async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfInput): Promise<void> {
+  const r = input.record;
+  const at = new Date(r.sealedAt);
+  const title =
+    input.kind === "sealed-record"
+      ? `Sealed promotion record: ${r.model.name} v${r.model.version}`
+      : `Review package: ${r.model.name} v${r.model.version}`;
+  doc.setTitle(title);
+  doc.setAuthor("sealgate");
+  doc.setSubject(input.digest);
+  doc.setProducer("sealgate");
+  doc.setCreator("sealgate");
+  doc.setCreationDate(at);
+  doc.setModificationDate(at);
+  // A fixed file identifier derived from the digest (pdf-lib would otherwise leave none).
+  const id = PDFHexString.of(input.digest.slice(7, 39));
+  doc.context.trailerInfo.ID = doc.context.obj([id, id]);
+
+  const l = new Layout(doc, fonts);
+
+  // Cover.
+  l.heading(title, 1);
+  l.keyValues([
+    ["Model", `${r.model.name}, version ${r.model.version}`],
+    ["Model content digest", grouped(r.model.contentDigest)],
+    ["Decision", input.kind === "sealed-record" ? r.decision : "pending review"],
+    ["Materiality tier", r.materiality.tier],
+    [input.kind === "sealed-record" ? "Sealed at" : "Assembled at", r.sealedAt],
+    ["Observed in registry at", r.observedAt],
+    [input.kind === "sealed-record" ? "Record digest" : "Package digest", grouped(input.digest)],
+    [
+      "Review cycle",
+      `${r.cycle.number}${r.cycle.previous ? ` (previous: ${grouped(r.cycle.previous)})` : ""}`,
+    ],
+    ["Registry", r.model.registry],
+    ["Source", r.model.source],
+  ]);
+
+  l.heading("1. Training and evaluation data provenance");
+  const d = r.dataset;
+  l.keyValues([
+    ["Evaluation dataset", `${d.name} (${d.context || "no context"})`],
+    ["Content digest", d.contentAddressed ? grouped(d.digest) : `not content-addressed: ${d.reason}`],
+    ...(d.contentAddressed
+      ? ([["Resolved from", `${d.resolvedFrom}: ${d.location} (${d.size} bytes)`]] as [string, string][])
+      : []),
+    ["MLflow label (not a content hash)", `${d.mlflowDigest} ${d.mlflowSource}`],
+    [
+      "Feature pipeline",
+      r.featurePipeline
+        ? `${r.featurePipeline.version}${r.featurePipeline.digest ? ` ${grouped(r.featurePipeline.digest)}` : ""}`
+        : "not recorded",
+    ],
+  ]);
+
+  l.heading("2. Evaluation results against policy and the challenger");
+  const c = r.challenger;
+  l.paragraph(
+    c.against === "none"
+      ? `No challenger: measured alone on ${c.evaluationSet}.`
+      : `Measured against the ${c.against}${c.alias ? ` (alias ${c.alias})` : ""} ${c.name ?? ""} v${c.version ?? "?"} on ${c.evaluationSet}${c.contentDigest ? `; challenger content digest ${grouped(c.contentDigest)}` : ""}.`,
+  );
+  const metrics = [...new Set([...Object.keys(c.candidate), ...Object.keys(c.challenger)])].sort();
+  const bound = (m: string) => {
+    const t = input.thresholds?.[m];
+    return t
+      ? [t.min !== undefined ? `≥ ${fmt(t.min)}` : "", t.max !== undefined ? `≤ ${fmt(t.max)}` : ""]
+          .filter(Boolean)
+          .join(", ")
+      : "—";
+  };
+  l.table(
+    [
+      ["Metric", "Candidate", "Challenger", "Delta", "Policy"],
+      ...metrics.map((m) => [m, fmt(c.candidate[m]), fmt(c.challenger[m]), fmt(c.delta[m]), bound(m)]),
+    ],
+    [0.3, 0.17, 0.17, 0.16, 0.2],
+  );
+  if (metrics.length) {
+    l.barChart(metrics, [
+      { name: `candidate v${r.model.version}`, values: metrics.map((m) => c.candidate[m] ?? 0) },
+      ...(c.against === "none"
+        ? []
+        : [{ name: `challenger v${c.version ?? "?"}`, values: metrics.map((m) => c.challenger[m] ?? 0) }]),
+    ]);
+  }
+
+  l.heading("3. Known limitations");
+  l.paragraph(r.request.knownLimitations || "None stated.");
+  l.heading("4. Deployment scope");
+  l.keyValues([
+    ["Scope", r.request.scope],
+    ["Intended deployment", r.request.intendedDeployment],
+  ]);
+  l.heading("5. Approval request");
+  l.paragraph(r.request.justification);
+  l.paragraph(`Request object: ${grouped(r.request.object)}`, { size: 8, muted: true });
+  l.heading("6. Conditions");
+  l.paragraph(r.conditions.length ? r.conditions.map((x) => `• ${x}`).join("\n") : "None.");
+  l.heading("7. Materiality");
+  l.paragraph(`Tier: ${r.materiality.tier}. Policy ${r.policy.version}, ${grouped(r.policy.digest)}.`);
+  l.paragraph(
+    r.materiality.reasons.length
+      ? r.materiality.reasons.map((x) => `• ${x}`).join("\n")
+      : "No material change.",
+  );
+
+  l.heading("8. Explanation artefact (as the approvers saw it)");
+  l.paragraph(
+    `${r.explanation.name}, ${r.explanation.mediaType}, ${r.explanation.size} bytes, ${grouped(r.explanation.object)}`,
+    { size: 8, muted: true },
+  );
+  if (input.explanation.mediaType === "image/png") l.image(await doc.embedPng(input.explanation.bytes));
+  else if (input.explanation.mediaType === "image/jpeg") l.image(await doc.embedJpg(input.explanation.bytes));
+  else l.paragraph("The explanation is a machine-readable document; it is attached to this PDF.");
+
+  l.heading("9. Approvals, in chain order");
+  if (input.approvals.length === 0) l.paragraph("No approvals yet.");
+  for (const [i, a] of input.approvals.entries()) {
+    l.table(
+      [
+        [`#${i + 1} ${a.role}`, `${a.decision} at ${a.signedAt}`],
+        ["Approver", `${a.subject} <${a.email}>`],
+        ["Issued by", a.issuer],
+        ["Certificate SHA-256", a.fingerprint],
+        ["Comment", a.comment || "—"],
+      ],
+      [0.25, 0.75],
+      { header: false, size: 8.5 },
+    );
+  }
+
+  l.heading("10. Review cycle history");
+  if (!input.history?.length) l.paragraph(`Cycle ${r.cycle.number}; no earlier cycle.`);
+  for (const h of input.history ?? []) {
+    l.paragraph(`Cycle ${h.cycle}: ${h.decision} (${grouped(h.record)})`, { bold: true });
+    if (h.changes.length) {
+      l.table(
+        [
+          ["Change", "Field", "Before", "After"],
+          ...h.changes.map((x) => [x.kind, x.path, x.before ?? "", x.after ?? ""]),
+        ],
+        [0.12, 0.28, 0.3, 0.3],
+        { size: 8 },
+      );
+    }
+  }
+
+  l.heading("11. Embedded evidence");
+  l.table(
+    [["File", "Type", "Contents"], ...input.attachments.map((a) => [a.name, a.mimeType, a.description])],
+    [0.35, 0.2, 0.45],
+    { size: 8.5 },
+  );
+  for (const a of input.attachments) {
+    await doc.attach(a.bytes, a.name, {
+      mimeType: a.mimeType,
+      description: a.description,
+      creationDate: at,
+      modificationDate: at,
+      afRelationship: AFRelationship.Data,
+    });
+  }
+  l.footer(`${input.kind === "sealed-record" ? "record" : "package"} ${input.digest}`);
+  doc.catalog.set(PDFName.of("Lang"), PDFHexString.fromText("en"));
+}

@@ -1,0 +1,61 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { grouped, renderRecordPdf } from "../../src/pdf/record-pdf.js";
+import { pdfInput } from "./fixture.js";
+
+const run = promisify(execFile);
+
+async function toFile(pdf: Uint8Array) {
+  const path = join(await mkdtemp(join(tmpdir(), "sealgate-pdf-")), "record.pdf");
+  await writeFile(path, pdf);
+  return path;
+}
+
+describe("the sealed record as PDF", () => {
+  it("is byte-identical for the same record (no clock, fixed IDs, fixed font names)", async () => {
+    const input = pdfInput();
+    const [a, b] = [await renderRecordPdf(input), await renderRecordPdf(pdfInput())];
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+  });
+
+  it("renders 30 approvals in any script and a 5 MB explanation image; pdftotext finds the digest and every fingerprint", async () => {
+    const input = pdfInput({ approvals: 30, pngSide: 1300, noise: true });
+    expect(input.explanation.bytes.length).toBeGreaterThan(5_000_000);
+    const path = await toFile(await renderRecordPdf(input));
+    const { stdout: text } = await run("pdftotext", ["-enc", "UTF-8", path, "-"], { maxBuffer: 64 << 20 });
+    const oneLine = text.replace(/\s+/g, " ");
+    expect(oneLine).toContain(`record ${input.digest}`);
+    for (const a of input.approvals) expect(oneLine).toContain(a.fingerprint);
+    for (const name of ["Zoë Ångström", "李雷", "Ægir Þórsson"]) expect(oneLine).toContain(name);
+    const { stdout: info } = await run("pdfinfo", [path]);
+    const pages = Number(/Pages:\s+(\d+)/.exec(info)?.[1]);
+    expect(pages).toBeGreaterThan(5);
+    expect(oneLine).toContain(`page ${pages} of ${pages}`);
+    expect(info).toContain(`Title:           Sealed promotion record: credit-risk v3`);
+  });
+
+  it("carries the canonical record and the manifest as embedded files", async () => {
+    const input = pdfInput();
+    const path = await toFile(await renderRecordPdf(input));
+    const { stdout } = await run("pdfdetach", ["-list", path]);
+    expect(stdout).toContain("record.json");
+    expect(stdout).toContain("model-manifest.json");
+    const out = join(await mkdtemp(join(tmpdir(), "sealgate-detach-")), "record.json");
+    const index = /(\d+): record\.json/.exec(stdout)?.[1] ?? "0";
+    await run("pdfdetach", ["-save", index, "-o", out, path]);
+    const { readFile } = await import("node:fs/promises");
+    expect(Buffer.from(await readFile(out))).toEqual(Buffer.from(input.attachments[0]!.bytes));
+  });
+
+  it("groups digests for reading without losing a digit", () => {
+    const d = `sha256:${"0123456789abcdef".repeat(4)}`;
+    expect(grouped(d)).toBe(
+      "sha256: 01234567 89abcdef 01234567 89abcdef 01234567 89abcdef 01234567 89abcdef",
+    );
+    expect(grouped(d).replace(/[ ]/g, "").replace("sha256:", "sha256:")).toBe(d);
+  });
+});
