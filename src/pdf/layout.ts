@@ -1,5 +1,42 @@
-import { type PDFDocument, type PDFImage, type PDFPage, rgb } from "pdf-lib";
-import type { FontSet } from "./fonts.js";
+import {
+  beginText,
+  endText,
+  PDFHexString,
+  PDFName,
+  type PDFDocument,
+  type PDFImage,
+  PDFOperator,
+  type PDFPage,
+  type RGB,
+  rgb,
+  setFillingColor,
+  setFontAndSize,
+  setTextMatrix,
+  showText,
+} from "pdf-lib";
+import type { FontSet, Run } from "./fonts.js";
+
+/**
+ * Draw HarfBuzz-shaped glyphs one by one at their positions, inside a marked-content span whose
+ * ActualText is the logical text, so copy and text extraction give the characters back.
+ */
+function drawShaped(page: PDFPage, run: Run, x: number, y: number, size: number, color: RGB) {
+  const p = page as unknown as { setFont(f: unknown): void; fontKey: string };
+  p.setFont(run.font);
+  const span = page.doc.context.obj({ ActualText: PDFHexString.fromText(run.text) });
+  page.pushOperators(
+    PDFOperator.of("BDC" as never, [PDFName.of("Span"), span as never]),
+    beginText(),
+    setFillingColor(color),
+    setFontAndSize(p.fontKey, size),
+    ...run.shaped!.flatMap((g) => [
+      setTextMatrix(1, 0, 0, 1, x + g.x * size, y + g.y * size),
+      showText(PDFHexString.of(g.gid.toString(16).padStart(4, "0"))),
+    ]),
+    endText(),
+    PDFOperator.of("EMC" as never),
+  );
+}
 
 /*
  * A small flowing layout on pdf-lib: headings, wrapped paragraphs, key/value blocks, tables
@@ -76,9 +113,15 @@ export class Layout {
   drawLine(text: string, x: number, y: number, style: TextStyle = {}, page = this.page) {
     const size = style.size ?? 10;
     let cx = x;
+    const color = style.muted ? MUTED : INK;
     for (const run of this.fonts.runs(text, style.bold)) {
-      page.drawText(run.text, { x: cx, y, size, font: run.font, color: style.muted ? MUTED : INK });
-      cx += run.font.widthOfTextAtSize(run.text, size);
+      if (run.shaped) {
+        drawShaped(page, run, cx, y, size, color);
+        cx += run.advance! * size;
+      } else {
+        page.drawText(run.text, { x: cx, y, size, font: run.font, color });
+        cx += run.font.widthOfTextAtSize(run.text, size);
+      }
     }
   }
 
