@@ -2,6 +2,8 @@ import { AFRelationship, PDFDocument, PDFHexString, PDFName } from "pdf-lib";
 import type { PromotionRecord } from "../record/schema.js";
 import { FontSet } from "./fonts.js";
 import { Layout } from "./layout.js";
+import { addSignaturePlaceholder, type SignatureInfo, signPdf } from "./sign-pdf.js";
+import type { Signer } from "../sign/signer.js";
 
 /*
  * The sealed record (or the review package an approver signs) as a PDF a compliance officer
@@ -39,6 +41,8 @@ export interface RecordPdfInput {
   history?: HistoryEntry[];
   /** Policy thresholds per metric, shown beside the results. */
   thresholds?: Record<string, { min?: number; max?: number }>;
+  /** When present, the PDF gets an empty PAdES signature field, to be filled by signPdf. */
+  signature?: SignatureInfo;
   /** Machine-readable evidence carried inside the PDF (PDF/A-3 style associated files). */
   attachments: { name: string; bytes: Uint8Array; mimeType: string; description: string }[];
 }
@@ -58,6 +62,7 @@ export async function renderRecordPdf(input: RecordPdfInput): Promise<Uint8Array
   await layoutRecord(probe, full, input);
   const doc = await PDFDocument.create({ updateMetadata: false });
   await layoutRecord(doc, await FontSet.subset(doc, full.used), input);
+  if (input.signature) addSignaturePlaceholder(doc, input.signature);
   return doc.save({ useObjectStreams: false });
 }
 
@@ -226,4 +231,14 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
   }
   l.footer(`${input.kind === "sealed-record" ? "record" : "package"} ${input.digest}`);
   doc.catalog.set(PDFName.of("Lang"), PDFHexString.fromText("en"));
+}
+
+/** Render and seal: the sealed-record PDF signed by the sealing key, signing as the last write. */
+export async function renderSignedRecordPdf(input: RecordPdfInput, signer: Signer): Promise<Uint8Array> {
+  const signature = input.signature ?? {
+    time: new Date(input.record.sealedAt),
+    name: signer.chain[0]!.subject,
+    reason: `sealgate ${input.kind === "sealed-record" ? "sealed record" : "review package"} ${input.digest}`,
+  };
+  return signPdf(await renderRecordPdf({ ...input, signature }), signer);
 }

@@ -103,10 +103,14 @@ function signingCertificateV2(cert: pkijs.Certificate, der: Uint8Array) {
   return new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertId] })] });
 }
 
+/**
+ * `signingTime` null leaves the signingTime attribute out: PAdES baseline signatures carry the
+ * time in the signature dictionary (/M) instead (ETSI EN 319 142-1).
+ */
 export async function signCmsDetached(
   data: Uint8Array,
   signer: Signer,
-  signingTime: Date,
+  signingTime: Date | null,
 ): Promise<Uint8Array> {
   const alg = signer.algorithm;
   const leafDer = new Uint8Array(signer.chain[0]!.rawData);
@@ -114,13 +118,13 @@ export async function signCmsDetached(
   const attr = (type: string, value: asn1js.AsnType) => new pkijs.Attribute({ type, values: [value] });
   const attributes = [
     attr(OIDS.contentType, new asn1js.ObjectIdentifier({ value: OIDS.data })),
-    attr(OIDS.signingTime, new asn1js.UTCTime({ valueDate: signingTime })),
     attr(
       OIDS.messageDigest,
       new asn1js.OctetString({ valueHex: ab(createHash(hashOf(alg)).update(data).digest()) }),
     ),
     attr(OIDS.signingCertificateV2, signingCertificateV2(leaf, leafDer)),
   ];
+  if (signingTime) attributes.push(attr(OIDS.signingTime, new asn1js.UTCTime({ valueDate: signingTime })));
   // DER sorts SET OF by encoding; verifiers re-encode before checking the signature.
   attributes.sort((a, b) =>
     Buffer.compare(Buffer.from(a.toSchema().toBER()), Buffer.from(b.toSchema().toBER())),
@@ -163,6 +167,8 @@ export async function verifyCmsDetached(
   data: Uint8Array,
   trust: Trust,
   purpose: Purpose = "sealing",
+  /** The signing time when the CMS carries none (PAdES: the signature dictionary's /M). */
+  claimedTime?: Date,
 ): Promise<VerifiedCms> {
   let signedData: pkijs.SignedData;
   try {
@@ -186,7 +192,9 @@ export async function verifyCmsDetached(
   const attr = (oid: string) => si.signedAttrs!.attributes.find((a) => a.type === oid)?.values[0];
   const time = attr(OIDS.signingTime);
   const signingTime =
-    time instanceof asn1js.UTCTime || time instanceof asn1js.GeneralizedTime ? time.toDate() : null;
+    time instanceof asn1js.UTCTime || time instanceof asn1js.GeneralizedTime
+      ? time.toDate()
+      : (claimedTime ?? null);
   if (!signingTime) throw bad("signingTime attribute missing");
   const ct = attr(OIDS.contentType);
   if (!(ct instanceof asn1js.ObjectIdentifier) || ct.valueBlock.toString() !== OIDS.data) {
