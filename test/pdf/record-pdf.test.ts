@@ -51,6 +51,39 @@ describe("the sealed record as PDF", () => {
     expect(Buffer.from(await readFile(out))).toEqual(Buffer.from(input.attachments[0]!.bytes));
   });
 
+  it("renders the review package (pending decision) with a JPEG explanation, scaled to fit", async () => {
+    const first = await toFile(await renderRecordPdf(pdfInput()));
+    const dir = await mkdtemp(join(tmpdir(), "sealgate-jpeg-"));
+    // A real JPEG, wider than the page: poppler renders page 1 of the first PDF as one.
+    await run("pdftoppm", [
+      "-jpeg",
+      "-r",
+      "150",
+      "-f",
+      "1",
+      "-l",
+      "1",
+      "-singlefile",
+      first,
+      join(dir, "page"),
+    ]);
+    const { readFile } = await import("node:fs/promises");
+    const jpeg = await readFile(join(dir, "page.jpg"));
+    const input = {
+      ...pdfInput(),
+      kind: "review-package" as const,
+      explanation: { bytes: jpeg, mediaType: "image/jpeg" },
+    };
+    input.record.explanation.mediaType = "image/jpeg";
+    const path = await toFile(await renderRecordPdf(input));
+    const { stdout } = await run("pdftotext", ["-enc", "UTF-8", path, "-"]);
+    expect(stdout).toContain("Review package: credit-risk v3");
+    expect(stdout).toContain("pending review");
+    expect(stdout.replace(/\s+/g, " ")).toContain(`package ${input.digest}`);
+    const { stdout: images } = await run("pdfimages", ["-list", path]);
+    expect(images).toMatch(/jpeg/);
+  });
+
   it("groups digests for reading without losing a digit", () => {
     const d = `sha256:${"0123456789abcdef".repeat(4)}`;
     expect(grouped(d)).toBe(
