@@ -89,6 +89,6 @@ describe("the sealed record as PDF", () => {
     expect(grouped(d)).toBe(
       "sha256: 01234567 89abcdef 01234567 89abcdef 01234567 89abcdef 01234567 89abcdef",
     );
-    expect(grouped(d).replace(/[ ]/g, "").replace("sha256:", "sha256:")).toBe(d);
+    expect(grouped(d).replace(/ /g, "")).toBe(d);
   });
 });
