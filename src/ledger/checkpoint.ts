@@ -3,6 +3,7 @@ import { SealgateError } from "../errors.js";
 import type { Trust } from "../pki/trust.js";
 import { validatePath } from "../pki/validate.js";
 import { x509 } from "../pki/x509.js";
+import { p1363ToDer } from "../sign/ecdsa.js";
 import type { Signer } from "../sign/signer.js";
 
 /*
@@ -54,23 +55,6 @@ function keyId(cert: x509.X509Certificate, name: string, scheme: Scheme): Buffer
     .update(spki)
     .digest()
     .subarray(0, 4);
-}
-
-/** ECDSA signatures in notes are ASN.1 DER; Signers give r||s. */
-function p1363ToDer(sig: Uint8Array): Buffer {
-  const half = sig.length / 2;
-  const int = (b: Uint8Array) => {
-    let i = 0;
-    while (i < b.length - 1 && b[i] === 0) i++;
-    const t = Buffer.from(b.subarray(i));
-    const v = t[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), t]) : t;
-    return Buffer.concat([Buffer.from([0x02, v.length]), v]);
-  };
-  const body = Buffer.concat([int(sig.subarray(0, half)), int(sig.subarray(half))]);
-  return Buffer.concat([
-    Buffer.from(body.length < 128 ? [0x30, body.length] : [0x30, 0x81, body.length]),
-    body,
-  ]);
 }
 
 export async function signCheckpoint(c: Checkpoint, signer: Signer): Promise<SignedCheckpoint> {

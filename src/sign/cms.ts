@@ -5,6 +5,7 @@ import { SealgateError } from "../errors.js";
 import type { Trust } from "../pki/trust.js";
 import { type Purpose, validatePath } from "../pki/validate.js";
 import { x509 } from "../pki/x509.js";
+import { p1363ToDer } from "./ecdsa.js";
 import { hashOf } from "./key-signer.js";
 import type { SignatureAlgorithm, Signer } from "./signer.js";
 
@@ -66,19 +67,6 @@ function signatureAlgId(alg: SignatureAlgorithm) {
   });
 }
 
-/** IEEE P1363 r||s to the DER Ecdsa-Sig-Value CMS carries. */
-function p1363ToDer(sig: Uint8Array): ArrayBuffer {
-  const half = sig.length / 2;
-  const int = (bytes: Uint8Array) => {
-    let i = 0;
-    while (i < bytes.length - 1 && bytes[i] === 0) i++;
-    const trimmed = bytes.subarray(i);
-    const padded = trimmed[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : Buffer.from(trimmed);
-    return new asn1js.Integer({ valueHex: ab(padded) });
-  };
-  return new asn1js.Sequence({ value: [int(sig.subarray(0, half)), int(sig.subarray(half))] }).toBER(false);
-}
-
 /** ESS signingCertificateV2: binds the signature to this exact certificate (CAdES-BES). */
 function signingCertificateV2(cert: pkijs.Certificate, der: Uint8Array) {
   const essCertId = new asn1js.Sequence({
@@ -132,7 +120,7 @@ export async function signCmsDetached(
   const signedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes });
   const toSign = new Uint8Array(new asn1js.Set({ value: attributes.map((a) => a.toSchema()) }).toBER(false));
   const raw = await signer.sign(toSign);
-  const signature = alg[0] === "E" ? p1363ToDer(raw) : ab(raw);
+  const signature = alg[0] === "E" ? ab(p1363ToDer(raw)) : ab(raw);
   const signerInfo = new pkijs.SignerInfo({
     version: 1,
     sid: new pkijs.IssuerAndSerialNumber({ issuer: leaf.issuer, serialNumber: leaf.serialNumber }),
