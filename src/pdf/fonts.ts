@@ -32,6 +32,7 @@ type FontName = (typeof SOURCES)[number][0];
 const FEATURES = { liga: false, clig: false, dlig: false };
 
 let cache: Map<FontName, Buffer> | undefined;
+let coverage: Map<FontName, Coverage> | undefined;
 const fontBytes = () => (cache ??= new Map(SOURCES.map(([name, pkg, file]) => [name, fontFile(pkg, file)])));
 
 interface Face {
@@ -101,10 +102,12 @@ export class FontSet {
     return new FontSet(fonts, FontSet.coverageOf(), embedded);
   }
 
+  /** Which code points each full font covers; parsed once per process (the CJK font is 10 MB). */
   private static coverageOf(): Map<FontName, Coverage> {
-    return new Map(
+    coverage ??= new Map(
       [...fontBytes()].map(([name, bytes]) => [name, fontkit.create(bytes) as unknown as Coverage]),
     );
+    return coverage;
   }
 
   private pick(cp: number, bold: boolean): FontName {
