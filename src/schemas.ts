@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SealgateConfig } from "./config/schema.js";
 import { ModelManifest } from "./digest/model.js";
+import { Policy } from "./policy/schema.js";
 import { PromotionRecord } from "./record/schema.js";
 import { ApprovalAssertion } from "./sign/approval.js";
 
@@ -13,6 +14,7 @@ export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
   "approval.schema.json": ApprovalAssertion,
   "promotion-record.schema.json": PromotionRecord,
   "model-manifest.schema.json": ModelManifest,
+  "policy.schema.json": Policy,
 };
 
 export function renderSchema(file: string, schema: z.ZodType): string {

@@ -1,0 +1,114 @@
+import type { ApproverIdentity } from "../sign/approval.js";
+import type { ApprovalAssertion } from "../sign/approval.js";
+import type { Approver, Policy } from "./schema.js";
+
+/*
+ * Role-sequenced approval: roles sign in the order the tier names; a later role signing early
+ * does not count; a rejection ends the cycle; request-changes pauses it. Only verified
+ * assertions over the current package count; the rest stay in the history with the reason
+ * they were not counted.
+ */
+
+export interface VerifiedAssertion {
+  assertion: ApprovalAssertion;
+  identity: ApproverIdentity;
+  jws: string;
+}
+
+export type CycleState = "pending_review" | "changes_requested" | "approved" | "rejected";
+
+export interface ChainResult {
+  state: CycleState;
+  /** Assertions that count, in chain order. */
+  counted: VerifiedAssertion[];
+  ignored: { approval: VerifiedAssertion; reason: string }[];
+  /** The role whose decision is awaited (pending_review only). */
+  nextRole: string | null;
+}
+
+/** The registry entry that authorises `identity` in `role` at time `at`, if any. */
+export function authority(
+  policy: Policy,
+  identity: ApproverIdentity,
+  role: string,
+  at: Date,
+): Approver | undefined {
+  return policy.approvers.find(
+    (a) =>
+      a.roles.includes(role) &&
+      (a.fingerprint
+        ? a.fingerprint === identity.fingerprint
+        : a.subject === identity.subject && a.issuer === identity.issuer) &&
+      new Date(a.effectiveFrom) <= at &&
+      (!a.effectiveUntil || at < new Date(a.effectiveUntil)),
+  );
+}
+
+export interface ChainContext {
+  policy: Policy;
+  chain: string[];
+  packageDigest: string;
+  /** Emails who may not approve this version: its registrant and named owners. */
+  conflicted: string[];
+  /** Time authority is re-checked at (seal time); authority must hold then too. */
+  now: Date;
+}
+
+export function evaluateChain(approvals: VerifiedAssertion[], ctx: ChainContext): ChainResult {
+  const sorted = [...approvals].sort((a, b) => a.assertion.signedAt.localeCompare(b.assertion.signedAt));
+  const counted: VerifiedAssertion[] = [];
+  const ignored: ChainResult["ignored"] = [];
+  const people = new Set<string>();
+  let state: CycleState = "pending_review";
+  for (const a of sorted) {
+    const { assertion: s, identity } = a;
+    const skip = (reason: string) => ignored.push({ approval: a, reason });
+    if (state !== "pending_review") {
+      skip(`signed after the cycle was ${state.replace("_", " ")}`);
+      continue;
+    }
+    if (s.packageDigest !== ctx.packageDigest) {
+      skip(`stale: signed package ${s.packageDigest}, the package is now ${ctx.packageDigest}`);
+      continue;
+    }
+    const expected = ctx.chain[counted.length];
+    if (s.role !== expected) {
+      skip(
+        ctx.chain.includes(s.role)
+          ? ctx.chain.indexOf(s.role) < counted.length
+            ? `role ${s.role} has already decided`
+            : `out of order: ${s.role} signed before ${expected} had decided`
+          : `role ${s.role} is not in this tier's chain (${ctx.chain.join(" -> ")})`,
+      );
+      continue;
+    }
+    const signedAt = new Date(s.signedAt);
+    if (!authority(ctx.policy, identity, s.role, signedAt)) {
+      skip(`${identity.email} had no authority as ${s.role} at ${s.signedAt}`);
+      continue;
+    }
+    if (!authority(ctx.policy, identity, s.role, ctx.now)) {
+      skip(`${identity.email} no longer has authority as ${s.role}`);
+      continue;
+    }
+    if (ctx.conflicted.includes(identity.email)) {
+      skip(`separation of duties: ${identity.email} registered or owns this model`);
+      continue;
+    }
+    if (people.has(identity.fingerprint)) {
+      skip(`separation of duties: ${identity.email} already filled a role in this record`);
+      continue;
+    }
+    people.add(identity.fingerprint);
+    counted.push(a);
+    if (s.decision === "reject") state = "rejected";
+    else if (s.decision === "request-changes") state = "changes_requested";
+    else if (counted.length === ctx.chain.length) state = "approved";
+  }
+  return {
+    state,
+    counted,
+    ignored,
+    nextRole: state === "pending_review" ? (ctx.chain[counted.length] ?? null) : null,
+  };
+}
