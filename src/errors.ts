@@ -15,6 +15,7 @@ const CODES = {
   TRUST_INVALID: 2,
   CANONICAL_JSON_INVALID: 2,
   MODEL_UNSUPPORTED: 2,
+  GOVERNANCE_INCOMPLETE: 2,
   // 3: something outside sealgate failed or answered nonsense.
   TSA_FAILED: 3,
   HTTP_STATUS: 3,

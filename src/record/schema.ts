@@ -72,6 +72,35 @@ export const Explanation = z.strictObject({
   size: z.int().nonnegative(),
 });
 
+/**
+ * What the approvers review and sign: every field of the record that exists before the
+ * decision. Its digest (SHA-256 of the RFC 8785 bytes) is what approval assertions name; any
+ * change to it (new metrics, new bytes, new request text) makes earlier approvals stale.
+ */
+export const ReviewPackage = z.strictObject({
+  type: z.literal("sealgate.review-package/1"),
+  model: FrozenModel,
+  challenger: ChallengerComparison,
+  request: ApprovalRequest,
+  explanation: Explanation,
+  dataset: DatasetRef,
+  materiality: z.strictObject({
+    tier: z.string().min(1),
+    reasons: z.array(z.string()),
+    chain: z.array(z.string()).min(1),
+  }),
+  policy: z.strictObject({ digest: Digest, version: z.string() }),
+  featurePipeline: z.strictObject({ version: z.string(), digest: Digest.nullable() }).nullable(),
+  cycle: z.strictObject({ number: z.int().min(1), previous: Digest.nullable() }),
+  observedAt: Iso,
+});
+export type ReviewPackage = z.infer<typeof ReviewPackage>;
+
+export function packageDigest(pkg: ReviewPackage): `sha256:${string}` {
+  const bytes = canonicalBytes(ReviewPackage.parse(pkg), "review package");
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
 export const PromotionRecord = z.strictObject({
   type: z.literal("sealgate.promotion-record/1"),
   model: FrozenModel,

@@ -1,0 +1,193 @@
+import {
+  listArtifactTree,
+  modelVersionRoot,
+  openArtifact,
+  runArtifactRoot,
+} from "../../connectors/mlflow/artifacts.js";
+import type { MlflowClient } from "../../connectors/mlflow/client.js";
+import { type ModelVersion, type Run, tagMap } from "../../connectors/mlflow/responses.js";
+import { resolveDatasets } from "../digest/dataset.js";
+import { hashMlflowModel } from "../digest/model.js";
+import { SealgateError } from "../errors.js";
+import { type ModelFacts, route } from "../policy/materiality.js";
+import type { LoadedPolicy } from "../policy/schema.js";
+import { canonicalBytes } from "../record/canonical.js";
+import { packageDigest, type ReviewPackage } from "../record/schema.js";
+import type { ObjectStore } from "../store/object-store.js";
+import { parseMlModel } from "./mlmodel.js";
+
+/*
+ * `sealgate review`: everything the approvers need, frozen. Reads the version, its run and the
+ * incumbent from MLflow, hashes both models' files, stores the explanation bytes, the request
+ * text and the manifests as objects, routes by materiality, and returns the package and its
+ * digest: the digest approvers sign.
+ */
+
+export interface ApprovalRequestText {
+  justification: string;
+  scope: string;
+  intendedDeployment: string;
+  knownLimitations: string;
+}
+
+export interface AssembleOptions {
+  client: MlflowClient;
+  store: ObjectStore;
+  policy: LoadedPolicy;
+  model: string;
+  version: string;
+  request: ApprovalRequestText;
+  /** Alias naming the incumbent to compare against (default champion). */
+  incumbentAlias?: string;
+  /** Run artifact holding the explanation; default: the first image or report under explanations/. */
+  explanationPath?: string;
+  cycle?: { number: number; previous: string | null };
+  now?: () => Date;
+}
+
+const MEDIA: Record<string, "image/png" | "image/jpeg" | "application/json" | "text/html"> = {
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  json: "application/json",
+  html: "text/html",
+};
+
+const numericMetrics = (run: Run) =>
+  Object.fromEntries(
+    run.data.metrics.filter((m) => typeof m.value === "number").map((m) => [m.key, m.value as number]),
+  );
+
+async function modelFacts(client: MlflowClient, v: ModelVersion) {
+  const root = await modelVersionRoot(client, v.name, v.version);
+  const manifest = await hashMlflowModel(client, root);
+  const mlmodel = manifest.files.some((f) => f.name === "MLmodel")
+    ? parseMlModel(
+        Buffer.concat(await (await openArtifact(client, root, "MLmodel")).toArray()).toString("utf8"),
+        `${v.name} v${v.version}`,
+      )
+    : { flavors: [], features: [] };
+  const run = v.run_id ? await client.run(v.run_id) : null;
+  const tags = tagMap(v.tags);
+  const facts: ModelFacts = {
+    ...mlmodel,
+    metrics: run ? numericMetrics(run) : {},
+    tags: { ...(run ? tagMap(run.data.tags) : {}), ...tags },
+    deploymentContext: tags["sealgate.deployment_context"] ?? null,
+    featurePipelineVersion: tags["sealgate.feature_pipeline"] ?? tags.feature_pipeline_version ?? null,
+  };
+  return { manifest, facts, run };
+}
+
+export async function assembleReviewPackage(
+  o: AssembleOptions,
+): Promise<{ pkg: ReviewPackage; digest: string }> {
+  const now = o.now ?? (() => new Date());
+  const observedAt = now().toISOString();
+  const version = await o.client.modelVersion(o.model, o.version);
+  if (version.status !== "READY") {
+    throw new SealgateError(
+      "GOVERNANCE_INCOMPLETE",
+      `${o.model} v${o.version} is ${version.status}, not READY`,
+    );
+  }
+  const candidate = await modelFacts(o.client, version);
+  if (!candidate.run)
+    throw new SealgateError(
+      "GOVERNANCE_INCOMPLETE",
+      `${o.model} v${o.version} has no run: no metrics, datasets or explanation to review`,
+    );
+
+  const alias = o.incumbentAlias ?? "champion";
+  const registered = await o.client.registeredModel(o.model);
+  const incumbentVersion = registered.aliases.find((a) => a.alias === alias)?.version;
+  const incumbent =
+    incumbentVersion && incumbentVersion !== o.version
+      ? {
+          version: incumbentVersion,
+          ...(await modelFacts(o.client, await o.client.modelVersion(o.model, incumbentVersion))),
+        }
+      : null;
+
+  // The explanation artefact, as bytes in the store.
+  const runRoot = await runArtifactRoot(o.client, candidate.run.info.run_id);
+  const artifacts = await listArtifactTree(o.client, runRoot);
+  const explanation =
+    (o.explanationPath && artifacts.find((a) => a.path === o.explanationPath)) ||
+    artifacts.find(
+      (a) => a.path.startsWith("explanations/") && MEDIA[a.path.split(".").pop()!.toLowerCase()],
+    );
+  if (!explanation) {
+    throw new SealgateError(
+      "GOVERNANCE_INCOMPLETE",
+      `no explanation artefact for ${o.model} v${o.version}: log a PNG, JPEG, JSON or HTML under explanations/ in run ${candidate.run.info.run_id}, or name one with --explanation`,
+    );
+  }
+  const stored = await o.store.putStream(await openArtifact(o.client, runRoot, explanation.path));
+
+  const datasets = await resolveDatasets(o.client, candidate.run);
+  const evalSet = datasets.find((d) => d.context === "eval") ?? {
+    contentAddressed: false as const,
+    name: "",
+    context: "eval",
+    reason: "no dataset was logged with context eval",
+    mlflowDigest: "",
+    mlflowSource: "",
+  };
+
+  const routing = route(o.policy.policy, {
+    candidate: { ...candidate.facts, datasetContentAddressed: evalSet.contentAddressed },
+    incumbent: incumbent
+      ? {
+          ...incumbent.facts,
+          deploymentContexts: incumbent.facts.deploymentContext ? [incumbent.facts.deploymentContext] : [],
+        }
+      : null,
+  });
+
+  const cand = candidate.facts.metrics;
+  const chal = incumbent?.facts.metrics ?? {};
+  const delta = Object.fromEntries(
+    Object.keys(cand)
+      .filter((k) => k in chal)
+      .map((k) => [k, cand[k]! - chal[k]!]),
+  );
+  const fp = candidate.facts.featurePipelineVersion;
+  const pkg: ReviewPackage = {
+    type: "sealgate.review-package/1",
+    model: {
+      registry: o.client.config.trackingUri,
+      name: o.model,
+      version: o.version,
+      source: version.source,
+      runId: version.run_id,
+      contentDigest: candidate.manifest.root,
+      manifest: await o.store.put(canonicalBytes(candidate.manifest, "model manifest")),
+    },
+    challenger: {
+      against: incumbent ? "incumbent" : "none",
+      alias: incumbent ? alias : null,
+      name: incumbent ? o.model : null,
+      version: incumbent?.version ?? null,
+      contentDigest: incumbent?.manifest.root ?? null,
+      evaluationSet: evalSet.name,
+      candidate: cand,
+      challenger: chal,
+      delta,
+    },
+    request: { object: await o.store.put(canonicalBytes(o.request, "approval request")), ...o.request },
+    explanation: {
+      object: stored.digest,
+      mediaType: MEDIA[explanation.path.split(".").pop()!.toLowerCase()]!,
+      name: explanation.path,
+      size: stored.size,
+    },
+    dataset: evalSet,
+    materiality: routing,
+    policy: { digest: o.policy.digest, version: o.policy.policy.version },
+    featurePipeline: fp ? { version: fp, digest: null } : null,
+    cycle: { number: o.cycle?.number ?? 1, previous: o.cycle?.previous ?? null },
+    observedAt,
+  };
+  return { pkg, digest: packageDigest(pkg) };
+}
