@@ -2,7 +2,7 @@ import { z } from "zod";
 import { SealgateConfig } from "./config/schema.js";
 import { ModelManifest } from "./digest/model.js";
 import { Policy } from "./policy/schema.js";
-import { PromotionRecord } from "./record/schema.js";
+import { PromotionRecord, ReviewPackage } from "./record/schema.js";
 import { ApprovalAssertion } from "./sign/approval.js";
 
 /**
@@ -13,6 +13,7 @@ export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
   "config.schema.json": SealgateConfig,
   "approval.schema.json": ApprovalAssertion,
   "promotion-record.schema.json": PromotionRecord,
+  "review-package.schema.json": ReviewPackage,
   "model-manifest.schema.json": ModelManifest,
   "policy.schema.json": Policy,
 };
