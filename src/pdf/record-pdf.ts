@@ -1,5 +1,5 @@
 import { AFRelationship, PDFDocument, PDFHexString, PDFName } from "pdf-lib";
-import type { PromotionRecord } from "../record/schema.js";
+import type { PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { FontSet } from "./fonts.js";
 import { Layout } from "./layout.js";
 import { addSignaturePlaceholder, type SignatureInfo, signPdf } from "./sign-pdf.js";
@@ -33,7 +33,8 @@ export interface HistoryEntry {
 
 export interface RecordPdfInput {
   kind: "sealed-record" | "review-package";
-  record: PromotionRecord;
+  /** The sealed record, or the review package before any decision. */
+  record: PromotionRecord | ReviewPackage;
   /** `sha256:` digest shown on the cover and every footer (record or package digest). */
   digest: string;
   explanation: { bytes: Uint8Array; mediaType: string };
@@ -68,7 +69,9 @@ export async function renderRecordPdf(input: RecordPdfInput): Promise<Uint8Array
 
 async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfInput): Promise<void> {
   const r = input.record;
-  const at = new Date(r.sealedAt);
+  const sealed = "sealedAt" in r;
+  const when = sealed ? r.sealedAt : r.observedAt;
+  const at = new Date(when);
   const title =
     input.kind === "sealed-record"
       ? `Sealed promotion record: ${r.model.name} v${r.model.version}`
@@ -91,9 +94,9 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
   l.keyValues([
     ["Model", `${r.model.name}, version ${r.model.version}`],
     ["Model content digest", grouped(r.model.contentDigest)],
-    ["Decision", input.kind === "sealed-record" ? r.decision : "pending review"],
+    ["Decision", sealed ? r.decision : "pending review"],
     ["Materiality tier", r.materiality.tier],
-    [input.kind === "sealed-record" ? "Sealed at" : "Assembled at", r.sealedAt],
+    [sealed ? "Sealed at" : "Assembled at", when],
     ["Observed in registry at", r.observedAt],
     [input.kind === "sealed-record" ? "Record digest" : "Package digest", grouped(input.digest)],
     [
@@ -164,9 +167,17 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
   l.paragraph(r.request.justification);
   l.paragraph(`Request object: ${grouped(r.request.object)}`, { size: 8, muted: true });
   l.heading("6. Conditions");
-  l.paragraph(r.conditions.length ? r.conditions.map((x) => `• ${x}`).join("\n") : "None.");
+  const conditions = sealed ? r.conditions : [];
+  l.paragraph(
+    conditions.length
+      ? conditions.map((x) => `• ${x}`).join("\n")
+      : sealed
+        ? "None."
+        : "Set by the approvers.",
+  );
   l.heading("7. Materiality");
   l.paragraph(`Tier: ${r.materiality.tier}. Policy ${r.policy.version}, ${grouped(r.policy.digest)}.`);
+  if ("chain" in r.materiality) l.paragraph(`Approval chain, in order: ${r.materiality.chain.join(" → ")}.`);
   l.paragraph(
     r.materiality.reasons.length
       ? r.materiality.reasons.map((x) => `• ${x}`).join("\n")
@@ -236,7 +247,7 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
 /** Render and seal: the sealed-record PDF signed by the sealing key, signing as the last write. */
 export async function renderSignedRecordPdf(input: RecordPdfInput, signer: Signer): Promise<Uint8Array> {
   const signature = input.signature ?? {
-    time: new Date(input.record.sealedAt),
+    time: new Date("sealedAt" in input.record ? input.record.sealedAt : input.record.observedAt),
     name: signer.chain[0]!.subject,
     reason: `sealgate ${input.kind === "sealed-record" ? "sealed record" : "review package"} ${input.digest}`,
   };

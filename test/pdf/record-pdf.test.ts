@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { grouped, renderRecordPdf } from "../../src/pdf/record-pdf.js";
+import { type PromotionRecord, packageDigest, type ReviewPackage } from "../../src/record/schema.js";
 import { pdfInput } from "./fixture.js";
 
 const run = promisify(execFile);
@@ -69,16 +70,34 @@ describe("the sealed record as PDF", () => {
     ]);
     const { readFile } = await import("node:fs/promises");
     const jpeg = await readFile(join(dir, "page.jpg"));
+    const base = pdfInput();
+    const {
+      approvals: _a,
+      decision: _d,
+      conditions: _c,
+      sealedAt: _s,
+      type: _t,
+      ...fields
+    } = base.record as PromotionRecord;
+    const pkg: ReviewPackage = {
+      ...fields,
+      type: "sealgate.review-package/1",
+      materiality: { ...fields.materiality, chain: ["data-governance", "model-risk"] },
+      explanation: { ...fields.explanation, mediaType: "image/jpeg" },
+    };
     const input = {
-      ...pdfInput(),
+      ...base,
       kind: "review-package" as const,
+      record: pkg,
+      digest: packageDigest(pkg),
+      approvals: [],
       explanation: { bytes: jpeg, mediaType: "image/jpeg" },
     };
-    input.record.explanation.mediaType = "image/jpeg";
     const path = await toFile(await renderRecordPdf(input));
     const { stdout } = await run("pdftotext", ["-enc", "UTF-8", path, "-"]);
     expect(stdout).toContain("Review package: credit-risk v3");
     expect(stdout).toContain("pending review");
+    expect(stdout).toContain("Approval chain, in order: data-governance → model-risk.");
     expect(stdout.replace(/\s+/g, " ")).toContain(`package ${input.digest}`);
     const { stdout: images } = await run("pdfimages", ["-list", path]);
     expect(images).toMatch(/jpeg/);
