@@ -3,6 +3,7 @@ import { describeError, type ExitCode, exitCodeOf } from "../errors.js";
 import { registerHashModel } from "./commands/hash-model.js";
 import { registerMlflowLs } from "./commands/mlflow-ls.js";
 import { registerPkiInit } from "./commands/pki-init.js";
+import { registerReview } from "./commands/review.js";
 import { registerVerify } from "./commands/verify.js";
 import type { CliIO } from "./io.js";
 
@@ -10,6 +11,8 @@ export function buildProgram(io: CliIO, setExit: (code: 0 | 1) => void = () => {
   const program = new Command("sealgate")
     .description("Sealed, signed, hash-chained evidence for ML model promotions in MLflow.")
     .version("0.1.0")
+    // Root options only before the subcommand, so `review --version 3` means a model version.
+    .enablePositionalOptions()
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
@@ -33,6 +36,7 @@ export function buildProgram(io: CliIO, setExit: (code: 0 | 1) => void = () => {
   registerPkiInit(pki, io);
   registerVerify(program, io, setExit);
   registerHashModel(program, io);
+  registerReview(program, io);
   return program;
 }
 

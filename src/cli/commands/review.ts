@@ -1,0 +1,160 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { MlflowClient } from "../../../connectors/mlflow/client.js";
+import { formatIssues, loadConfig } from "../../config/load.js";
+import { SealgateError } from "../../errors.js";
+import { assembleReviewPackage } from "../../governance/assemble.js";
+import { renderRecordPdf } from "../../pdf/record-pdf.js";
+import { loadPolicy } from "../../policy/schema.js";
+import { canonicalBytes } from "../../record/canonical.js";
+import { FsObjectStore } from "../../store/fs-store.js";
+import type { CliIO } from "../io.js";
+
+const RequestFile = z.strictObject({
+  justification: z.string().min(1),
+  scope: z.string().min(1),
+  intendedDeployment: z.string().min(1),
+  knownLimitations: z.string(),
+});
+
+/** MLflow tags through which registry users see the governance state without sealgate. */
+export const TAGS = {
+  package: "sealgate.package",
+  packagePdf: "sealgate.package_pdf",
+  state: "sealgate.state",
+  tier: "sealgate.tier",
+} as const;
+
+interface Options {
+  config: string;
+  model: string;
+  version: string;
+  request: string;
+  incumbentAlias?: string;
+  explanation?: string;
+  json?: boolean;
+}
+
+async function readRequest(path: string) {
+  let raw: unknown;
+  try {
+    raw = parseYaml(await readFile(path, "utf8"));
+  } catch (cause) {
+    throw new SealgateError("USAGE", `--request ${path}: cannot read it as YAML or JSON`, { cause });
+  }
+  const r = RequestFile.safeParse(raw);
+  if (!r.success)
+    throw new SealgateError("USAGE", `--request ${path} is incomplete:\n${formatIssues(r.error.issues)}`);
+  return r.data;
+}
+
+export function registerReview(program: Command, io: CliIO): void {
+  program
+    .command("review")
+    .description(
+      "assemble the review package of a model version, render its PDF, and record its digest in MLflow",
+    )
+    .requiredOption("--config <file>", "sealgate config (mlflow, store.path and policy are used)")
+    .requiredOption("--model <name>", "registered model name")
+    .requiredOption("--version <n>", "model version")
+    .requiredOption(
+      "--request <file>",
+      "approval request: YAML with justification, scope, intendedDeployment, knownLimitations",
+    )
+    .option("--incumbent-alias <alias>", "alias of the version to compare against", "champion")
+    .option(
+      "--explanation <path>",
+      "run artifact to freeze as the explanation (default: first under explanations/)",
+    )
+    .option("--json", "print the package digest, tier and objects as JSON")
+    .addHelpText(
+      "after",
+      `
+Approvers sign the package digest this prints (sealgate approve). If anything in the package
+changes later (metrics, artefact bytes, request text), run review again: the digest changes
+and approvals of the old package no longer count.
+
+Example:
+  $ sealgate review --config sealgate.yaml --model credit-risk --version 3 --request request.yaml`,
+    )
+    .action(async (opts: Options) => {
+      const config = await loadConfig(opts.config);
+      if (!config.store || !config.policy) {
+        throw new SealgateError(
+          "CONFIG_INVALID",
+          `config ${opts.config}: review needs store.path and policy`,
+        );
+      }
+      const request = await readRequest(opts.request);
+      const policy = await loadPolicy(resolve(opts.config, "..", config.policy));
+      const store = await new FsObjectStore(resolve(opts.config, "..", config.store.path)).init();
+      const client = new MlflowClient(config.mlflow, { env: io.env });
+      try {
+        const { pkg, digest } = await assembleReviewPackage({
+          client,
+          store,
+          policy,
+          model: opts.model,
+          version: opts.version,
+          request,
+          ...(opts.incumbentAlias ? { incumbentAlias: opts.incumbentAlias } : {}),
+          ...(opts.explanation ? { explanationPath: opts.explanation } : {}),
+        });
+        const pkgBytes = canonicalBytes(pkg, "review package");
+        const stored = await store.put(pkgBytes);
+        if (stored !== digest) throw new Error(`package digest mismatch: ${stored} != ${digest}`);
+        const pdf = await renderRecordPdf({
+          kind: "review-package",
+          record: pkg,
+          digest,
+          explanation: {
+            bytes: await store.get(pkg.explanation.object as never),
+            mediaType: pkg.explanation.mediaType,
+          },
+          approvals: [],
+          thresholds: policy.policy.thresholds,
+          attachments: [
+            {
+              name: "review-package.json",
+              bytes: pkgBytes,
+              mimeType: "application/json",
+              description: "the review package (RFC 8785): approvers sign its SHA-256",
+            },
+            {
+              name: "model-manifest.json",
+              bytes: await store.get(pkg.model.manifest as never),
+              mimeType: "application/json",
+              description: "every model file with its SHA-256",
+            },
+          ],
+        });
+        const pdfDigest = await store.put(pdf);
+        for (const [key, value] of [
+          [TAGS.package, digest],
+          [TAGS.packagePdf, pdfDigest],
+          [TAGS.state, "pending_review"],
+          [TAGS.tier, pkg.materiality.tier],
+        ] as const) {
+          await client.setModelVersionTag(opts.model, opts.version, key, value);
+        }
+        const summary = {
+          package: digest,
+          pdf: pdfDigest,
+          tier: pkg.materiality.tier,
+          chain: pkg.materiality.chain,
+          reasons: pkg.materiality.reasons,
+          pdfPath: store.pathOf(pdfDigest),
+        };
+        if (opts.json) return void io.out(`${JSON.stringify(summary, null, 2)}\n`);
+        io.out(`review package for ${opts.model} v${opts.version}: ${digest}\n`);
+        io.out(`  tier ${summary.tier}: ${summary.chain.join(" -> ")}\n`);
+        for (const r of summary.reasons) io.out(`  - ${r}\n`);
+        io.out(`  PDF ${pdfDigest} (${summary.pdfPath})\n`);
+      } finally {
+        await client.close();
+      }
+    });
+}
