@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { describeError, type ExitCode, exitCodeOf } from "../errors.js";
+import { registerApprove } from "./commands/approve.js";
 import { registerHashModel } from "./commands/hash-model.js";
 import { registerMlflowLs } from "./commands/mlflow-ls.js";
 import { registerPkiInit } from "./commands/pki-init.js";
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIO, setExit: (code: 0 | 1) => void = () => {
   registerVerify(program, io, setExit);
   registerHashModel(program, io);
   registerReview(program, io);
+  registerApprove(program, io);
   return program;
 }
 

@@ -1,0 +1,159 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { MlflowClient } from "../../../connectors/mlflow/client.js";
+import { loadConfig } from "../../config/load.js";
+import { SealgateError } from "../../errors.js";
+import { writeApprovalTag } from "../../governance/approval-tags.js";
+import { loadTrust } from "../../pki/trust.js";
+import { validatePath } from "../../pki/validate.js";
+import { signApproval, verifyApproval } from "../../sign/approval.js";
+import { loadSigner } from "../../sign/load.js";
+import { FsObjectStore } from "../../store/fs-store.js";
+import type { CliIO } from "../io.js";
+import { TAGS } from "./review.js";
+
+interface Options {
+  config: string;
+  model: string;
+  version: string;
+  role: string;
+  decision: "approve" | "reject" | "request-changes";
+  comment?: string;
+  condition?: string[];
+  key?: string;
+  cert?: string;
+  p12?: string;
+  passphrase?: string;
+  json?: boolean;
+}
+
+export function registerApprove(program: Command, io: CliIO): void {
+  program
+    .command("approve")
+    .description(
+      "sign your decision on a version's review package with your certificate, and record it in MLflow",
+    )
+    .requiredOption("--config <file>", "sealgate config (mlflow, store.path, trust)")
+    .requiredOption("--model <name>", "registered model name")
+    .requiredOption("--version <n>", "model version")
+    .requiredOption("--role <role>", "the role you act in, as the policy names it")
+    .requiredOption("--decision <decision>", "approve, reject or request-changes")
+    .option("--comment <text>", "your comment, sealed with the decision")
+    .option("--condition <text...>", "conditions on the approval (scope, expiry, re-review)")
+    .option("--key <file>", "your private key (PEM)")
+    .option("--cert <file>", "your certificate chain (PEM)")
+    .option("--p12 <file>", "your key and certificate as PKCS#12, instead of --key/--cert")
+    .option(
+      "--passphrase <ref>",
+      "passphrase reference: ${ENV_VAR} or file:/path (never the passphrase itself)",
+    )
+    .option("--json", "print the assertion and the tag written")
+    .addHelpText(
+      "after",
+      `
+You sign the review package digest that 'sealgate review' recorded on the version; your identity
+is your certificate (subject and email), never a typed name.
+
+Example:
+  $ sealgate approve --config sealgate.yaml --model credit-risk --version 3 \\
+      --role model-risk --decision approve --comment "Deltas within band" \\
+      --p12 ~/li-lei.p12 --passphrase '\${SEALGATE_P12_PASS}'`,
+    )
+    .action(async (opts: Options) => {
+      if (!["approve", "reject", "request-changes"].includes(opts.decision)) {
+        throw new SealgateError(
+          "USAGE",
+          `--decision ${opts.decision}: use approve, reject or request-changes`,
+        );
+      }
+      const config = await loadConfig(opts.config);
+      if (!config.store || !config.trust) {
+        throw new SealgateError(
+          "CONFIG_INVALID",
+          `config ${opts.config}: approve needs store.path and trust.anchors`,
+        );
+      }
+      const rel = (p: string) => resolve(opts.config, "..", p);
+      const signer = opts.p12
+        ? await loadSigner(
+            { type: "pkcs12", file: opts.p12, passphrase: opts.passphrase ?? "" },
+            "--p12",
+            io.env,
+          )
+        : opts.key && opts.cert
+          ? await loadSigner(
+              {
+                type: "pem",
+                key: opts.key,
+                cert: opts.cert,
+                ...(opts.passphrase ? { passphrase: opts.passphrase } : {}),
+              },
+              "--key",
+              io.env,
+            )
+          : (() => {
+              throw new SealgateError(
+                "USAGE",
+                "give your key: --p12 FILE --passphrase REF, or --key FILE --cert FILE",
+              );
+            })();
+      const trust = await loadTrust({
+        anchors: rel(config.trust.anchors),
+        ...(config.trust.intermediates ? { intermediates: rel(config.trust.intermediates) } : {}),
+        ...(config.trust.crls ? { crls: config.trust.crls.map(rel) } : {}),
+      });
+      // An approver with an expired, revoked or untrusted certificate learns it before anything is written.
+      await validatePath(signer.chain[0]!, signer.chain.slice(1), trust, {
+        at: new Date(),
+        purpose: "approval",
+      });
+      const store = await new FsObjectStore(rel(config.store.path)).init();
+      const client = new MlflowClient(config.mlflow, { env: io.env });
+      try {
+        const version = await client.modelVersion(opts.model, opts.version);
+        const packageDigest = version.tags.find((t) => t.key === TAGS.package)?.value;
+        if (!packageDigest) {
+          throw new SealgateError(
+            "GOVERNANCE_INCOMPLETE",
+            `${opts.model} v${opts.version} has no review package yet: run sealgate review first`,
+          );
+        }
+        const jws = await signApproval(
+          {
+            type: "sealgate.approval/1",
+            model: opts.model,
+            version: opts.version,
+            packageDigest,
+            role: opts.role,
+            decision: opts.decision,
+            comment: opts.comment ?? "",
+            conditions: opts.condition ?? [],
+            signedAt: new Date().toISOString(),
+          },
+          signer,
+        );
+        // Refuse to publish an assertion that would not verify: wrong key usage, untrusted chain, expired.
+        const verified = await verifyApproval(jws, trust);
+        const tag = await writeApprovalTag(
+          client,
+          store,
+          opts.model,
+          opts.version,
+          jws,
+          config.approvals.tagValueLimit,
+        );
+        if (opts.json)
+          return void io.out(
+            `${JSON.stringify({ tag: tag.key, byReference: tag.value !== jws, identity: verified.identity, assertion: verified.assertion }, null, 2)}\n`,
+          );
+        io.out(
+          `${opts.decision} by ${verified.identity.email} as ${opts.role} on ${opts.model} v${opts.version}\n`,
+        );
+        io.out(
+          `  package ${packageDigest}\n  recorded as MLflow tag ${tag.key}${tag.value !== jws ? ` (by reference: ${tag.value})` : ""}\n`,
+        );
+      } finally {
+        await client.close();
+      }
+    });
+}

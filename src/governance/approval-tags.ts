@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+import type { MlflowClient } from "../../connectors/mlflow/client.js";
+import { isDigest, type ObjectStore } from "../store/object-store.js";
+
+/*
+ * Approvals travel through the registry as model-version tags, one per assertion:
+ * `sealgate.approval.<first 16 hex of SHA-256(JWS)>` = the compact JWS, or, when longer than
+ * the tag limit, the `sha256:` digest of the JWS stored as an object. The tag is a carrier,
+ * not evidence: every assertion is re-verified at seal time, so a hand-edited tag is refused.
+ */
+
+export const APPROVAL_TAG_PREFIX = "sealgate.approval.";
+
+export async function writeApprovalTag(
+  client: MlflowClient,
+  store: ObjectStore,
+  model: string,
+  version: string,
+  jws: string,
+  limit: number,
+): Promise<{ key: string; value: string }> {
+  const key = `${APPROVAL_TAG_PREFIX}${createHash("sha256").update(jws).digest("hex").slice(0, 16)}`;
+  const value = jws.length <= limit ? jws : await store.put(Buffer.from(jws, "utf8"));
+  await client.setModelVersionTag(model, version, key, value);
+  return { key, value };
+}
+
+/** Every approval JWS a version carries, resolving stored references. */
+export async function readApprovalTags(
+  tags: Record<string, string>,
+  store: ObjectStore,
+): Promise<{ key: string; jws: string }[]> {
+  const out: { key: string; jws: string }[] = [];
+  for (const [key, value] of Object.entries(tags)) {
+    if (!key.startsWith(APPROVAL_TAG_PREFIX)) continue;
+    const jws = isDigest(value) ? Buffer.from(await store.get(value)).toString("utf8") : value;
+    out.push({ key, jws });
+  }
+  return out;
+}
