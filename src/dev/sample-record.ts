@@ -70,7 +70,12 @@ export const sampleRecord = (): PromotionRecord => ({
     mlflowSource: '{"uri": "/data/eval-credit3.csv"}',
   },
   decision: "approved",
-  materiality: { tier: "material", reasons: ["feature set changed: +tenure_months"] },
+  materiality: {
+    tier: "material",
+    reasons: ["feature set changed: +tenure_months"],
+    chain: ["data-governance", "model-risk", "fair-lending", "ai-committee"],
+  },
+  package: `sha256:${"5".repeat(64)}`,
   policy: { digest: d("3"), version: "2026-11" },
   featurePipeline: { version: "fp-2026.11.2", digest: null },
   conditions: ["re-review after 180 days"],

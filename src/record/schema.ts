@@ -111,7 +111,13 @@ export const PromotionRecord = z.strictObject({
   /** (6) The evaluation dataset by content digest, or an explicit statement that it is not. */
   dataset: DatasetRef,
   decision: z.enum(["approved", "rejected"]),
-  materiality: z.strictObject({ tier: z.string().min(1), reasons: z.array(z.string()) }),
+  materiality: z.strictObject({
+    tier: z.string().min(1),
+    reasons: z.array(z.string()),
+    chain: z.array(z.string()).min(1),
+  }),
+  /** Digest of the review package the approvers signed. */
+  package: Digest,
   policy: z.strictObject({ digest: Digest, version: z.string() }),
   featurePipeline: z.strictObject({ version: z.string(), digest: Digest.nullable() }).nullable(),
   conditions: z.array(z.string()),

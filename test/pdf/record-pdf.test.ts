@@ -76,6 +76,7 @@ describe("the sealed record as PDF", () => {
       decision: _d,
       conditions: _c,
       sealedAt: _s,
+      package: _p,
       type: _t,
       ...fields
     } = base.record as PromotionRecord;

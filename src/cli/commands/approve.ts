@@ -10,7 +10,7 @@ import { signApproval, verifyApproval } from "../../sign/approval.js";
 import { loadSigner } from "../../sign/load.js";
 import { FsObjectStore } from "../../store/fs-store.js";
 import type { CliIO } from "../io.js";
-import { TAGS } from "./review.js";
+import { TAGS } from "../../governance/tags.js";
 
 interface Options {
   config: string;

@@ -7,6 +7,7 @@ import { MlflowClient } from "../../../connectors/mlflow/client.js";
 import { formatIssues, loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
 import { assembleReviewPackage } from "../../governance/assemble.js";
+import { TAGS } from "../../governance/tags.js";
 import { renderRecordPdf } from "../../pdf/record-pdf.js";
 import { loadPolicy } from "../../policy/schema.js";
 import { canonicalBytes } from "../../record/canonical.js";
@@ -19,14 +20,6 @@ const RequestFile = z.strictObject({
   intendedDeployment: z.string().min(1),
   knownLimitations: z.string(),
 });
-
-/** MLflow tags through which registry users see the governance state without sealgate. */
-export const TAGS = {
-  package: "sealgate.package",
-  packagePdf: "sealgate.package_pdf",
-  state: "sealgate.state",
-  tier: "sealgate.tier",
-} as const;
 
 interface Options {
   config: string;

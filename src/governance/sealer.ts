@@ -1,0 +1,190 @@
+import type { MlflowClient } from "../../connectors/mlflow/client.js";
+import { tagMap } from "../../connectors/mlflow/responses.js";
+import { SealgateError } from "../errors.js";
+import { type Ledger, parseEntry, readLines } from "../ledger/ledger.js";
+import { renderSignedRecordPdf } from "../pdf/record-pdf.js";
+import { type CycleState, evaluateChain, type VerifiedAssertion } from "../policy/chain.js";
+import type { LoadedPolicy } from "../policy/schema.js";
+import type { Trust } from "../pki/trust.js";
+import { canonicalBytes } from "../record/canonical.js";
+import { type PromotionRecord, recordBytes, recordDigest, ReviewPackage } from "../record/schema.js";
+import { verifyApproval } from "../sign/approval.js";
+import { signCmsDetached } from "../sign/cms.js";
+import { signJws } from "../sign/jws.js";
+import type { Signer } from "../sign/signer.js";
+import type { FsObjectStore } from "../store/fs-store.js";
+import { readApprovalTags } from "./approval-tags.js";
+import type { SealIndex } from "./seal-index.js";
+import { TAGS } from "./tags.js";
+
+/*
+ * The sealer: for a version with a review package, verify every approval carried in its tags,
+ * walk the policy's chain, and when the cycle completes (approved or rejected) seal it: store
+ * the record and its signatures (JWS, CMS, signed PDF), append it to the ledger, then point
+ * the registry at it. Idempotent: a package is sealed once, also across a crash.
+ */
+
+export const RECORD_JWS_TYP = "vnd.sealgate.record+jws";
+
+export interface SealerDeps {
+  client: MlflowClient;
+  store: FsObjectStore;
+  ledger: Ledger;
+  index: SealIndex;
+  policy: LoadedPolicy;
+  trust: Trust;
+  signer: Signer;
+  now?: () => Date;
+}
+
+export type SealOutcome =
+  | { outcome: "sealed" | "already-sealed"; record: string; decision: "approved" | "rejected" }
+  | { outcome: "waiting"; state: CycleState; nextRole: string | null; ignored: string[] }
+  | { outcome: "no-package" | "pre-discipline" };
+
+async function ledgerHas(ledger: Ledger, record: string): Promise<boolean> {
+  for await (const { line, complete } of readLines(`${ledger.dir}/entries.log`)) {
+    if (complete && parseEntry(line)?.record === record) return true;
+  }
+  return false;
+}
+
+async function setTags(d: SealerDeps, model: string, version: string, tags: Record<string, string>) {
+  for (const [k, v] of Object.entries(tags)) await d.client.setModelVersionTag(model, version, k, v);
+}
+
+export async function sealVersion(d: SealerDeps, model: string, version: string): Promise<SealOutcome> {
+  const now = d.now ?? (() => new Date());
+  const mv = await d.client.modelVersion(model, version);
+  const tags = tagMap(mv.tags);
+  const pkgDigest = tags[TAGS.package];
+  if (!pkgDigest) return { outcome: "no-package" };
+
+  // Finish or acknowledge an earlier seal of this very package (crash between steps included).
+  const done = d.index.get(pkgDigest);
+  if (done) {
+    if (!(await ledgerHas(d.ledger, done.record))) await d.ledger.append(done.record as never);
+    await setTags(d, model, version, { [TAGS.event]: done.record, [TAGS.state]: done.decision });
+    return { outcome: "already-sealed", record: done.record, decision: done.decision };
+  }
+
+  // No backfill: the discipline applies from the policy's effective date on.
+  if ((mv.creation_timestamp ?? 0) < Date.parse(d.policy.policy.effectiveFrom)) {
+    await setTags(d, model, version, { [TAGS.state]: "pre_discipline" });
+    return { outcome: "pre-discipline" };
+  }
+
+  const parsed = ReviewPackage.safeParse(
+    JSON.parse(Buffer.from(await d.store.get(pkgDigest as never)).toString("utf8")),
+  );
+  if (!parsed.success)
+    throw new SealgateError("OBJECT_CORRUPT", `review package ${pkgDigest} is not a valid package`);
+  const pkg = parsed.data;
+  if (pkg.model.name !== model || pkg.model.version !== version) {
+    throw new SealgateError(
+      "GOVERNANCE_INCOMPLETE",
+      `the package tag of ${model} v${version} names ${pkg.model.name} v${pkg.model.version}`,
+    );
+  }
+
+  const verified: VerifiedAssertion[] = [];
+  const refused: string[] = [];
+  for (const { key, jws } of await readApprovalTags(tags, d.store)) {
+    try {
+      const v = await verifyApproval(jws, d.trust);
+      if (v.assertion.model !== model || v.assertion.version !== version)
+        throw new Error(`signed for ${v.assertion.model} v${v.assertion.version}`);
+      verified.push(v);
+    } catch (err) {
+      refused.push(
+        `${key}: refused (${(err as { code?: string }).code ?? "INVALID"}): ${(err as Error).message}`,
+      );
+    }
+  }
+  const result = evaluateChain(verified, {
+    policy: d.policy.policy,
+    chain: pkg.materiality.chain,
+    packageDigest: pkgDigest,
+    conflicted: [...d.policy.policy.owners, ...(mv.user_id ? [mv.user_id] : [])],
+    now: now(),
+  });
+  const ignored = [
+    ...refused,
+    ...result.ignored.map((i) => `${i.approval.identity.email} as ${i.approval.assertion.role}: ${i.reason}`),
+  ];
+  if (result.state === "pending_review" || result.state === "changes_requested") {
+    await setTags(d, model, version, { [TAGS.state]: result.state });
+    return { outcome: "waiting", state: result.state, nextRole: result.nextRole, ignored };
+  }
+
+  const decision = result.state;
+  const approvals = await Promise.all(
+    result.counted.map(async (a) => ({
+      role: a.assertion.role,
+      decision: a.assertion.decision,
+      signedAt: a.assertion.signedAt,
+      identity: a.identity,
+      assertion: await d.store.put(Buffer.from(a.jws, "utf8")),
+    })),
+  );
+  const { type: _type, ...fields } = pkg;
+  const record: PromotionRecord = {
+    ...fields,
+    type: "sealgate.promotion-record/1",
+    package: pkgDigest,
+    approvals,
+    decision,
+    conditions: [...new Set(result.counted.flatMap((a) => a.assertion.conditions))],
+    sealedAt: now().toISOString(),
+  };
+  const bytes = recordBytes(record);
+  const digest = recordDigest(record);
+  await d.store.put(bytes);
+  const jws = await d.store.put(canonicalBytes(await signJws(bytes, d.signer, RECORD_JWS_TYP), "record JWS"));
+  const p7s = await d.store.put(await signCmsDetached(bytes, d.signer, new Date(record.sealedAt)));
+  const explanation = await d.store.get(record.explanation.object as never);
+  const pdf = await d.store.put(
+    await renderSignedRecordPdf(
+      {
+        kind: "sealed-record",
+        record,
+        digest,
+        explanation: { bytes: explanation, mediaType: record.explanation.mediaType },
+        approvals: result.counted.map((a) => ({
+          ...a.identity,
+          role: a.assertion.role,
+          decision: a.assertion.decision,
+          signedAt: a.assertion.signedAt,
+          comment: a.assertion.comment,
+        })),
+        thresholds: d.policy.policy.thresholds,
+        attachments: [
+          {
+            name: "record.json",
+            bytes,
+            mimeType: "application/json",
+            description: "the sealed record (RFC 8785); its SHA-256 is the record digest",
+          },
+          ...result.counted.map((a, i) => ({
+            name: `approval-${i + 1}-${a.assertion.role}.jws`,
+            bytes: Buffer.from(a.jws),
+            mimeType: "application/jose",
+            description: `${a.identity.email}'s signed ${a.assertion.decision}`,
+          })),
+          {
+            name: "model-manifest.json",
+            bytes: await d.store.get(record.model.manifest as never),
+            mimeType: "application/json",
+            description: "every model file with its SHA-256",
+          },
+        ],
+      },
+      d.signer,
+    ),
+  );
+  // Intent first, then the ledger, then the registry: each step can be redone after a crash.
+  await d.index.add({ package: pkgDigest, record: digest, jws, p7s, pdf, model, version, decision });
+  await d.ledger.append(digest);
+  await setTags(d, model, version, { [TAGS.event]: digest, [TAGS.state]: decision });
+  return { outcome: "sealed", record: digest, decision };
+}
