@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { describeError, type ExitCode, exitCodeOf } from "../errors.js";
 import { registerApprove } from "./commands/approve.js";
+import { registerGate } from "./commands/gate.js";
 import { registerHashModel } from "./commands/hash-model.js";
 import { registerMlflowLs } from "./commands/mlflow-ls.js";
 import { registerPkiInit } from "./commands/pki-init.js";
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIO, setExit: (code: 0 | 1) => void = () => {
   registerHashModel(program, io);
   registerReview(program, io);
   registerApprove(program, io);
+  registerGate(program, io, setExit);
   return program;
 }
 

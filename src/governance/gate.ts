@@ -1,0 +1,182 @@
+import { join } from "node:path";
+import { listArtifactTree, modelVersionRoot } from "../../connectors/mlflow/artifacts.js";
+import type { MlflowClient } from "../../connectors/mlflow/client.js";
+import { tagMap } from "../../connectors/mlflow/responses.js";
+import { buildManifest, hashMlflowModel, ModelManifest } from "../digest/model.js";
+import { SealgateError } from "../errors.js";
+import { verifyCheckpoint } from "../ledger/checkpoint.js";
+import { CHECKPOINTS, ENTRIES, parseEntry, readLines } from "../ledger/ledger.js";
+import { inclusionProof, leafHash, verifyInclusion } from "../ledger/merkle.js";
+import type { Trust } from "../pki/trust.js";
+import { PromotionRecord, recordDigest } from "../record/schema.js";
+import { verifyCmsDetached } from "../sign/cms.js";
+import { type FlattenedJws, verifyJws } from "../sign/jws.js";
+import type { FsObjectStore } from "../store/fs-store.js";
+import type { SealIndex } from "./seal-index.js";
+import { RECORD_JWS_TYP } from "./sealer.js";
+import { TAGS } from "./tags.js";
+
+/*
+ * The deployment gate: a version may ship only if a sealed, approved, unexpired record covers
+ * its current content digest, for this target, with valid signatures and a valid inclusion
+ * proof to a signed checkpoint. Anything less is a denial with the reason. The event is a gate,
+ * not documentation.
+ */
+
+export interface GateResult {
+  allowed: boolean;
+  reasons: string[];
+  record?: string;
+}
+
+/** Conditions sealgate enforces, written by approvers with --condition. */
+export function conditionViolations(
+  conditions: string[],
+  sealedAt: Date,
+  now: Date,
+  target?: string,
+): string[] {
+  const out: string[] = [];
+  for (const c of conditions) {
+    const body = c.replace(/^[a-z-]+:\s*(?=re-review|expires|targets)/i, "");
+    const expires = /^expires:?\s*(\d{4}-\d\d-\d\d)/i.exec(body);
+    if (expires && now >= new Date(`${expires[1]}T00:00:00Z`))
+      out.push(`approval expired on ${expires[1]} (condition "${c}")`);
+    const review = /^re-review after (\d+) days?/i.exec(body);
+    if (review && now.getTime() > sealedAt.getTime() + Number(review[1]) * 86_400_000) {
+      out.push(`re-review was due ${review[1]} days after sealing (condition "${c}")`);
+    }
+    const targets = /^targets?:\s*(.+)$/i.exec(body);
+    if (targets) {
+      const allowed = targets[1]!.split(",").map((t) => t.trim());
+      if (!target) out.push(`approval is limited to targets ${allowed.join(", ")}: pass --target`);
+      else if (!allowed.includes(target))
+        out.push(`target ${target} is not among the approved targets ${allowed.join(", ")}`);
+    }
+  }
+  return out;
+}
+
+export interface GateDeps {
+  client: MlflowClient;
+  store: FsObjectStore;
+  index: SealIndex;
+  trust: Trust;
+  now?: () => Date;
+}
+
+export async function gate(
+  d: GateDeps,
+  model: string,
+  version: string,
+  opts: { target?: string; fast?: boolean } = {},
+): Promise<GateResult> {
+  const now = (d.now ?? (() => new Date()))();
+  const deny = (...reasons: string[]): GateResult => ({ allowed: false, reasons });
+  const tags = tagMap((await d.client.modelVersion(model, version)).tags);
+  const digest = tags[TAGS.event];
+  if (!digest)
+    return deny(`${model} v${version} has no sealed record (no ${TAGS.event} tag): it has not been approved`);
+
+  const reasons: string[] = [];
+  let record: PromotionRecord;
+  try {
+    const bytes = await d.store.get(digest as never);
+    record = PromotionRecord.parse(JSON.parse(Buffer.from(bytes).toString("utf8")));
+    if (recordDigest(record) !== digest) throw new Error("record bytes are not canonical");
+  } catch (err) {
+    return deny(`sealed record ${digest} is missing or invalid in this store: ${(err as Error).message}`);
+  }
+  if (record.model.name !== model || record.model.version !== version)
+    reasons.push(`record ${digest} is for ${record.model.name} v${record.model.version}`);
+  if (record.decision !== "approved") reasons.push(`the sealed decision is ${record.decision}`);
+  reasons.push(...conditionViolations(record.conditions, new Date(record.sealedAt), now, opts.target));
+
+  // The bytes being deployed must be the bytes that were approved.
+  const root = await modelVersionRoot(d.client, model, version);
+  if (opts.fast) {
+    const manifest = ModelManifest.parse(
+      JSON.parse(Buffer.from(await d.store.get(record.model.manifest as never)).toString("utf8")),
+    );
+    if (buildManifest(manifest.files).root !== record.model.contentDigest)
+      reasons.push("the cached manifest does not hash to the sealed content digest");
+    const listed = new Map((await listArtifactTree(d.client, root)).map((f) => [f.path, f.size]));
+    const changed = manifest.files.filter((f) => listed.get(f.name) !== f.size).map((f) => f.name);
+    const extra = [...listed.keys()].filter((p) => !manifest.files.some((f) => f.name === p));
+    if (changed.length || extra.length)
+      reasons.push(`model files changed since sealing: ${[...changed, ...extra].join(", ")}`);
+  } else {
+    const current = await hashMlflowModel(d.client, root);
+    if (current.root !== record.model.contentDigest) {
+      reasons.push(
+        `the model's content digest is now ${current.root}; ${record.model.contentDigest} was approved: the artefact bytes changed after sealing`,
+      );
+    }
+  }
+
+  // Signatures over the record.
+  const seal = d.index.byRecord(digest);
+  if (!seal) {
+    reasons.push(`no signatures are indexed for record ${digest}`);
+  } else {
+    const bytes = await d.store.get(digest as never);
+    try {
+      const jws = JSON.parse(
+        Buffer.from(await d.store.get(seal.jws as never)).toString("utf8"),
+      ) as FlattenedJws;
+      const v = await verifyJws(jws, d.trust, {
+        purpose: "sealing",
+        at: new Date(record.sealedAt),
+        typ: RECORD_JWS_TYP,
+      });
+      if (!Buffer.from(v.payload).equals(Buffer.from(bytes)))
+        reasons.push("the record JWS signs other bytes");
+      await verifyCmsDetached(await d.store.get(seal.p7s as never), bytes, d.trust);
+    } catch (err) {
+      reasons.push(`record signature refused: ${(err as Error).message}`);
+    }
+  }
+
+  // Inclusion in the ledger, proven against a signed checkpoint.
+  reasons.push(...(await inclusionFindings(join(d.store.root, "ledger"), digest, d.trust)));
+  return reasons.length
+    ? { allowed: false, reasons, record: digest }
+    : { allowed: true, reasons: [], record: digest };
+}
+
+async function inclusionFindings(dir: string, digest: string, trust: Trust): Promise<string[]> {
+  const leaves = [];
+  let index = -1;
+  for await (const { line, complete } of readLines(join(dir, ENTRIES))) {
+    if (!complete) break;
+    if (parseEntry(line)?.record === digest && index < 0) index = leaves.length;
+    leaves.push(leafHash(line));
+  }
+  if (index < 0) return [`record ${digest} is not in the ledger`];
+  let last: string | undefined;
+  try {
+    for await (const { line, complete } of readLines(join(dir, CHECKPOINTS)))
+      if (complete) last = line.toString("utf8");
+  } catch {
+    // No checkpoints file yet.
+  }
+  if (!last)
+    return ["no signed checkpoint covers the ledger yet; run the checkpoint job (sealgate sync) first"];
+  try {
+    const signed = JSON.parse(last);
+    const cp = await verifyCheckpoint(signed, trust);
+    if (cp.size <= index)
+      return [`the latest signed checkpoint (size ${cp.size}) does not cover entry ${index} yet`];
+    if (cp.size > leaves.length)
+      return [
+        `the ledger holds ${leaves.length} entries but its checkpoint signed ${cp.size}: it was truncated`,
+      ];
+    const proof = inclusionProof(leaves, index, 0, cp.size);
+    if (!verifyInclusion(index, cp.size, leaves[index]!, proof, cp.root))
+      return [`entry ${index} is not included in the signed checkpoint's tree`];
+    return [];
+  } catch (err) {
+    if (err instanceof SealgateError) return [`checkpoint refused: ${err.message}`];
+    throw err;
+  }
+}

@@ -1,0 +1,268 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, inject, it } from "vitest";
+import { runArtifactRoot } from "../../connectors/mlflow/artifacts.js";
+import { MlflowClient } from "../../connectors/mlflow/client.js";
+import { MlflowConfig } from "../../connectors/mlflow/config.js";
+import type { CliIO } from "../../src/cli/io.js";
+import { runCli } from "../../src/cli/program.js";
+import { REPO_ROOT } from "../../src/dev/venv.js";
+import { conditionViolations } from "../../src/governance/gate.js";
+import { SealIndex } from "../../src/governance/seal-index.js";
+import { sealVersion } from "../../src/governance/sealer.js";
+import { Ledger } from "../../src/ledger/ledger.js";
+import { loadPolicy } from "../../src/policy/schema.js";
+import { loadSigner } from "../../src/sign/load.js";
+import { FsObjectStore } from "../../src/store/fs-store.js";
+import { devPki } from "../support/pki.js";
+
+async function cli(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, isTTY: false };
+  return { code: await runCli(args, io), out: out.join(""), err: err.join("") };
+}
+
+describe("approval conditions the gate enforces", () => {
+  const sealed = new Date("2026-11-01T00:00:00Z");
+  it("expiry, re-review and deployment targets", () => {
+    const c = [
+      "on-call: expires: 2027-01-01",
+      "re-review after 30 days",
+      "targets: prod-eu, staging",
+      "free text is informational",
+    ];
+    expect(conditionViolations(c, sealed, new Date("2026-11-10T00:00:00Z"), "prod-eu")).toEqual([]);
+    expect(conditionViolations(c, sealed, new Date("2026-12-05T00:00:00Z"), "prod-eu")).toEqual([
+      expect.stringContaining("re-review was due 30 days"),
+    ]);
+    expect(conditionViolations(c, sealed, new Date("2027-01-01T00:00:00Z"), "prod-eu")[0]).toContain(
+      "approval expired on 2027-01-01",
+    );
+    expect(conditionViolations(c, sealed, new Date("2026-11-10T00:00:00Z"), "prod-us")[0]).toContain(
+      "target prod-us is not among",
+    );
+    expect(conditionViolations(c, sealed, new Date("2026-11-10T00:00:00Z"))[0]).toContain("pass --target");
+  });
+});
+
+describe("the deployment gate on the real MLflow server", () => {
+  it("allows the approved bytes, denies a wrong target, promotes, and denies once the artefact bytes change", async () => {
+    const { pki, trust } = await devPki();
+    const url = inject("mlflow").url;
+    const client = new MlflowClient(MlflowConfig.parse({ trackingUri: url, auth: { type: "none" } }));
+    const name = `gate-${Math.random().toString(36).slice(2, 8)}`;
+    // MLflow accepts a version source only inside its run's artifacts: upload the model there.
+    const runId = (inject("mlflow").manifest.models["credit-risk"] as { versions: { run_id: string }[] })
+      .versions[0]!.run_id;
+    const runRoot = await runArtifactRoot(client, runId);
+    const put = (path: string, body: string) =>
+      client.http.json({
+        method: "PUT",
+        path: `api/2.0/mlflow-artifacts/artifacts/${runRoot}/${name}/model/${path}`,
+        body,
+        headers: { "content-type": "application/octet-stream" },
+      });
+    await put("MLmodel", "flavors:\n  python_function: {loader_module: m}\n");
+    await put("weights.bin", "approved weights");
+    await client.http.json({
+      method: "POST",
+      path: "api/2.0/mlflow/registered-models/create",
+      json: { name },
+    });
+    await client.http.json({
+      method: "POST",
+      path: "api/2.0/mlflow/model-versions/create",
+      json: { name, source: `mlflow-artifacts:/${runRoot}/${name}/model`, run_id: runId },
+    });
+
+    const dir = await mkdtemp(join(tmpdir(), "sealgate-gate-"));
+    const cfg = join(dir, "sealgate.yaml");
+    await writeFile(
+      cfg,
+      `mlflow:\n  trackingUri: ${url}\n  auth: { type: none }\nstore: { path: store }\npolicy: ${join(REPO_ROOT, "config/policy.example.yaml")}\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\n`,
+    );
+    await writeFile(
+      join(dir, "request.yaml"),
+      "justification: first release\nscope: EU\nintendedDeployment: batch\nknownLimitations: none\n",
+    );
+    const review = await cli([
+      "review",
+      "--config",
+      cfg,
+      "--model",
+      name,
+      "--version",
+      "1",
+      "--request",
+      join(dir, "request.yaml"),
+      "--json",
+    ]);
+    expect(review.err).toBe("");
+    expect(JSON.parse(review.out).chain).toEqual(["on-call"]);
+    const ada = pki.approvers.find((a) => a.email === "ada.lovelace@example.org")!;
+    expect(
+      (
+        await cli([
+          "approve",
+          "--config",
+          cfg,
+          "--model",
+          name,
+          "--version",
+          "1",
+          "--role",
+          "on-call",
+          "--decision",
+          "approve",
+          "--condition",
+          "targets: prod-eu",
+          "--key",
+          ada.key,
+          "--cert",
+          ada.cert,
+        ])
+      ).err,
+    ).toBe("");
+
+    expect(
+      (await cli(["gate", "--config", cfg, "--model", name, "--version", "1", "--target", "prod-eu"])).code,
+    ).toBe(1);
+    const store = await new FsObjectStore(join(dir, "store")).init();
+    const ledger = await Ledger.open(join(dir, "store", "ledger"));
+    const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
+    const deps = {
+      client,
+      store,
+      ledger,
+      index: await SealIndex.open(join(dir, "store")),
+      policy: await loadPolicy(join(REPO_ROOT, "config/policy.example.yaml")),
+      trust,
+      signer,
+    };
+    expect(await sealVersion(deps, name, "1")).toMatchObject({ outcome: "sealed", decision: "approved" });
+    const uncovered = await cli([
+      "gate",
+      "--config",
+      cfg,
+      "--model",
+      name,
+      "--version",
+      "1",
+      "--target",
+      "prod-eu",
+      "--json",
+    ]);
+    expect(JSON.parse(uncovered.out).reasons).toEqual([
+      expect.stringContaining("no signed checkpoint covers the ledger yet"),
+    ]);
+    await ledger.checkpoint(signer);
+    await ledger.close();
+
+    const allow = await cli([
+      "gate",
+      "--config",
+      cfg,
+      "--model",
+      name,
+      "--version",
+      "1",
+      "--target",
+      "prod-eu",
+    ]);
+    expect(allow.out).toContain("ALLOW");
+    expect(allow.code).toBe(0);
+    expect(
+      (
+        await cli([
+          "gate",
+          "--config",
+          cfg,
+          "--model",
+          name,
+          "--version",
+          "1",
+          "--target",
+          "prod-eu",
+          "--fast",
+        ])
+      ).code,
+    ).toBe(0);
+    const wrongTarget = await cli([
+      "gate",
+      "--config",
+      cfg,
+      "--model",
+      name,
+      "--version",
+      "1",
+      "--target",
+      "staging",
+    ]);
+    expect(wrongTarget.code).toBe(1);
+    expect(wrongTarget.out).toContain("target staging is not among the approved targets prod-eu");
+    const promote = await cli([
+      "promote",
+      "--config",
+      cfg,
+      "--model",
+      name,
+      "--version",
+      "1",
+      "--alias",
+      "production",
+      "--target",
+      "prod-eu",
+    ]);
+    expect(promote.code).toBe(0);
+    expect((await client.registeredModel(name)).aliases).toContainEqual({
+      alias: "production",
+      version: "1",
+    });
+
+    await put("weights.bin", "tampered weights, longer");
+    const denied = await cli([
+      "gate",
+      "--config",
+      cfg,
+      "--model",
+      name,
+      "--version",
+      "1",
+      "--target",
+      "prod-eu",
+    ]);
+    expect(denied.code).toBe(1);
+    expect(denied.out).toContain("the artefact bytes changed after sealing");
+    const fastDenied = await cli([
+      "gate",
+      "--config",
+      cfg,
+      "--model",
+      name,
+      "--version",
+      "1",
+      "--target",
+      "prod-eu",
+      "--fast",
+    ]);
+    expect(fastDenied.out).toContain("model files changed since sealing: weights.bin");
+    const noPromote = await cli([
+      "promote",
+      "--config",
+      cfg,
+      "--model",
+      name,
+      "--version",
+      "1",
+      "--alias",
+      "canary",
+      "--target",
+      "prod-eu",
+    ]);
+    expect(noPromote.code).toBe(1);
+    expect((await client.registeredModel(name)).aliases.map((a) => a.alias)).not.toContain("canary");
+    await client.close();
+  });
+});
