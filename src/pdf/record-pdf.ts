@@ -52,8 +52,9 @@ export interface RecordPdfInput {
 export const grouped = (digest: string) =>
   digest.replace(/^sha256:/, "sha256: ").replace(/([0-9a-f]{8})(?=[0-9a-f])/g, "$1 ");
 
+/** Integers exactly; fractions to six significant digits without trailing zeros (0.88, not 0.880000). */
 const fmt = (n: number | undefined) =>
-  n === undefined ? "—" : Number.isInteger(n) ? String(n) : n.toPrecision(6);
+  n === undefined ? "—" : Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(6)));
 
 export async function renderRecordPdf(input: RecordPdfInput): Promise<Uint8Array> {
   // Pass 1 lays out with full fonts to learn which characters each font draws; pass 2 lays
