@@ -4,20 +4,12 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
-import type { CliIO } from "../../src/cli/io.js";
-import { runCli } from "../../src/cli/program.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
 import { readApprovalTags } from "../../src/governance/approval-tags.js";
 import { verifyApproval } from "../../src/sign/approval.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
 import { devPki } from "../support/pki.js";
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t), env, isTTY: false };
-  return { code: await runCli(args, io), out: out.join(""), err: err.join("") };
-}
+import { cli } from "../support/cli.js";
 
 describe("sealgate approve", () => {
   it("signs the recorded package digest with the approver's certificate and records it as a tag, inline or by reference", async () => {

@@ -2,16 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
-import type { CliIO } from "../../src/cli/io.js";
-import { runCli } from "../../src/cli/program.js";
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t), env, isTTY: false };
-  const code = await runCli(args, io);
-  return { code, out: out.join(""), err: err.join("") };
-}
+import { cli } from "../support/cli.js";
 
 describe("sealgate mlflow ls", () => {
   const url = () => inject("mlflow").url;

@@ -4,17 +4,9 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
-import type { CliIO } from "../../src/cli/io.js";
-import { runCli } from "../../src/cli/program.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
-
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, isTTY: false };
-  return { code: await runCli(args, io), out: out.join(""), err: err.join("") };
-}
+import { cli } from "../support/cli.js";
 
 describe("sealgate review", () => {
   it("stores the package and its PDF, and shows the digest and state in MLflow", async () => {

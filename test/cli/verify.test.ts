@@ -2,20 +2,12 @@ import { mkdtemp, writeFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { CliIO } from "../../src/cli/io.js";
-import { runCli } from "../../src/cli/program.js";
 import { storeSampleRecord } from "../../src/dev/sample-record.js";
 import { ENTRIES, Ledger } from "../../src/ledger/ledger.js";
 import { loadSigner } from "../../src/sign/load.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
 import { devPki } from "../support/pki.js";
-
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, isTTY: false };
-  return { code: await runCli(args, io), out: out.join(""), err: err.join("") };
-}
+import { cli } from "../support/cli.js";
 
 describe("sealgate verify --store", () => {
   it("exits 0 on a good store and 1 with each failure listed, in text and JSON", async () => {

@@ -5,8 +5,6 @@ import { describe, expect, inject, it } from "vitest";
 import { runArtifactRoot } from "../../connectors/mlflow/artifacts.js";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
-import type { CliIO } from "../../src/cli/io.js";
-import { runCli } from "../../src/cli/program.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
 import { conditionViolations } from "../../src/governance/gate.js";
 import { SealIndex } from "../../src/governance/seal-index.js";
@@ -16,13 +14,7 @@ import { loadPolicy } from "../../src/policy/schema.js";
 import { loadSigner } from "../../src/sign/load.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
 import { devPki } from "../support/pki.js";
-
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, isTTY: false };
-  return { code: await runCli(args, io), out: out.join(""), err: err.join("") };
-}
+import { cli } from "../support/cli.js";
 
 describe("approval conditions the gate enforces", () => {
   const sealed = new Date("2026-11-01T00:00:00Z");

@@ -4,8 +4,6 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
-import type { CliIO } from "../../src/cli/io.js";
-import { runCli } from "../../src/cli/program.js";
 import { SealIndex } from "../../src/governance/seal-index.js";
 import { sealVersion } from "../../src/governance/sealer.js";
 import { Ledger } from "../../src/ledger/ledger.js";
@@ -16,13 +14,7 @@ import { loadSigner } from "../../src/sign/load.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
 import { verifyStore } from "../../src/verify/store.js";
 import { devPki } from "../support/pki.js";
-
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, isTTY: false };
-  return { code: await runCli(args, io), out: out.join(""), err: err.join("") };
-}
+import { cli } from "../support/cli.js";
 
 describe("sealing a material change through the full chain on the real MLflow server", () => {
   it("waits on an out-of-order approval, seals once the chain completes, and never seals twice", async () => {
