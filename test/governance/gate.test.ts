@@ -71,6 +71,9 @@ describe("the deployment gate on the real MLflow server", () => {
 
     const dir = await mkdtemp(join(tmpdir(), "sealgate-gate-"));
     const cfg = join(dir, "sealgate.yaml");
+    // Every command here acts on version 1 of this test's model with this config.
+    const on = (command: string, ...args: string[]) =>
+      cli([command, "--config", cfg, "--model", name, "--version", "1", ...args]);
     await writeFile(
       cfg,
       `mlflow:\n  trackingUri: ${url}\n  auth: { type: none }\nstore: { path: store }\npolicy: ${join(REPO_ROOT, "config/policy.example.yaml")}\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\n`,
@@ -79,31 +82,14 @@ describe("the deployment gate on the real MLflow server", () => {
       join(dir, "request.yaml"),
       "justification: first release\nscope: EU\nintendedDeployment: batch\nknownLimitations: none\n",
     );
-    const review = await cli([
-      "review",
-      "--config",
-      cfg,
-      "--model",
-      name,
-      "--version",
-      "1",
-      "--request",
-      join(dir, "request.yaml"),
-      "--json",
-    ]);
+    const review = await on("review", "--request", join(dir, "request.yaml"), "--json");
     expect(review.err).toBe("");
     expect(JSON.parse(review.out).chain).toEqual(["on-call"]);
     const ada = pki.approvers.find((a) => a.email === "ada.lovelace@example.org")!;
     expect(
       (
-        await cli([
+        await on(
           "approve",
-          "--config",
-          cfg,
-          "--model",
-          name,
-          "--version",
-          "1",
           "--role",
           "on-call",
           "--decision",
@@ -114,13 +100,11 @@ describe("the deployment gate on the real MLflow server", () => {
           ada.key,
           "--cert",
           ada.cert,
-        ])
+        )
       ).err,
     ).toBe("");
 
-    expect(
-      (await cli(["gate", "--config", cfg, "--model", name, "--version", "1", "--target", "prod-eu"])).code,
-    ).toBe(1);
+    expect((await on("gate", "--target", "prod-eu")).code).toBe(1);
     const store = await new FsObjectStore(join(dir, "store")).init();
     const ledger = await Ledger.open(join(dir, "store", "ledger"));
     const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
@@ -134,79 +118,21 @@ describe("the deployment gate on the real MLflow server", () => {
       signer,
     };
     expect(await sealVersion(deps, name, "1")).toMatchObject({ outcome: "sealed", decision: "approved" });
-    const uncovered = await cli([
-      "gate",
-      "--config",
-      cfg,
-      "--model",
-      name,
-      "--version",
-      "1",
-      "--target",
-      "prod-eu",
-      "--json",
-    ]);
+    const uncovered = await on("gate", "--target", "prod-eu", "--json");
     expect(JSON.parse(uncovered.out).reasons).toEqual([
       expect.stringContaining("no signed checkpoint covers the ledger yet"),
     ]);
     await ledger.checkpoint(signer);
     await ledger.close();
 
-    const allow = await cli([
-      "gate",
-      "--config",
-      cfg,
-      "--model",
-      name,
-      "--version",
-      "1",
-      "--target",
-      "prod-eu",
-    ]);
+    const allow = await on("gate", "--target", "prod-eu");
     expect(allow.out).toContain("ALLOW");
     expect(allow.code).toBe(0);
-    expect(
-      (
-        await cli([
-          "gate",
-          "--config",
-          cfg,
-          "--model",
-          name,
-          "--version",
-          "1",
-          "--target",
-          "prod-eu",
-          "--fast",
-        ])
-      ).code,
-    ).toBe(0);
-    const wrongTarget = await cli([
-      "gate",
-      "--config",
-      cfg,
-      "--model",
-      name,
-      "--version",
-      "1",
-      "--target",
-      "staging",
-    ]);
+    expect((await on("gate", "--target", "prod-eu", "--fast")).code).toBe(0);
+    const wrongTarget = await on("gate", "--target", "staging");
     expect(wrongTarget.code).toBe(1);
     expect(wrongTarget.out).toContain("target staging is not among the approved targets prod-eu");
-    const promote = await cli([
-      "promote",
-      "--config",
-      cfg,
-      "--model",
-      name,
-      "--version",
-      "1",
-      "--alias",
-      "production",
-      "--target",
-      "prod-eu",
-    ]);
+    const promote = await on("promote", "--alias", "production", "--target", "prod-eu");
     expect(promote.code).toBe(0);
     expect((await client.registeredModel(name)).aliases).toContainEqual({
       alias: "production",
@@ -214,45 +140,12 @@ describe("the deployment gate on the real MLflow server", () => {
     });
 
     await put("weights.bin", "tampered weights, longer");
-    const denied = await cli([
-      "gate",
-      "--config",
-      cfg,
-      "--model",
-      name,
-      "--version",
-      "1",
-      "--target",
-      "prod-eu",
-    ]);
+    const denied = await on("gate", "--target", "prod-eu");
     expect(denied.code).toBe(1);
     expect(denied.out).toContain("the artefact bytes changed after sealing");
-    const fastDenied = await cli([
-      "gate",
-      "--config",
-      cfg,
-      "--model",
-      name,
-      "--version",
-      "1",
-      "--target",
-      "prod-eu",
-      "--fast",
-    ]);
+    const fastDenied = await on("gate", "--target", "prod-eu", "--fast");
     expect(fastDenied.out).toContain("model files changed since sealing: weights.bin");
-    const noPromote = await cli([
-      "promote",
-      "--config",
-      cfg,
-      "--model",
-      name,
-      "--version",
-      "1",
-      "--alias",
-      "canary",
-      "--target",
-      "prod-eu",
-    ]);
+    const noPromote = await on("promote", "--alias", "canary", "--target", "prod-eu");
     expect(noPromote.code).toBe(1);
     expect((await client.registeredModel(name)).aliases.map((a) => a.alias)).not.toContain("canary");
     await client.close();
