@@ -16,6 +16,11 @@ const CODES = {
   CANONICAL_JSON_INVALID: 2,
   MODEL_UNSUPPORTED: 2,
   GOVERNANCE_INCOMPLETE: 2,
+  SERVICENOW_AUTH_FAILED: 2,
+  SERVICENOW_TARGET_INVALID: 2,
+  ARCHER_LOGIN_FAILED: 2,
+  ARCHER_MAPPING_INVALID: 2,
+  EXPORT_UNAVAILABLE: 2,
   // 3: something outside sealgate failed or answered nonsense.
   TSA_FAILED: 3,
   HTTP_STATUS: 3,
@@ -24,9 +29,13 @@ const CODES = {
   HTTP_RETRY_AFTER_TOO_LONG: 3,
   MLFLOW_RESPONSE_INVALID: 3,
   MLFLOW_UNSUPPORTED_ARTIFACT_URI: 3,
+  SERVICENOW_RESPONSE_INVALID: 3,
   UNSAFE_ARTIFACT_PATH: 3,
   STATE_CORRUPT: 3,
   IO: 3,
+  ARCHER_REJECTED: 3,
+  ARCHER_RESPONSE_INVALID: 3,
+  ARCHER_DUPLICATE_RECORD: 3,
   // 1: evidence or a signed request did not verify.
   WEBHOOK_SIGNATURE_INVALID: 1,
   WEBHOOK_TIMESTAMP_STALE: 1,
@@ -53,7 +62,17 @@ const CODES = {
   OBJECT_MISSING: 1,
   LEDGER_CORRUPT: 1,
   CHECKPOINT_INVALID: 1,
+  // Bundles: a zip refused before reading (hostile or malformed), or unreadable contents.
+  BUNDLE_UNSAFE: 1,
+  BUNDLE_INVALID: 1,
   LEDGER_LOCKED: 3,
+  // GRC delivery.
+  OUTBOX_LOCKED: 3,
+  DELIVERY_FAILED: 3,
+  EVIDENCE_INVALID: 1,
+  // GRC destinations.
+  VANTA_AUTH_FAILED: 2,
+  VANTA_RESPONSE_INVALID: 3,
 } as const;
 
 export type ErrorCode = keyof typeof CODES;

@@ -150,6 +150,8 @@ export class ReconcileState {
 
 export interface ReconcileResult {
   events: VersionChangedEvent[];
+  /** Every watched version as it is now, by versionKey(model, version). */
+  current: Map<string, VersionState>;
   /** Persist the new state. Call after the events are handled, so a crash replays them. */
   commit(): Promise<void>;
 }
@@ -174,5 +176,5 @@ export async function reconcile(
   events.sort((a, b) =>
     a.model === b.model ? Number(a.version) - Number(b.version) : a.model < b.model ? -1 : 1,
   );
-  return { events, commit: () => state.save(after) };
+  return { events, current: after, commit: () => state.save(after) };
 }

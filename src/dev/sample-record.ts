@@ -78,8 +78,27 @@ export const sampleRecord = (): PromotionRecord => ({
   package: `sha256:${"5".repeat(64)}`,
   policy: { digest: d("3"), version: "2026-11" },
   featurePipeline: { version: "fp-2026.11.2", digest: null },
+  modelCard: {
+    object: d("6"),
+    path: "model_card.yaml",
+    intendedUse: "Scoring retail credit applications in the EU",
+    limitations: ["Thin-file applicants score less reliably"],
+    targets: ["prod-eu", "staging"],
+  },
   conditions: ["re-review after 180 days"],
-  cycle: { number: 2, previous: d("4") },
+  annotations: [],
+  cycle: {
+    number: 2,
+    previous: d("4"),
+    changes: [
+      {
+        path: "request.justification",
+        kind: "changed",
+        before: '"adds tenure"',
+        after: '"adds tenure_months; fairness review attached"',
+      },
+    ],
+  },
   observedAt: "2026-11-21T09:59:58.000Z",
   sealedAt: "2026-11-21T10:00:01.000Z",
 });
@@ -90,6 +109,7 @@ export async function storeSampleRecord(store: ObjectStore, seed: string): Promi
   r.model.manifest = await store.put(Buffer.from(`{"manifest":"${seed}"}`));
   r.request.object = await store.put(Buffer.from(`request text ${seed}`));
   r.explanation.object = await store.put(Buffer.from(`png bytes ${seed}`));
+  r.modelCard!.object = await store.put(Buffer.from(`intendedUse: card ${seed}`));
   r.approvals[0]!.assertion = await store.put(Buffer.from(`jws ${seed}`));
   r.sealedAt = new Date().toISOString();
   return store.put(recordBytes(r));

@@ -10,6 +10,8 @@ import { isDigest, type ObjectStore } from "../store/object-store.js";
  */
 
 export const APPROVAL_TAG_PREFIX = "sealgate.approval.";
+/** Signed comments and clarification requests travel the same way under their own prefix. */
+export const ANNOTATION_TAG_PREFIX = "sealgate.comment.";
 
 export async function writeApprovalTag(
   client: MlflowClient,
@@ -18,8 +20,9 @@ export async function writeApprovalTag(
   version: string,
   jws: string,
   limit: number,
+  prefix = APPROVAL_TAG_PREFIX,
 ): Promise<{ key: string; value: string }> {
-  const key = `${APPROVAL_TAG_PREFIX}${createHash("sha256").update(jws).digest("hex").slice(0, 16)}`;
+  const key = `${prefix}${createHash("sha256").update(jws).digest("hex").slice(0, 16)}`;
   const value = jws.length <= limit ? jws : await store.put(Buffer.from(jws, "utf8"));
   await client.setModelVersionTag(model, version, key, value);
   return { key, value };
@@ -29,10 +32,11 @@ export async function writeApprovalTag(
 export async function readApprovalTags(
   tags: Record<string, string>,
   store: ObjectStore,
+  prefix = APPROVAL_TAG_PREFIX,
 ): Promise<{ key: string; jws: string }[]> {
   const out: { key: string; jws: string }[] = [];
   for (const [key, value] of Object.entries(tags)) {
-    if (!key.startsWith(APPROVAL_TAG_PREFIX)) continue;
+    if (!key.startsWith(prefix)) continue;
     const jws = isDigest(value) ? Buffer.from(await store.get(value)).toString("utf8") : value;
     out.push({ key, jws });
   }

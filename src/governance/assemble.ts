@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   listArtifactTree,
   modelVersionRoot,
@@ -12,9 +13,12 @@ import { SealgateError } from "../errors.js";
 import { type ModelFacts, route } from "../policy/materiality.js";
 import type { LoadedPolicy } from "../policy/schema.js";
 import { canonicalBytes } from "../record/canonical.js";
-import { packageDigest, type ReviewPackage } from "../record/schema.js";
+import { type ModelCardRef, packageDigest, type ReviewPackage } from "../record/schema.js";
 import type { ObjectStore } from "../store/object-store.js";
+import { TAGS } from "./tags.js";
 import { parseMlModel } from "./mlmodel.js";
+import { DEFAULT_MODEL_CARD_PATHS, sealModelCard } from "./model-card.js";
+import { previousCycle } from "./cycle.js";
 
 /*
  * `sealgate review`: everything the approvers need, frozen. Reads the version, its run and the
@@ -41,7 +45,13 @@ export interface AssembleOptions {
   incumbentAlias?: string;
   /** Run artifact holding the explanation; default: the first image or report under explanations/. */
   explanationPath?: string;
-  cycle?: { number: number; previous: string | null };
+  /**
+   * The sealed record this package answers (a resubmission after a rejection, or a re-review).
+   * Default: the record the version's `sealgate.event` tag points at, if any.
+   */
+  previous?: string;
+  /** Where to look for a model card (model files first, then run artefacts). */
+  modelCardPaths?: string[];
   now?: () => Date;
 }
 
@@ -77,6 +87,35 @@ async function modelFacts(client: MlflowClient, v: ModelVersion) {
     featurePipelineVersion: tags["sealgate.feature_pipeline"] ?? tags.feature_pipeline_version ?? null,
   };
   return { manifest, facts, run };
+}
+
+/** A model card is small text; anything larger is refused rather than read into memory. */
+const MODEL_CARD_MAX_BYTES = 1024 * 1024;
+
+async function findModelCard(
+  o: AssembleOptions,
+  modelFiles: { name: string; size: number; digest: string }[],
+  runRoot: string,
+  runFiles: { path: string; size: number }[],
+): Promise<ModelCardRef | null> {
+  const paths = o.modelCardPaths ?? DEFAULT_MODEL_CARD_PATHS;
+  const inModel = paths.map((p) => modelFiles.find((f) => f.name === p)).find(Boolean);
+  const inRun = paths.map((p) => runFiles.find((f) => f.path === p)).find(Boolean);
+  const found = inModel
+    ? { root: await modelVersionRoot(o.client, o.model, o.version), path: inModel.name, size: inModel.size }
+    : inRun && { root: runRoot, path: inRun.path, size: inRun.size };
+  if (!found) return null;
+  const where = `${found.path} of ${o.model} v${o.version}`;
+  if (found.size > MODEL_CARD_MAX_BYTES)
+    throw new SealgateError(
+      "GOVERNANCE_INCOMPLETE",
+      `model card ${where} is ${found.size} bytes; the limit is ${MODEL_CARD_MAX_BYTES}`,
+    );
+  const bytes = Buffer.concat(await (await openArtifact(o.client, found.root, found.path)).toArray());
+  // A card inside the model was hashed into the content digest: it must be those very bytes.
+  if (inModel && createHash("sha256").update(bytes).digest("hex") !== inModel.digest)
+    throw new SealgateError("GOVERNANCE_INCOMPLETE", `model card ${where} changed while it was being read`);
+  return sealModelCard(bytes, found.path, where, o.store);
 }
 
 export async function assembleReviewPackage(
@@ -152,6 +191,7 @@ export async function assembleReviewPackage(
       .filter((k) => k in chal)
       .map((k) => [k, cand[k]! - chal[k]!]),
   );
+  const modelCard = await findModelCard(o, candidate.manifest.files, runRoot, artifacts);
   const fp = candidate.facts.featurePipelineVersion;
   const pkg: ReviewPackage = {
     type: "sealgate.review-package/1",
@@ -186,8 +226,10 @@ export async function assembleReviewPackage(
     materiality: routing,
     policy: { digest: o.policy.digest, version: o.policy.policy.version },
     featurePipeline: fp ? { version: fp, digest: null } : null,
-    cycle: { number: o.cycle?.number ?? 1, previous: o.cycle?.previous ?? null },
+    modelCard,
+    cycle: { number: 1, previous: null, changes: [] },
     observedAt,
   };
+  pkg.cycle = await previousCycle(o.store, pkg, o.previous ?? tagMap(version.tags)[TAGS.event]);
   return { pkg, digest: packageDigest(pkg) };
 }

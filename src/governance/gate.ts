@@ -13,7 +13,8 @@ import { verifyCmsDetached } from "../sign/cms.js";
 import { type FlattenedJws, verifyJws } from "../sign/jws.js";
 import type { FsObjectStore } from "../store/fs-store.js";
 import type { SealIndex } from "./seal-index.js";
-import { RECORD_JWS_TYP } from "./sealer.js";
+import { RECORD_JWS_TYP } from "../record/schema.js";
+import { conditionViolations, modelCardViolations } from "./conditions.js";
 import { TAGS } from "./tags.js";
 
 /*
@@ -27,34 +28,6 @@ export interface GateResult {
   allowed: boolean;
   reasons: string[];
   record?: string;
-}
-
-/** Conditions sealgate enforces, written by approvers with --condition. */
-export function conditionViolations(
-  conditions: string[],
-  sealedAt: Date,
-  now: Date,
-  target?: string,
-): string[] {
-  const out: string[] = [];
-  for (const c of conditions) {
-    const body = c.replace(/^[a-z-]+:\s*(?=re-review|expires|targets)/i, "");
-    const expires = /^expires:?\s*(\d{4}-\d\d-\d\d)/i.exec(body);
-    if (expires && now >= new Date(`${expires[1]}T00:00:00Z`))
-      out.push(`approval expired on ${expires[1]} (condition "${c}")`);
-    const review = /^re-review after (\d+) days?/i.exec(body);
-    if (review && now.getTime() > sealedAt.getTime() + Number(review[1]) * 86_400_000) {
-      out.push(`re-review was due ${review[1]} days after sealing (condition "${c}")`);
-    }
-    const targets = /^targets?:\s*(.+)$/i.exec(body);
-    if (targets) {
-      const allowed = targets[1]!.split(",").map((t) => t.trim());
-      if (!target) out.push(`approval is limited to targets ${allowed.join(", ")}: pass --target`);
-      else if (!allowed.includes(target))
-        out.push(`target ${target} is not among the approved targets ${allowed.join(", ")}`);
-    }
-  }
-  return out;
 }
 
 export interface GateDeps {
@@ -91,6 +64,7 @@ export async function gate(
     reasons.push(`record ${digest} is for ${record.model.name} v${record.model.version}`);
   if (record.decision !== "approved") reasons.push(`the sealed decision is ${record.decision}`);
   reasons.push(...conditionViolations(record.conditions, new Date(record.sealedAt), now, opts.target));
+  reasons.push(...modelCardViolations(record, opts.target));
 
   // The bytes being deployed must be the bytes that were approved.
   const root = await modelVersionRoot(d.client, model, version);

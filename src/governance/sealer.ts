@@ -2,18 +2,26 @@ import type { MlflowClient } from "../../connectors/mlflow/client.js";
 import { tagMap } from "../../connectors/mlflow/responses.js";
 import { SealgateError } from "../errors.js";
 import { type Ledger, parseEntry, readLines } from "../ledger/ledger.js";
-import { renderSignedRecordPdf } from "../pdf/record-pdf.js";
 import { type CycleState, evaluateChain, type VerifiedAssertion } from "../policy/chain.js";
 import type { LoadedPolicy } from "../policy/schema.js";
 import type { Trust } from "../pki/trust.js";
 import { canonicalBytes } from "../record/canonical.js";
-import { type PromotionRecord, recordBytes, recordDigest, ReviewPackage } from "../record/schema.js";
+import {
+  PromotionRecord,
+  RECORD_JWS_TYP,
+  recordBytes,
+  recordDigest,
+  ReviewPackage,
+} from "../record/schema.js";
 import { verifyApproval } from "../sign/approval.js";
 import { signCmsDetached } from "../sign/cms.js";
 import { signJws } from "../sign/jws.js";
 import type { Signer } from "../sign/signer.js";
 import type { FsObjectStore } from "../store/fs-store.js";
+import { collectAnnotations } from "./annotations.js";
 import { readApprovalTags } from "./approval-tags.js";
+import { isExpired } from "./conditions.js";
+import { renderSealedPdf } from "./seal-pdf.js";
 import type { SealIndex } from "./seal-index.js";
 import { TAGS } from "./tags.js";
 
@@ -23,8 +31,6 @@ import { TAGS } from "./tags.js";
  * the record and its signatures (JWS, CMS, signed PDF), append it to the ledger, then point
  * the registry at it. Idempotent: a package is sealed once, also across a crash.
  */
-
-export const RECORD_JWS_TYP = "vnd.sealgate.record+jws";
 
 export interface SealerDeps {
   client: MlflowClient;
@@ -64,7 +70,12 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
   const done = d.index.get(pkgDigest);
   if (done) {
     if (!(await ledgerHas(d.ledger, done.record))) await d.ledger.append(done.record as never);
-    await setTags(d, model, version, { [TAGS.event]: done.record, [TAGS.state]: done.decision });
+    // An approval whose expiry or re-review date has passed shows as expired in the registry.
+    const sealed = PromotionRecord.parse(
+      JSON.parse(Buffer.from(await d.store.get(done.record as never)).toString()),
+    );
+    const state = isExpired(sealed, now()) ? "expired" : done.decision;
+    await setTags(d, model, version, { [TAGS.event]: done.record, [TAGS.state]: state });
     return { outcome: "already-sealed", record: done.record, decision: done.decision };
   }
 
@@ -108,8 +119,17 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
     conflicted: [...d.policy.policy.owners, ...(mv.user_id ? [mv.user_id] : [])],
     now: now(),
   });
+  const notes = await collectAnnotations(tags, {
+    store: d.store,
+    trust: d.trust,
+    policy: d.policy.policy,
+    model,
+    version,
+    packageDigest: pkgDigest,
+  });
   const ignored = [
     ...refused,
+    ...notes.refused,
     ...result.ignored.map((i) => `${i.approval.identity.email} as ${i.approval.assertion.role}: ${i.reason}`),
   ];
   if (result.state === "pending_review" || result.state === "changes_requested") {
@@ -135,51 +155,26 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
     approvals,
     decision,
     conditions: [...new Set(result.counted.flatMap((a) => a.assertion.conditions))],
+    annotations: notes.annotations,
     sealedAt: now().toISOString(),
   };
+  // The policy that routed and judged this cycle, by the digest the record names.
+  if ((await d.store.put(d.policy.bytes)) !== record.policy.digest)
+    throw new SealgateError("CONFIG_INVALID", "the loaded policy's bytes do not match its digest");
   const bytes = recordBytes(record);
   const digest = recordDigest(record);
   await d.store.put(bytes);
   const jws = await d.store.put(canonicalBytes(await signJws(bytes, d.signer, RECORD_JWS_TYP), "record JWS"));
   const p7s = await d.store.put(await signCmsDetached(bytes, d.signer, new Date(record.sealedAt)));
-  const explanation = await d.store.get(record.explanation.object as never);
   const pdf = await d.store.put(
-    await renderSignedRecordPdf(
-      {
-        kind: "sealed-record",
-        record,
-        digest,
-        explanation: { bytes: explanation, mediaType: record.explanation.mediaType },
-        approvals: result.counted.map((a) => ({
-          ...a.identity,
-          role: a.assertion.role,
-          decision: a.assertion.decision,
-          signedAt: a.assertion.signedAt,
-          comment: a.assertion.comment,
-        })),
-        thresholds: d.policy.policy.thresholds,
-        attachments: [
-          {
-            name: "record.json",
-            bytes,
-            mimeType: "application/json",
-            description: "the sealed record (RFC 8785); its SHA-256 is the record digest",
-          },
-          ...result.counted.map((a, i) => ({
-            name: `approval-${i + 1}-${a.assertion.role}.jws`,
-            bytes: Buffer.from(a.jws),
-            mimeType: "application/jose",
-            description: `${a.identity.email}'s signed ${a.assertion.decision}`,
-          })),
-          {
-            name: "model-manifest.json",
-            bytes: await d.store.get(record.model.manifest as never),
-            mimeType: "application/json",
-            description: "every model file with its SHA-256",
-          },
-        ],
-      },
+    await renderSealedPdf(
+      d.store,
       d.signer,
+      record,
+      digest,
+      bytes,
+      result.counted,
+      d.policy.policy.thresholds,
     ),
   );
   // Intent first, then the ledger, then the registry: each step can be redone after a crash.

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import fontkit from "@pdf-lib/fontkit";
-import type { PDFDocument, PDFFont } from "pdf-lib";
+import { type PDFDocument, type PDFFont, PDFHexString } from "pdf-lib";
 import * as hb from "harfbuzzjs";
 import subsetFont from "subset-font";
 
@@ -11,29 +11,72 @@ import subsetFont from "subset-font";
  * standard fonts only encode WinAnsi, so text is split into runs, each drawn with the first
  * font that has every glyph of the run.
  *
- * pdf-lib's own subsetter drops glyphs of these fonts, so documents are laid out twice: the
- * first pass records which characters each font draws, then HarfBuzz (hb-subset) cuts each
- * font down to those characters and the second pass embeds the small fonts whole.
+ * pdf-lib's own subsetter drops glyphs of these fonts, so HarfBuzz (hb-subset) cuts each font
+ * down to the characters the document can draw, collected from its strings before layout, and
+ * the small fonts are embedded whole. Full fonts are parsed once per process, and only those a
+ * document needs (the CJK font is 10 MB), to tell which font has a character and to cut subsets
+ * from; text is measured and encoded with the small subsets, remembered per subset and string.
  */
 
 const require = createRequire(import.meta.url);
-const fontFile = (pkg: string, file: string) => readFileSync(require.resolve(`${pkg}/${file}`));
 
-const SOURCES = [
-  ["NotoSans", "@expo-google-fonts/noto-sans", "400Regular/NotoSans_400Regular.ttf"],
-  ["NotoSans-Bold", "@expo-google-fonts/noto-sans", "700Bold/NotoSans_700Bold.ttf"],
-  ["NotoSansArabic", "@expo-google-fonts/noto-sans-arabic", "400Regular/NotoSansArabic_400Regular.ttf"],
-  ["NotoSansArabic-Bold", "@expo-google-fonts/noto-sans-arabic", "700Bold/NotoSansArabic_700Bold.ttf"],
-  ["NotoSansSC", "@expo-google-fonts/noto-sans-sc", "400Regular/NotoSansSC_400Regular.ttf"],
-] as const;
-type FontName = (typeof SOURCES)[number][0];
+const SOURCES = {
+  NotoSans: ["@expo-google-fonts/noto-sans", "400Regular/NotoSans_400Regular.ttf"],
+  "NotoSans-Bold": ["@expo-google-fonts/noto-sans", "700Bold/NotoSans_700Bold.ttf"],
+  NotoSansArabic: ["@expo-google-fonts/noto-sans-arabic", "400Regular/NotoSansArabic_400Regular.ttf"],
+  "NotoSansArabic-Bold": ["@expo-google-fonts/noto-sans-arabic", "700Bold/NotoSansArabic_700Bold.ttf"],
+  NotoSansSC: ["@expo-google-fonts/noto-sans-sc", "400Regular/NotoSansSC_400Regular.ttf"],
+} as const;
+type FontName = keyof typeof SOURCES;
+// Embedding order, fixed so the output is byte-identical run to run.
+const NAMES = Object.keys(SOURCES) as FontName[];
 
 // No ligatures: "fi" stays two glyphs, so widths measured per character match what is drawn.
 const FEATURES = { liga: false, clig: false, dlig: false };
 
-let cache: Map<FontName, Buffer> | undefined;
-let coverage: Map<FontName, Coverage> | undefined;
-const fontBytes = () => (cache ??= new Map(SOURCES.map(([name, pkg, file]) => [name, fontFile(pkg, file)])));
+interface FullFont {
+  bytes: Buffer;
+  hasGlyphForCodePoint(c: number): boolean;
+}
+const full = new Map<FontName, FullFont>();
+/** A full font, read and parsed on first use only. */
+function fullFont(name: FontName): FullFont {
+  let f = full.get(name);
+  if (!f) {
+    const [pkg, file] = SOURCES[name];
+    const bytes = readFileSync(require.resolve(`${pkg}/${file}`));
+    f = Object.assign(fontkit.create(bytes) as unknown as FullFont, { bytes });
+    full.set(name, f);
+  }
+  return f;
+}
+
+interface Subset {
+  bytes: Uint8Array;
+  shaper?: { font: hb.Font; upem: number };
+  /** Glyph ids of runs already drawn with this subset, as the hex string the page shows. */
+  encoded: Map<string, string>;
+  /** Widths at size 1000 of runs already measured with this subset. */
+  widths: Map<string, number>;
+}
+// Records drawn for the same people reuse the same subsets; a few, so a daemon stays small.
+const subsets = new Map<string, Promise<Subset>>();
+function subsetOf(name: FontName, text: string): Promise<Subset> {
+  const key = `${name}\u0000${text}`;
+  let subset = subsets.get(key);
+  if (!subset) {
+    if (subsets.size >= 16) subsets.clear();
+    subset = subsetFont(fullFont(name).bytes, text, { targetFormat: "truetype" }).then((bytes) => ({
+      bytes,
+      encoded: new Map(),
+      widths: new Map(),
+    }));
+    subsets.set(key, subset);
+    // A failure is not remembered: the next document tries again.
+    subset.catch(() => subsets.delete(key));
+  }
+  return subset;
+}
 
 interface Face {
   regular: FontName;
@@ -45,107 +88,139 @@ const FACES: Face[] = [
   { regular: "NotoSansArabic", bold: "NotoSansArabic-Bold" },
   { regular: "NotoSansSC", bold: "NotoSansSC" },
 ];
+const RTL_FONTS = new Set<FontName>(["NotoSansArabic", "NotoSansArabic-Bold"]);
+
+function pick(cp: number, bold: boolean): FontName {
+  const face = FACES.find((f) => fullFont(bold ? f.bold : f.regular).hasGlyphForCodePoint(cp)) ?? FACES[0]!;
+  return bold ? face.bold : face.regular;
+}
+
+// Spaces and punctuation stay with the run they are in, when its font has them.
+const neutral = (ch: string) => ch.codePointAt(0)! < 0x80 && !/[A-Za-z0-9]/.test(ch);
+
+/**
+ * The characters each font may have to draw for these strings, in regular or bold. Neutral
+ * characters can join any run next to them, so each font in use that has them gets them.
+ */
+export function charactersByFont(texts: Iterable<string>): Map<FontName, Set<string>> {
+  const used = new Map<FontName, Set<string>>();
+  const add = (name: FontName, ch: string) => {
+    let set = used.get(name);
+    if (!set) used.set(name, (set = new Set()));
+    set.add(ch);
+  };
+  const neutrals = new Set<string>();
+  for (const text of texts) {
+    for (const ch of text) {
+      if (ch === "\n") continue;
+      if (neutral(ch)) neutrals.add(ch);
+      for (const bold of [false, true]) add(pick(ch.codePointAt(0)!, bold), ch);
+    }
+  }
+  for (const name of [...used.keys()]) {
+    for (const ch of neutrals) if (fullFont(name).hasGlyphForCodePoint(ch.codePointAt(0)!)) add(name, ch);
+  }
+  return used;
+}
 
 export interface Run {
   text: string;
   font: PDFFont;
+  name: FontName;
+  /** Width at size 1000 of an unshaped run, as pdf-lib measures it. */
+  units?: number;
   /** Set for right-to-left runs: glyphs shaped by HarfBuzz, in visual order, in points at size 1. */
   shaped?: { gid: number; x: number; y: number }[];
   /** Advance of a shaped run at size 1. */
   advance?: number;
 }
 
-const RTL_FONTS = new Set<FontName>(["NotoSansArabic", "NotoSansArabic-Bold"]);
-
-/** Characters each font drew in a layout pass. */
-export type UsedText = Map<FontName, Set<string>>;
-
-interface Coverage {
-  hasGlyphForCodePoint(c: number): boolean;
-}
-
 export class FontSet {
-  readonly used: UsedText = new Map();
-
-  private readonly shapers = new Map<FontName, { font: hb.Font; upem: number }>();
+  private readonly runCache = new Map<string, Run[]>();
 
   private constructor(
     private readonly fonts: Map<FontName, PDFFont>,
-    private readonly coverage: Map<FontName, Coverage>,
-    /** The bytes embedded for each font (full or subset): shaping must use the same glyph ids. */
-    private readonly embedded: Map<FontName, Uint8Array>,
+    private readonly chars: Map<FontName, Set<string>>,
+    private readonly subsets: Map<FontName, Subset>,
   ) {}
 
-  /** Full fonts, for the first (measuring) pass. */
-  static async full(doc: PDFDocument): Promise<FontSet> {
+  /** Fonts subset to every character of `texts` (all the text the document will draw), embedded in `doc`. */
+  static async embed(doc: PDFDocument, texts: Iterable<string>): Promise<FontSet> {
     doc.registerFontkit(fontkit);
+    const chars = charactersByFont(texts);
     const fonts = new Map<FontName, PDFFont>();
-    for (const [name, bytes] of fontBytes()) {
-      fonts.set(name, await doc.embedFont(bytes, { subset: false, customName: name, features: FEATURES }));
-    }
-    return new FontSet(fonts, FontSet.coverageOf(), fontBytes());
-  }
-
-  /** Fonts cut down to what a first pass used, for the document that is saved. */
-  static async subset(doc: PDFDocument, used: UsedText): Promise<FontSet> {
-    doc.registerFontkit(fontkit);
-    const fonts = new Map<FontName, PDFFont>();
-    const embedded = new Map<FontName, Uint8Array>();
-    for (const [name, bytes] of fontBytes()) {
-      const chars = [...(used.get(name) ?? [])].sort().join("");
-      if (!chars) continue;
-      const small = await subsetFont(bytes, ` ${chars}`, { targetFormat: "truetype" });
+    const embedded = new Map<FontName, Subset>();
+    for (const name of NAMES) {
+      const set = chars.get(name);
+      if (!set) continue;
+      const text = ` ${[...set].sort().join("")}`;
+      const subset = await subsetOf(name, text);
       // Fixed names keep the output byte-identical run to run.
-      fonts.set(name, await doc.embedFont(small, { subset: false, customName: name, features: FEATURES }));
-      embedded.set(name, small);
+      fonts.set(
+        name,
+        await doc.embedFont(subset.bytes, { subset: false, customName: name, features: FEATURES }),
+      );
+      embedded.set(name, subset);
     }
-    return new FontSet(fonts, FontSet.coverageOf(), embedded);
-  }
-
-  /** Which code points each full font covers; parsed once per process (the CJK font is 10 MB). */
-  private static coverageOf(): Map<FontName, Coverage> {
-    coverage ??= new Map(
-      [...fontBytes()].map(([name, bytes]) => [name, fontkit.create(bytes) as unknown as Coverage]),
-    );
-    return coverage;
-  }
-
-  private pick(cp: number, bold: boolean): FontName {
-    const face =
-      FACES.find((f) => this.coverage.get(bold ? f.bold : f.regular)!.hasGlyphForCodePoint(cp)) ?? FACES[0]!;
-    return bold ? face.bold : face.regular;
+    return new FontSet(fonts, chars, embedded);
   }
 
   /** Split text into runs drawable with one font each; unknown characters fall back to the first font. */
   runs(text: string, bold = false): Run[] {
+    const key = `${bold ? "b" : "r"}${text}`;
+    let runs = this.runCache.get(key);
+    if (!runs) {
+      runs = this.split(text, bold);
+      if (this.runCache.size >= 50_000) this.runCache.clear();
+      this.runCache.set(key, runs);
+    }
+    return runs;
+  }
+
+  private split(text: string, bold: boolean): Run[] {
     const runs: { text: string; name: FontName }[] = [];
     const chars = [...text];
-    const neutral = (ch: string) => ch.codePointAt(0)! < 0x80 && !/[A-Za-z0-9]/.test(ch);
     chars.forEach((ch, i) => {
       const cp = ch.codePointAt(0)!;
       const last = runs[runs.length - 1];
-      // Spaces and punctuation stay with the run they are in, if its font has them; inside a
-      // right-to-left run only when more of that script follows (so ", " after an Arabic name
-      // is not reordered with it).
-      const next = chars.slice(i + 1).find((c) => !neutral(c));
+      // Inside a right-to-left run only when more of that script follows (so ", " after an
+      // Arabic name is not reordered with it).
+      const follows = () => {
+        const next = chars.slice(i + 1).find((c) => !neutral(c));
+        return next !== undefined && pick(next.codePointAt(0)!, bold) === last!.name;
+      };
       const joins =
         last &&
         neutral(ch) &&
-        this.coverage.get(last.name)!.hasGlyphForCodePoint(cp) &&
-        (!RTL_FONTS.has(last.name) ||
-          (next !== undefined && this.pick(next.codePointAt(0)!, bold) === last.name));
-      const name = joins ? last.name : this.pick(cp, bold);
-      let set = this.used.get(name);
-      if (!set) this.used.set(name, (set = new Set()));
-      set.add(ch);
+        fullFont(last.name).hasGlyphForCodePoint(cp) &&
+        (!RTL_FONTS.has(last.name) || follows());
+      const name = joins ? last.name : pick(cp, bold);
+      if (ch !== " " && !this.chars.get(name)?.has(ch)) {
+        // A string reached the page without being passed to embed(): its glyph would be missing.
+        throw new Error(`internal: ${JSON.stringify(ch)} was not collected for ${name}`);
+      }
       if (last && last.name === name) last.text += ch;
       else runs.push({ text: ch, name });
     });
     return runs.map((r) => {
       const font = this.fonts.get(r.name)!;
-      return RTL_FONTS.has(r.name)
-        ? { text: r.text, font, ...this.shape(r.name, r.text) }
-        : { text: r.text, font };
+      if (RTL_FONTS.has(r.name)) return { ...r, font, ...this.shape(r.name, r.text) };
+      // Measured only when asked (most lines are one run, drawn without their width), with
+      // the embedded subset as pdf-lib measures, once per subset and string.
+      const widths = this.subsets.get(r.name)!.widths;
+      return {
+        ...r,
+        font,
+        get units() {
+          let units = widths.get(r.text);
+          if (units === undefined) {
+            units = font.widthOfTextAtSize(r.text, 1000);
+            if (widths.size >= 50_000) widths.clear();
+            widths.set(r.text, units);
+          }
+          return units;
+        },
+      };
     });
   }
 
@@ -154,12 +229,12 @@ export class FontSet {
    * do: HarfBuzz shapes the run with the font that is embedded, giving glyphs in visual order.
    */
   private shape(name: FontName, text: string) {
-    let shaper = this.shapers.get(name);
-    if (!shaper) {
-      const face = new hb.Face(new hb.Blob(this.embedded.get(name)!));
-      shaper = { font: new hb.Font(face), upem: face.upem };
-      this.shapers.set(name, shaper);
+    const subset = this.subsets.get(name)!;
+    if (!subset.shaper) {
+      const face = new hb.Face(new hb.Blob(subset.bytes));
+      subset.shaper = { font: new hb.Font(face), upem: face.upem };
     }
+    const shaper = subset.shaper;
     const buf = new hb.Buffer();
     buf.addText(text);
     buf.guessSegmentProperties();
@@ -176,10 +251,33 @@ export class FontSet {
     return { shaped, advance: x / shaper.upem };
   }
 
+  /**
+   * Whether the text is drawn with the main face alone (Latin, Greek, Cyrillic). Its width is
+   * then the sum of its parts' widths; elsewhere a character's font, and an Arabic glyph's
+   * form, depend on its neighbours.
+   */
+  mainFaceOnly(text: string, bold = false): boolean {
+    const main = bold ? FACES[0]!.bold : FACES[0]!.regular;
+    return this.runs(text, bold).every((r) => r.name === main);
+  }
+
+  /** The glyphs of an unshaped run, as pdf-lib's encodeText gives them, remembered per subset. */
+  encode(run: Run): PDFHexString {
+    const encoded = this.subsets.get(run.name)!.encoded;
+    let hex = encoded.get(run.text);
+    if (hex === undefined) {
+      hex = run.font.encodeText(run.text).asString();
+      if (encoded.size >= 20_000) encoded.clear();
+      encoded.set(run.text, hex);
+    }
+    return PDFHexString.of(hex);
+  }
+
   width(text: string, size: number, bold = false): number {
-    return this.runs(text, bold).reduce(
-      (w, r) => w + (r.advance !== undefined ? r.advance * size : r.font.widthOfTextAtSize(r.text, size)),
-      0,
-    );
+    return this.runs(text, bold).reduce((w, r) => w + runWidthAt(r, size), 0);
   }
 }
+
+/** A run's advance in points at `size`. */
+export const runWidthAt = (r: Run, size: number) =>
+  r.advance !== undefined ? r.advance * size : r.units! * (size / 1000);

@@ -1,5 +1,7 @@
 import {
   beginText,
+  degrees,
+  drawLinesOfText,
   endText,
   PDFHexString,
   PDFName,
@@ -14,7 +16,8 @@ import {
   setTextMatrix,
   showText,
 } from "pdf-lib";
-import type { FontSet, Run } from "./fonts.js";
+import { type FontSet, type Run, runWidthAt } from "./fonts.js";
+import { wrap } from "./wrap.js";
 
 /**
  * Draw HarfBuzz-shaped glyphs one by one at their positions, inside a marked-content span whose
@@ -35,6 +38,34 @@ function drawShaped(page: PDFPage, run: Run, x: number, y: number, size: number,
     ]),
     endText(),
     PDFOperator.of("EMC" as never),
+  );
+}
+
+/** Draw a run as pdf-lib's drawText does, with glyphs encoded once per subset and string. */
+function drawEncoded(
+  page: PDFPage,
+  run: Run,
+  hex: PDFHexString,
+  x: number,
+  y: number,
+  size: number,
+  color: RGB,
+) {
+  const p = page as unknown as { setFont(f: unknown): void; fontKey: string; lineHeight: number };
+  p.setFont(run.font);
+  const straight = degrees(0);
+  page.pushOperators(
+    ...drawLinesOfText([hex], {
+      color,
+      font: p.fontKey,
+      size,
+      rotate: straight,
+      xSkew: straight,
+      ySkew: straight,
+      x,
+      y,
+      lineHeight: p.lineHeight,
+    }),
   );
 }
 
@@ -83,30 +114,7 @@ export class Layout {
 
   /** Lines of at most `width` points. */
   wrap(text: string, width: number, style: TextStyle = {}): string[] {
-    const size = style.size ?? 10;
-    const lines: string[] = [];
-    for (const para of text.split("\n")) {
-      let line = "";
-      for (const word of para.split(/(?<=\s)/)) {
-        const candidate = line + word;
-        if (this.fonts.width(candidate.trimEnd(), size, style.bold) <= width) {
-          line = candidate;
-          continue;
-        }
-        if (line) lines.push(line.trimEnd());
-        line = "";
-        // A single word wider than the column: break it by character.
-        for (const ch of word) {
-          if (this.fonts.width(line + ch, size, style.bold) > width && line) {
-            lines.push(line);
-            line = "";
-          }
-          line += ch;
-        }
-      }
-      lines.push(line.trimEnd());
-    }
-    return lines;
+    return wrap(this.fonts, text, width, style.size ?? 10, style.bold);
   }
 
   /** Draw one line of mixed-script text at (x, y). */
@@ -119,8 +127,8 @@ export class Layout {
         drawShaped(page, run, cx, y, size, color);
         cx += run.advance! * size;
       } else {
-        page.drawText(run.text, { x: cx, y, size, font: run.font, color });
-        cx += run.font.widthOfTextAtSize(run.text, size);
+        drawEncoded(page, run, this.fonts.encode(run), cx, y, size, color);
+        cx += runWidthAt(run, size);
       }
     }
   }

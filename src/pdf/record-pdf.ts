@@ -1,7 +1,9 @@
+import { deflateSync } from "node:zlib";
 import { AFRelationship, PDFDocument, PDFHexString, PDFName } from "pdf-lib";
-import type { PromotionRecord, ReviewPackage } from "../record/schema.js";
+import type { Annotation, PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { FontSet } from "./fonts.js";
 import { Layout } from "./layout.js";
+import { embedPng } from "./png.js";
 import { addSignaturePlaceholder, type SignatureInfo, signPdf } from "./sign-pdf.js";
 import type { Signer } from "../sign/signer.js";
 
@@ -40,6 +42,8 @@ export interface RecordPdfInput {
   explanation: { bytes: Uint8Array; mediaType: string };
   approvals: ApprovalRow[];
   history?: HistoryEntry[];
+  /** Signed comments on a package not yet sealed (a sealed record carries its own). */
+  annotations?: Annotation[];
   /** Policy thresholds per metric, shown beside the results. */
   thresholds?: Record<string, { min?: number; max?: number }>;
   /** When present, the PDF gets an empty PAdES signature field, to be filled by signPdf. */
@@ -56,16 +60,51 @@ export const grouped = (digest: string) =>
 const fmt = (n: number | undefined) =>
   n === undefined ? "—" : Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(6)));
 
+/** Every character the template itself writes: printable ASCII, bullets and dashes. */
+const TEMPLATE_TEXT = `${String.fromCharCode(...Array.from({ length: 95 }, (_, i) => 32 + i))}•—`;
+
+/** Symbols of the template only the CJK font has (10 MB to load): asked for only when written. */
+const cjkSymbols = (input: RecordPdfInput) =>
+  `${input.record.materiality.chain.length > 1 ? "→" : ""}${input.thresholds ? "≥≤" : ""}`;
+
+/** Every string of the input (values and keys, deeply), which with the template is all the PDF writes. */
+function* strings(value: unknown): Generator<string> {
+  if (typeof value === "string") yield value;
+  else if (value instanceof Uint8Array || value instanceof Date) return;
+  else if (Array.isArray(value)) for (const v of value) yield* strings(v);
+  else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      yield k;
+      yield* strings(v);
+    }
+  }
+}
+
 export async function renderRecordPdf(input: RecordPdfInput): Promise<Uint8Array> {
-  // Pass 1 lays out with full fonts to learn which characters each font draws; pass 2 lays
-  // out the same content with fonts subset to exactly those characters, and is saved.
-  const probe = await PDFDocument.create({ updateMetadata: false });
-  const full = await FontSet.full(probe);
-  await layoutRecord(probe, full, input);
+  // Fonts are subset to the characters the input and the template can draw, known before
+  // layout, so the document is laid out once.
   const doc = await PDFDocument.create({ updateMetadata: false });
-  await layoutRecord(doc, await FontSet.subset(doc, full.used), input);
+  deflateNatively(doc);
+  await layoutRecord(
+    doc,
+    await FontSet.embed(doc, [TEMPLATE_TEXT, cjkSymbols(input), ...strings(input)]),
+    input,
+  );
   if (input.signature) addSignaturePlaceholder(doc, input.signature);
   return doc.save({ useObjectStreams: false });
+}
+
+/**
+ * pdf-lib deflates font files, their ToUnicode maps and attachments with pako (pure JS, 9% of a
+ * seal); Node's zlib writes the same format for a fraction of the CPU.
+ */
+function deflateNatively(doc: PDFDocument) {
+  const ctx = doc.context;
+  ctx.flateStream = (contents, dict = {}) =>
+    ctx.stream(deflateSync(typeof contents === "string" ? Buffer.from(contents, "latin1") : contents), {
+      ...dict,
+      Filter: "FlateDecode",
+    });
 }
 
 async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfInput): Promise<void> {
@@ -157,12 +196,21 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
     ]);
   }
 
+  const card = r.modelCard;
   l.heading("3. Known limitations");
-  l.paragraph(r.request.knownLimitations || "None stated.");
+  l.paragraph(r.request.knownLimitations || "None stated in the request.");
+  if (card) l.paragraph(`Model card (${card.path}):\n${card.limitations.map((x) => `• ${x}`).join("\n")}`);
   l.heading("4. Deployment scope");
   l.keyValues([
     ["Scope", r.request.scope],
     ["Intended deployment", r.request.intendedDeployment],
+    ...(card
+      ? ([
+          ["Intended use (model card)", card.intendedUse],
+          ["Targets the card allows", card.targets.join(", ")],
+          ["Model card object", grouped(card.object)],
+        ] as [string, string][])
+      : ([["Model card", "none among the version's artefacts"]] as [string, string][])),
   ]);
   l.heading("5. Approval request");
   l.paragraph(r.request.justification);
@@ -190,7 +238,7 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
     `${r.explanation.name}, ${r.explanation.mediaType}, ${r.explanation.size} bytes, ${grouped(r.explanation.object)}`,
     { size: 8, muted: true },
   );
-  if (input.explanation.mediaType === "image/png") l.image(await doc.embedPng(input.explanation.bytes));
+  if (input.explanation.mediaType === "image/png") l.image(await embedPng(doc, input.explanation.bytes));
   else if (input.explanation.mediaType === "image/jpeg") l.image(await doc.embedJpg(input.explanation.bytes));
   else l.paragraph("The explanation is a machine-readable document; it is attached to this PDF.");
 
@@ -208,6 +256,21 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
       [0.25, 0.75],
       { header: false, size: 8.5 },
     );
+  }
+
+  const notes = sealed ? r.annotations : (input.annotations ?? []);
+  if (notes.length) {
+    l.paragraph("Reviewer comments and clarification requests", { bold: true });
+    for (const n of notes) {
+      l.table(
+        [
+          [`${n.kind} on ${n.section}`, `${n.identity.email} at ${n.signedAt}`],
+          ["Text", n.text],
+        ],
+        [0.25, 0.75],
+        { header: false, size: 8.5 },
+      );
+    }
   }
 
   l.heading("10. Review cycle history");

@@ -91,6 +91,23 @@ export async function signPdf(bytes: Uint8Array, signer: Signer): Promise<Uint8A
   return new Uint8Array(pdf);
 }
 
+/**
+ * The CMS inside the zero-padded /Contents: exactly the bytes its DER length names (a DER
+ * value may itself end in 0x00, so trailing zeros cannot be stripped), and zeros after it.
+ */
+export function cmsFromContents(contents: Buffer): Buffer {
+  const lenByte = contents[1] ?? 0;
+  const n = lenByte & 0x80 ? lenByte & 0x7f : 0;
+  const len = n ? contents.subarray(2, 2 + n).reduce((v, x) => v * 256 + x, 0) : lenByte;
+  const end = 2 + n + len;
+  if (contents[0] !== 0x30 || n > 4 || end > contents.length || contents.subarray(end).some((x) => x !== 0))
+    throw new SealgateError(
+      "SIGNATURE_MALFORMED",
+      "PDF /Contents does not hold one DER CMS followed by zero padding",
+    );
+  return contents.subarray(0, end);
+}
+
 /** Verify the PDF's seal: byte range covers the whole file but /Contents, CMS valid, chain trusted at /M. */
 export async function verifyPdfSignature(bytes: Uint8Array, trust: Trust): Promise<VerifiedCms> {
   const pdf = Buffer.from(bytes);
@@ -103,11 +120,7 @@ export async function verifyPdfSignature(bytes: Uint8Array, trust: Trust): Promi
       "PDF signature does not cover the whole file (bytes were added or removed)",
     );
   }
-  const hex = pdf
-    .subarray(a + 1, b - 1)
-    .toString("latin1")
-    .replace(/(00)+$/, "");
-  const cms = Buffer.from(hex.length % 2 ? `${hex}0` : hex, "hex");
+  const cms = cmsFromContents(Buffer.from(pdf.subarray(a + 1, b - 1).toString("latin1"), "hex"));
   const time = /\/M \(D:(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z\)/.exec(pdf.subarray(b).toString("latin1"));
   const at = time
     ? new Date(`${time[1]}-${time[2]}-${time[3]}T${time[4]}:${time[5]}:${time[6]}Z`)

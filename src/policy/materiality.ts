@@ -1,5 +1,7 @@
 import type { Policy } from "./schema.js";
 
+const BAND_EPSILON = 1e-9;
+
 /*
  * Materiality routing: the same six-field record for every promotion, but the path to sealing
  * depends on what changed. Every rule that fires adds a reason; the tier is the one with the
@@ -66,10 +68,11 @@ function fire(policy: Policy, input: RoutingInput): { tier: string; reason: stri
             );
           break;
         }
+        // Float subtraction (0.85 - 0.87 = -0.020000000000000018): a delta at the edge is inside.
         const delta = now - before;
-        if (delta < -rule.maxDrop)
+        if (delta < -rule.maxDrop - BAND_EPSILON)
           add(`${rule.metric} fell by ${(-delta).toPrecision(3)} (band allows ${rule.maxDrop})`);
-        if (rule.maxRise !== undefined && delta > rule.maxRise) {
+        if (rule.maxRise !== undefined && delta > rule.maxRise + BAND_EPSILON) {
           add(
             `${rule.metric} rose by ${delta.toPrecision(3)} (band allows ${rule.maxRise}): check for leakage`,
           );

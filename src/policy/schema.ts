@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { formatIssues } from "../config/load.js";
+import { formatIssues } from "../config/issues.js";
 import { SealgateError } from "../errors.js";
 
 /*
@@ -94,6 +94,8 @@ export interface LoadedPolicy {
   policy: Policy;
   /** `sha256:` of the policy file's bytes, sealed into each record. */
   digest: string;
+  /** The file's exact bytes: stored as an object at each seal so a bundle can carry the policy. */
+  bytes: Uint8Array;
 }
 
 export function parsePolicy(bytes: Uint8Array, source: string): LoadedPolicy {
@@ -109,7 +111,8 @@ export function parsePolicy(bytes: Uint8Array, source: string): LoadedPolicy {
       "CONFIG_INVALID",
       `policy ${source} is invalid:\n${formatIssues(r.error.issues)}`,
     );
-  return { policy: r.data, digest: `sha256:${createHash("sha256").update(bytes).digest("hex")}` };
+  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  return { policy: r.data, digest, bytes: Uint8Array.from(bytes) };
 }
 
 export async function loadPolicy(path: string): Promise<LoadedPolicy> {

@@ -72,6 +72,44 @@ export const Explanation = z.strictObject({
   size: z.int().nonnegative(),
 });
 
+/** One field that differs between a resubmission and the cycle it answers. */
+export const CycleChange = z.strictObject({
+  path: z.string().describe("dotted path of the field, e.g. request.justification"),
+  kind: z.enum(["added", "removed", "changed"]),
+  before: z.string().optional().describe("RFC 8785 JSON of the earlier value"),
+  after: z.string().optional().describe("RFC 8785 JSON of the new value"),
+});
+
+/** Which review cycle this is; a resubmission names the sealed record it answers and what changed. */
+export const Cycle = z.strictObject({
+  number: z.int().min(1),
+  previous: Digest.nullable().describe("record digest of the previous cycle's sealed decision"),
+  changes: z.array(CycleChange).describe("structured diff against the previous cycle's record"),
+});
+
+/** The model card found among the version's artefacts: what it may be used for, and where. */
+export const ModelCardRef = z.strictObject({
+  object: Digest.describe("object: the card file's exact bytes"),
+  path: z.string(),
+  intendedUse: z.string(),
+  limitations: z.array(z.string()),
+  targets: z.array(z.string()).describe("deployment targets the card declares; the gate allows no other"),
+});
+
+/** A reviewer's signed comment on a named section, or a request for clarification. */
+export const Annotation = z.strictObject({
+  section: z.string(),
+  kind: z.enum(["comment", "clarification-request"]),
+  text: z.string(),
+  signedAt: Iso,
+  identity: Approval.shape.identity,
+  assertion: Digest.describe("object: the compact JWS the reviewer signed"),
+});
+
+export type Cycle = z.infer<typeof Cycle>;
+export type ModelCardRef = z.infer<typeof ModelCardRef>;
+export type Annotation = z.infer<typeof Annotation>;
+
 /**
  * What the approvers review and sign: every field of the record that exists before the
  * decision. Its digest (SHA-256 of the RFC 8785 bytes) is what approval assertions name; any
@@ -91,7 +129,8 @@ export const ReviewPackage = z.strictObject({
   }),
   policy: z.strictObject({ digest: Digest, version: z.string() }),
   featurePipeline: z.strictObject({ version: z.string(), digest: Digest.nullable() }).nullable(),
-  cycle: z.strictObject({ number: z.int().min(1), previous: Digest.nullable() }),
+  modelCard: ModelCardRef.nullable(),
+  cycle: Cycle,
   observedAt: Iso,
 });
 export type ReviewPackage = z.infer<typeof ReviewPackage>;
@@ -120,14 +159,20 @@ export const PromotionRecord = z.strictObject({
   package: Digest,
   policy: z.strictObject({ digest: Digest, version: z.string() }),
   featurePipeline: z.strictObject({ version: z.string(), digest: Digest.nullable() }).nullable(),
+  modelCard: ModelCardRef.nullable(),
   conditions: z.array(z.string()),
-  cycle: z.strictObject({ number: z.int().min(1), previous: Digest.nullable() }),
+  /** Signed reviewer comments and clarification requests on this package. */
+  annotations: z.array(Annotation),
+  cycle: Cycle,
   /** When sealgate read the registry data; never a timestamp taken from the registry. */
   observedAt: Iso,
   /** The real time of sealing. */
   sealedAt: Iso,
 });
 export type PromotionRecord = z.infer<typeof PromotionRecord>;
+
+/** JWS `typ` of a sealed record's signature (FORMAT.md section 3). */
+export const RECORD_JWS_TYP = "vnd.sealgate.record+jws";
 
 /** RFC 8785 bytes of a record, after strict validation. */
 export function recordBytes(record: PromotionRecord): Uint8Array {

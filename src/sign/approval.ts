@@ -54,39 +54,47 @@ export interface VerifiedApproval {
 }
 
 /**
- * Verify an approval: JWS and chain (approval purpose) at the assertion's own signedAt, payload
- * exactly canonical, schema strict, and an email in the certificate to name the person by.
+ * Verify a signed statement (an approval or an annotation): JWS and chain (approval purpose) at
+ * the statement's own signedAt, payload exactly canonical, schema strict, and an email in the
+ * certificate to name the person by.
  */
-export async function verifyApproval(jws: string, trust: Trust): Promise<VerifiedApproval> {
+export async function verifyStatement<T extends { signedAt: string }>(
+  jws: string,
+  trust: Trust,
+  kind: { schema: z.ZodType<T>; typ: string; what: string },
+): Promise<{ assertion: T; identity: ApproverIdentity; jws: string }> {
   const parts = typeof jws === "string" ? jws.split(".") : [];
   let claimed: unknown;
   try {
     claimed = JSON.parse(Buffer.from(parts[1] ?? "", "base64url").toString("utf8"));
   } catch {
-    throw new SealgateError("SIGNATURE_MALFORMED", "approval: payload is not JSON");
+    throw new SealgateError("SIGNATURE_MALFORMED", `${kind.what}: payload is not JSON`);
   }
-  const shape = ApprovalAssertion.safeParse(claimed);
+  const shape = kind.schema.safeParse(claimed);
   if (!shape.success) {
     const issue = shape.error.issues[0];
     throw new SealgateError(
       "SIGNATURE_MALFORMED",
-      `approval: assertion field ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+      `${kind.what}: field ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
     );
   }
   const verified = await verifyJws(jws, trust, {
     purpose: "approval",
     at: new Date(shape.data.signedAt),
-    typ: APPROVAL_TYP,
+    typ: kind.typ,
   });
-  const canonical = canonicalBytes(shape.data, "approval assertion");
+  const canonical = canonicalBytes(shape.data, kind.what);
   if (!Buffer.from(verified.payload).equals(Buffer.from(canonical))) {
-    throw new SealgateError("SIGNATURE_MALFORMED", "approval: payload is not the canonical (RFC 8785) form");
+    throw new SealgateError(
+      "SIGNATURE_MALFORMED",
+      `${kind.what}: payload is not the canonical (RFC 8785) form`,
+    );
   }
   const email = identityEmail(verified.signer);
   if (!email) {
     throw new SealgateError(
       "CERT_MALFORMED",
-      `approval: certificate "${verified.signer.subject}" has no email in its SAN`,
+      `${kind.what}: certificate "${verified.signer.subject}" has no email in its SAN`,
     );
   }
   return {
@@ -99,4 +107,8 @@ export async function verifyApproval(jws: string, trust: Trust): Promise<Verifie
       fingerprint: await fingerprint(verified.signer),
     },
   };
+}
+
+export function verifyApproval(jws: string, trust: Trust): Promise<VerifiedApproval> {
+  return verifyStatement(jws, trust, { schema: ApprovalAssertion, typ: APPROVAL_TYP, what: "approval" });
 }

@@ -199,6 +199,10 @@ def seed_fraud(client, workdir, big_mb, out):
             mlflow.log_params({"model_class": "onnx-mlp"})
             mlflow.log_metrics({"precision": 0.91 + i / 100, "recall": 0.84})
             mlflow.log_artifacts(retrain, "model")
+            if i == 3:  # the version the demo reviews; v2 stays without one (the missing-explanation case)
+                png = os.path.join(workdir, "shap-fraud-3.png")
+                shap_plot(png, ["amount", "merchant_category", "hour", "country"], [0.9, 0.6, 0.3, 0.2], "fraud-detector v3")
+                mlflow.log_artifact(png, "explanations")
             src_uri = f"{r.info.artifact_uri}/model"
             v = client.create_model_version(name, src_uri, run_id=r.info.run_id)
             versions.append({"version": v.version, "run_id": r.info.run_id, "source": src_uri})

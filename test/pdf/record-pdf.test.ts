@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { grouped, renderRecordPdf } from "../../src/pdf/record-pdf.js";
+import { grouped, type RecordPdfInput, renderRecordPdf } from "../../src/pdf/record-pdf.js";
 import { type PromotionRecord, packageDigest, type ReviewPackage } from "../../src/record/schema.js";
 import { pdfInput } from "./fixture.js";
 
@@ -76,6 +76,7 @@ describe("the sealed record as PDF", () => {
       decision: _d,
       conditions: _c,
       sealedAt: _s,
+      annotations: _n,
       package: _p,
       type: _t,
       ...fields
@@ -102,6 +103,37 @@ describe("the sealed record as PDF", () => {
     expect(stdout.replace(/\s+/g, " ")).toContain(`package ${input.digest}`);
     const { stdout: images } = await run("pdfimages", ["-list", path]);
     expect(images).toMatch(/jpeg/);
+  });
+
+  it("embeds the Arabic and CJK fonts only when the record writes those scripts", async () => {
+    const fonts = async (input: RecordPdfInput) => {
+      const { stdout } = await run("pdffonts", [await toFile(await renderRecordPdf(input))]);
+      return [
+        ...new Set(
+          stdout
+            .split("\n")
+            .slice(2)
+            .map((l) => l.split(/\s+/)[0])
+            .filter(Boolean),
+        ),
+      ].sort();
+    };
+    // pdffonts lists the fonts the pages draw with (no Arabic name is set in bold).
+    expect(await fonts(pdfInput({ approvals: 5 }))).toEqual([
+      "NotoSans",
+      "NotoSans-Bold",
+      "NotoSansArabic",
+      "NotoSansSC",
+    ]);
+    // Ada alone, Latin metric names, one approver in the chain (no arrow) and no thresholds
+    // (no ≥ or ≤).
+    const latin = pdfInput({ approvals: 1 });
+    const r = latin.record as PromotionRecord;
+    for (const m of [r.challenger.candidate, r.challenger.challenger]) delete m["指标"];
+    r.approvals = r.approvals.map((a) => ({ ...a, identity: { ...a.identity, subject: "CN=Ada Lovelace" } }));
+    r.materiality.chain = ["data-governance"];
+    latin.thresholds = undefined;
+    expect(await fonts(latin)).toEqual(["NotoSans", "NotoSans-Bold"]);
   });
 
   it("groups digests for reading without losing a digit", () => {

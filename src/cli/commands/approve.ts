@@ -4,15 +4,13 @@ import { MlflowClient } from "../../../connectors/mlflow/client.js";
 import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
 import { writeApprovalTag } from "../../governance/approval-tags.js";
-import { loadTrust } from "../../pki/trust.js";
-import { validatePath } from "../../pki/validate.js";
 import { signApproval, verifyApproval } from "../../sign/approval.js";
-import { loadSigner } from "../../sign/load.js";
 import { FsObjectStore } from "../../store/fs-store.js";
 import type { CliIO } from "../io.js";
+import { addSignerOptions, configTrust, personalSigner, type SignerOptions } from "../personal-signer.js";
 import { TAGS } from "../../governance/tags.js";
 
-interface Options {
+interface Options extends SignerOptions {
   config: string;
   model: string;
   version: string;
@@ -20,15 +18,11 @@ interface Options {
   decision: "approve" | "reject" | "request-changes";
   comment?: string;
   condition?: string[];
-  key?: string;
-  cert?: string;
-  p12?: string;
-  passphrase?: string;
   json?: boolean;
 }
 
 export function registerApprove(program: Command, io: CliIO): void {
-  program
+  const cmd = program
     .command("approve")
     .description(
       "sign your decision on a version's review package with your certificate, and record it in MLflow",
@@ -40,14 +34,8 @@ export function registerApprove(program: Command, io: CliIO): void {
     .requiredOption("--decision <decision>", "approve, reject or request-changes")
     .option("--comment <text>", "your comment, sealed with the decision")
     .option("--condition <text...>", "conditions on the approval (scope, expiry, re-review)")
-    .option("--key <file>", "your private key (PEM)")
-    .option("--cert <file>", "your certificate chain (PEM)")
-    .option("--p12 <file>", "your key and certificate as PKCS#12, instead of --key/--cert")
-    .option(
-      "--passphrase <ref>",
-      "passphrase reference: ${ENV_VAR} or file:/path (never the passphrase itself)",
-    )
-    .option("--json", "print the assertion and the tag written")
+    .option("--json", "print the assertion and the tag written");
+  addSignerOptions(cmd)
     .addHelpText(
       "after",
       `
@@ -73,40 +61,10 @@ Example:
           `config ${opts.config}: approve needs store.path and trust.anchors`,
         );
       }
-      const rel = (p: string) => resolve(opts.config, "..", p);
-      const signer = opts.p12
-        ? await loadSigner(
-            { type: "pkcs12", file: opts.p12, passphrase: opts.passphrase ?? "" },
-            "--p12",
-            io.env,
-          )
-        : opts.key && opts.cert
-          ? await loadSigner(
-              {
-                type: "pem",
-                key: opts.key,
-                cert: opts.cert,
-                ...(opts.passphrase ? { passphrase: opts.passphrase } : {}),
-              },
-              "--key",
-              io.env,
-            )
-          : (() => {
-              throw new SealgateError(
-                "USAGE",
-                "give your key: --p12 FILE --passphrase REF, or --key FILE --cert FILE",
-              );
-            })();
-      const trust = await loadTrust({
-        anchors: rel(config.trust.anchors),
-        ...(config.trust.intermediates ? { intermediates: rel(config.trust.intermediates) } : {}),
-        ...(config.trust.crls ? { crls: config.trust.crls.map(rel) } : {}),
-      });
       // An approver with an expired, revoked or untrusted certificate learns it before anything is written.
-      await validatePath(signer.chain[0]!, signer.chain.slice(1), trust, {
-        at: new Date(),
-        purpose: "approval",
-      });
+      const trust = await configTrust(config, opts.config);
+      const signer = await personalSigner(opts, trust, io);
+      const rel = (p: string) => resolve(opts.config, "..", p);
       const store = await new FsObjectStore(rel(config.store.path)).init();
       const client = new MlflowClient(config.mlflow, { env: io.env });
       try {

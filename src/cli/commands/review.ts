@@ -4,11 +4,12 @@ import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { MlflowClient } from "../../../connectors/mlflow/client.js";
-import { formatIssues, loadConfig } from "../../config/load.js";
+import { formatIssues } from "../../config/issues.js";
+import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
 import { assembleReviewPackage } from "../../governance/assemble.js";
+import { renderReviewPdf } from "../../governance/seal-pdf.js";
 import { TAGS } from "../../governance/tags.js";
-import { renderRecordPdf } from "../../pdf/record-pdf.js";
 import { loadPolicy } from "../../policy/schema.js";
 import { canonicalBytes } from "../../record/canonical.js";
 import { FsObjectStore } from "../../store/fs-store.js";
@@ -28,6 +29,7 @@ interface Options {
   request: string;
   incumbentAlias?: string;
   explanation?: string;
+  previous?: string;
   json?: boolean;
 }
 
@@ -62,6 +64,10 @@ export function registerReview(program: Command, io: CliIO): void {
       "--explanation <path>",
       "run artifact to freeze as the explanation (default: first under explanations/)",
     )
+    .option(
+      "--previous <digest>",
+      "sealed record this resubmission answers (default: the one the version's sealgate.event tag names)",
+    )
     .option("--json", "print the package digest, tier and objects as JSON")
     .addHelpText(
       "after",
@@ -95,35 +101,13 @@ Example:
           request,
           ...(opts.incumbentAlias ? { incumbentAlias: opts.incumbentAlias } : {}),
           ...(opts.explanation ? { explanationPath: opts.explanation } : {}),
+          ...(opts.previous ? { previous: opts.previous } : {}),
+          modelCardPaths: config.modelCard.paths,
         });
         const pkgBytes = canonicalBytes(pkg, "review package");
         const stored = await store.put(pkgBytes);
         if (stored !== digest) throw new Error(`package digest mismatch: ${stored} != ${digest}`);
-        const pdf = await renderRecordPdf({
-          kind: "review-package",
-          record: pkg,
-          digest,
-          explanation: {
-            bytes: await store.get(pkg.explanation.object as never),
-            mediaType: pkg.explanation.mediaType,
-          },
-          approvals: [],
-          thresholds: policy.policy.thresholds,
-          attachments: [
-            {
-              name: "review-package.json",
-              bytes: pkgBytes,
-              mimeType: "application/json",
-              description: "the review package (RFC 8785): approvers sign its SHA-256",
-            },
-            {
-              name: "model-manifest.json",
-              bytes: await store.get(pkg.model.manifest as never),
-              mimeType: "application/json",
-              description: "every model file with its SHA-256",
-            },
-          ],
-        });
+        const pdf = await renderReviewPdf(store, pkg, digest, policy.policy.thresholds);
         const pdfDigest = await store.put(pdf);
         for (const [key, value] of [
           [TAGS.package, digest],
@@ -139,12 +123,20 @@ Example:
           tier: pkg.materiality.tier,
           chain: pkg.materiality.chain,
           reasons: pkg.materiality.reasons,
+          cycle: pkg.cycle,
+          modelCard: pkg.modelCard,
           pdfPath: store.pathOf(pdfDigest),
         };
         if (opts.json) return void io.out(`${JSON.stringify(summary, null, 2)}\n`);
         io.out(`review package for ${opts.model} v${opts.version}: ${digest}\n`);
         io.out(`  tier ${summary.tier}: ${summary.chain.join(" -> ")}\n`);
         for (const r of summary.reasons) io.out(`  - ${r}\n`);
+        if (pkg.cycle.previous)
+          io.out(
+            `  cycle ${pkg.cycle.number}, answering ${pkg.cycle.previous}: ${pkg.cycle.changes.length} field(s) changed\n`,
+          );
+        if (pkg.modelCard)
+          io.out(`  model card ${pkg.modelCard.path}: targets ${pkg.modelCard.targets.join(", ")}\n`);
         io.out(`  PDF ${pdfDigest} (${summary.pdfPath})\n`);
       } finally {
         await client.close();

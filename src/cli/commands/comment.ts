@@ -1,0 +1,98 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { MlflowClient } from "../../../connectors/mlflow/client.js";
+import { loadConfig } from "../../config/load.js";
+import { SealgateError } from "../../errors.js";
+import { ANNOTATION_TAG_PREFIX, writeApprovalTag } from "../../governance/approval-tags.js";
+import { TAGS } from "../../governance/tags.js";
+import { SECTIONS, signAnnotation, verifyAnnotation } from "../../sign/annotation.js";
+import { FsObjectStore } from "../../store/fs-store.js";
+import type { CliIO } from "../io.js";
+import { addSignerOptions, configTrust, personalSigner, type SignerOptions } from "../personal-signer.js";
+
+interface Options extends SignerOptions {
+  config: string;
+  model: string;
+  version: string;
+  section: string;
+  text: string;
+  clarification?: boolean;
+  json?: boolean;
+}
+
+export function registerComment(program: Command, io: CliIO): void {
+  const cmd = program
+    .command("comment")
+    .description("sign a comment (or a clarification request) on one section of a version's review package")
+    .requiredOption("--config <file>", "sealgate config (mlflow, store.path, trust)")
+    .requiredOption("--model <name>", "registered model name")
+    .requiredOption("--version <n>", "model version")
+    .requiredOption("--section <name>", `the section you comment on: ${SECTIONS.join(", ")}`)
+    .requiredOption("--text <text>", "your comment")
+    .option("--clarification", "mark it as a request for clarification addressed to the model team")
+    .option("--json", "print the signed comment and the tag written");
+  addSignerOptions(cmd)
+    .addHelpText(
+      "after",
+      `
+Comments are signed with your certificate like approvals, recorded on the version as MLflow tags
+(sealgate.comment.*), and sealed into the record with the decision.
+
+Example:
+  $ sealgate comment --config sealgate.yaml --model credit-risk --version 3 \\
+      --section dataset --clarification --text "Which months does the eval set cover?" \\
+      --key li-lei.key.pem --cert li-lei.cert.pem`,
+    )
+    .action(async (opts: Options) => {
+      if (!(SECTIONS as readonly string[]).includes(opts.section))
+        throw new SealgateError("USAGE", `--section ${opts.section}: use one of ${SECTIONS.join(", ")}`);
+      const config = await loadConfig(opts.config);
+      if (!config.store)
+        throw new SealgateError("CONFIG_INVALID", `config ${opts.config}: comment needs store.path`);
+      const trust = await configTrust(config, opts.config);
+      const signer = await personalSigner(opts, trust, io);
+      const store = await new FsObjectStore(resolve(opts.config, "..", config.store.path)).init();
+      const client = new MlflowClient(config.mlflow, { env: io.env });
+      try {
+        const version = await client.modelVersion(opts.model, opts.version);
+        const packageDigest = version.tags.find((t) => t.key === TAGS.package)?.value;
+        if (!packageDigest)
+          throw new SealgateError(
+            "GOVERNANCE_INCOMPLETE",
+            `${opts.model} v${opts.version} has no review package yet: run sealgate review first`,
+          );
+        const jws = await signAnnotation(
+          {
+            type: "sealgate.annotation/1",
+            model: opts.model,
+            version: opts.version,
+            packageDigest,
+            section: opts.section as (typeof SECTIONS)[number],
+            kind: opts.clarification ? "clarification-request" : "comment",
+            text: opts.text,
+            signedAt: new Date().toISOString(),
+          },
+          signer,
+        );
+        const verified = await verifyAnnotation(jws, trust);
+        const tag = await writeApprovalTag(
+          client,
+          store,
+          opts.model,
+          opts.version,
+          jws,
+          config.approvals.tagValueLimit,
+          ANNOTATION_TAG_PREFIX,
+        );
+        if (opts.json)
+          return void io.out(
+            `${JSON.stringify({ tag: tag.key, identity: verified.identity, annotation: verified.assertion }, null, 2)}\n`,
+          );
+        io.out(
+          `${verified.assertion.kind} by ${verified.identity.email} on ${opts.section} of ${opts.model} v${opts.version}\n  recorded as MLflow tag ${tag.key}\n`,
+        );
+      } finally {
+        await client.close();
+      }
+    });
+}

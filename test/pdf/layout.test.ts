@@ -1,0 +1,119 @@
+import fc from "fast-check";
+import { PDFDocument } from "pdf-lib";
+import { describe, expect, it } from "vitest";
+import { charactersByFont, FontSet } from "../../src/pdf/fonts.js";
+import { Layout, type TextStyle } from "../../src/pdf/layout.js";
+
+const LATIN = ["Ada", "Lovelace,", "Zoë", "Ångström", "disparate", "0.91", "für", "—", "•", "(ok)", "x"];
+const WORDS = [
+  "Ada",
+  "Lovelace,",
+  "Zoë",
+  "Ångström",
+  "李雷",
+  "ليلى",
+  "حداد",
+  "disparate",
+  "impact",
+  "0.91",
+  "Kommentar",
+  "für",
+  "—",
+  "•",
+  "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+  "<ada.lovelace@example.org>",
+];
+
+async function layoutFor(texts: string[]) {
+  const doc = await PDFDocument.create({ updateMetadata: false });
+  return new Layout(doc, await FontSet.embed(doc, texts));
+}
+
+/** The line breaks as they were defined before memoisation: re-measure each candidate line. */
+function referenceWrap(fonts: FontSet, text: string, width: number, style: TextStyle = {}) {
+  const size = style.size ?? 10;
+  const lines: string[] = [];
+  for (const para of text.split("\n")) {
+    let line = "";
+    for (const word of para.split(/(?<=\s)/)) {
+      const candidate = line + word;
+      if (fonts.width(candidate.trimEnd(), size, style.bold) <= width) {
+        line = candidate;
+        continue;
+      }
+      if (line) lines.push(line.trimEnd());
+      line = "";
+      for (const ch of word) {
+        if (fonts.width(line + ch, size, style.bold) > width && line) {
+          lines.push(line);
+          line = "";
+        }
+        line += ch;
+      }
+    }
+    lines.push(line.trimEnd());
+  }
+  return lines;
+}
+
+describe("wrapping text into lines", () => {
+  it.each([
+    ["Latin text (widths summed)", LATIN],
+    ["mixed scripts (lines re-measured)", WORDS],
+  ])(
+    "breaks %s exactly where re-measuring every candidate line breaks, and no line is wider than the column",
+    async (_, words) => {
+      const l = await layoutFor([...LATIN, ...WORDS]);
+      const text = fc
+        .array(fc.tuple(fc.constantFrom(...words), fc.constantFrom(" ", " ", "  ", "\n")), { maxLength: 40 })
+        .map((ws) => ws.map(([w, sep]) => w + sep).join(""));
+      await fc.assert(
+        fc.asyncProperty(
+          text,
+          fc.integer({ min: 20, max: 500 }),
+          fc.constantFrom(7, 8.5, 10, 13),
+          fc.boolean(),
+          async (t, width, size, bold) => {
+            const style = { size, bold };
+            const lines = l.wrap(t, width, style);
+            expect(lines).toEqual(referenceWrap(l.fonts, t, width, style));
+            for (const line of lines) {
+              // Only a single character may be wider than the column.
+              if ([...line].length > 1) expect(l.fonts.width(line, size, bold)).toBeLessThanOrEqual(width);
+            }
+            expect(lines.join("").replace(/\s/g, "")).toBe(t.replace(/\s/g, ""));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    },
+  );
+});
+
+describe("the characters each font must carry", () => {
+  it("loads the Arabic and CJK fonts only for text that needs them", () => {
+    expect([...charactersByFont(["Zoë Ångström <zoe@example.org> — 0.91"]).keys()].sort()).toEqual([
+      "NotoSans",
+      "NotoSans-Bold",
+    ]);
+    const mixed = charactersByFont(["李雷, ليلى حداد"]);
+    expect([...mixed.keys()].sort()).toEqual([
+      "NotoSans",
+      "NotoSans-Bold",
+      "NotoSansArabic",
+      "NotoSansArabic-Bold",
+      "NotoSansSC",
+    ]);
+    expect(mixed.get("NotoSansSC")).toContain("李");
+    expect(mixed.get("NotoSans")?.has("李")).toBe(false);
+    // Punctuation can join an Arabic run, so the Arabic font carries it too.
+    expect(mixed.get("NotoSansArabic")).toContain(",");
+  });
+
+  it("refuses to draw a character the fonts were not subset for, rather than draw a missing glyph", async () => {
+    const l = await layoutFor(["Ada Lovelace"]);
+    expect(() => l.drawLine("Lovelace Ada", 50, 50)).not.toThrow();
+    expect(() => l.drawLine("Adé", 50, 50)).toThrow(/"é" was not collected for NotoSans/);
+    expect(() => l.wrap("李雷", 100)).toThrow(/was not collected for NotoSansSC/);
+  });
+});
