@@ -24,6 +24,8 @@ export interface HttpClientOptions {
   /** Longest silence allowed between body chunks (streams of any size are fine). */
   bodyTimeoutMs?: number;
   backoff?: Partial<BackoffPolicy>;
+  /** Wait after a 429 without Retry-After, for vendors that advise one (else: backoff). */
+  retryAfterFallbackMs?: number;
   connections?: number;
   logger?: Logger;
   /** Test seams. */
@@ -143,7 +145,9 @@ export class HttpClient {
         return { status: res.statusCode, headers: res.headers, body: res.body };
       }
       const text = await readCapped(res.body, 64 * 1024);
-      const retryAfterMs = parseRetryAfter(res.headers["retry-after"]);
+      const retryAfterMs =
+        parseRetryAfter(res.headers["retry-after"]) ??
+        (res.statusCode === 429 ? this.options.retryAfterFallbackMs : undefined);
       const error = new HttpStatusError({
         status: res.statusCode,
         method: opts.method,

@@ -1,0 +1,15 @@
+import { describeConnectorKit } from "../../kit/kit.js";
+import { servicenow } from "../index.js";
+
+describeConnectorKit(servicenow, {
+  configFor: (sim, secret) => ({
+    url: sim.url,
+    auth: {
+      type: "oauth-password",
+      clientId: sim.credentials.clientId,
+      clientSecret: secret(sim.credentials.clientSecret!),
+      username: sim.credentials.username,
+      password: secret(sim.credentials.password!),
+    },
+  }),
+});

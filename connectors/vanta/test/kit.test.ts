@@ -1,0 +1,9 @@
+import { describeConnectorKit } from "../../kit/kit.js";
+import { vanta } from "../index.js";
+
+describeConnectorKit(vanta, {
+  configFor: (sim, secret) => ({
+    url: sim.url,
+    auth: { clientId: sim.credentials.clientId, clientSecret: secret(sim.credentials.clientSecret!) },
+  }),
+});

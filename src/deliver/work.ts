@@ -1,0 +1,44 @@
+import { SealgateError } from "../errors.js";
+import type { SealIndex, SealEntry } from "../governance/seal-index.js";
+import type { CompiledMapping } from "../mapping/compile.js";
+import { PromotionRecord } from "../record/schema.js";
+import type { Signer } from "../sign/signer.js";
+import type { FsObjectStore } from "../store/fs-store.js";
+import type { Work } from "./deliver-one.js";
+import type { EvidenceFile } from "./destination.js";
+import type { FrozenFiles } from "./files.js";
+import type { LedgerView } from "./ledger-view.js";
+
+/** Everything one delivery needs from the store; null while a file cannot be made yet. */
+export async function loadWork(
+  ctx: { store: FsObjectStore; view: LedgerView; index: SealIndex; frozen: FrozenFiles; signer: Signer },
+  entry: { seq: number; record: string },
+  mapping: CompiledMapping,
+): Promise<Work | null> {
+  const seal = sealOf(ctx.index, entry.record);
+  const parsed = PromotionRecord.safeParse(
+    JSON.parse(Buffer.from(await ctx.store.get(entry.record as never)).toString("utf8")),
+  );
+  if (!parsed.success)
+    throw new SealgateError(
+      "OBJECT_CORRUPT",
+      `record ${entry.record} in the store is not a promotion record`,
+    );
+  const files: EvidenceFile[] = [];
+  for (const name of mapping.attachments) {
+    const file = await ctx.frozen.get(name, { ...ctx, seq: entry.seq, seal });
+    if (!file) return null;
+    files.push(file);
+  }
+  return { record: parsed.data, digest: entry.record, files };
+}
+
+function sealOf(index: SealIndex, record: string): SealEntry {
+  const seal = index.byRecord(record);
+  if (!seal)
+    throw new SealgateError(
+      "OBJECT_MISSING",
+      `record ${record} is in the ledger but not in the seal index (index/sealed.jsonl), so its signatures and PDF are unknown; run sealgate verify`,
+    );
+  return seal;
+}
