@@ -1,4 +1,6 @@
 import pino, { type Logger } from "pino";
+import { CONNECTORS } from "../connectors/index.js";
+import { connectorSecretPaths } from "./config/destinations.js";
 
 /**
  * pino JSON logs on stderr (stdout is for command output). Secret-bearing paths are declared
@@ -7,19 +9,20 @@ import pino, { type Logger } from "pino";
 export function createLogger(
   opts: { level?: string; secretPaths?: readonly string[]; destination?: pino.DestinationStream } = {},
 ): Logger {
-  const paths = [
+  const paths = new Set([
     "*.authorization",
     "headers.authorization",
     "*.password",
     "*.token",
     "*.secret",
+    ...connectorSecretPaths(CONNECTORS),
     ...(opts.secretPaths ?? []),
-  ];
+  ]);
   return pino(
     {
       level: opts.level ?? process.env.SEALGATE_LOG_LEVEL ?? "info",
       base: { name: "sealgate" },
-      redact: { paths, censor: "[REDACTED]" },
+      redact: { paths: [...paths], censor: "[REDACTED]" },
     },
     opts.destination ?? pino.destination(2),
   );

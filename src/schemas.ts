@@ -1,6 +1,9 @@
+import { ModelCard } from "./governance/model-card.js";
+import { AnnotationAssertion } from "./sign/annotation.js";
 import { z } from "zod";
 import { SealgateConfig } from "./config/schema.js";
 import { ModelManifest } from "./digest/model.js";
+import { MappingFile } from "./mapping/schema.js";
 import { Policy } from "./policy/schema.js";
 import { PromotionRecord, ReviewPackage } from "./record/schema.js";
 import { ApprovalAssertion } from "./sign/approval.js";
@@ -16,6 +19,9 @@ export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
   "review-package.schema.json": ReviewPackage,
   "model-manifest.schema.json": ModelManifest,
   "policy.schema.json": Policy,
+  "model-card.schema.json": ModelCard,
+  "annotation.schema.json": AnnotationAssertion,
+  "mapping.schema.json": MappingFile,
 };
 
 export function renderSchema(file: string, schema: z.ZodType): string {

@@ -1,15 +1,23 @@
 import { Command, CommanderError } from "commander";
 import { describeError, type ExitCode, exitCodeOf } from "../errors.js";
 import { registerApprove } from "./commands/approve.js";
+import { registerComment } from "./commands/comment.js";
+import { registerConfigCheck } from "./commands/config-check.js";
+import { registerDaemon } from "./commands/daemon.js";
+import { registerInit } from "./commands/init.js";
+import { registerSimulate } from "./commands/simulate.js";
+import { registerSync } from "./commands/sync.js";
+import { registerExport } from "./commands/export.js";
 import { registerGate } from "./commands/gate.js";
 import { registerHashModel } from "./commands/hash-model.js";
 import { registerMlflowLs } from "./commands/mlflow-ls.js";
+import { registerOutbox } from "./commands/outbox.js";
 import { registerPkiInit } from "./commands/pki-init.js";
 import { registerReview } from "./commands/review.js";
 import { registerVerify } from "./commands/verify.js";
 import type { CliIO } from "./io.js";
 
-export function buildProgram(io: CliIO, setExit: (code: 0 | 1) => void = () => {}): Command {
+export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void = () => {}): Command {
   const program = new Command("sealgate")
     .description("Sealed, signed, hash-chained evidence for ML model promotions in MLflow.")
     .version("0.1.0")
@@ -39,8 +47,22 @@ export function buildProgram(io: CliIO, setExit: (code: 0 | 1) => void = () => {
   registerVerify(program, io, setExit);
   registerHashModel(program, io);
   registerReview(program, io);
+  registerComment(program, io);
   registerApprove(program, io);
   registerGate(program, io, setExit);
+  registerOutbox(program, io);
+  registerSync(program, io, setExit);
+  registerSimulate(program, io);
+  registerInit(program, io);
+  const config = program
+    .command("config")
+    .description("check a sealgate config")
+    .addHelpText("after", "\nExample:\n  $ sealgate config check --config sealgate.yaml --remote")
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  registerConfigCheck(config, io, setExit);
+  registerExport(program, io);
+  registerDaemon(program, io, setExit);
   return program;
 }
 

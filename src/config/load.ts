@@ -1,20 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import type { z } from "zod";
 import { SealgateError } from "../errors.js";
+import { formatIssues } from "./issues.js";
 import { SealgateConfig } from "./schema.js";
 
-/** Zod issues as `path: message` lines a person can act on. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .map((i) => {
-      const path = i.path.length ? i.path.map(String).join(".") : "(top level)";
-      const keys =
-        i.code === "unrecognized_keys" ? ` (${i.keys.join(", ")}): remove it or fix its spelling` : "";
-      return `  ${path}: ${i.message}${keys}`;
-    })
-    .join("\n");
-}
+export { formatIssues };
 
 export function parseConfig(raw: unknown, source: string): SealgateConfig {
   const result = SealgateConfig.safeParse(raw ?? {});

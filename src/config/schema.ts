@@ -1,5 +1,26 @@
 import { z } from "zod";
+import { CONNECTORS } from "../../connectors/index.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
+import { DaemonConfig } from "../daemon/config.js";
+import { destinationsSchema } from "./destinations.js";
+
+/** Where a model card is looked for by default, first match wins. */
+export const DEFAULT_MODEL_CARD_PATHS = ["model_card.yaml", "model_card.yml", "model_card.json"];
+
+/** A signing key on disk; passphrases are `${ENV}` or `file:` references, never literals. */
+const KeySource = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("pem"),
+    key: z.string().min(1).describe("PEM private key file"),
+    cert: z.string().min(1).describe("PEM certificate chain, leaf first"),
+    passphrase: z.string().optional().describe("${ENV_VAR} or file:/path, if the key is encrypted"),
+  }),
+  z.strictObject({
+    type: z.literal("pkcs12"),
+    file: z.string().min(1).describe("PKCS#12 (.p12/.pfx) holding key and chain"),
+    passphrase: z.string().describe("${ENV_VAR} or file:/path"),
+  }),
+]);
 
 /** The whole sealgate config file. Unknown keys are errors: a typo must never be ignored. */
 export const SealgateConfig = z.strictObject({
@@ -14,6 +35,11 @@ export const SealgateConfig = z.strictObject({
     .min(1)
     .optional()
     .describe("path of the governance policy file (see config/policy.example.yaml)"),
+  sealing: z
+    .strictObject({
+      key: KeySource.describe("the organisation's sealing key: signs records, PDFs, checkpoints, evidence"),
+    })
+    .optional(),
   trust: z
     .strictObject({
       anchors: z.string().min(1).describe("PEM file of the organisation's root CA(s)"),
@@ -32,5 +58,16 @@ export const SealgateConfig = z.strictObject({
         ),
     })
     .default({ tagValueLimit: 5000 }),
+  modelCard: z
+    .strictObject({
+      paths: z
+        .array(z.string().min(1))
+        .min(1)
+        .default(DEFAULT_MODEL_CARD_PATHS)
+        .describe("where a version's model card may be, first match wins: the model's files, then the run's"),
+    })
+    .default({ paths: DEFAULT_MODEL_CARD_PATHS }),
+  destinations: destinationsSchema(CONNECTORS).optional(),
+  daemon: DaemonConfig.prefault({}),
 });
 export type SealgateConfig = z.infer<typeof SealgateConfig>;

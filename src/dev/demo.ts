@@ -1,40 +1,43 @@
 /**
  * `npm run demo`: the main job end to end on the embedded default, on a fresh machine.
- * Provisions the MLflow venv, starts a real MLflow server, seeds it through the official
- * client, creates a development PKI, reviews a material change, has four demo approvers sign
- * it in role order (through the same code path as `sealgate approve`), seals the record
- * (JWS, CMS, signed PDF, ledger), signs a checkpoint, runs the deployment gate, verifies the
- * store, and prints what an auditor would check by hand. GRC delivery and bundles join as
- * they land. Everything it writes goes to ./demo-out; everything it starts, it stops.
+ * Provisions the MLflow venv, starts a real MLflow server seeded through the official client,
+ * creates a development PKI, starts the ServiceNow, Vanta and Archer simulators, and then acts
+ * as the people would, through the sealgate CLI: a low-tier retrain approved by on-call, a
+ * material change through the full chain, and a change rejected, resubmitted and approved.
+ * One `sealgate sync` seals, checkpoints and delivers everything; the store is verified and
+ * the gate asked. Everything goes to ./demo-out; everything it starts, it stops.
  */
+import { execFile } from "node:child_process";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MlflowClient } from "../../connectors/mlflow/client.js";
-import { MlflowConfig } from "../../connectors/mlflow/config.js";
+import { promisify } from "node:util";
+import { readZip } from "../bundle/zip-read.js";
 import type { CliIO } from "../cli/io.js";
 import { runCli } from "../cli/program.js";
 import { describeError } from "../errors.js";
-import { SealIndex } from "../governance/seal-index.js";
-import { sealVersion } from "../governance/sealer.js";
-import { Ledger } from "../ledger/ledger.js";
 import { createDevPki } from "../pki/dev-pki.js";
-import { loadTrust } from "../pki/trust.js";
-import { loadPolicy } from "../policy/schema.js";
-import { loadSigner } from "../sign/load.js";
-import { FsObjectStore } from "../store/fs-store.js";
-import { verifyStore } from "../verify/store.js";
 import { seedMlflow, startMlflowServer } from "./mlflow-server.js";
+import { startSimulators } from "./simulators.js";
 import { REPO_ROOT } from "./venv.js";
 
 const say = (msg: string) => process.stdout.write(`${msg}\n`);
 
-async function cli(args: string[]): Promise<string> {
+async function cli(args: string[], okCodes = [0]): Promise<string> {
   const out: string[] = [];
   const io: CliIO = { out: (t) => out.push(t), err: (t) => out.push(t), env: process.env, isTTY: false };
   const code = await runCli(args, io);
-  if (code !== 0) throw new Error(`sealgate ${args[0]} exited ${code}:\n${out.join("")}`);
+  if (!okCodes.includes(code)) throw new Error(`sealgate ${args.join(" ")} exited ${code}:\n${out.join("")}`);
   return out.join("");
 }
+
+/** Who signs for each role in the demo organisation. */
+const PEOPLE: Record<string, string> = {
+  "on-call": "ada.lovelace@example.org",
+  "data-governance": "zoe.angstrom@example.org",
+  "model-risk": "li.lei@example.org",
+  "fair-lending": "aegir.thorsson@example.org",
+  "ai-committee": "layla.haddad@example.org",
+};
 
 async function main() {
   const out = join(REPO_ROOT, "demo-out");
@@ -44,25 +47,21 @@ async function main() {
   const pki = await createDevPki(join(out, "pki"));
   say("2/8 starting a real MLflow server (first run installs it into .cache/venv: a few minutes)");
   const server = await startMlflowServer({ log: say });
+  const simulators = await startSimulators();
+  const { yaml } = simulators;
+  const sims = Object.values(simulators.sims);
   try {
     say(`3/8 seeding ${server.url} through the official MLflow Python client`);
     await seedMlflow(server, { bigMb: 16, many: 30 });
 
-    // Config and a policy whose approvers are the demo PKI's people.
-    const roles: [string, string][] = [
-      ["data-governance", "zoe.angstrom@example.org"],
-      ["model-risk", "li.lei@example.org"],
-      ["fair-lending", "aegir.thorsson@example.org"],
-      ["ai-committee", "layla.haddad@example.org"],
-    ];
-    const person = (email: string) => pki.approvers.find((a) => a.email === email)!;
     const issuer = "CN=Sealgate Dev Issuing CA, O=Sealgate Demo Org";
+    const person = (email: string) => pki.approvers.find((a) => a.email === email)!;
     const policy = (await readFile(join(REPO_ROOT, "config/policy.example.yaml"), "utf8")).replace(
       /approvers:[\s\S]*?(?=\n# Model owners)/,
-      `approvers:\n${[["on-call", "ada.lovelace@example.org"], ...roles]
+      `approvers:\n${Object.entries(PEOPLE)
         .map(
           ([role, email]) =>
-            `  - { name: "${email}", roles: [${role}], subject: "CN=${person(email!).name}, O=Sealgate Demo Org", issuer: "${issuer}", effectiveFrom: "2026-01-01T00:00:00Z" }`,
+            `  - { name: "${email}", roles: [${role}], subject: "CN=${person(email).name}, O=Sealgate Demo Org", issuer: "${issuer}", effectiveFrom: "2026-01-01T00:00:00Z" }`,
         )
         .join("\n")}\n`,
     );
@@ -70,122 +69,219 @@ async function main() {
     const config = join(out, "sealgate.yaml");
     await writeFile(
       config,
-      `mlflow:\n  trackingUri: ${server.url}\n  auth: { type: none }\nstore: { path: store }\npolicy: policy.yaml\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\n`,
+      `mlflow:\n  trackingUri: ${server.url}\n  auth: { type: none }\nstore: { path: store }\npolicy: policy.yaml\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\nsealing:\n  key: { type: pem, key: ${pki.sealing.key}, cert: ${pki.sealing.cert} }\n${yaml}`,
     );
-    await writeFile(
-      join(out, "request.yaml"),
-      "justification: Adds tenure_months to the credit-risk model; AUC improves on the Q3 evaluation set.\nscope: retail lending, EU\nintendedDeployment: nightly batch scoring\nknownLimitations: thin-file applicants are under-represented in the evaluation set\n",
-    );
+    say(`    simulators: ${sims.map((s) => s.url).join(", ")}`);
+    say((await cli(["config", "check", "--config", config, "--remote"])).trimEnd().replace(/^/gm, "    "));
 
-    say("4/8 sealgate review credit-risk v3 (against the champion, v1)");
-    const review = JSON.parse(
-      await cli([
-        "review",
-        "--config",
-        config,
-        "--model",
-        "credit-risk",
-        "--version",
-        "3",
-        "--request",
-        join(out, "request.yaml"),
-        "--json",
-      ]),
-    );
-    say(`    package ${review.package}\n    tier ${review.tier}: ${review.chain.join(" -> ")}`);
-    for (const r of review.reasons) say(`    - ${r}`);
-
-    say("5/8 four approvers sign in role order (sealgate approve)");
-    for (const [role, email] of roles) {
-      const p = person(email);
-      await cli([
-        "approve",
-        "--config",
-        config,
-        "--model",
-        "credit-risk",
-        "--version",
-        "3",
-        "--role",
-        role,
-        "--decision",
-        "approve",
-        "--condition",
-        "targets: prod-eu",
-        "--key",
-        p.key,
-        "--cert",
-        p.cert,
-      ]);
-      say(`    ${role}: ${p.name} <${email}>`);
-    }
-
-    say("6/8 sealing: record, JWS, CMS, signed PDF, ledger entry, signed checkpoint");
-    const client = new MlflowClient(MlflowConfig.parse({ trackingUri: server.url, auth: { type: "none" } }));
-    const storeRoot = join(out, "store");
-    const store = await new FsObjectStore(storeRoot).init();
-    const ledger = await Ledger.open(join(storeRoot, "ledger"));
-    const trust = await loadTrust({ anchors: pki.trust.anchors, intermediates: pki.trust.intermediates });
-    const signer = await loadSigner(
-      { type: "pem", key: pki.sealing.key, cert: pki.sealing.cert },
-      "sealing",
-      {},
-    );
-    const index = await SealIndex.open(storeRoot);
-    const sealed = await sealVersion(
-      { client, store, ledger, index, policy: await loadPolicy(join(out, "policy.yaml")), trust, signer },
-      "credit-risk",
-      "3",
-    );
-    if (sealed.outcome !== "sealed") throw new Error(`expected a seal, got ${JSON.stringify(sealed)}`);
-    await ledger.checkpoint(signer);
-    await ledger.close();
-    await client.close();
-    const seal = index.byRecord(sealed.record)!;
-    for (const [name, digest] of [
-      ["record.json", sealed.record],
-      ["record.p7s", seal.p7s],
-      ["record.pdf", seal.pdf],
-    ] as const) {
-      await copyFile(store.pathOf(digest as never), join(out, name));
-    }
-
-    say("7/8 sealgate gate --target prod-eu");
-    say(
-      (
+    const request = async (name: string, justification: string) => {
+      const path = join(out, `${name}.yaml`);
+      await writeFile(
+        path,
+        `justification: ${JSON.stringify(justification)}\nscope: retail lending, EU\nintendedDeployment: nightly batch scoring\nknownLimitations: thin-file applicants are under-represented in the evaluation set\n`,
+      );
+      return path;
+    };
+    const review = async (model: string, version: string, justification: string) => {
+      const r = JSON.parse(
         await cli([
-          "gate",
+          "review",
           "--config",
           config,
           "--model",
-          "credit-risk",
+          model,
           "--version",
-          "3",
-          "--target",
-          "prod-eu",
+          version,
+          "--request",
+          await request(`request-${model}-${version}`, justification),
+          "--json",
+        ]),
+      ) as {
+        package: string;
+        tier: string;
+        chain: string[];
+        reasons: string[];
+        cycle: { number: number; changes: unknown[] };
+      };
+      say(
+        `    ${model} v${version}: tier ${r.tier} (${r.chain.join(" -> ")}), cycle ${r.cycle.number}${r.cycle.changes.length ? `, ${r.cycle.changes.length} field(s) changed since the rejection` : ""}`,
+      );
+      for (const reason of r.reasons) say(`      - ${reason}`);
+      return r;
+    };
+    const sign = async (
+      model: string,
+      version: string,
+      chain: string[],
+      decision = "approve",
+      comment = "",
+    ) => {
+      for (const role of chain) {
+        const p = person(PEOPLE[role]!);
+        await cli([
+          "approve",
+          "--config",
+          config,
+          "--model",
+          model,
+          "--version",
+          version,
+          "--role",
+          role,
+          "--decision",
+          decision,
+          "--condition",
+          "targets: prod-eu",
+          ...(comment ? ["--comment", comment] : []),
+          "--key",
+          p.key,
+          "--cert",
+          p.cert,
+        ]);
+        say(`      ${decision} as ${role}: ${p.name}`);
+        if (decision !== "approve") return;
+      }
+    };
+
+    say("4/8 three promotions, reviewed and signed as the people would (sealgate review, comment, approve)");
+    const retrain = await review(
+      "credit-risk",
+      "2",
+      "Monthly retrain on October data; same features and model class.",
+    );
+    await sign("credit-risk", "2", retrain.chain);
+    const material = await review(
+      "credit-risk",
+      "3",
+      "Adds tenure_months and moves to naive Bayes; AUC improves on the evaluation set.",
+    );
+    const lei = person(PEOPLE["model-risk"]!);
+    await cli([
+      "comment",
+      "--config",
+      config,
+      "--model",
+      "credit-risk",
+      "--version",
+      "3",
+      "--section",
+      "dataset",
+      "--clarification",
+      "--text",
+      "Does the evaluation set cover thin-file applicants?",
+      "--key",
+      lei.key,
+      "--cert",
+      lei.cert,
+    ]);
+    await sign("credit-risk", "3", material.chain);
+    const first = await review("fraud-detector", "3", "New fraud model.");
+    await sign(
+      "fraud-detector",
+      "3",
+      first.chain.slice(0, 1),
+      "reject",
+      "The request does not say what changed or why.",
+    );
+
+    say(
+      "5/8 sealgate sync: seal what is decided (the rejection too), checkpoint, deliver to ServiceNow, Vanta and Archer",
+    );
+    say((await cli(["sync", "--config", config])).trimEnd().replace(/^/gm, "    "));
+    say("    the fraud model is resubmitted with the changes the rejection asked for");
+    const second = await review(
+      "fraud-detector",
+      "3",
+      "New fraud model: adds merchant-category features; recall at 1% FPR rises; see the updated explanation.",
+    );
+    await sign("fraud-detector", "3", second.chain);
+    say((await cli(["sync", "--config", config])).trimEnd().replace(/^/gm, "    "));
+
+    say("6/8 sealgate verify --store, and the deployment gate");
+    say(
+      (
+        await cli([
+          "verify",
+          "--store",
+          join(out, "store"),
+          "--ca",
+          pki.trust.anchors,
+          "--intermediates",
+          pki.trust.intermediates,
         ])
       )
         .trimEnd()
+        .split("\n")
+        .slice(-2)
+        .join("\n")
         .replace(/^/gm, "    "),
     );
+    for (const [model, version] of [
+      ["credit-risk", "3"],
+      ["fraud-detector", "3"],
+    ] as const)
+      say(
+        (
+          await cli([
+            "gate",
+            "--config",
+            config,
+            "--model",
+            model,
+            "--version",
+            version,
+            "--target",
+            "prod-eu",
+          ])
+        )
+          .trimEnd()
+          .replace(/^/gm, "    "),
+      );
 
-    say("8/8 sealgate verify --store");
-    const report = await verifyStore(storeRoot, { trust });
-    if (report.findings.length) throw new Error(`verify found ${report.findings.length} problem(s)`);
     say(
-      `    ${report.entries} ledger entries, ${report.checkpoints} signed checkpoint(s): every entry, link, checkpoint and object verified`,
+      "7/8 sealgate export: one signed bundle per promotion, verified offline (sealgate, then openssl alone)",
+    );
+    const bundles: string[] = [];
+    for (const [model, version] of [
+      ["credit-risk", "2"],
+      ["credit-risk", "3"],
+      ["fraud-detector", "3"],
+    ] as const) {
+      const zip = join(out, "bundles", `${model}-v${version}.zip`);
+      await mkdir(join(out, "bundles"), { recursive: true });
+      await cli(["export", "--config", config, "--model", model, "--version", version, "--out", zip]);
+      const verdict = (await cli(["verify", zip, "--ca", pki.trust.anchors])).trimEnd().split("\n").pop();
+      say(`    ${zip}: ${verdict}`);
+      bundles.push(zip);
+    }
+    // Unpack the resubmitted fraud bundle and check the organisation's seal with openssl alone.
+    const unpacked = join(out, "bundles", "fraud-detector-v3");
+    const files = await readZip(await readFile(bundles[2]!));
+    for (const [name, bytes] of files) {
+      await mkdir(join(unpacked, name, ".."), { recursive: true });
+      await writeFile(join(unpacked, name), bytes);
+    }
+    await copyFile(pki.trust.anchors, join(unpacked, "org-root.pem"));
+    const index = JSON.parse(files.get("bundle.json")!.toString()) as { cycles: { number: number }[] };
+    const latest = Math.max(...index.cycles.map((c) => c.number));
+    const openssl = `openssl cms -verify -binary -inform DER -in records/${latest}/record.p7s -content records/${latest}/record.json -CAfile org-root.pem -purpose any -out /dev/null`;
+    const { stderr } = await promisify(execFile)("sh", ["-c", openssl], { cwd: unpacked });
+    say(`    cd ${unpacked} && ${openssl}\n      ${stderr.trim()}`);
+    say(
+      `    (VERIFY.md in each bundle walks an auditor through every check with openssl and sha256sum only)`,
     );
 
-    say("\nSummary");
-    say(`  record    ${sealed.record} (${sealed.decision})`);
-    say(`  PDF       ${join(out, "record.pdf")} (PAdES-signed)`);
-    say(`  store     ${storeRoot}`);
-    say("\nCheck by hand, with standard tools only:");
-    say(`  sha256sum ${join(out, "record.json")}   # prints the record digest above`);
-    say(
-      `  openssl cms -verify -binary -inform DER -in ${join(out, "record.p7s")} -content ${join(out, "record.json")} -CAfile ${pki.trust.anchors} -certfile ${pki.trust.intermediates} -out /dev/null`,
-    );
+    say("8/8 summary");
+    const status = JSON.parse(await cli(["status", "--config", config, "--json"]));
+    say(`    deliveries: ${JSON.stringify(status)}`);
+    for (const s of sims)
+      say(
+        `    ${s.url}: ${s.records().length} record(s), ${s.records().reduce((n, r) => n + r.files.length, 0)} file(s)`,
+      );
+    say(`    store: ${join(out, "store")}`);
+    for (const b of bundles) say(`    bundle: ${b}`);
   } finally {
+    await simulators.close();
     await server.stop();
   }
 }
