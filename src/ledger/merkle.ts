@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 /*
  * RFC 6962 / RFC 9162 Merkle tree hashing and proofs. Leaf hash = SHA-256(0x00 || leaf),
@@ -11,19 +11,28 @@ export type Hash = Buffer;
 
 export const EMPTY_ROOT: Hash = createHash("sha256").digest();
 
+/*
+ * One-shot hashing of one buffer (a Hash object per call costs more than the copy), the digest
+ * taken as a latin1 string and copied into a small pooled Buffer: Node allocates a fresh
+ * ArrayBuffer for a "buffer" digest, which costs as much again as the hashing. Ledger.open
+ * hashes every entry this way.
+ */
+// ("binary" is Node's other name for latin1, the one its hash() typings accept.)
+const sha256 = (input: Buffer): Hash => Buffer.from(hash("sha256", input, "binary"), "latin1");
+
 export function leafHash(leaf: Uint8Array): Hash {
-  return createHash("sha256")
-    .update(Buffer.from([0]))
-    .update(leaf)
-    .digest();
+  const input = Buffer.allocUnsafe(leaf.length + 1);
+  input[0] = 0;
+  input.set(leaf, 1);
+  return sha256(input);
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Hash {
-  return createHash("sha256")
-    .update(Buffer.from([1]))
-    .update(left)
-    .update(right)
-    .digest();
+  const input = Buffer.allocUnsafe(left.length + right.length + 1);
+  input[0] = 1;
+  input.set(left, 1);
+  input.set(right, left.length + 1);
+  return sha256(input);
 }
 
 /** Largest power of two strictly less than n (n >= 2). */

@@ -4,17 +4,27 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { SealgateError } from "../errors.js";
 import { type Checkpoint, type SignedCheckpoint, verifyCheckpoint } from "../ledger/checkpoint.js";
-import { CHECKPOINTS, ENTRIES, GENESIS, ORIGIN, parseEntry, readLines, sha256hex } from "../ledger/ledger.js";
-import { leafHash, MerkleAccumulator } from "../ledger/merkle.js";
+import {
+  CHECKPOINTS,
+  ENTRIES,
+  GENESIS,
+  ORIGIN,
+  parseEntry,
+  readLineBatches,
+  readLines,
+  sha256hex,
+} from "../ledger/ledger.js";
 import type { Trust } from "../pki/trust.js";
 import { PromotionRecord } from "../record/schema.js";
 import { FsObjectStore } from "../store/fs-store.js";
 import type { Finding } from "./findings.js";
+import { merkleRoots } from "./merkle-roots.js";
 
 /*
  * `sealgate verify --store DIR`: recompute everything and report every failure, pinned to its
- * entry, checkpoint or object. Entries are streamed and the Merkle root is accumulated in
- * O(log n) memory, so memory stays flat however long the ledger is.
+ * entry, checkpoint or object. Entries are streamed and the Merkle roots are accumulated in
+ * O(log n) memory (on a second thread, merkle-roots.ts), so memory stays flat however long the
+ * ledger is.
  */
 
 export interface StoreReport {
@@ -90,6 +100,8 @@ export function referencedObjects(record: PromotionRecord): string[] {
     record.request.object,
     record.explanation.object,
     ...record.approvals.map((a) => a.assertion),
+    ...(record.modelCard ? [record.modelCard.object] : []),
+    ...record.annotations.map((a) => a.assertion),
   ];
 }
 
@@ -125,68 +137,76 @@ export async function verifyStore(root: string, opts: VerifyOptions = {}): Promi
     throw new SealgateError("USAGE", `${root} is not a sealgate store (no ledger/${ENTRIES})`);
   const findings: Finding[] = [];
   const checkpoints = await loadCheckpoints(dir, opts.trust, findings);
-  const pending = [...checkpoints].sort((a, b) => a.size - b.size);
   const store = new FsObjectStore(root);
-  const acc = new MerkleAccumulator();
+  // The Merkle roots are computed on a second thread from the same bytes while this one checks
+  // each entry; both read no further than the size seen now, so an append meanwhile is ignored.
+  const merkle = merkleRoots(
+    entriesPath,
+    total,
+    checkpoints.map((c) => c.size),
+  );
+  merkle.catch(() => {});
   let prevDigest = GENESIS;
   let prevSeq = -1;
   let count = 0;
-  const settle = () => {
-    while (pending.length && pending[0]!.size === acc.size) {
-      const c = pending.shift()!;
-      if (!acc.root().equals(c.root)) {
+  const objects = opts.objects !== false;
+  let torn = false;
+  for await (const batch of readLineBatches(entriesPath, total)) {
+    for (const { line, offset, complete } of batch) {
+      const i = count++;
+      if (!complete) {
         findings.push({
-          code: "CHECKPOINT_ROOT_MISMATCH",
-          message: `the first ${c.size} entries no longer hash to the root signed in this checkpoint`,
-          checkpoint: c.index,
-        });
-      }
-    }
-  };
-  settle();
-  for await (const { line, offset, complete } of readLines(entriesPath)) {
-    const i = count++;
-    if (!complete) {
-      findings.push({
-        code: "LEDGER_TORN_TAIL",
-        message: `incomplete last line (${line.length} bytes)`,
-        entry: i,
-      });
-      break;
-    }
-    const entry = parseEntry(line);
-    if (!entry) {
-      findings.push({ code: "ENTRY_MALFORMED", message: "not a canonical ledger entry", entry: i });
-    } else {
-      if (entry.seq !== prevSeq + 1) {
-        findings.push({
-          code: "ENTRY_SEQUENCE",
-          message: `sequence ${entry.seq} follows ${prevSeq}: entries are missing, duplicated or reordered here`,
+          code: "LEDGER_TORN_TAIL",
+          message: `incomplete last line (${line.length} bytes)`,
           entry: i,
         });
+        torn = true;
+        break;
       }
-      if (entry.prev !== prevDigest) {
-        findings.push({
-          code: "ENTRY_CHAIN_BROKEN",
-          message: `prev does not match the digest of the entry before it (entry ${i - 1} or this one was altered)`,
-          entry: i,
-        });
+      const entry = parseEntry(line);
+      if (!entry) {
+        findings.push({ code: "ENTRY_MALFORMED", message: "not a canonical ledger entry", entry: i });
+      } else {
+        if (entry.seq !== prevSeq + 1) {
+          findings.push({
+            code: "ENTRY_SEQUENCE",
+            message: `sequence ${entry.seq} follows ${prevSeq}: entries are missing, duplicated or reordered here`,
+            entry: i,
+          });
+        }
+        if (entry.prev !== prevDigest) {
+          findings.push({
+            code: "ENTRY_CHAIN_BROKEN",
+            message: `prev does not match the digest of the entry before it (entry ${i - 1} or this one was altered)`,
+            entry: i,
+          });
+        }
+        // Awaited only when objects are checked: an await per entry would dominate otherwise.
+        if (objects) await checkRecord(store, entry.record, i, findings);
+        prevSeq = entry.seq;
       }
-      if (opts.objects !== false) await checkRecord(store, entry.record, i, findings);
-      prevSeq = entry.seq;
+      prevDigest = sha256hex(line);
+      if (opts.onProgress && (i & 1023) === 0) opts.onProgress(offset, total);
     }
-    prevDigest = sha256hex(line);
-    acc.push(leafHash(line));
-    settle();
-    if (opts.onProgress && (i & 1023) === 0) opts.onProgress(offset, total);
+    if (torn) break;
   }
   opts.onProgress?.(total, total);
-  for (const c of pending) {
-    findings.push({
-      code: "LEDGER_TRUNCATED",
-      message: `checkpoint signed ${c.size} entries; the ledger holds ${acc.size}`,
-      checkpoint: c.index,
-    });
+  const { count: complete, roots } = await merkle;
+  for (const c of [...checkpoints].sort((x, y) => x.size - y.size)) {
+    const root = roots.get(c.size);
+    if (!root) {
+      findings.push({
+        code: "LEDGER_TRUNCATED",
+        message: `checkpoint signed ${c.size} entries; the ledger holds ${complete}`,
+        checkpoint: c.index,
+      });
+    } else if (!root.equals(c.root)) {
+      findings.push({
+        code: "CHECKPOINT_ROOT_MISMATCH",
+        message: `the first ${c.size} entries no longer hash to the root signed in this checkpoint`,
+        checkpoint: c.index,
+      });
+    }
   }
   const covered = checkpoints.reduce((m, c) => Math.max(m, c.size), 0);
   return {

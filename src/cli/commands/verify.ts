@@ -1,13 +1,18 @@
-import { resolve } from "node:path";
+import { readFile, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { loadTrust } from "../../pki/trust.js";
+import { describeClaims } from "../../bundle/claims.js";
+import { verifyBundle } from "../../bundle/verify.js";
+import { SealgateError } from "../../errors.js";
+import { loadTrust, type Trust } from "../../pki/trust.js";
 import { describeFinding } from "../../verify/findings.js";
 import { verifyStore } from "../../verify/store.js";
 import type { CliIO } from "../io.js";
 import { progressBar } from "../progress.js";
 
 interface Options {
-  store: string;
+  store?: string;
+  log?: string;
   ca?: string;
   intermediates?: string;
   crl?: string[];
@@ -19,9 +24,14 @@ export function registerVerify(program: Command, io: CliIO, setExit: (code: 0 | 
   program
     .command("verify")
     .description(
-      "recompute every entry digest, chain link, checkpoint root and signature, and every object digest",
+      "verify a store (every entry, link, checkpoint, signature and object) or an exported bundle (every claim)",
     )
-    .requiredOption("--store <dir>", "the sealgate store directory (holds ledger/ and objects/)")
+    .argument("[bundle]", "an exported bundle (.zip) to verify offline")
+    .option("--store <dir>", "the sealgate store directory (holds ledger/ and objects/)")
+    .option(
+      "--log <dir>",
+      "bundle only: the live ledger (store or ledger directory) the checkpoint must be consistent with",
+    )
     .option(
       "--ca <file>",
       "PEM file of the organisation's root CA(s): checkpoint signatures must chain to it",
@@ -34,12 +44,17 @@ export function registerVerify(program: Command, io: CliIO, setExit: (code: 0 | 
       "after",
       `
 Exit codes: 0 everything verified, 1 at least one failure (each is listed with its entry,
-checkpoint or object), 2 usage error.
+checkpoint or object, or as a ✗ claim with its reasons), 2 usage error.
 
-Example:
-  $ sealgate verify --store /var/lib/sealgate --ca org-root.pem`,
+Examples:
+  $ sealgate verify --store /var/lib/sealgate --ca org-root.pem
+  $ sealgate verify credit-risk-3.zip --ca org-root.pem [--log /var/lib/sealgate]`,
     )
-    .action(async (opts: Options) => {
+    .action(async (bundle: string | undefined, opts: Options) => {
+      if (!bundle === !opts.store)
+        throw new SealgateError("USAGE", "verify takes either a bundle file or --store DIR (not both)");
+      if (opts.log && !bundle)
+        throw new SealgateError("USAGE", "--log applies to a bundle; --store checks a log itself");
       const trust = opts.ca
         ? await loadTrust({
             anchors: opts.ca,
@@ -47,9 +62,11 @@ Example:
             ...(opts.crl ? { crls: opts.crl } : {}),
           })
         : undefined;
+      if (bundle) return verifyBundleCommand(io, setExit, bundle, trust, opts);
+      const store = opts.store!;
       const bar = progressBar(opts.json ? { ...io, isTTY: false } : io, "verifying ledger");
       const started = Date.now();
-      const report = await verifyStore(resolve(opts.store), {
+      const report = await verifyStore(resolve(store), {
         ...(trust ? { trust } : {}),
         objects: opts.objects,
         onProgress: (d, t) => bar.update(d, t),
@@ -61,7 +78,7 @@ Example:
         io.out(`${JSON.stringify({ ok, ...report, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
         return;
       }
-      io.out(`sealgate verify ${resolve(opts.store)}\n`);
+      io.out(`sealgate verify ${resolve(store)}\n`);
       io.out(`  ${report.entries} ledger entries, ${report.checkpoints} signed checkpoints`);
       io.out(
         report.uncheckpointed ? `, ${report.uncheckpointed} entries not yet covered by a checkpoint\n` : "\n",
@@ -73,4 +90,46 @@ Example:
           : `FAILED: ${report.findings.length} finding(s)\n`,
       );
     });
+}
+
+const holdsLedger = async (dir: string) =>
+  !!(
+    (await stat(join(dir, "ledger", "entries.log")).catch(() => null)) ??
+    (await stat(join(dir, "entries.log")).catch(() => null))
+  );
+
+async function verifyBundleCommand(
+  io: CliIO,
+  setExit: (code: 0 | 1) => void,
+  path: string,
+  trust: Trust | undefined,
+  opts: Options,
+) {
+  if (!trust)
+    throw new SealgateError(
+      "USAGE",
+      "pass --ca with your organisation's root CA: it is the only thing trusted",
+    );
+  let zip: Buffer;
+  try {
+    zip = await readFile(resolve(path));
+  } catch (cause) {
+    throw new SealgateError("USAGE", `cannot read bundle ${path}`, { cause });
+  }
+  if (opts.log && !(await holdsLedger(resolve(opts.log))))
+    throw new SealgateError(
+      "USAGE",
+      `--log ${opts.log}: no ledger there (expected ledger/entries.log or entries.log)`,
+    );
+  const report = await verifyBundle(zip, trust, opts.log ? { log: resolve(opts.log) } : {});
+  setExit(report.ok ? 0 : 1);
+  if (opts.json) return void io.out(`${JSON.stringify(report, null, 2)}\n`);
+  io.out(`sealgate verify ${resolve(path)}\n  record ${report.event ?? "(unreadable)"}\n`);
+  io.out(describeClaims(report.claims));
+  const failed = report.claims.filter((c) => !c.ok).length;
+  io.out(
+    failed
+      ? `FAILED: ${failed} of ${report.claims.length} claims did not verify\n`
+      : `OK: all ${report.claims.length} claims verified\n`,
+  );
 }

@@ -1,0 +1,159 @@
+import { join } from "node:path";
+import { z } from "zod";
+import { SealgateError } from "../errors.js";
+import { SealIndex } from "../governance/seal-index.js";
+import { parseEntry } from "../ledger/ledger.js";
+import { inclusionProof } from "../ledger/merkle.js";
+import { toPem } from "../pki/x509.js";
+import { canonicalBytes } from "../record/canonical.js";
+import { PromotionRecord, ReviewPackage } from "../record/schema.js";
+import { FsObjectStore } from "../store/fs-store.js";
+import {
+  type BundleIndex,
+  CHECKPOINT_CHAIN,
+  CHECKPOINT_NOTE,
+  cycleFile,
+  INDEX,
+  MANIFEST,
+  manifestText,
+  objectPath,
+  recordObjects,
+  SEALING_CHAIN,
+  VERIFY_MD,
+} from "./layout.js";
+import { holdsCheckpoint, type LedgerView, readLedgerView } from "./ledger-view.js";
+import { bundleFacts } from "./facts.js";
+import { findReviewPdf } from "./review-pdf.js";
+import { renderVerifyMd } from "./verify-md.js";
+import { writeZip } from "./zip-write.js";
+
+/*
+ * Export one sealed event as a bundle: the record and its seals (JWS, CMS, signed PDF), every
+ * object it names, each earlier cycle it follows (cycle.previous) with the same, the ledger
+ * entries with inclusion proofs to the latest signed checkpoint, that checkpoint, the
+ * manifest, and VERIFY.md. Only what is in the store goes in: nothing is re-signed.
+ */
+
+export type Selector = { event: string } | { model: string; version: string };
+
+const unavailable = (msg: string) => new SealgateError("EXPORT_UNAVAILABLE", msg);
+
+export const pemChain = (certsB64: readonly string[]) =>
+  certsB64.map((c) => toPem(Buffer.from(c, "base64"), "CERTIFICATE")).join("");
+
+async function readRecord(
+  store: FsObjectStore,
+  digest: string,
+): Promise<{ bytes: Buffer; record: PromotionRecord }> {
+  const bytes = Buffer.from(await store.get(digest as never));
+  const parsed = PromotionRecord.safeParse(jsonOrUndefined(bytes));
+  if (!parsed.success)
+    throw new SealgateError("OBJECT_CORRUPT", `object ${digest} is not a promotion record`);
+  return { bytes, record: parsed.data };
+}
+
+function jsonOrUndefined(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+const JwsX5c = z.object({ protected: z.string() });
+const HeaderX5c = z.object({ x5c: z.array(z.string()).min(1) });
+
+/** The certificates in a stored record JWS's protected header (signer first). */
+function sealingChain(jws: Uint8Array): string[] {
+  const flat = JwsX5c.safeParse(jsonOrUndefined(jws));
+  const header = flat.success
+    ? HeaderX5c.safeParse(jsonOrUndefined(Buffer.from(flat.data.protected, "base64url")))
+    : undefined;
+  if (!header?.success) throw new SealgateError("OBJECT_CORRUPT", "the stored record JWS has no x5c chain");
+  return header.data.x5c;
+}
+
+/** The newest ledger entry whose record is this model version. */
+async function findEvent(store: FsObjectStore, view: LedgerView, model: string, version: string) {
+  for (let seq = view.lines.length - 1; seq >= 0; seq--) {
+    const digest = parseEntry(view.lines[seq]!)?.record;
+    if (!digest) continue;
+    const { record } = await readRecord(store, digest).catch(() => ({ record: undefined }));
+    if (record?.model.name === model && record.model.version === version) return digest;
+  }
+  throw unavailable(`no sealed record of ${model} v${version} in the ledger; has the cycle been sealed?`);
+}
+
+export async function exportBundle(storeRoot: string, which: Selector): Promise<Buffer> {
+  const store = new FsObjectStore(storeRoot);
+  const view = await readLedgerView(join(storeRoot, "ledger"));
+  const index = await SealIndex.open(storeRoot);
+  const latest = view.latest;
+  if (!latest)
+    throw unavailable("the ledger has no signed checkpoint yet; a bundle needs one to prove inclusion");
+  if (!holdsCheckpoint(view, latest.checkpoint))
+    throw unavailable("the ledger does not match its latest checkpoint; run sealgate verify --store first");
+  const size = latest.checkpoint.size;
+  const event = "event" in which ? which.event : await findEvent(store, view, which.model, which.version);
+
+  const files = new Map<string, Uint8Array>();
+  const cycles: BundleIndex["cycles"] = [];
+  for (let digest: string | null = event; digest;) {
+    const seq = view.seqOf.get(digest);
+    if (seq === undefined) throw unavailable(`record ${digest} is not in the ledger`);
+    if (seq >= size)
+      throw unavailable(
+        `record ${digest} (entry ${seq}) is not yet covered by a signed checkpoint (size ${size}); export after the next checkpoint`,
+      );
+    const seal = index.byRecord(digest);
+    if (!seal) throw unavailable(`record ${digest} has no seals in the store's index`);
+    const { bytes, record } = await readRecord(store, digest);
+    const n = record.cycle.number;
+    if (cycles.some((c) => c.number === n))
+      throw unavailable(`cycle ${n} appears twice in the history of ${event}`);
+    const pkg = ReviewPackage.safeParse(jsonOrUndefined(await store.get(record.package as never)));
+    if (!pkg.success)
+      throw new SealgateError("OBJECT_CORRUPT", `review package ${record.package} is not valid`);
+    const reviewPdf = await findReviewPdf(store, record, pkg.data);
+    if (reviewPdf) files.set(objectPath(reviewPdf.digest), reviewPdf.bytes);
+    cycles.push({ number: n, record: digest, seq, ...(reviewPdf ? { reviewPdf: reviewPdf.digest } : {}) });
+    files.set(cycleFile(n, "record.json"), bytes);
+    files.set(cycleFile(n, "record.jws"), await store.get(seal.jws as never));
+    files.set(cycleFile(n, "record.p7s"), await store.get(seal.p7s as never));
+    files.set(cycleFile(n, "record.pdf"), await store.get(seal.pdf as never));
+    files.set(cycleFile(n, "entry.json"), view.lines[seq]!);
+    const hashes = inclusionProof(view.leaves, seq, 0, size).map((h) => h.toString("hex"));
+    files.set(
+      cycleFile(n, "inclusion.json"),
+      canonicalBytes({ hashes, index: seq, size }, "inclusion proof"),
+    );
+    for (const { digest: o } of recordObjects(record)) {
+      try {
+        files.set(objectPath(o), await store.get(o as never));
+      } catch (cause) {
+        throw new SealgateError(
+          "OBJECT_MISSING",
+          `object ${o} named by record ${digest} is not in the store`,
+          {
+            cause,
+          },
+        );
+      }
+    }
+    digest = record.cycle.previous;
+  }
+
+  files.set(
+    SEALING_CHAIN,
+    Buffer.from(pemChain(sealingChain(files.get(cycleFile(cycles[0]!.number, "record.jws"))!))),
+  );
+  files.set(CHECKPOINT_NOTE, Buffer.from(latest.signed.note));
+  files.set(CHECKPOINT_CHAIN, Buffer.from(pemChain(latest.signed.chain)));
+  files.set(
+    INDEX,
+    canonicalBytes({ type: "sealgate.bundle/1", event, cycles } satisfies BundleIndex, "bundle index"),
+  );
+  files.set(VERIFY_MD, Buffer.from(renderVerifyMd(bundleFacts(files))));
+  files.set(MANIFEST, Buffer.from(manifestText(files)));
+  return writeZip(files);
+}

@@ -1,0 +1,182 @@
+import { type Checkpoint, parseCheckpoint, verifyCheckpoint } from "../ledger/checkpoint.js";
+import { sha256hex } from "../ledger/ledger.js";
+import type { Trust } from "../pki/trust.js";
+import { validatePath } from "../pki/validate.js";
+import { parsePemCertificates, toPem, type x509 } from "../pki/x509.js";
+import { PromotionRecord } from "../record/schema.js";
+import { type Claim, checkClaim } from "./claims.js";
+import { bundleFacts, need, parseJsonFile } from "./facts.js";
+import {
+  BundleIndex,
+  CHECKPOINT_CHAIN,
+  CHECKPOINT_NOTE,
+  CYCLE_FILES,
+  cycleFile,
+  INDEX,
+  MANIFEST,
+  objectPath,
+  parseManifest,
+  recordObjects,
+  SEALING_CHAIN,
+  VERIFY_MD,
+} from "./layout.js";
+import { verifyLogConsistency } from "./log-consistency.js";
+import { verifyCycle } from "./verify-cycle.js";
+import { renderVerifyMd } from "./verify-md.js";
+import { readZip } from "./zip-read.js";
+
+/*
+ * `sealgate verify BUNDLE.zip --ca ROOT.pem`: every claim a bundle makes, each ✓ or ✗ with its
+ * reasons. Only the CA the auditor passes is trusted; everything in the zip is input to check.
+ */
+
+export interface BundleReport {
+  ok: boolean;
+  event?: string;
+  claims: Claim[];
+}
+
+/** Every file a bundle with this index must hold (objects: those its readable records name). */
+function expectedFiles(files: ReadonlyMap<string, Uint8Array>, index: BundleIndex): Set<string> {
+  const paths = new Set([MANIFEST, INDEX, VERIFY_MD, SEALING_CHAIN, CHECKPOINT_NOTE, CHECKPOINT_CHAIN]);
+  for (const c of index.cycles) {
+    for (const f of CYCLE_FILES) paths.add(cycleFile(c.number, f));
+    try {
+      const r = parseJsonFile(files, cycleFile(c.number, "record.json"), PromotionRecord);
+      for (const o of recordObjects(r, c.reviewPdf)) paths.add(objectPath(o.digest));
+    } catch {
+      // An unreadable record is its own claim; its objects cannot be expected.
+    }
+  }
+  return paths;
+}
+
+/** A PEM file holding exactly these certificates, in the form sealgate writes. */
+function readChain(files: ReadonlyMap<string, Uint8Array>, path: string): x509.X509Certificate[] {
+  const text = need(files, path).toString("utf8");
+  const certs = parsePemCertificates(text, path);
+  if (certs.length === 0) throw new Error(`${path} holds no certificate`);
+  if (certs.map((c) => toPem(c.rawData, "CERTIFICATE")).join("") !== text)
+    throw new Error(`${path} holds bytes besides its certificates`);
+  return certs;
+}
+
+export async function verifyBundle(
+  zip: Buffer,
+  trust: Trust,
+  opts: { log?: string } = {},
+): Promise<BundleReport> {
+  const files = await readZip(zip);
+  const claims: Claim[] = [];
+
+  await checkClaim(
+    claims,
+    "manifest",
+    `every file is listed in ${MANIFEST} with its SHA-256, and intact`,
+    (fail) => {
+      const { entries, problems } = parseManifest(need(files, MANIFEST).toString("utf8"));
+      problems.forEach(fail);
+      for (const [path, hash] of entries) {
+        const bytes = files.get(path);
+        if (!bytes) fail(`${path} is listed but missing`);
+        else if (sha256hex(bytes) !== hash) fail(`${path} has changed (its SHA-256 is not the listed one)`);
+      }
+      for (const path of files.keys())
+        if (path !== MANIFEST && !entries.has(path)) fail(`${path} is not listed`);
+    },
+  );
+  let index: BundleIndex | undefined;
+  const indexOk = await checkClaim(claims, "index", `${INDEX} names the record and its cycles`, () => {
+    index = parseJsonFile(files, INDEX, BundleIndex);
+  });
+  if (!indexOk || !index) return { ok: false, claims };
+  const expected = expectedFiles(files, index);
+  await checkClaim(claims, "contents", "the bundle holds exactly the files its records call for", (fail) => {
+    for (const p of expected) if (!files.has(p)) fail(`${p} is missing`);
+    for (const p of files.keys()) if (!expected.has(p)) fail(`${p} does not belong in this bundle`);
+  });
+  const event = index.event;
+
+  let checkpoint: Checkpoint | undefined;
+  let cpSigner: x509.X509Certificate | undefined;
+  await checkClaim(
+    claims,
+    "checkpoint",
+    "the ledger checkpoint is signed by a certificate of your CA",
+    async () => {
+      const note = need(files, CHECKPOINT_NOTE).toString("utf8");
+      checkpoint = parseCheckpoint(note).checkpoint;
+      const chain = readChain(files, CHECKPOINT_CHAIN);
+      cpSigner = chain[0];
+      const b64 = chain.map((c) => Buffer.from(c.rawData).toString("base64"));
+      await verifyCheckpoint({ note, chain: b64 }, trust);
+    },
+  );
+
+  let sealer: Buffer | undefined;
+  await checkClaim(
+    claims,
+    "certificates",
+    `the sealing certificate (${SEALING_CHAIN}) chains to your CA`,
+    async (fail) => {
+      const [leaf, ...rest] = readChain(files, SEALING_CHAIN);
+      const record = parseJsonFile(
+        files,
+        cycleFile(index!.cycles[0]!.number, "record.json"),
+        PromotionRecord,
+      );
+      sealer = Buffer.from(leaf!.rawData);
+      await validatePath(leaf!, rest, trust, { at: new Date(record.sealedAt), purpose: "sealing" });
+      if (cpSigner && cpSigner.subject !== leaf!.subject)
+        fail(`the sealer "${leaf!.subject}" is not the ledger's signer "${cpSigner.subject}"`);
+    },
+  );
+
+  for (const c of index.cycles)
+    claims.push(
+      ...(await verifyCycle(
+        { files, trust, ...(sealer ? { sealer } : {}), ...(checkpoint ? { checkpoint } : {}) },
+        c,
+      )),
+    );
+
+  await checkClaim(
+    claims,
+    "history",
+    "the cycles form one unbroken history, each naming the one before",
+    (fail) => {
+      const cycles = index!.cycles;
+      let model: string | undefined;
+      if (cycles[0]!.record !== event)
+        fail(`the newest cycle is ${cycles[0]!.record}, not the exported ${event}`);
+      cycles.forEach((c, i) => {
+        const r = parseJsonFile(files, cycleFile(c.number, "record.json"), PromotionRecord);
+        const next = cycles[i + 1];
+        model ??= r.model.name;
+        if (r.model.name !== model) fail(`cycle ${c.number} is about ${r.model.name}, not ${model}`);
+        if ((r.cycle.previous ?? null) !== (next?.record ?? null))
+          fail(
+            `cycle ${c.number} names ${r.cycle.previous ?? "no earlier cycle"}, the bundle has ${next?.record ?? "none"}`,
+          );
+        if (next && next.number >= c.number) fail(`cycle ${next.number} comes after cycle ${c.number}`);
+      });
+    },
+  );
+  await checkClaim(claims, "instructions", `${VERIFY_MD} holds the instructions for this bundle`, (fail) => {
+    if (!need(files, VERIFY_MD).equals(Buffer.from(renderVerifyMd(bundleFacts(files)))))
+      fail(`${VERIFY_MD} differs from what this bundle's contents call for`);
+  });
+  if (opts.log) {
+    const log = opts.log;
+    await checkClaim(
+      claims,
+      "log",
+      `the live ledger at ${log} still contains this checkpoint's tree`,
+      (fail) =>
+        checkpoint
+          ? verifyLogConsistency(log, checkpoint, trust, fail)
+          : fail("the bundle's checkpoint is unreadable, so there is nothing to compare"),
+    );
+  }
+  return { ok: claims.every((c) => c.ok), event, claims };
+}

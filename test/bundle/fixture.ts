@@ -1,0 +1,228 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { exportBundle } from "../../src/bundle/export.js";
+import { renderReviewPdf } from "../../src/bundle/review-pdf.js";
+import { SealIndex } from "../../src/governance/seal-index.js";
+import { RECORD_JWS_TYP } from "../../src/record/schema.js";
+import { Ledger } from "../../src/ledger/ledger.js";
+import { renderSignedRecordPdf } from "../../src/pdf/record-pdf.js";
+import { parsePolicy } from "../../src/policy/schema.js";
+import { canonicalBytes } from "../../src/record/canonical.js";
+import {
+  type PromotionRecord,
+  packageDigest,
+  recordBytes,
+  recordDigest,
+  type ReviewPackage,
+} from "../../src/record/schema.js";
+import { signApproval } from "../../src/sign/approval.js";
+import { signCmsDetached } from "../../src/sign/cms.js";
+import { signJws } from "../../src/sign/jws.js";
+import { loadSigner } from "../../src/sign/load.js";
+import { FsObjectStore } from "../../src/store/fs-store.js";
+import type { KeySpec } from "../../src/pki/keys.js";
+import { devPki } from "../support/pki.js";
+import { makePng } from "../support/png.js";
+
+/*
+ * A store with real sealed cycles, made without MLflow (the pipeline test covers MLflow): the
+ * same objects, approver e-signatures, seals and ledger entries the sealer writes. Model
+ * "credit-risk" v3 is rejected in cycle 1 and approved in cycle 2; "fraud-detector" v7 is a
+ * second, unrelated event (for swapping objects between bundles).
+ */
+
+const ISSUER = "CN=Sealgate Dev Issuing CA, O=Sealgate Demo Org";
+const CHAIN = ["data-governance", "model-risk", "fair-lending", "ai-committee"];
+const PEOPLE = [
+  "zoe.angstrom@example.org",
+  "li.lei@example.org",
+  "aegir.thorsson@example.org",
+  "layla.haddad@example.org",
+];
+
+export async function sealedStore(spec: KeySpec = "ec-p256") {
+  const { pki, trust } = await devPki(spec);
+  const root = await mkdtemp(join(tmpdir(), "sealgate-bundle-store-"));
+  const store = await new FsObjectStore(root).init();
+  const ledger = await Ledger.open(join(root, "ledger"));
+  const index = await SealIndex.open(root);
+  const sealer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "sealing");
+  const person = (email: string) => pki.approvers.find((a) => a.email === email)!;
+  const example = await readFile(join(import.meta.dirname, "../../config/policy.example.yaml"), "utf8");
+  const approvers = CHAIN.map(
+    (role, i) =>
+      `  - { name: ${PEOPLE[i]}, roles: [${role}], subject: "CN=${person(PEOPLE[i]!).name}, O=Sealgate Demo Org", issuer: "${ISSUER}", effectiveFrom: "2026-01-01T00:00:00Z" }`,
+  ).join("\n");
+  const policy = parsePolicy(
+    Buffer.from(example.replace(/approvers:[\s\S]*?(?=\n# Model owners)/, `approvers:\n${approvers}\n`)),
+    "policy.yaml",
+  );
+  const png = makePng(64, 64, (x, y) => [x * 4, y * 4, 128]);
+
+  async function seal(
+    model: string,
+    version: string,
+    cycle: number,
+    previous: string | null,
+    decisions: string[],
+  ) {
+    // Relative to now: the dev PKI's certificates are valid from a day ago.
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 6 * 3_600_000 + cycle * 3_600_000;
+    const at = (m: number) => new Date(t0 + m * 60_000).toISOString();
+    const request = {
+      justification: `cycle ${cycle} of ${model}`,
+      scope: "retail, EU",
+      intendedDeployment: "batch",
+      knownLimitations: "thin files",
+    };
+    const pkg: ReviewPackage = {
+      type: "sealgate.review-package/1",
+      model: {
+        registry: "http://mlflow.test:5000",
+        name: model,
+        version,
+        source: `models:/${model}/${version}`,
+        runId: "0123456789abcdef",
+        contentDigest: `sha256:${"a".repeat(64)}`,
+        manifest: await store.put(canonicalBytes({ files: [], model, version }, "manifest")),
+      },
+      challenger: {
+        against: "none",
+        alias: null,
+        name: null,
+        version: null,
+        contentDigest: null,
+        evaluationSet: "eval",
+        candidate: { auc: 0.9 },
+        challenger: {},
+        delta: {},
+      },
+      request: { object: await store.put(canonicalBytes(request, "request")), ...request },
+      explanation: {
+        object: await store.put(png),
+        mediaType: "image/png",
+        name: "shap.png",
+        size: png.length,
+      },
+      dataset: {
+        contentAddressed: false,
+        name: "eval",
+        context: "eval",
+        reason: "not reachable",
+        mlflowDigest: "x",
+        mlflowSource: "y",
+      },
+      materiality: { tier: "material", reasons: ["test"], chain: CHAIN },
+      policy: { digest: await store.put(policy.bytes), version: policy.policy.version },
+      featurePipeline: null,
+      modelCard: null,
+      cycle: { number: cycle, previous, changes: [] },
+      observedAt: at(0),
+    };
+    const pkgDigest = packageDigest(pkg);
+    await store.put(canonicalBytes(pkg, "package"));
+    const signed = await Promise.all(
+      decisions.map(async (decision, i) => {
+        const who = person(PEOPLE[i]!);
+        const signer = await loadSigner({ type: "pem", key: who.key, cert: who.cert }, "approver");
+        const assertion = {
+          type: "sealgate.approval/1" as const,
+          model,
+          version,
+          packageDigest: pkgDigest,
+          role: CHAIN[i]!,
+          decision: decision as "approve",
+          comment: "",
+          conditions: [],
+          signedAt: at(i + 1),
+        };
+        const jws = await signApproval(assertion, signer);
+        return {
+          assertion,
+          jws,
+          identity: {
+            subject: who.name,
+            email: who.email,
+            fingerprint: who.fingerprint,
+            cert: signer.chain[0]!,
+          },
+        };
+      }),
+    );
+    const { type: _t, ...fields } = pkg;
+    const record: PromotionRecord = {
+      ...fields,
+      type: "sealgate.promotion-record/1",
+      package: pkgDigest,
+      annotations: [],
+      approvals: await Promise.all(
+        signed.map(async (s) => ({
+          role: s.assertion.role,
+          decision: s.assertion.decision,
+          signedAt: s.assertion.signedAt,
+          identity: {
+            subject: s.identity.cert.subject,
+            email: s.identity.email,
+            issuer: s.identity.cert.issuer,
+            fingerprint: s.identity.fingerprint,
+          },
+          assertion: await store.put(Buffer.from(s.jws)),
+        })),
+      ),
+      decision: decisions.includes("reject") ? "rejected" : "approved",
+      conditions: [],
+      sealedAt: at(30),
+    };
+    // What `sealgate review` stored for the approvers to read.
+    await store.put(await renderReviewPdf(store, record, pkg));
+    const bytes = recordBytes(record);
+    const digest = recordDigest(record);
+    await store.put(bytes);
+    const jws = await store.put(canonicalBytes(await signJws(bytes, sealer, RECORD_JWS_TYP), "jws"));
+    const p7s = await store.put(await signCmsDetached(bytes, sealer, new Date(record.sealedAt)));
+    const pdf = await store.put(
+      await renderSignedRecordPdf(
+        {
+          kind: "sealed-record",
+          record,
+          digest,
+          explanation: { bytes: png, mediaType: "image/png" },
+          approvals: record.approvals.map((a) => ({
+            ...a.identity,
+            role: a.role,
+            decision: a.decision,
+            signedAt: a.signedAt,
+            comment: "",
+          })),
+          attachments: [
+            { name: "record.json", bytes, mimeType: "application/json", description: "the record" },
+          ],
+        },
+        sealer,
+      ),
+    );
+    await index.add({
+      package: pkgDigest,
+      record: digest,
+      jws,
+      p7s,
+      pdf,
+      model,
+      version,
+      decision: record.decision,
+    });
+    await ledger.append(digest);
+    return digest;
+  }
+
+  const rejected = await seal("credit-risk", "3", 1, null, ["approve", "reject"]);
+  const approved = await seal("credit-risk", "3", 2, rejected, ["approve", "approve", "approve", "approve"]);
+  const other = await seal("fraud-detector", "7", 1, null, ["approve", "approve", "approve", "approve"]);
+  await ledger.checkpoint(sealer);
+  return { root, pki, trust, ledger, sealer, events: { rejected, approved, other } };
+}
+
+export type SealedStore = Awaited<ReturnType<typeof sealedStore>>;
+
+export const exportOf = (s: SealedStore, event: string) => exportBundle(s.root, { event });

@@ -1,0 +1,181 @@
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MANIFEST, manifestText } from "../../src/bundle/layout.js";
+import { verifyBundle } from "../../src/bundle/verify.js";
+import { readZip } from "../../src/bundle/zip-read.js";
+import { writeZip } from "../../src/bundle/zip-write.js";
+import { RECORD_JWS_TYP } from "../../src/record/schema.js";
+import { canonicalBytes } from "../../src/record/canonical.js";
+import { signCmsDetached } from "../../src/sign/cms.js";
+import { signJws } from "../../src/sign/jws.js";
+import { loadSigner } from "../../src/sign/load.js";
+import { toPem } from "../../src/pki/x509.js";
+import { exportOf, sealedStore, type SealedStore } from "./fixture.js";
+
+/*
+ * Every mutation of a bundle must be caught, and by the claim that concerns the changed file.
+ * Each mutation runs twice: as is (the manifest no longer matches) and with the manifest
+ * recomputed, as an attacker who knows the format would do; the specific claim must fail then too.
+ */
+
+type Files = Map<string, Buffer>;
+let s: SealedStore;
+let a: Files;
+let b: Files;
+
+beforeAll(async () => {
+  s = await sealedStore();
+  a = await readZip(await exportOf(s, s.events.approved));
+  b = await readZip(await exportOf(s, s.events.other));
+});
+afterAll(async () => {
+  await s?.ledger.close();
+});
+
+/** The claim that must fail when `path` is changed or lost. */
+function claimFor(path: string): RegExp {
+  if (path === MANIFEST) return /^manifest$/;
+  if (path === "VERIFY.md") return /^instructions$/;
+  if (path === "bundle.json") return /^(index|contents|history|instructions|cycle-\d+\.\w+)$/;
+  if (path === "certs/sealing-chain.pem") return /^certificates$/;
+  if (path.startsWith("ledger/")) return /^checkpoint$/;
+  if (path.startsWith("objects/")) return /^cycle-\d+\.objects$/;
+  const m =
+    /^records\/(\d+)\/(record\.json|record\.jws|record\.p7s|record\.pdf|entry\.json|inclusion\.json)$/.exec(
+      path,
+    );
+  if (!m) throw new Error(`no claim known for ${path}`);
+  const kind = { "record.json": "record", "record.jws": "jws", "record.p7s": "cms", "record.pdf": "pdf" }[
+    m[2]!
+  ];
+  return new RegExp(`^cycle-${m[1]}\\.${kind ?? "inclusion"}$`);
+}
+
+async function failedClaims(files: Files, fixManifest: boolean): Promise<string[]> {
+  const out = new Map(files);
+  if (fixManifest) out.set(MANIFEST, Buffer.from(manifestText(out)));
+  const report = await verifyBundle(await writeZip(out), s.trust);
+  expect(report.ok).toBe(false);
+  return report.claims.filter((c) => !c.ok).map((c) => c.id);
+}
+
+async function expectCaught(files: Files, path: string, fixManifest: boolean) {
+  const failed = await failedClaims(files, fixManifest);
+  expect(
+    failed.some((id) => claimFor(path).test(id)),
+    `${path}: ${failed.join(", ")}`,
+  ).toBe(true);
+  if (!fixManifest && path !== MANIFEST) expect(failed).toContain("manifest");
+}
+
+const paths = () => fc.constantFrom(...[...a.keys()].sort());
+const fix = fc.boolean();
+const runs = { numRuns: 25 };
+
+describe("mutated bundles are caught by the right claim", () => {
+  it("the unmutated bundle verifies", async () => {
+    const report = await verifyBundle(await writeZip(a), s.trust);
+    expect(report.claims.filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it("a flipped byte in any file", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        paths(),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        fix,
+        async (path, pos, xor, fixed) => {
+          if (path === MANIFEST && fixed) return;
+          const bytes = Buffer.from(a.get(path)!);
+          bytes[pos % bytes.length]! ^= xor;
+          await expectCaught(new Map(a).set(path, bytes), path, fixed);
+        },
+      ),
+      runs,
+    );
+  });
+
+  it("a removed or renamed file", async () => {
+    await fc.assert(
+      fc.asyncProperty(paths(), fc.constantFrom("remove", "rename"), fix, async (path, how, fixed) => {
+        if (path === MANIFEST && fixed) return;
+        const files = new Map(a);
+        files.delete(path);
+        if (how === "rename") files.set(path.replace(/(\.\w+)?$/, ".renamed$1"), a.get(path)!);
+        await expectCaught(files, path, fixed);
+      }),
+      runs,
+    );
+  });
+
+  it("an added file", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("extra.txt", "objects/" + "0".repeat(64), "records/9/record.json", "certs/root.pem"),
+        fc.uint8Array({ maxLength: 64 }),
+        fix,
+        async (path, bytes, fixed) => {
+          const failed = await failedClaims(new Map(a).set(path, Buffer.from(bytes)), fixed);
+          expect(failed).toContain(fixed ? "contents" : "manifest");
+        },
+      ),
+      { numRuns: 8 },
+    );
+  });
+
+  it("an object swapped in from another bundle", async () => {
+    const ours = [...a.keys()].filter((p) => p.startsWith("objects/"));
+    const theirs = [...b.keys()].filter((p) => p.startsWith("objects/") && !a.has(p));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...ours),
+        fc.constantFrom(...theirs),
+        fix,
+        async (path, from, fixed) => {
+          await expectCaught(new Map(a).set(path, b.get(from)!), path, fixed);
+        },
+      ),
+      { numRuns: 10 },
+    );
+  });
+
+  it("a whole record with its seals swapped in from another bundle", async () => {
+    const files = new Map(a);
+    for (const f of ["record.json", "record.jws", "record.p7s", "record.pdf"])
+      files.set(`records/2/${f}`, b.get(`records/1/${f}`)!);
+    for (const fixed of [false, true]) {
+      const failed = await failedClaims(files, fixed);
+      expect(failed).toContain("cycle-2.record");
+      expect(failed).toContain("history");
+    }
+  });
+
+  it("a seal by a different, valid certificate of the same CA", async () => {
+    const other = s.pki.approvers[0]!;
+    const signer = await loadSigner({ type: "pem", key: other.key, cert: other.cert }, "other");
+    const record = a.get("records/2/record.json")!;
+    const jws = Buffer.from(canonicalBytes(await signJws(record, signer, RECORD_JWS_TYP)));
+    const p7s = Buffer.from(await signCmsDetached(record, signer, new Date()));
+    for (const fixed of [false, true]) {
+      expect(await failedClaims(new Map(a).set("records/2/record.jws", jws), fixed)).toContain("cycle-2.jws");
+      expect(await failedClaims(new Map(a).set("records/2/record.p7s", p7s), fixed)).toContain("cycle-2.cms");
+      const chain = new Map(a)
+        .set("records/2/record.jws", jws)
+        .set("records/2/record.p7s", p7s)
+        .set(
+          "certs/sealing-chain.pem",
+          Buffer.from(signer.chain.map((c) => toPem(c.rawData, "CERTIFICATE")).join("")),
+        );
+      const out = new Map(chain);
+      if (fixed) out.set(MANIFEST, Buffer.from(manifestText(out)));
+      const report = await verifyBundle(await writeZip(out), s.trust);
+      const failed = report.claims.filter((c) => !c.ok).map((c) => c.id);
+      expect(report.claims.find((c) => c.id === "certificates")!.reasons.join(" ")).toContain(
+        "is not the ledger's signer",
+      );
+      expect(failed).not.toContain("cycle-2.jws");
+      expect(failed).toContain("cycle-2.pdf");
+    }
+  });
+});

@@ -1,0 +1,189 @@
+import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MANIFEST, manifestText } from "../../src/bundle/layout.js";
+import { verifyBundle } from "../../src/bundle/verify.js";
+import { readZip } from "../../src/bundle/zip-read.js";
+import { writeZip } from "../../src/bundle/zip-write.js";
+import { Ledger } from "../../src/ledger/ledger.js";
+import { cli } from "../support/cli.js";
+import { exportOf, sealedStore, type SealedStore } from "./fixture.js";
+import { runVerifyMd } from "./run-verify-md.js";
+
+let s: SealedStore;
+let zip: Buffer;
+let files: Map<string, Buffer>;
+let dir: string;
+
+beforeAll(async () => {
+  s = await sealedStore();
+  zip = await exportOf(s, s.events.approved);
+  files = await readZip(zip);
+  dir = await mkdtemp(join(tmpdir(), "sealgate-offline-"));
+});
+afterAll(async () => {
+  await s?.ledger.close();
+});
+
+const withManifest = (f: Map<string, Buffer>) => f.set(MANIFEST, Buffer.from(manifestText(f)));
+
+describe("VERIFY.md, run with openssl, sha256sum and a POSIX shell only", () => {
+  it("passes every step on an intact bundle", async () => {
+    const r = await runVerifyMd(files, s.pki.trust.anchors);
+    expect(r.out).not.toContain("FAILED");
+    expect(r.code).toBe(0);
+    expect(r.out.match(/CMS Verification successful/g)).toHaveLength(2);
+    expect(r.out).toContain("OK: cycle 2 is in the signed ledger");
+    expect(r.out).toContain("OK: cycle 1 is in the signed ledger");
+    expect(r.out).toContain("OK: names the earlier cycle");
+    expect(r.out).toContain("Verified OK");
+    expect(r.out).toContain("ledger/checkpoint-chain.pem: OK");
+  });
+
+  it("fails by hand when the checkpoint's root is not the tree's, even with a recomputed manifest", async () => {
+    const note = files.get("ledger/checkpoint.note")!.toString().split("\n");
+    note[2] = Buffer.alloc(32, 7).toString("base64");
+    const r = await runVerifyMd(
+      withManifest(new Map(files).set("ledger/checkpoint.note", Buffer.from(note.join("\n")))),
+      s.pki.trust.anchors,
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain("FAILED: cycle 2 is in the signed ledger");
+  });
+
+  it("fails by hand when a record's CMS seal belongs to another record", async () => {
+    const swapped = withManifest(
+      new Map(files).set("records/2/record.p7s", files.get("records/1/record.p7s")!),
+    );
+    const r = await runVerifyMd(swapped, s.pki.trust.anchors);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/Verification failure|digest failure/i);
+  });
+
+  it("fails by hand when a file differs from the manifest", async () => {
+    const r = await runVerifyMd(
+      new Map(files).set("records/2/entry.json", Buffer.from("{}")),
+      s.pki.trust.anchors,
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain("records/2/entry.json: FAILED");
+  });
+});
+
+describe("sealgate export and sealgate verify BUNDLE", () => {
+  it("export by model and version writes the newest cycle's bundle, byte for byte the same as by event", async () => {
+    const out = join(dir, "by-model.zip");
+    const r = await cli([
+      "export",
+      "--store",
+      s.root,
+      "--model",
+      "credit-risk",
+      "--version",
+      "3",
+      "--out",
+      out,
+    ]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect((await readFile(out)).equals(zip)).toBe(true);
+  });
+
+  it("export refuses unclear or unknown events with a usage error", async () => {
+    const out = join(dir, "x.zip");
+    const run = async (...args: string[]) => cli(["export", "--store", s.root, "--out", out, ...args]);
+    expect((await run()).code).toBe(2);
+    expect((await run("--model", "m", "--version", "1", "--event", s.events.other)).code).toBe(2);
+    expect((await run("--event", "abc")).err).toContain("sha256:<64 hex>");
+    const unknown = await run("--event", `sha256:${"0".repeat(64)}`);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain("not in the ledger");
+    expect((await run("--model", "nope", "--version", "1")).err).toContain("no sealed record of nope v1");
+  });
+
+  it("verify prints each claim and exits 0, or 1 with the failing claim and its reason", async () => {
+    const good = join(dir, "good.zip");
+    await writeFile(good, zip);
+    const ok = await cli(["verify", good, "--ca", s.pki.trust.anchors]);
+    expect(ok.out + ok.err).not.toContain("✗");
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain("✓ cycle 2: the record's CMS seal (.p7s) verifies and chains to your CA");
+    expect(ok.out).toMatch(/OK: all \d+ claims verified/);
+    const json = await cli(["verify", good, "--ca", s.pki.trust.anchors, "--json"]);
+    expect(JSON.parse(json.out)).toMatchObject({ ok: true, event: s.events.approved });
+
+    const bad = join(dir, "bad.zip");
+    await writeFile(
+      bad,
+      await writeZip(
+        withManifest(new Map(files).set("records/1/record.p7s", files.get("records/2/record.p7s")!)),
+      ),
+    );
+    const failed = await cli(["verify", bad, "--ca", s.pki.trust.anchors]);
+    expect(failed.code).toBe(1);
+    expect(failed.out).toMatch(/✗ cycle 1: the record's CMS seal[^\n]*\n\s+SIGNATURE_INVALID/);
+    expect(failed.out).toMatch(/FAILED: 1 of \d+ claims did not verify/);
+  });
+
+  it("verify takes a bundle or --store, not both or neither, and still verifies a store", async () => {
+    expect((await cli(["verify", "--ca", s.pki.trust.anchors])).code).toBe(2);
+    expect(
+      (await cli(["verify", join(dir, "good.zip"), "--store", s.root, "--ca", s.pki.trust.anchors])).code,
+    ).toBe(2);
+    expect((await cli(["verify", join(dir, "good.zip")])).code).toBe(2);
+    const noLog = await cli(["verify", join(dir, "good.zip"), "--ca", s.pki.trust.anchors, "--log", dir]);
+    expect(noLog.code).toBe(2);
+    expect(noLog.err).toContain("no ledger there");
+    const store = await cli(["verify", "--store", s.root, "--ca", s.pki.trust.anchors]);
+    expect(store.code).toBe(0);
+  });
+});
+
+describe("malformed, missing and extra files each give a clear reason", () => {
+  const reasons = async (f: Map<string, Buffer>) => {
+    const report = await verifyBundle(await writeZip(withManifest(f)), s.trust);
+    return Object.fromEntries(report.claims.filter((c) => !c.ok).map((c) => [c.id, c.reasons.join(" | ")]));
+  };
+
+  it("a bundle.json that is not JSON stops verification at the index, saying why", async () => {
+    const r = await reasons(new Map(files).set("bundle.json", Buffer.from("{not json")));
+    expect(r.index).toMatch(/bundle\.json is not valid/);
+  });
+
+  it("a record that is not JSON, a missing seal and an extra file are each named", async () => {
+    const f = new Map(files).set("records/1/record.json", Buffer.from("[1,2"));
+    f.delete("records/2/record.p7s");
+    f.set("notes.txt", Buffer.from("hello"));
+    const r = await reasons(f);
+    expect(r["cycle-1.record"]).toMatch(/records\/1\/record\.json is not valid/);
+    expect(r["cycle-2.cms"]).toContain("records/2/record.p7s is missing");
+    expect(r.contents).toContain("records/2/record.p7s is missing");
+    expect(r.contents).toContain("notes.txt does not belong in this bundle");
+    expect(r["cycle-2.jws"]).toBeUndefined();
+  });
+});
+
+// Last: these append to the fixture's ledger.
+describe("verify --log: the bundle's checkpoint against the live log", () => {
+  it("passes while the log only grew, and catches a log rewritten after export", async () => {
+    await s.ledger.append(`sha256:${"1".repeat(64)}`);
+    await s.ledger.checkpoint(s.sealer);
+    const grown = await verifyBundle(zip, s.trust, { log: s.root });
+    expect(grown.claims.find((c) => c.id === "log")).toMatchObject({ ok: true });
+
+    // The same origin, re-signed over different history: what a compromised log host could do.
+    const forged = await mkdtemp(join(tmpdir(), "sealgate-forged-log-"));
+    await cp(join(s.root, "ledger", "ORIGIN"), join(forged, "ORIGIN"));
+    const ledger = await Ledger.open(forged);
+    for (const c of "23456") await ledger.append(`sha256:${c.repeat(64)}`);
+    await ledger.checkpoint(s.sealer);
+    await ledger.close();
+    const rewritten = await verifyBundle(zip, s.trust, { log: forged });
+    const log = rewritten.claims.find((c) => c.id === "log")!;
+    expect(log.ok).toBe(false);
+    expect(log.reasons.join(" ")).toContain("the log was rewritten");
+    const viaCli = await cli(["verify", join(dir, "good.zip"), "--ca", s.pki.trust.anchors, "--log", forged]);
+    expect(viaCli.code).toBe(1);
+  });
+});

@@ -1,0 +1,167 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_LIMITS, readZip } from "../../src/bundle/zip-read.js";
+import { writeZip } from "../../src/bundle/zip-write.js";
+import { SealgateError } from "../../src/errors.js";
+import { cli } from "../support/cli.js";
+import { rawZip } from "./raw-zip.js";
+
+const file = (name: string, text = "x") => ({ name, data: Buffer.from(text) });
+
+async function refusal(zip: Buffer, limits = DEFAULT_LIMITS): Promise<SealgateError> {
+  const err = await readZip(zip, limits).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(SealgateError);
+  return err as SealgateError;
+}
+
+describe("the deterministic zip writer", () => {
+  it("writes the same bytes for the same files in any insertion order, and reads back exactly", async () => {
+    const a = new Map([
+      ["b/2.txt", Buffer.from("two")],
+      ["a.txt", Buffer.from("one")],
+    ]);
+    const b = new Map([...a].reverse());
+    const zip = await writeZip(a);
+    expect(zip.equals(await writeZip(b))).toBe(true);
+    expect(Object.fromEntries(await readZip(zip))).toEqual(Object.fromEntries(a));
+    // DOS times are local: the bytes must not depend on the machine's time zone.
+    const tz = process.env.TZ;
+    try {
+      process.env.TZ = "Pacific/Kiritimati";
+      expect((await writeZip(a)).equals(zip)).toBe(true);
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+});
+
+describe("hostile bundles are refused with a typed error and nothing is written", () => {
+  it("refuses zip-slip and absolute paths, and no file appears where they point", async () => {
+    const target = join(tmpdir(), `sealgate-zip-slip-${randomBytes(6).toString("hex")}`);
+    const slip = await refusal(rawZip([file(`../../../../../../../..${target}`)]));
+    expect(slip.code).toBe("BUNDLE_UNSAFE");
+    expect(slip.message).toContain("zip-slip");
+    const abs = await refusal(rawZip([file(target)]));
+    expect(abs.message).toContain("absolute path");
+    expect(existsSync(target)).toBe(false);
+    expect((await refusal(rawZip([file("C:/Windows/evil.dll")]))).message).toContain("absolute path");
+  });
+
+  it("refuses backslashes, empty or dot segments, control characters and non-UTF-8 names", async () => {
+    expect((await refusal(rawZip([file("..\\..\\evil")]))).message).toContain("backslash");
+    expect((await refusal(rawZip([file("a//b")]))).message).toContain("segment");
+    expect((await refusal(rawZip([file("./a")]))).message).toContain("segment");
+    expect((await refusal(rawZip([file("a\nb")]))).message).toContain("control character");
+    expect(
+      (await refusal(rawZip([{ name: Buffer.from([0x61, 0xff, 0xfe]), data: Buffer.from("x") }]))).message,
+    ).toContain("UTF-8");
+  });
+
+  it("refuses symbolic links and other non-regular entries", async () => {
+    const link = await refusal(rawZip([{ ...file("objects/x", "/etc/passwd"), mode: 0o120777 }]));
+    expect(link.message).toContain("symbolic link");
+    expect((await refusal(rawZip([{ ...file("fifo"), mode: 0o010644 }]))).message).toContain(
+      "not a regular file",
+    );
+  });
+
+  it("refuses duplicate names, also when they differ only in case", async () => {
+    expect((await refusal(rawZip([file("a.txt", "1"), file("a.txt", "2")]))).message).toContain("twice");
+    expect((await refusal(rawZip([file("A.txt", "1"), file("a.txt", "2")]))).message).toContain("twice");
+  });
+
+  it("refuses encrypted entries and unknown compression methods", async () => {
+    expect((await refusal(rawZip([{ ...file("a"), deflate: true, flags: 1 }]))).message).toContain(
+      "encrypted",
+    );
+    expect((await refusal(rawZip([{ ...file("a"), method: 12 }]))).message).toContain(
+      "compression method 12",
+    );
+  });
+
+  it("refuses zip bombs: compression ratio, entry size, total size and entry count", async () => {
+    const zeros = Buffer.alloc(8 * 2 ** 20);
+    const bomb = await refusal(rawZip([{ name: "bomb", data: zeros, deflate: true }]));
+    expect(bomb.message).toMatch(/compression ratio \d+:1 .*zip bomb/);
+    const small = { ...DEFAULT_LIMITS, maxEntryBytes: 100, maxTotalBytes: 150, maxEntries: 3 };
+    expect((await refusal(rawZip([file("big", "x".repeat(101))]), small)).message).toContain(
+      "100-byte limit",
+    );
+    expect(
+      (await refusal(rawZip([file("a", "x".repeat(80)), file("b", "x".repeat(80))]), small)).message,
+    ).toContain("total");
+    expect((await refusal(rawZip(["a", "b", "c", "d"].map((n) => file(n))), small)).message).toContain(
+      "4 entries",
+    );
+  });
+
+  it("refuses entries whose inflated size disagrees with their header", async () => {
+    const text = Buffer.from("y".repeat(1000));
+    const more = await refusal(rawZip([{ name: "a", data: text, deflate: true, declaredSize: 10 }]));
+    expect(more.code).toBe("BUNDLE_UNSAFE");
+    const fewer = await refusal(rawZip([{ name: "a", data: text, deflate: true, declaredSize: 5000 }]));
+    expect(fewer.code).toBe("BUNDLE_UNSAFE");
+    const stored = await refusal(rawZip([{ name: "a", data: text, declaredSize: 999 }]));
+    expect(stored.message).toMatch(/size/);
+  });
+
+  it("refuses what is not a zip, or a truncated one, as BUNDLE_INVALID", async () => {
+    expect((await refusal(Buffer.from("%PDF-1.7 not a zip"))).code).toBe("BUNDLE_INVALID");
+    const zip = rawZip([file("a", "hello"), file("b", "world")]);
+    expect((await refusal(zip.subarray(0, zip.length - 10))).code).toBe("BUNDLE_INVALID");
+  });
+
+  it("never crashes on arbitrary corruption of a zip: it reads or throws a SealgateError", async () => {
+    const zip = await writeZip(
+      new Map([
+        ["a.txt", Buffer.from("hello ".repeat(50))],
+        ["b/c.json", Buffer.from("{}")],
+      ]),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(zip.length - 1), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        async (edits) => {
+          const bad = Buffer.from(zip);
+          for (const [at, byte] of edits) bad[at] = byte;
+          await readZip(bad).catch((e: unknown) => {
+            if (!(e instanceof SealgateError)) throw e;
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("sealgate verify exits 1 with the reason for a hostile bundle, and writes nothing", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sealgate-hostile-"));
+    await writeFile(join(dir, "evil.zip"), rawZip([file("../escape.txt")]));
+    await writeFile(join(dir, "root.pem"), "");
+    const r = await cli([
+      "verify",
+      join(dir, "evil.zip"),
+      "--ca",
+      join(import.meta.dirname, "../../README.md"),
+    ]);
+    expect(r.code).toBe(2); // an unusable --ca is a usage error, checked before the bundle
+    const { devPki } = await import("../support/pki.js");
+    const { pki } = await devPki();
+    const v = await cli(["verify", join(dir, "evil.zip"), "--ca", pki.trust.anchors]);
+    expect(v.code).toBe(1);
+    expect(v.err).toContain("zip-slip");
+    expect(await readdir(dir)).toEqual(["evil.zip", "root.pem"]);
+    expect(existsSync(join(dir, "..", "escape.txt"))).toBe(false);
+  });
+});
