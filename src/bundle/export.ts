@@ -2,7 +2,6 @@ import { join } from "node:path";
 import { z } from "zod";
 import { SealgateError } from "../errors.js";
 import { SealIndex } from "../governance/seal-index.js";
-import { parseEntry } from "../ledger/ledger.js";
 import { inclusionProof } from "../ledger/merkle.js";
 import { toPem } from "../pki/x509.js";
 import { canonicalBytes } from "../record/canonical.js";
@@ -21,7 +20,7 @@ import {
   SEALING_CHAIN,
   VERIFY_MD,
 } from "./layout.js";
-import { holdsCheckpoint, type LedgerView, readLedgerView } from "./ledger-view.js";
+import { holdsCheckpoint, type LedgerView, readLedgerView } from "../ledger/view.js";
 import { bundleFacts } from "./facts.js";
 import { findReviewPdf } from "./review-pdf.js";
 import { renderVerifyMd } from "./verify-md.js";
@@ -75,9 +74,8 @@ function sealingChain(jws: Uint8Array): string[] {
 
 /** The newest ledger entry whose record is this model version. */
 async function findEvent(store: FsObjectStore, view: LedgerView, model: string, version: string) {
-  for (let seq = view.lines.length - 1; seq >= 0; seq--) {
-    const digest = parseEntry(view.lines[seq]!)?.record;
-    if (!digest) continue;
+  for (let seq = view.entries.length - 1; seq >= 0; seq--) {
+    const digest = view.entries[seq]!.record;
     const { record } = await readRecord(store, digest).catch(() => ({ record: undefined }));
     if (record?.model.name === model && record.model.version === version) return digest;
   }

@@ -4,22 +4,25 @@ import { type Checkpoint, verifyCheckpoint } from "../ledger/checkpoint.js";
 import { ENTRIES } from "../ledger/ledger.js";
 import { consistencyProof, verifyConsistency } from "../ledger/merkle.js";
 import type { Trust } from "../pki/trust.js";
-import { holdsCheckpoint, readLedgerView } from "./ledger-view.js";
+import { holdsCheckpoint, readLedgerView } from "../ledger/view.js";
 
 /*
- * `verify BUNDLE --log DIR`: the live log's latest checkpoint must be signed by the CA, hold its
+ * `verify BUNDLE --log DIR|URL`: the live log's latest checkpoint must be signed by the CA, hold its
  * own entries, and extend the bundle's checkpoint (RFC 9162 consistency proof cut from the live
  * entries). A log rewritten after the bundle was exported cannot pass: the old tree is gone.
  */
 
+/** A ledger directory (or a store holding one), or a daemon's base URL serving /ledger/. */
+export type LiveLog = { dir: string } | { url: string; ca?: string };
+
 export async function verifyLogConsistency(
-  dir: string,
+  log: LiveLog,
   old: Checkpoint,
   trust: Trust,
   fail: (reason: string) => void,
 ): Promise<void> {
-  const inStore = await stat(join(dir, "ledger", ENTRIES)).catch(() => null);
-  const view = await readLedgerView(inStore ? join(dir, "ledger") : dir);
+  const view =
+    "url" in log ? await readLedgerView(log.url, log) : await readLedgerView(await ledgerDir(log.dir));
   if (!view.latest) return fail("the live ledger has no signed checkpoint");
   const live = await verifyCheckpoint(view.latest.signed, trust);
   if (live.origin !== old.origin)
@@ -33,4 +36,9 @@ export async function verifyLogConsistency(
     fail(
       `the live ledger (${live.size} entries) does not extend the bundle's checkpoint of ${old.size}: the log was rewritten`,
     );
+}
+
+/** A store root (holding ledger/) or the ledger directory itself. */
+async function ledgerDir(dir: string): Promise<string> {
+  return (await stat(join(dir, "ledger", ENTRIES)).catch(() => null)) ? join(dir, "ledger") : dir;
 }

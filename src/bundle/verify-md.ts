@@ -155,6 +155,6 @@ openssl verify -attime ${epoch(cp.time)} -CAfile org-root.pem -untrusted ${CHECK
   the review package the record names, and that the approvals came in the order the sealed
   governance policy requires, by people it authorised.
 - That the checkpoint is consistent with the live ledger's newer checkpoints
-  (\`sealgate verify BUNDLE.zip --ca org-root.pem --log LEDGER-DIR\`).
+  (\`sealgate verify BUNDLE.zip --ca org-root.pem --log LEDGER-DIR-OR-DAEMON-URL\`).
 `;
 }

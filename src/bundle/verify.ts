@@ -20,7 +20,7 @@ import {
   SEALING_CHAIN,
   VERIFY_MD,
 } from "./layout.js";
-import { verifyLogConsistency } from "./log-consistency.js";
+import { type LiveLog, verifyLogConsistency } from "./log-consistency.js";
 import { verifyCycle } from "./verify-cycle.js";
 import { renderVerifyMd } from "./verify-md.js";
 import { readZip } from "./zip-read.js";
@@ -64,7 +64,7 @@ function readChain(files: ReadonlyMap<string, Uint8Array>, path: string): x509.X
 export async function verifyBundle(
   zip: Buffer,
   trust: Trust,
-  opts: { log?: string } = {},
+  opts: { log?: LiveLog } = {},
 ): Promise<BundleReport> {
   const files = await readZip(zip);
   const claims: Claim[] = [];
@@ -171,7 +171,7 @@ export async function verifyBundle(
     await checkClaim(
       claims,
       "log",
-      `the live ledger at ${log} still contains this checkpoint's tree`,
+      `the live ledger at ${"url" in log ? log.url : log.dir} still contains this checkpoint's tree`,
       (fail) =>
         checkpoint
           ? verifyLogConsistency(log, checkpoint, trust, fail)

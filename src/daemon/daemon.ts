@@ -74,6 +74,7 @@ async function run(app: App, logger: Logger, env: NodeJS.ProcessEnv): Promise<Da
   const server = createDaemonServer({
     ready: () => readinessReasons(app, startup),
     registry: metrics.registry,
+    ledgerDir: app.ledger.dir,
     ...(receiver && cfg.webhook
       ? {
           webhook: {

@@ -1,16 +1,46 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { CHECKPOINTS, ENTRIES } from "../ledger/ledger.js";
 import type { Registry } from "prom-client";
 
 /*
- * The daemon's HTTP face on node:http: health, readiness, metrics and the webhook route.
- * Nothing here holds state; the daemon passes in what each route answers.
+ * The daemon's HTTP face on node:http: health, readiness, metrics, the webhook route, and the
+ * ledger read-only (/ledger/entries.log, /ledger/checkpoints.log) so `sealgate verify BUNDLE
+ * --log URL` can prove an old bundle's checkpoint consistent with today's log. The ledger holds
+ * digests only, and publishing it is what makes a rewrite detectable. Nothing here holds state;
+ * the daemon passes in what each route answers.
  */
 
 export interface Routes {
   ready: () => Promise<string[]>;
   registry: Registry;
   webhook?: { path: string; handle: (req: IncomingMessage, res: ServerResponse) => void };
+  /** The ledger directory served read-only under /ledger/. */
+  ledgerDir?: string;
+}
+
+const LEDGER_FILES = new Map([
+  [`/ledger/${ENTRIES}`, ENTRIES],
+  [`/ledger/${CHECKPOINTS}`, CHECKPOINTS],
+]);
+
+/**
+ * The file as it is now: exactly the bytes up to its current size (the writer only appends,
+ * so the length sent matches the length announced); a file not written yet is empty.
+ */
+async function sendLedgerFile(res: ServerResponse, path: string, head: boolean) {
+  const size = (await stat(path).catch(() => null))?.size ?? 0;
+  res.writeHead(200, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": String(size),
+    "cache-control": "no-store",
+  });
+  if (head || size === 0) return void res.end();
+  await pipeline(createReadStream(path, { start: 0, end: size - 1 }), res);
 }
 
 const text = (res: ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8") =>
@@ -35,8 +65,12 @@ export function createDaemonServer(routes: Routes): Server {
         }
         case "/metrics":
           return text(res, 200, await routes.registry.metrics(), routes.registry.contentType);
-        default:
+        default: {
+          const file = LEDGER_FILES.get(path);
+          if (file && routes.ledgerDir)
+            return sendLedgerFile(res, join(routes.ledgerDir, file), method === "HEAD");
           return text(res, 404, "not found\n");
+        }
       }
     };
     route().catch((err: unknown) => {

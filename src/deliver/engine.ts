@@ -11,7 +11,7 @@ import { FsObjectStore } from "../store/fs-store.js";
 import type { Destination } from "./destination.js";
 import { type Call, deliverOne } from "./deliver-one.js";
 import { BUILTIN_FILES, type FileKind, FrozenFiles } from "./files.js";
-import { readLedgerView } from "./ledger-view.js";
+import { readDeliveryView } from "./ledger-view.js";
 import { loadWork } from "./work.js";
 
 /*
@@ -62,7 +62,7 @@ export async function pushOutbox(opts: PushOptions): Promise<Record<string, Dest
   const now = opts.now ?? (() => new Date());
   const store = new FsObjectStore(opts.storeRoot);
   const [view, index, frozen] = await Promise.all([
-    readLedgerView(opts.storeRoot),
+    readDeliveryView(opts.storeRoot),
     SealIndex.open(opts.storeRoot),
     FrozenFiles.open(opts.storeRoot, { ...BUILTIN_FILES, ...opts.files }),
   ]);

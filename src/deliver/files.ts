@@ -11,7 +11,7 @@ import type { Signer } from "../sign/signer.js";
 import type { FsObjectStore } from "../store/fs-store.js";
 import type { EvidenceFile } from "./destination.js";
 import { buildEvidence } from "./evidence.js";
-import type { LedgerView } from "./ledger-view.js";
+import type { DeliveryView } from "./ledger-view.js";
 
 /*
  * The evidence files a mapping can attach. Stored objects (record, JWS, CMS, PDF) are read as
@@ -22,7 +22,7 @@ import type { LedgerView } from "./ledger-view.js";
 
 export interface FileContext {
   store: FsObjectStore;
-  view: LedgerView;
+  view: DeliveryView;
   seq: number;
   seal: SealEntry;
   signer: Signer;

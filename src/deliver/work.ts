@@ -7,11 +7,11 @@ import type { FsObjectStore } from "../store/fs-store.js";
 import type { Work } from "./deliver-one.js";
 import type { EvidenceFile } from "./destination.js";
 import type { FrozenFiles } from "./files.js";
-import type { LedgerView } from "./ledger-view.js";
+import type { DeliveryView } from "./ledger-view.js";
 
 /** Everything one delivery needs from the store; null while a file cannot be made yet. */
 export async function loadWork(
-  ctx: { store: FsObjectStore; view: LedgerView; index: SealIndex; frozen: FrozenFiles; signer: Signer },
+  ctx: { store: FsObjectStore; view: DeliveryView; index: SealIndex; frozen: FrozenFiles; signer: Signer },
   entry: { seq: number; record: string },
   mapping: CompiledMapping,
 ): Promise<Work | null> {

@@ -5,8 +5,8 @@ import { tagMap } from "../../connectors/mlflow/responses.js";
 import { buildManifest, hashMlflowModel, ModelManifest } from "../digest/model.js";
 import { SealgateError } from "../errors.js";
 import { verifyCheckpoint } from "../ledger/checkpoint.js";
-import { CHECKPOINTS, ENTRIES, parseEntry, readLines } from "../ledger/ledger.js";
-import { inclusionProof, leafHash, verifyInclusion } from "../ledger/merkle.js";
+import { readLedgerView } from "../ledger/view.js";
+import { inclusionProof, verifyInclusion } from "../ledger/merkle.js";
 import type { Trust } from "../pki/trust.js";
 import { PromotionRecord, recordDigest } from "../record/schema.js";
 import { verifyCmsDetached } from "../sign/cms.js";
@@ -119,34 +119,21 @@ export async function gate(
 }
 
 async function inclusionFindings(dir: string, digest: string, trust: Trust): Promise<string[]> {
-  const leaves = [];
-  let index = -1;
-  for await (const { line, complete } of readLines(join(dir, ENTRIES))) {
-    if (!complete) break;
-    if (parseEntry(line)?.record === digest && index < 0) index = leaves.length;
-    leaves.push(leafHash(line));
-  }
-  if (index < 0) return [`record ${digest} is not in the ledger`];
-  let last: string | undefined;
-  try {
-    for await (const { line, complete } of readLines(join(dir, CHECKPOINTS)))
-      if (complete) last = line.toString("utf8");
-  } catch {
-    // No checkpoints file yet.
-  }
-  if (!last)
+  const view = await readLedgerView(dir);
+  const index = view.seqOf.get(digest);
+  if (index === undefined) return [`record ${digest} is not in the ledger`];
+  if (!view.latest)
     return ["no signed checkpoint covers the ledger yet; run the checkpoint job (sealgate sync) first"];
   try {
-    const signed = JSON.parse(last);
-    const cp = await verifyCheckpoint(signed, trust);
+    const cp = await verifyCheckpoint(view.latest.signed, trust);
     if (cp.size <= index)
       return [`the latest signed checkpoint (size ${cp.size}) does not cover entry ${index} yet`];
-    if (cp.size > leaves.length)
+    if (cp.size > view.leaves.length)
       return [
-        `the ledger holds ${leaves.length} entries but its checkpoint signed ${cp.size}: it was truncated`,
+        `the ledger holds ${view.leaves.length} entries but its checkpoint signed ${cp.size}: it was truncated`,
       ];
-    const proof = inclusionProof(leaves, index, 0, cp.size);
-    if (!verifyInclusion(index, cp.size, leaves[index]!, proof, cp.root))
+    const proof = inclusionProof(view.leaves, index, 0, cp.size);
+    if (!verifyInclusion(index, cp.size, view.leaves[index]!, proof, cp.root))
       return [`entry ${index} is not included in the signed checkpoint's tree`];
     return [];
   } catch (err) {

@@ -62,17 +62,26 @@ export interface Line {
  * Lines of a file, streamed, a batch per read chunk (an await per line would cost more than
  * checking it); the last line has `complete: false` if no newline ends it.
  */
-export async function* readLineBatches(path: string, end = Infinity): AsyncGenerator<Line[]> {
+export function readLineBatches(path: string, end = Infinity): AsyncGenerator<Line[]> {
+  // `end` (bytes) bounds the read, for readers that must see exactly the same bytes.
+  if (end <= 0) return lineBatches([]);
+  return lineBatches(
+    createReadStream(path, { highWaterMark: 1 << 20, ...(end < Infinity ? { end: end - 1 } : {}) }),
+  );
+}
+
+/**
+ * Lines of any byte stream (a file, an HTTP body), batched as readLineBatches describes;
+ * `maxLine` bounds what an untrusted stream can make us buffer.
+ */
+export async function* lineBatches(
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+  maxLine = Infinity,
+): AsyncGenerator<Line[]> {
   let carry = Buffer.alloc(0);
   let offset = 0;
-  if (end <= 0) return;
-  // `end` (bytes) bounds the read, for readers that must see exactly the same bytes.
-  const stream = createReadStream(path, {
-    highWaterMark: 1 << 20,
-    ...(end < Infinity ? { end: end - 1 } : {}),
-  });
-  for await (const chunk of stream) {
-    const buf = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+  for await (const chunk of chunks) {
+    const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
     const batch: Line[] = [];
     let start = 0;
     let nl: number;
@@ -82,6 +91,8 @@ export async function* readLineBatches(path: string, end = Infinity): AsyncGener
     }
     offset += start;
     carry = Buffer.from(buf.subarray(start));
+    if (carry.length > maxLine)
+      throw new SealgateError("LEDGER_CORRUPT", `a line at byte ${offset} is longer than ${maxLine} bytes`);
     if (batch.length) yield batch;
   }
   if (carry.length) yield [{ line: carry, offset, complete: false }];

@@ -1,4 +1,4 @@
-import { readLedgerView } from "../deliver/ledger-view.js";
+import { readDeliveryView } from "../deliver/ledger-view.js";
 import { FsObjectStore } from "../store/fs-store.js";
 import { readOutbox } from "./outbox.js";
 import { DELIVERY_STATES, type DeliveryState, type RecordState } from "./state.js";
@@ -14,7 +14,7 @@ export interface OutboxRow extends RecordState {
 }
 
 export async function outboxRows(storeRoot: string, destinations: readonly string[]): Promise<OutboxRow[]> {
-  const view = await readLedgerView(storeRoot);
+  const view = await readDeliveryView(storeRoot);
   const rows: OutboxRow[] = [];
   for (const destination of destinations) {
     const states = await readOutbox(storeRoot, destination);

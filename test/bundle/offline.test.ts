@@ -1,12 +1,16 @@
 import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MANIFEST, manifestText } from "../../src/bundle/layout.js";
+import type { LiveLog } from "../../src/bundle/log-consistency.js";
 import { verifyBundle } from "../../src/bundle/verify.js";
 import { readZip } from "../../src/bundle/zip-read.js";
 import { writeZip } from "../../src/bundle/zip-write.js";
+import { createDaemonServer, listen } from "../../src/daemon/http.js";
 import { Ledger } from "../../src/ledger/ledger.js";
+import { Registry } from "prom-client";
 import { cli } from "../support/cli.js";
 import { exportOf, sealedStore, type SealedStore } from "./fixture.js";
 import { runVerifyMd } from "./run-verify-md.js";
@@ -166,24 +170,81 @@ describe("malformed, missing and extra files each give a clear reason", () => {
 
 // Last: these append to the fixture's ledger.
 describe("verify --log: the bundle's checkpoint against the live log", () => {
+  let forged: string;
+  const servers: Server[] = [];
+  afterAll(() => Promise.all(servers.map((srv) => new Promise((r) => srv.close(r)))));
+
+  /** A daemon's HTTP face serving `ledgerDir` read-only, as `sealgate daemon` does. */
+  const serve = async (ledgerDir: string) => {
+    const srv = createDaemonServer({ ready: async () => [], registry: new Registry(), ledgerDir });
+    servers.push(srv);
+    const { port } = await listen(srv, "127.0.0.1", 0);
+    return `http://127.0.0.1:${port}`;
+  };
+  const logClaim = async (log: LiveLog) =>
+    (await verifyBundle(zip, s.trust, { log })).claims.find((c) => c.id === "log")!;
+
   it("passes while the log only grew, and catches a log rewritten after export", async () => {
     await s.ledger.append(`sha256:${"1".repeat(64)}`);
     await s.ledger.checkpoint(s.sealer);
-    const grown = await verifyBundle(zip, s.trust, { log: s.root });
-    expect(grown.claims.find((c) => c.id === "log")).toMatchObject({ ok: true });
+    expect(await logClaim({ dir: s.root })).toMatchObject({ ok: true });
 
     // The same origin, re-signed over different history: what a compromised log host could do.
-    const forged = await mkdtemp(join(tmpdir(), "sealgate-forged-log-"));
+    forged = await mkdtemp(join(tmpdir(), "sealgate-forged-log-"));
     await cp(join(s.root, "ledger", "ORIGIN"), join(forged, "ORIGIN"));
     const ledger = await Ledger.open(forged);
     for (const c of "23456") await ledger.append(`sha256:${c.repeat(64)}`);
     await ledger.checkpoint(s.sealer);
     await ledger.close();
-    const rewritten = await verifyBundle(zip, s.trust, { log: forged });
-    const log = rewritten.claims.find((c) => c.id === "log")!;
+    const log = await logClaim({ dir: forged });
     expect(log.ok).toBe(false);
     expect(log.reasons.join(" ")).toContain("the log was rewritten");
     const viaCli = await cli(["verify", join(dir, "good.zip"), "--ca", s.pki.trust.anchors, "--log", forged]);
     expect(viaCli.code).toBe(1);
+  });
+
+  it("reads the live log from a daemon's URL the same way, over HTTP", async () => {
+    const live = await serve(join(s.root, "ledger"));
+    const served = await fetch(`${live}/ledger/entries.log`);
+    expect(Buffer.from(await served.arrayBuffer())).toEqual(
+      await readFile(join(s.root, "ledger", "entries.log")),
+    );
+    expect(await logClaim({ url: live })).toMatchObject({ ok: true });
+
+    const rewritten = await serve(forged);
+    const log = await logClaim({ url: rewritten });
+    expect(log).toMatchObject({ ok: false, title: expect.stringContaining(rewritten) });
+    expect(log.reasons.join(" ")).toContain("the log was rewritten");
+    const bundle = join(dir, "good.zip");
+    const ok = await cli(["verify", bundle, "--ca", s.pki.trust.anchors, "--log", live, "--json"]);
+    expect(ok.code).toBe(0);
+    expect((await cli(["verify", bundle, "--ca", s.pki.trust.anchors, "--log", rewritten])).code).toBe(1);
+  });
+
+  it("marks the claim failed, without hanging or buffering, when the URL serves no ledger", async () => {
+    const hostile = createServer((req, res) => {
+      if (req.url?.startsWith("/garbage/")) return void res.end("not a checkpoint\n");
+      if (!req.url?.startsWith("/endless/")) return void res.writeHead(404).end("not found\n");
+      // An endless line: the reader must stop at its line limit, not buffer it all.
+      const chunk = Buffer.alloc(1 << 16, 0x61);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once("drain", pump);
+      };
+      pump();
+    });
+    servers.push(hostile);
+    const { port } = await listen(hostile, "127.0.0.1", 0);
+    const at = (p: string) => logClaim({ url: `http://127.0.0.1:${port}/${p}/` });
+
+    const garbage = await at("garbage");
+    expect(garbage.ok).toBe(false);
+    expect(garbage.reasons.join(" ")).toMatch(/checkpoints\.log: the last checkpoint is malformed/);
+    const endless = await at("endless");
+    expect(endless.ok).toBe(false);
+    expect(endless.reasons.join(" ")).toMatch(/longer than 1048576 bytes/);
+    const missing = await at("nowhere");
+    expect(missing.ok).toBe(false);
+    expect(missing.reasons.join(" ")).toMatch(/404/);
   });
 });

@@ -182,6 +182,13 @@ describe("sealgate daemon", () => {
     expect(metric(text, "sealgate_webhook_deliveries_total", { result: "WEBHOOK_REPLAYED" })).toBe(1);
     expect(metric(text, "sealgate_job_runs_total", { job: "sync", result: "ok" })).toBeUndefined();
     expect(await ledgerSize()).toBe(1);
+    // The ledger, served read-only for `sealgate verify BUNDLE --log URL`, is the file itself.
+    const served = await get(`${url}/ledger/entries.log`);
+    expect(served).toEqual({
+      status: 200,
+      text: await readFile(join(ws.dir, "store", "ledger", "entries.log"), "utf8"),
+    });
+    expect((await fetch(`${url}/ledger/LOCK`)).status).toBe(404); // those two files only
     expect((await ws.tags(model, "2"))["sealgate.state"]).toBe("approved");
     const sealed = d.lines.find((l) => l.msg === "sealed");
     for (const destination of DESTINATIONS)

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { pushOutbox } from "../../src/deliver/engine.js";
-import { readLedgerView } from "../../src/deliver/ledger-view.js";
+import { readDeliveryView } from "../../src/deliver/ledger-view.js";
 import { verifyEvidence } from "../../src/deliver/verify-evidence.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { createLogger } from "../../src/log.js";
@@ -136,7 +136,7 @@ describe("the delivery engine", () => {
     await ledger.checkpoint(s.signer);
     await ledger.close();
     expect((await push(s, dest)).files!.delivered).toBe(2);
-    expect((await readLedgerView(s.root)).entries.map((e) => e.record).slice(3)).toEqual(late);
+    expect((await readDeliveryView(s.root)).entries.map((e) => e.record).slice(3)).toEqual(late);
   });
 
   it("refuses to attach next to a different remote file of the same name", async () => {

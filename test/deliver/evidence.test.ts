@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildEvidence } from "../../src/deliver/evidence.js";
-import { readLedgerView } from "../../src/deliver/ledger-view.js";
+import { readDeliveryView } from "../../src/deliver/ledger-view.js";
 import { verifyEvidence } from "../../src/deliver/verify-evidence.js";
 import { SealIndex } from "../../src/governance/seal-index.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
@@ -13,7 +13,7 @@ describe("evidence.json", async () => {
   const index = await SealIndex.open(s.root);
 
   const build = async (seq: number) => {
-    const view = await readLedgerView(s.root);
+    const view = await readDeliveryView(s.root);
     return buildEvidence({
       store,
       view,
@@ -46,7 +46,7 @@ describe("evidence.json", async () => {
 
   it("waits for a signed checkpoint that covers the record instead of building a proof-less file", async () => {
     const [later] = await sealMore(s, 5, 1);
-    const view = await readLedgerView(s.root);
+    const view = await readDeliveryView(s.root);
     const seal = (await SealIndex.open(s.root)).byRecord(later!)!;
     expect(await buildEvidence({ store, view, seq: 5, seal, signer: s.signer })).toBeNull();
   });

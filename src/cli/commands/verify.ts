@@ -2,6 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { describeClaims } from "../../bundle/claims.js";
+import type { LiveLog } from "../../bundle/log-consistency.js";
 import { verifyBundle } from "../../bundle/verify.js";
 import { SealgateError } from "../../errors.js";
 import { loadTrust, type Trust } from "../../pki/trust.js";
@@ -13,6 +14,7 @@ import { progressBar } from "../progress.js";
 interface Options {
   store?: string;
   log?: string;
+  logCa?: string;
   ca?: string;
   intermediates?: string;
   crl?: string[];
@@ -29,8 +31,12 @@ export function registerVerify(program: Command, io: CliIO, setExit: (code: 0 | 
     .argument("[bundle]", "an exported bundle (.zip) to verify offline")
     .option("--store <dir>", "the sealgate store directory (holds ledger/ and objects/)")
     .option(
-      "--log <dir>",
-      "bundle only: the live ledger (store or ledger directory) the checkpoint must be consistent with",
+      "--log <dir|url>",
+      "bundle only: the live ledger the checkpoint must be consistent with: a store or ledger directory, or a daemon's URL (it serves /ledger/)",
+    )
+    .option(
+      "--log-ca <file>",
+      "PEM CA bundle for an https --log URL on a private CA (replaces the system roots)",
     )
     .option(
       "--ca <file>",
@@ -48,7 +54,8 @@ checkpoint or object, or as a ✗ claim with its reasons), 2 usage error.
 
 Examples:
   $ sealgate verify --store /var/lib/sealgate --ca org-root.pem
-  $ sealgate verify credit-risk-3.zip --ca org-root.pem [--log /var/lib/sealgate]`,
+  $ sealgate verify credit-risk-3.zip --ca org-root.pem [--log /var/lib/sealgate]
+  $ sealgate verify credit-risk-3.zip --ca org-root.pem --log https://sealgate.internal:9464`,
     )
     .action(async (bundle: string | undefined, opts: Options) => {
       if (!bundle === !opts.store)
@@ -98,6 +105,24 @@ const holdsLedger = async (dir: string) =>
     (await stat(join(dir, "entries.log")).catch(() => null))
   );
 
+async function liveLog(where: string, caFile?: string): Promise<LiveLog> {
+  if (/^https?:\/\//i.test(where)) {
+    if (!caFile) return { url: where };
+    try {
+      return { url: where, ca: await readFile(resolve(caFile), "utf8") };
+    } catch (cause) {
+      throw new SealgateError("USAGE", `--log-ca ${caFile}: cannot read it`, { cause });
+    }
+  }
+  if (caFile) throw new SealgateError("USAGE", "--log-ca applies to an https --log URL only");
+  if (!(await holdsLedger(resolve(where))))
+    throw new SealgateError(
+      "USAGE",
+      `--log ${where}: no ledger there (expected ledger/entries.log or entries.log, or an http(s) URL)`,
+    );
+  return { dir: resolve(where) };
+}
+
 async function verifyBundleCommand(
   io: CliIO,
   setExit: (code: 0 | 1) => void,
@@ -116,12 +141,8 @@ async function verifyBundleCommand(
   } catch (cause) {
     throw new SealgateError("USAGE", `cannot read bundle ${path}`, { cause });
   }
-  if (opts.log && !(await holdsLedger(resolve(opts.log))))
-    throw new SealgateError(
-      "USAGE",
-      `--log ${opts.log}: no ledger there (expected ledger/entries.log or entries.log)`,
-    );
-  const report = await verifyBundle(zip, trust, opts.log ? { log: resolve(opts.log) } : {});
+  const log = opts.log ? await liveLog(opts.log, opts.logCa) : undefined;
+  const report = await verifyBundle(zip, trust, log ? { log } : {});
   setExit(report.ok ? 0 : 1);
   if (opts.json) return void io.out(`${JSON.stringify(report, null, 2)}\n`);
   io.out(`sealgate verify ${resolve(path)}\n  record ${report.event ?? "(unreadable)"}\n`);
