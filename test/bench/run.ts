@@ -5,6 +5,7 @@ import { REPO_ROOT } from "../../src/dev/venv.js";
 import { benchHashLocal } from "./hash-local.js";
 import { benchHashMlflow } from "./hash-mlflow.js";
 import { benchLedgerVerify } from "./ledger-verify.js";
+import { benchPush } from "./push.js";
 import { benchReconcile } from "./reconcile.js";
 import { benchSeal } from "./seal.js";
 import { type BenchResult, describeMachine, machine, QUICK, RUNS } from "./lib.js";
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   seal: benchSeal,
   reconcile: benchReconcile,
   "hash-mlflow": benchHashMlflow,
+  push: benchPush,
 };
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
