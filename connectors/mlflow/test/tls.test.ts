@@ -1,18 +1,12 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { createServer as createTlsServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { throwawayTls } from "../../../test/support/throwaway-ca.js";
 import type { SealgateError } from "../../../src/errors.js";
 import { MlflowClient } from "../client.js";
 import { MlflowConfig } from "../config.js";
 import { mlflow } from "./helpers.js";
-
-const run = promisify(execFile);
 
 /** An https front for the real server with a certificate from a throwaway CA (openssl). */
 describe("TLS to MLflow", () => {
@@ -20,62 +14,25 @@ describe("TLS to MLflow", () => {
   let url: string;
   let caPath: string;
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), "sealgate-tls-"));
-    caPath = join(dir, "ca.pem");
-    const o = (...args: string[]) => run("openssl", args, { cwd: dir });
-    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-    await o(
-      "req",
-      "-x509",
-      ...ec,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=sealgate test CA",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-    );
-    await o("req", ...ec, "-subj", "/CN=127.0.0.1", "-keyout", "srv.key", "-out", "srv.csr");
-    await writeFile(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
-    await o(
-      "x509",
-      "-req",
-      "-in",
-      "srv.csr",
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-extfile",
-      "ext.cnf",
-      "-out",
-      "srv.pem",
-    );
+    const tls = await throwawayTls("mlflow");
+    caPath = tls.caPath;
     const upstream = new URL(mlflow().url);
-    server = createTlsServer(
-      { key: await readFile(join(dir, "srv.key")), cert: await readFile(join(dir, "srv.pem")) },
-      (req, res) => {
-        const fwd = httpRequest(
-          {
-            host: upstream.hostname,
-            port: upstream.port,
-            path: req.url,
-            method: req.method,
-            headers: req.headers,
-          },
-          (up) => {
-            res.writeHead(up.statusCode ?? 502, up.headers);
-            up.pipe(res);
-          },
-        );
-        req.pipe(fwd);
-      },
-    );
+    server = createTlsServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+      const fwd = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: req.headers,
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      req.pipe(fwd);
+    });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
