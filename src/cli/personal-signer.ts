@@ -1,14 +1,21 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { MlflowClient } from "../../connectors/mlflow/client.js";
 import type { SealgateConfig } from "../config/schema.js";
 import { SealgateError } from "../errors.js";
+import { APPROVAL_TAG_PREFIX, writeApprovalTag } from "../governance/approval-tags.js";
+import { TAGS } from "../governance/tags.js";
 import { loadTrust, type Trust } from "../pki/trust.js";
 import { validatePath } from "../pki/validate.js";
 import { loadSigner } from "../sign/load.js";
 import type { Signer } from "../sign/signer.js";
+import { FsObjectStore } from "../store/fs-store.js";
 import type { CliIO } from "./io.js";
 
-/* A reviewer's own key, for `approve` and `comment`: the options, loading, and an early check. */
+/*
+ * A reviewer's own key, for `approve` and `comment`: the options, loading, an early check, and
+ * the one path both take to sign the version's review package and publish the assertion.
+ */
 
 export interface SignerOptions {
   key?: string;
@@ -64,4 +71,55 @@ export async function personalSigner(opts: SignerOptions, trust: Trust, io: CliI
   }
   await validatePath(signer.chain[0]!, signer.chain.slice(1), trust, { at: new Date(), purpose: "approval" });
   return signer;
+}
+
+export interface PackageSignature<V> {
+  packageDigest: string;
+  jws: string;
+  verified: V;
+  tag: { key: string; value: string };
+}
+
+/**
+ * Read the review package digest `sealgate review` recorded on the version (refusing a version
+ * with none), sign over it, verify the result as the sealer will (so nothing that would not
+ * verify is published), and write it as an MLflow tag, by reference when it is too long.
+ */
+export async function signPackage<V>(o: {
+  config: SealgateConfig;
+  configPath: string;
+  io: CliIO;
+  model: string;
+  version: string;
+  sign: (packageDigest: string) => Promise<string>;
+  verify: (jws: string) => Promise<V>;
+  tagPrefix?: string;
+}): Promise<PackageSignature<V>> {
+  if (!o.config.store)
+    throw new SealgateError("CONFIG_INVALID", `config ${o.configPath}: store.path is required here`);
+  const store = await new FsObjectStore(resolve(o.configPath, "..", o.config.store.path)).init();
+  const client = new MlflowClient(o.config.mlflow, { env: o.io.env });
+  try {
+    const version = await client.modelVersion(o.model, o.version);
+    const packageDigest = version.tags.find((t) => t.key === TAGS.package)?.value;
+    if (!packageDigest)
+      throw new SealgateError(
+        "GOVERNANCE_INCOMPLETE",
+        `${o.model} v${o.version} has no review package yet: run sealgate review first`,
+      );
+    const jws = await o.sign(packageDigest);
+    const verified = await o.verify(jws);
+    const tag = await writeApprovalTag(
+      client,
+      store,
+      o.model,
+      o.version,
+      jws,
+      o.config.approvals.tagValueLimit,
+      o.tagPrefix ?? APPROVAL_TAG_PREFIX,
+    );
+    return { packageDigest, jws, verified, tag };
+  } finally {
+    await client.close();
+  }
 }

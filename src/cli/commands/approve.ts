@@ -1,14 +1,15 @@
-import { resolve } from "node:path";
 import type { Command } from "commander";
-import { MlflowClient } from "../../../connectors/mlflow/client.js";
 import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
-import { writeApprovalTag } from "../../governance/approval-tags.js";
 import { signApproval, verifyApproval } from "../../sign/approval.js";
-import { FsObjectStore } from "../../store/fs-store.js";
 import type { CliIO } from "../io.js";
-import { addSignerOptions, configTrust, personalSigner, type SignerOptions } from "../personal-signer.js";
-import { TAGS } from "../../governance/tags.js";
+import {
+  addSignerOptions,
+  configTrust,
+  personalSigner,
+  type SignerOptions,
+  signPackage,
+} from "../personal-signer.js";
 
 interface Options extends SignerOptions {
   config: string;
@@ -64,54 +65,39 @@ Example:
       // An approver with an expired, revoked or untrusted certificate learns it before anything is written.
       const trust = await configTrust(config, opts.config);
       const signer = await personalSigner(opts, trust, io);
-      const rel = (p: string) => resolve(opts.config, "..", p);
-      const store = await new FsObjectStore(rel(config.store.path)).init();
-      const client = new MlflowClient(config.mlflow, { env: io.env });
-      try {
-        const version = await client.modelVersion(opts.model, opts.version);
-        const packageDigest = version.tags.find((t) => t.key === TAGS.package)?.value;
-        if (!packageDigest) {
-          throw new SealgateError(
-            "GOVERNANCE_INCOMPLETE",
-            `${opts.model} v${opts.version} has no review package yet: run sealgate review first`,
-          );
-        }
-        const jws = await signApproval(
-          {
-            type: "sealgate.approval/1",
-            model: opts.model,
-            version: opts.version,
-            packageDigest,
-            role: opts.role,
-            decision: opts.decision,
-            comment: opts.comment ?? "",
-            conditions: opts.condition ?? [],
-            signedAt: new Date().toISOString(),
-          },
-          signer,
-        );
+      const { packageDigest, jws, verified, tag } = await signPackage({
+        config,
+        configPath: opts.config,
+        io,
+        model: opts.model,
+        version: opts.version,
+        sign: (packageDigest) =>
+          signApproval(
+            {
+              type: "sealgate.approval/1",
+              model: opts.model,
+              version: opts.version,
+              packageDigest,
+              role: opts.role,
+              decision: opts.decision,
+              comment: opts.comment ?? "",
+              conditions: opts.condition ?? [],
+              signedAt: new Date().toISOString(),
+            },
+            signer,
+          ),
         // Refuse to publish an assertion that would not verify: wrong key usage, untrusted chain, expired.
-        const verified = await verifyApproval(jws, trust);
-        const tag = await writeApprovalTag(
-          client,
-          store,
-          opts.model,
-          opts.version,
-          jws,
-          config.approvals.tagValueLimit,
+        verify: (jws) => verifyApproval(jws, trust),
+      });
+      if (opts.json)
+        return void io.out(
+          `${JSON.stringify({ tag: tag.key, byReference: tag.value !== jws, identity: verified.identity, assertion: verified.assertion }, null, 2)}\n`,
         );
-        if (opts.json)
-          return void io.out(
-            `${JSON.stringify({ tag: tag.key, byReference: tag.value !== jws, identity: verified.identity, assertion: verified.assertion }, null, 2)}\n`,
-          );
-        io.out(
-          `${opts.decision} by ${verified.identity.email} as ${opts.role} on ${opts.model} v${opts.version}\n`,
-        );
-        io.out(
-          `  package ${packageDigest}\n  recorded as MLflow tag ${tag.key}${tag.value !== jws ? ` (by reference: ${tag.value})` : ""}\n`,
-        );
-      } finally {
-        await client.close();
-      }
+      io.out(
+        `${opts.decision} by ${verified.identity.email} as ${opts.role} on ${opts.model} v${opts.version}\n`,
+      );
+      io.out(
+        `  package ${packageDigest}\n  recorded as MLflow tag ${tag.key}${tag.value !== jws ? ` (by reference: ${tag.value})` : ""}\n`,
+      );
     });
 }

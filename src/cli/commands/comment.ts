@@ -1,14 +1,16 @@
-import { resolve } from "node:path";
 import type { Command } from "commander";
-import { MlflowClient } from "../../../connectors/mlflow/client.js";
 import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
-import { ANNOTATION_TAG_PREFIX, writeApprovalTag } from "../../governance/approval-tags.js";
-import { TAGS } from "../../governance/tags.js";
+import { ANNOTATION_TAG_PREFIX } from "../../governance/approval-tags.js";
 import { SECTIONS, signAnnotation, verifyAnnotation } from "../../sign/annotation.js";
-import { FsObjectStore } from "../../store/fs-store.js";
 import type { CliIO } from "../io.js";
-import { addSignerOptions, configTrust, personalSigner, type SignerOptions } from "../personal-signer.js";
+import {
+  addSignerOptions,
+  configTrust,
+  personalSigner,
+  type SignerOptions,
+  signPackage,
+} from "../personal-signer.js";
 
 interface Options extends SignerOptions {
   config: string;
@@ -51,48 +53,35 @@ Example:
         throw new SealgateError("CONFIG_INVALID", `config ${opts.config}: comment needs store.path`);
       const trust = await configTrust(config, opts.config);
       const signer = await personalSigner(opts, trust, io);
-      const store = await new FsObjectStore(resolve(opts.config, "..", config.store.path)).init();
-      const client = new MlflowClient(config.mlflow, { env: io.env });
-      try {
-        const version = await client.modelVersion(opts.model, opts.version);
-        const packageDigest = version.tags.find((t) => t.key === TAGS.package)?.value;
-        if (!packageDigest)
-          throw new SealgateError(
-            "GOVERNANCE_INCOMPLETE",
-            `${opts.model} v${opts.version} has no review package yet: run sealgate review first`,
-          );
-        const jws = await signAnnotation(
-          {
-            type: "sealgate.annotation/1",
-            model: opts.model,
-            version: opts.version,
-            packageDigest,
-            section: opts.section as (typeof SECTIONS)[number],
-            kind: opts.clarification ? "clarification-request" : "comment",
-            text: opts.text,
-            signedAt: new Date().toISOString(),
-          },
-          signer,
+      const { verified, tag } = await signPackage({
+        config,
+        configPath: opts.config,
+        io,
+        model: opts.model,
+        version: opts.version,
+        sign: (packageDigest) =>
+          signAnnotation(
+            {
+              type: "sealgate.annotation/1",
+              model: opts.model,
+              version: opts.version,
+              packageDigest,
+              section: opts.section as (typeof SECTIONS)[number],
+              kind: opts.clarification ? "clarification-request" : "comment",
+              text: opts.text,
+              signedAt: new Date().toISOString(),
+            },
+            signer,
+          ),
+        verify: (jws) => verifyAnnotation(jws, trust),
+        tagPrefix: ANNOTATION_TAG_PREFIX,
+      });
+      if (opts.json)
+        return void io.out(
+          `${JSON.stringify({ tag: tag.key, identity: verified.identity, annotation: verified.assertion }, null, 2)}\n`,
         );
-        const verified = await verifyAnnotation(jws, trust);
-        const tag = await writeApprovalTag(
-          client,
-          store,
-          opts.model,
-          opts.version,
-          jws,
-          config.approvals.tagValueLimit,
-          ANNOTATION_TAG_PREFIX,
-        );
-        if (opts.json)
-          return void io.out(
-            `${JSON.stringify({ tag: tag.key, identity: verified.identity, annotation: verified.assertion }, null, 2)}\n`,
-          );
-        io.out(
-          `${verified.assertion.kind} by ${verified.identity.email} on ${opts.section} of ${opts.model} v${opts.version}\n  recorded as MLflow tag ${tag.key}\n`,
-        );
-      } finally {
-        await client.close();
-      }
+      io.out(
+        `${verified.assertion.kind} by ${verified.identity.email} on ${opts.section} of ${opts.model} v${opts.version}\n  recorded as MLflow tag ${tag.key}\n`,
+      );
     });
 }
