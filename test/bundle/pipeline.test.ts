@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, inject, it } from "vitest";
-import { runArtifactRoot } from "../../connectors/mlflow/artifacts.js";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { readZip } from "../../src/bundle/zip-read.js";
@@ -16,6 +15,7 @@ import { loadPolicy } from "../../src/policy/schema.js";
 import { loadSigner } from "../../src/sign/load.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
 import { cli } from "../support/cli.js";
+import { uploadModelVersion } from "../support/workflow.js";
 import { devPki } from "../support/pki.js";
 import { runVerifyMd } from "./run-verify-md.js";
 
@@ -39,28 +39,9 @@ describe("a bundle exported from the real pipeline (MLflow, review, approve, sea
     const client = new MlflowClient(MlflowConfig.parse({ trackingUri: url, auth: { type: "none" } }));
     const name = `bundle-${Math.random().toString(36).slice(2, 8)}`;
     // A model of this test's own, so no other test's review or approvals touch it.
-    const runId = (inject("mlflow").manifest.models["credit-risk"] as { versions: { run_id: string }[] })
-      .versions[0]!.run_id;
-    const runRoot = await runArtifactRoot(client, runId);
-    for (const [path, body] of [
-      ["MLmodel", "flavors:\n  python_function: {loader_module: m}\n"],
-      ["weights.bin", "weights the approver saw"],
-    ])
-      await client.http.json({
-        method: "PUT",
-        path: `api/2.0/mlflow-artifacts/artifacts/${runRoot}/${name}/model/${path}`,
-        body,
-        headers: { "content-type": "application/octet-stream" },
-      });
-    await client.http.json({
-      method: "POST",
-      path: "api/2.0/mlflow/registered-models/create",
-      json: { name },
-    });
-    await client.http.json({
-      method: "POST",
-      path: "api/2.0/mlflow/model-versions/create",
-      json: { name, source: `mlflow-artifacts:/${runRoot}/${name}/model`, run_id: runId },
+    await uploadModelVersion(client, name, {
+      MLmodel: "flavors:\n  python_function: {loader_module: m}\n",
+      "weights.bin": "weights the approver saw",
     });
 
     const dir = await mkdtemp(join(tmpdir(), "sealgate-bundle-pipeline-"));

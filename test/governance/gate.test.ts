@@ -2,7 +2,6 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
-import { runArtifactRoot } from "../../connectors/mlflow/artifacts.js";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
@@ -15,6 +14,7 @@ import { loadSigner } from "../../src/sign/load.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
 import { devPki } from "../support/pki.js";
 import { cli } from "../support/cli.js";
+import { uploadModelVersion } from "../support/workflow.js";
 
 describe("approval conditions the gate enforces", () => {
   const sealed = new Date("2026-11-01T00:00:00Z");
@@ -45,28 +45,9 @@ describe("the deployment gate on the real MLflow server", () => {
     const url = inject("mlflow").url;
     const client = new MlflowClient(MlflowConfig.parse({ trackingUri: url, auth: { type: "none" } }));
     const name = `gate-${Math.random().toString(36).slice(2, 8)}`;
-    // MLflow accepts a version source only inside its run's artifacts: upload the model there.
-    const runId = (inject("mlflow").manifest.models["credit-risk"] as { versions: { run_id: string }[] })
-      .versions[0]!.run_id;
-    const runRoot = await runArtifactRoot(client, runId);
-    const put = (path: string, body: string) =>
-      client.http.json({
-        method: "PUT",
-        path: `api/2.0/mlflow-artifacts/artifacts/${runRoot}/${name}/model/${path}`,
-        body,
-        headers: { "content-type": "application/octet-stream" },
-      });
-    await put("MLmodel", "flavors:\n  python_function: {loader_module: m}\n");
-    await put("weights.bin", "approved weights");
-    await client.http.json({
-      method: "POST",
-      path: "api/2.0/mlflow/registered-models/create",
-      json: { name },
-    });
-    await client.http.json({
-      method: "POST",
-      path: "api/2.0/mlflow/model-versions/create",
-      json: { name, source: `mlflow-artifacts:/${runRoot}/${name}/model`, run_id: runId },
+    const { put } = await uploadModelVersion(client, name, {
+      MLmodel: "flavors:\n  python_function: {loader_module: m}\n",
+      "weights.bin": "approved weights",
     });
 
     const dir = await mkdtemp(join(tmpdir(), "sealgate-gate-"));

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, inject } from "vitest";
+import { runArtifactRoot } from "../../connectors/mlflow/artifacts.js";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { SealIndex } from "../../src/governance/seal-index.js";
@@ -48,6 +49,32 @@ export async function cloneModel(
   }
   if (champion) await client.setAlias(name, "champion", champion);
   return name;
+}
+
+/**
+ * A registered model of the caller's own whose version 1 is `files`, uploaded into a seeded
+ * run's artifacts (MLflow accepts a version source only inside its run's artifacts). `put`
+ * changes a file's bytes afterwards, as someone tampering with the artefact would.
+ */
+export async function uploadModelVersion(client: MlflowClient, name: string, files: Record<string, string>) {
+  const runId = (inject("mlflow").manifest.models["credit-risk"] as { versions: { run_id: string }[] })
+    .versions[0]!.run_id;
+  const runRoot = await runArtifactRoot(client, runId);
+  const put = (path: string, body: string) =>
+    client.http.json({
+      method: "PUT",
+      path: `api/2.0/mlflow-artifacts/artifacts/${runRoot}/${name}/model/${path}`,
+      body,
+      headers: { "content-type": "application/octet-stream" },
+    });
+  for (const [path, body] of Object.entries(files)) await put(path, body);
+  await client.http.json({ method: "POST", path: "api/2.0/mlflow/registered-models/create", json: { name } });
+  await client.http.json({
+    method: "POST",
+    path: "api/2.0/mlflow/model-versions/create",
+    json: { name, source: `mlflow-artifacts:/${runRoot}/${name}/model`, run_id: runId },
+  });
+  return { put };
 }
 
 export interface WorkspaceOptions {
