@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SealgateError } from "../../src/errors.js";
+import { responseParser } from "../../src/http/errors.js";
 
 /*
  * What MLflow's REST API answers, as far as sealgate relies on it. Responses are untrusted:
@@ -128,17 +128,8 @@ export const ListArtifacts = z.object({
   next_page_token: z.string().optional(),
 });
 
-/** Parse an MLflow response or fail with the endpoint and the offending field. */
-export function parseResponse<T extends z.ZodType>(schema: T, body: unknown, endpoint: string): z.infer<T> {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue?.path.length ? issue.path.join(".") : "(root)";
-  throw new SealgateError(
-    "MLFLOW_RESPONSE_INVALID",
-    `MLflow ${endpoint} answered an unexpected shape at ${where}: ${issue?.message ?? "invalid"}`,
-  );
-}
+/** Parse a MLflow response or fail naming the endpoint and the offending field. */
+export const parseResponse = responseParser("MLflow", "MLFLOW_RESPONSE_INVALID");
 
 export function tagMap(tags: readonly { key: string; value: string }[]): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SealgateError } from "../../src/errors.js";
+import { responseParser } from "../../src/http/errors.js";
 
 /*
  * What the instance answers, as far as the connector relies on it. Every body is untrusted:
@@ -66,14 +66,5 @@ export const DbObjectList = z.object({
   result: z.array(z.object({ sys_id: SysId, name: Value, super_class: Value.optional() })),
 });
 
-/** Parse an instance response or fail naming the endpoint and the offending field. */
-export function parseResponse<T extends z.ZodType>(schema: T, body: unknown, endpoint: string): z.infer<T> {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue?.path.length ? issue.path.join(".") : "(root)";
-  throw new SealgateError(
-    "SERVICENOW_RESPONSE_INVALID",
-    `ServiceNow ${endpoint} answered an unexpected shape at ${where}: ${issue?.message ?? "invalid"}`,
-  );
-}
+/** Parse a ServiceNow response or fail naming the endpoint and the offending field. */
+export const parseResponse = responseParser("ServiceNow", "SERVICENOW_RESPONSE_INVALID");

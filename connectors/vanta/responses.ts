@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SealgateError } from "../../src/errors.js";
+import { responseParser } from "../../src/http/errors.js";
 
 /*
  * What Vanta answers, as far as the connector relies on it. Responses are untrusted: each is
@@ -41,13 +41,5 @@ export function Page<T extends z.ZodType>(item: T) {
   });
 }
 
-export function parseResponse<T extends z.ZodType>(schema: T, body: unknown, endpoint: string): z.infer<T> {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const where = issue?.path.length ? issue.path.join(".") : "(root)";
-  throw new SealgateError(
-    "VANTA_RESPONSE_INVALID",
-    `Vanta ${endpoint} answered an unexpected shape at ${where}: ${issue?.message ?? "invalid"}`,
-  );
-}
+/** Parse a Vanta response or fail naming the endpoint and the offending field. */
+export const parseResponse = responseParser("Vanta", "VANTA_RESPONSE_INVALID");

@@ -1,4 +1,5 @@
-import { SealgateError } from "../errors.js";
+import type { z } from "zod";
+import { type ErrorCode, SealgateError } from "../errors.js";
 
 const SECRET_PARAM = /token|secret|password|passwd|key|sig|auth|session/i;
 
@@ -85,4 +86,21 @@ export class HttpStatusError extends SealgateError {
     this.remote = remote;
     this.retryAfterMs = args.retryAfterMs;
   }
+}
+
+/**
+ * The response parser of one remote system: a body that does not fit `schema` fails naming
+ * the system, the endpoint and the first offending field (never the body: it may hold secrets).
+ */
+export function responseParser(system: string, code: ErrorCode) {
+  return <T extends z.ZodType>(schema: T, body: unknown, endpoint: string): z.infer<T> => {
+    const result = schema.safeParse(body);
+    if (result.success) return result.data;
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? issue.path.join(".") : "(root)";
+    throw new SealgateError(
+      code,
+      `${system} ${endpoint} answered an unexpected shape at ${where}: ${issue?.message ?? "invalid"}`,
+    );
+  };
 }
