@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { SealgateError } from "../errors.js";
 import { parseCheckpoint } from "../ledger/checkpoint.js";
 import { parsePemCertificates } from "../pki/x509.js";
+import { canonicalBytes } from "../record/canonical.js";
 import { PromotionRecord } from "../record/schema.js";
 import {
   BundleIndex,
@@ -46,17 +47,30 @@ export function need(files: ReadonlyMap<string, Uint8Array>, path: string): Buff
   return Buffer.from(b);
 }
 
+/**
+ * A JSON file of the bundle, parsed and checked against its schema. With `canonical`, the file
+ * must also be exactly its RFC 8785 form, as export writes it: then no byte of it can change
+ * (a space for a tab, say) without the verifier noticing, though the values stay the same.
+ */
 export function parseJsonFile<T>(
   files: ReadonlyMap<string, Uint8Array>,
   path: string,
   schema: { parse: (v: unknown) => T },
+  opts: { canonical?: boolean } = {},
 ): T {
+  const bytes = need(files, path);
+  let value: unknown;
+  let parsed: T;
   try {
-    return schema.parse(JSON.parse(need(files, path).toString("utf8")));
+    value = JSON.parse(bytes.toString("utf8"));
+    parsed = schema.parse(value);
   } catch (cause) {
     if (cause instanceof SealgateError) throw cause;
     throw invalid(`${path} is not valid (${(cause as Error).message.split("\n")[0]})`, cause);
   }
+  if (opts.canonical && !bytes.equals(canonicalBytes(value, path)))
+    throw invalid(`${path} is not in the canonical form (RFC 8785) export writes: its bytes were changed`);
+  return parsed;
 }
 
 /** openssl dgst options that verify the checkpoint signature, from the signer key and key id. */
@@ -87,7 +101,7 @@ function checkpointScheme(files: ReadonlyMap<string, Uint8Array>, origin: string
 }
 
 export function bundleFacts(files: ReadonlyMap<string, Uint8Array>): BundleFacts {
-  const index = parseJsonFile(files, INDEX, BundleIndex);
+  const index = parseJsonFile(files, INDEX, BundleIndex, { canonical: true });
   const cycles = index.cycles.map((c): CycleFacts => {
     const r = parseJsonFile(files, cycleFile(c.number, "record.json"), PromotionRecord);
     return {
@@ -98,7 +112,7 @@ export function bundleFacts(files: ReadonlyMap<string, Uint8Array>): BundleFacts
       decision: r.decision,
       sealedAt: r.sealedAt,
       previous: r.cycle.previous,
-      proof: parseJsonFile(files, cycleFile(c.number, "inclusion.json"), InclusionFile),
+      proof: parseJsonFile(files, cycleFile(c.number, "inclusion.json"), InclusionFile, { canonical: true }),
       objects: recordObjects(r, c.reviewPdf),
     };
   });

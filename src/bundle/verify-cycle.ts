@@ -119,7 +119,7 @@ export async function verifyCycle(ctx: CycleContext, c: BundleIndex["cycles"][nu
       if (!entry) return fail("entry.json is not a canonical ledger entry");
       if (entry.record !== c.record) fail(`the entry names ${entry.record}`);
       if (entry.seq !== c.seq) fail(`the entry is number ${entry.seq}, bundle.json says ${c.seq}`);
-      const proof = parseJsonFile(files, f("inclusion.json"), InclusionFile);
+      const proof = parseJsonFile(files, f("inclusion.json"), InclusionFile, { canonical: true });
       if (!Buffer.from(canonicalBytes(proof)).equals(need(files, f("inclusion.json"))))
         fail("inclusion.json is not canonical");
       if (!ctx.checkpoint) return fail("the checkpoint is unreadable");

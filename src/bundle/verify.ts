@@ -1,6 +1,7 @@
 import { type Checkpoint, parseCheckpoint, verifyCheckpoint } from "../ledger/checkpoint.js";
 import { sha256hex } from "../ledger/ledger.js";
 import type { Trust } from "../pki/trust.js";
+import { isStrictDerCertificate } from "../sign/cms.js";
 import { validatePath } from "../pki/validate.js";
 import { parsePemCertificates, toPem, type x509 } from "../pki/x509.js";
 import { PromotionRecord } from "../record/schema.js";
@@ -51,13 +52,41 @@ function expectedFiles(files: ReadonlyMap<string, Uint8Array>, index: BundleInde
   return paths;
 }
 
-/** A PEM file holding exactly these certificates, in the form sealgate writes. */
-function readChain(files: ReadonlyMap<string, Uint8Array>, path: string): x509.X509Certificate[] {
+/**
+ * A PEM file holding exactly these certificates, in the form sealgate writes, each signed by the
+ * next, the last by a certificate you trust (or one of them, byte for byte). Path validation may
+ * build through your own copies and never read the bundle's, so each copy is checked here: a
+ * changed byte in any of them must not go unnoticed.
+ */
+async function readChain(
+  files: ReadonlyMap<string, Uint8Array>,
+  path: string,
+  trust: Trust,
+): Promise<x509.X509Certificate[]> {
   const text = need(files, path).toString("utf8");
   const certs = parsePemCertificates(text, path);
   if (certs.length === 0) throw new Error(`${path} holds no certificate`);
   if (certs.map((c) => toPem(c.rawData, "CERTIFICATE")).join("") !== text)
     throw new Error(`${path} holds bytes besides its certificates`);
+  const der = (c: x509.X509Certificate) => Buffer.from(c.rawData);
+  const trusted = [...trust.anchors, ...trust.intermediates];
+  for (let i = 0; i < certs.length; i++) {
+    const cert = certs[i]!;
+    // OpenSSL parses certificates as strict DER, which the JavaScript parser does not: a changed
+    // length byte that still decodes must not pass for the certificate that was sealed.
+    if (!isStrictDerCertificate(der(cert)))
+      throw new Error(`${path}: certificate ${i + 1} is not DER-encoded`);
+    if (trust.anchors.some((a) => der(a).equals(der(cert)))) continue;
+    const next = certs[i + 1];
+    const issuers = next ? [next] : trusted.filter((c) => c.subject === cert.issuer);
+    let signed = false;
+    for (const issuer of issuers)
+      signed ||= await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }).catch(() => false);
+    if (!signed)
+      throw new Error(
+        `${path}: certificate ${i + 1} ("${cert.subject}") is not signed by ${next ? "the next one" : "a certificate you trust"}`,
+      );
+  }
   return certs;
 }
 
@@ -87,7 +116,7 @@ export async function verifyBundle(
   );
   let index: BundleIndex | undefined;
   const indexOk = await checkClaim(claims, "index", `${INDEX} names the record and its cycles`, () => {
-    index = parseJsonFile(files, INDEX, BundleIndex);
+    index = parseJsonFile(files, INDEX, BundleIndex, { canonical: true });
   });
   if (!indexOk || !index) return { ok: false, claims };
   const expected = expectedFiles(files, index);
@@ -106,7 +135,7 @@ export async function verifyBundle(
     async () => {
       const note = need(files, CHECKPOINT_NOTE).toString("utf8");
       checkpoint = parseCheckpoint(note).checkpoint;
-      const chain = readChain(files, CHECKPOINT_CHAIN);
+      const chain = await readChain(files, CHECKPOINT_CHAIN, trust);
       cpSigner = chain[0];
       const b64 = chain.map((c) => Buffer.from(c.rawData).toString("base64"));
       await verifyCheckpoint({ note, chain: b64 }, trust);
@@ -119,7 +148,7 @@ export async function verifyBundle(
     "certificates",
     `the sealing certificate (${SEALING_CHAIN}) chains to your CA`,
     async (fail) => {
-      const [leaf, ...rest] = readChain(files, SEALING_CHAIN);
+      const [leaf, ...rest] = await readChain(files, SEALING_CHAIN, trust);
       const record = parseJsonFile(
         files,
         cycleFile(index!.cycles[0]!.number, "record.json"),

@@ -120,7 +120,15 @@ export async function verifyPdfSignature(bytes: Uint8Array, trust: Trust): Promi
       "PDF signature does not cover the whole file (bytes were added or removed)",
     );
   }
-  const cms = cmsFromContents(Buffer.from(pdf.subarray(a + 1, b - 1).toString("latin1"), "hex"));
+  const hex = pdf.subarray(a + 1, b - 1).toString("latin1");
+  // Node's hex decoder ignores case and stops at the first other character, so without this a
+  // changed byte in /Contents could decode to the same seal: it must be lowercase hex, as written.
+  if (!/^(?:[0-9a-f]{2})+$/.test(hex))
+    throw new SealgateError(
+      "SIGNATURE_MALFORMED",
+      "PDF /Contents is not the lowercase hex string sealgate writes",
+    );
+  const cms = cmsFromContents(Buffer.from(hex, "hex"));
   const time = /\/M \(D:(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z\)/.exec(pdf.subarray(b).toString("latin1"));
   const at = time
     ? new Date(`${time[1]}-${time[2]}-${time[3]}T${time[4]}:${time[5]}:${time[6]}Z`)

@@ -96,6 +96,38 @@ describe("mutated bundles are caught by the right claim", () => {
     );
   });
 
+  // Bytes that no digest covers, pinned because random flips reach them rarely (fast-check found
+  // the first): the issuer name in the bundle's copy of the issuing CA, which path validation
+  // passes over for your own copy, and the hex of the PDF's seal, which Node decodes ignoring case.
+  it("a changed byte in a chain's copy of the issuing CA, in the CMS's unsigned fields, or in the PDF seal's hex", async () => {
+    for (const path of ["ledger/checkpoint-chain.pem", "certs/sealing-chain.pem"]) {
+      const changed = Buffer.from(a.get(path)!);
+      const ca = changed.lastIndexOf("-----BEGIN CERTIFICATE-----");
+      // "Root" in the issuer name, base64: the CA's certificate now names another issuer.
+      const at = changed.indexOf("Um9vdCBDQT", ca) + 1;
+      expect(at).toBeGreaterThan(ca + 2);
+      changed[at]! ^= 1;
+      for (const fixed of [false, true]) await expectCaught(new Map(a).set(path, changed), path, fixed);
+    }
+    // The CMS fields no signature covers: digest algorithm parameters and the signer info version.
+    const p7sPath = "records/2/record.p7s";
+    const p7s = a.get(p7sPath)!;
+    const sha256Null = Buffer.from("0609608648016503040201" + "0500", "hex");
+    const signerInfoVersion = Buffer.from("02010130", "hex");
+    for (const at of [p7s.indexOf(sha256Null) + 11, p7s.lastIndexOf(signerInfoVersion) + 2]) {
+      expect(at).toBeGreaterThan(11);
+      const changed = Buffer.from(p7s);
+      changed[at]! ^= 1;
+      for (const fixed of [false, true]) await expectCaught(new Map(a).set(p7sPath, changed), p7sPath, fixed);
+    }
+    const path = "records/2/record.pdf";
+    const pdf = Buffer.from(a.get(path)!);
+    const hex = pdf.indexOf("/Contents <") + "/Contents <".length;
+    const letter = [...pdf.subarray(hex, hex + 200)].findIndex((c) => c >= 0x61 && c <= 0x66);
+    pdf[hex + letter]! ^= 0x20; // the same hex digit, upper case
+    for (const fixed of [false, true]) await expectCaught(new Map(a).set(path, pdf), path, fixed);
+  });
+
   it("a removed or renamed file", async () => {
     await fc.assert(
       fc.asyncProperty(paths(), fc.constantFrom("remove", "rename"), fix, async (path, how, fixed) => {
