@@ -8,7 +8,7 @@ import { benchLedgerVerify } from "./ledger-verify.js";
 import { benchPush } from "./push.js";
 import { benchReconcile } from "./reconcile.js";
 import { benchSeal } from "./seal.js";
-import { type BenchResult, describeMachine, machine, QUICK, RUNS } from "./lib.js";
+import { type BenchResult, describeMachine, machine, QUICK } from "./lib.js";
 
 /*
  * `npm run bench [-- NAME...]`: run the benchmarks (all, or the named ones), print each result
@@ -32,7 +32,7 @@ export function toMarkdown(r: BenchResult): string {
     "",
     `Machine: ${describeMachine(r.machine)}. Workload: ${r.workload}. Reproduce: \`${r.command}\`` +
       (QUICK ? " (SEALGATE_BENCH_QUICK=1: small sizes)." : ".") +
-      ` Median of ${RUNS} run(s).`,
+      ` Median of ${Math.max(...r.rows.map((x) => x.seconds.length))} run(s).`,
     "",
     "| contender | median | runs (s) | CPU s (median) | peak RSS |",
     "| --- | --- | --- | --- | --- |",
