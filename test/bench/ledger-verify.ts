@@ -35,7 +35,8 @@ const SCRIPT = fileURLToPath(import.meta.url);
 
 /** The code before the fix, measured on the same 1M-entry ledger and machine. */
 const BEFORE_AFTER = [
-  "Before the fix (commit 8fc5dee: JSON.parse plus re-canonicalizing each line, a Hash object per SHA-256, an await per line, the Merkle tree on the main thread): 47.0 s wall, 16.1 s CPU (62k entries per CPU second), 149 MB peak, at load average 11. After (the table above): the canonical form matched directly, one-shot hashes with string digests, a batch of lines per read, the Merkle roots on a worker thread (src/verify/merkle-roots.ts). What remains, per entry, on the main thread: the pattern match (~1.3 us) and the chain SHA-256 (~0.9 us); on the Merkle thread: the leaf and node SHA-256 (~1.9 us together). On an idle 2-core machine that is about 3 s for a million entries; the wall times above are inflated by the other engineers' load.",
+  "Before the fix (commit 8fc5dee: JSON.parse plus re-canonicalizing each line, a Hash object per SHA-256, an await per line, the Merkle tree on the main thread): 47.0 s wall, 16.1 s CPU (62k entries per CPU second), 149 MB peak, at load average 11. After (the table above): the canonical form matched directly, one-shot hashes with string digests, a batch of lines per read, the Merkle roots on a worker thread (src/verify/merkle-roots.ts). What remains, per entry, on the main thread: the pattern match (~1.3 us) and the chain SHA-256 (~0.9 us); on the Merkle thread: the leaf and node SHA-256 (~1.9 us together). On an idle 2-core machine that is about 3 s for a million entries.",
+  "Earlier runs (21 Nov 2026) reported 143k entries/s at load average 10 (the machine shared with CI), and one run 260 MB: that child's maxRSS included its parent's, which had just written the ledger (Linux carries maxRSS across fork and exec). Peak RSS is now the child's own VmHWM (peakRssMb in test/bench/lib.ts).",
 ];
 const EVERY = 100_000;
 

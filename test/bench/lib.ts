@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
@@ -12,8 +12,20 @@ import { loadSigner } from "../../src/sign/load.js";
 /*
  * What every benchmark shares: the machine it ran on, medians, and two ways to measure one
  * run in its own process (so peak RSS is that run's alone): a Node child that reports its
- * own time and process.resourceUsage().maxRSS, and a peer command under /usr/bin/time -v.
+ * own time and peak RSS (peakRssMb), and a peer command under /usr/bin/time -v.
  */
+
+/**
+ * This process's peak RSS in MB, every thread included: the kernel's high-water mark of its
+ * own memory (VmHWM). Not process.resourceUsage().maxRSS: Linux carries that across fork and
+ * exec, so a child started by a parent holding 260 MB reported at least 260 MB however little
+ * it used itself (measured: a child of a 400 MB parent reported 386 MB for a 43 MB VmHWM).
+ */
+export function peakRssMb(): number {
+  const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+  if (!kb) throw new Error("no VmHWM in /proc/self/status: peak RSS is measured on Linux only");
+  return Number(kb) / 1024;
+}
 
 /** Generated inputs (model files, ledgers, PKI) are made once and kept here between runs. */
 export const CACHE = process.env.SEALGATE_BENCH_CACHE ?? "/tmp/sealgate-bench";
@@ -129,8 +141,8 @@ export async function report(
   // CPU time of every thread of this process: what the work costs however busy the machine is.
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  // maxRSS is in kilobytes (the whole process, including everything loaded before the work).
-  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  // The whole process, including everything loaded before the work.
+  const maxRssMb = peakRssMb();
   process.stdout.write(
     `${JSON.stringify({ ...extra, ...(await after()), seconds, cpuSeconds, maxRssMb })}\n`,
   );

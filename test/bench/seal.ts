@@ -10,6 +10,7 @@ import {
   benchPki,
   CACHE,
   machine,
+  peakRssMb,
   QUICK,
   repeat,
   row,
@@ -77,7 +78,7 @@ async function child(root: string, threads: number, count: number, pdf: boolean)
   const cpu = process.cpuUsage(cpu0);
   await Promise.all(workers.map((w) => w.terminate()));
   await ledger.close();
-  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  const maxRssMb = peakRssMb();
   // Everything sealed is really there: each record and the objects it names, chained.
   const check = await verifyStore(root);
   process.stdout.write(
