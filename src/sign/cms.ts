@@ -5,6 +5,7 @@ import { SealgateError } from "../errors.js";
 import type { Trust } from "../pki/trust.js";
 import { type Purpose, validatePath } from "../pki/validate.js";
 import { x509 } from "../pki/x509.js";
+import * as DER from "./der.js";
 import { p1363ToDer } from "./ecdsa.js";
 import { hashOf } from "./key-signer.js";
 import type { SignatureAlgorithm, Signer } from "./signer.js";
@@ -67,29 +68,45 @@ function signatureAlgId(alg: SignatureAlgorithm) {
   });
 }
 
-/** ESS signingCertificateV2: binds the signature to this exact certificate (CAdES-BES). */
-function signingCertificateV2(cert: pkijs.Certificate, der: Uint8Array) {
-  const essCertId = new asn1js.Sequence({
-    value: [
-      // hashAlgorithm omitted: DEFAULT id-sha256.
-      new asn1js.OctetString({ valueHex: ab(createHash("sha256").update(der).digest()) }),
-      new asn1js.Sequence({
-        value: [
-          new asn1js.Sequence({
-            value: [
-              new asn1js.Constructed({
-                idBlock: { tagClass: 3, tagNumber: 4 },
-                value: [cert.issuer.toSchema()],
-              }),
-            ],
-          }),
-          cert.serialNumber,
-        ],
-      }),
-    ],
-  });
-  return new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertId] })] });
+/** What a signer's CMS signatures share, encoded once per signer. */
+interface SignerConstants {
+  digestAlgorithm: Buffer;
+  signatureAlgorithm: Buffer;
+  /** IssuerAndSerialNumber of the signer certificate. */
+  sid: Buffer;
+  /** The ESS signingCertificateV2 attribute: binds the signature to this exact certificate (CAdES-BES). */
+  signingCertificate: Buffer;
+  /** `certificates` [0] IMPLICIT: the chain's DER, signer first, exactly as loaded. */
+  certificates: Buffer;
 }
+const constants = new WeakMap<Signer, SignerConstants>();
+
+function constantsOf(signer: Signer): SignerConstants {
+  let c = constants.get(signer);
+  if (c) return c;
+  const leafDer = new Uint8Array(signer.chain[0]!.rawData);
+  const leaf = pkijs.Certificate.fromBER(ab(leafDer));
+  const issuer = Buffer.from(leaf.issuer.toSchema().toBER(false));
+  const serial = Buffer.from(leaf.serialNumber.toBER(false));
+  const essCertIdV2 = DER.sequence(
+    // hashAlgorithm omitted: DEFAULT id-sha256.
+    DER.octetString(createHash("sha256").update(leafDer).digest()),
+    // IssuerSerial: GeneralNames holding the issuer as directoryName [4], then the serial.
+    DER.sequence(DER.sequence(DER.contextTag(4, issuer)), serial),
+  );
+  c = {
+    digestAlgorithm: Buffer.from(hashAlgId(signer.algorithm).toSchema().toBER(false)),
+    signatureAlgorithm: Buffer.from(signatureAlgId(signer.algorithm).toSchema().toBER(false)),
+    sid: DER.sequence(issuer, serial),
+    signingCertificate: attribute(OIDS.signingCertificateV2, DER.sequence(DER.sequence(essCertIdV2))),
+    certificates: DER.contextTag(0, ...signer.chain.map((cert) => new Uint8Array(cert.rawData))),
+  };
+  constants.set(signer, c);
+  return c;
+}
+
+/** Attribute ::= SEQUENCE { attrType OID, attrValues SET OF value } with one value. */
+const attribute = (type: string, value: Buffer) => DER.sequence(DER.objectIdentifier(type), DER.setOf(value));
 
 /**
  * `signingTime` null leaves the signingTime attribute out: PAdES baseline signatures carry the
@@ -101,43 +118,34 @@ export async function signCmsDetached(
   signingTime: Date | null,
 ): Promise<Uint8Array> {
   const alg = signer.algorithm;
-  const leafDer = new Uint8Array(signer.chain[0]!.rawData);
-  const leaf = pkijs.Certificate.fromBER(ab(leafDer));
-  const attr = (type: string, value: asn1js.AsnType) => new pkijs.Attribute({ type, values: [value] });
+  const c = constantsOf(signer);
   const attributes = [
-    attr(OIDS.contentType, new asn1js.ObjectIdentifier({ value: OIDS.data })),
-    attr(
-      OIDS.messageDigest,
-      new asn1js.OctetString({ valueHex: ab(createHash(hashOf(alg)).update(data).digest()) }),
-    ),
-    attr(OIDS.signingCertificateV2, signingCertificateV2(leaf, leafDer)),
+    attribute(OIDS.contentType, DER.objectIdentifier(OIDS.data)),
+    attribute(OIDS.messageDigest, DER.octetString(createHash(hashOf(alg)).update(data).digest())),
+    c.signingCertificate,
+    ...(signingTime ? [attribute(OIDS.signingTime, DER.time(signingTime))] : []),
   ];
-  if (signingTime) attributes.push(attr(OIDS.signingTime, new asn1js.UTCTime({ valueDate: signingTime })));
-  // DER sorts SET OF by encoding; verifiers re-encode before checking the signature.
-  attributes.sort((a, b) =>
-    Buffer.compare(Buffer.from(a.toSchema().toBER()), Buffer.from(b.toSchema().toBER())),
+  // The signature covers the attributes as a DER SET OF; the SignerInfo carries the same
+  // contents under [0] IMPLICIT.
+  const signedAttrs = DER.setOf(...attributes);
+  const raw = await signer.sign(signedAttrs);
+  const signature = alg[0] === "E" ? p1363ToDer(raw) : Buffer.from(raw);
+  const signerInfo = DER.sequence(
+    DER.smallInteger(1),
+    c.sid,
+    c.digestAlgorithm,
+    DER.contextTag(0, DER.contentsOf(signedAttrs)),
+    c.signatureAlgorithm,
+    DER.octetString(signature),
   );
-  const signedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes });
-  const toSign = new Uint8Array(new asn1js.Set({ value: attributes.map((a) => a.toSchema()) }).toBER(false));
-  const raw = await signer.sign(toSign);
-  const signature = alg[0] === "E" ? ab(p1363ToDer(raw)) : ab(raw);
-  const signerInfo = new pkijs.SignerInfo({
-    version: 1,
-    sid: new pkijs.IssuerAndSerialNumber({ issuer: leaf.issuer, serialNumber: leaf.serialNumber }),
-    digestAlgorithm: hashAlgId(alg),
-    signedAttrs,
-    signatureAlgorithm: signatureAlgId(alg),
-    signature: new asn1js.OctetString({ valueHex: signature }),
-  });
-  const signedData = new pkijs.SignedData({
-    version: 1,
-    digestAlgorithms: [hashAlgId(alg)],
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OIDS.data }),
-    certificates: signer.chain.map((c) => pkijs.Certificate.fromBER(c.rawData)),
-    signerInfos: [signerInfo],
-  });
-  const info = new pkijs.ContentInfo({ contentType: OIDS.signedData, content: signedData.toSchema(true) });
-  return new Uint8Array(info.toSchema().toBER(false));
+  const signedData = DER.sequence(
+    DER.smallInteger(1),
+    DER.setOf(c.digestAlgorithm),
+    DER.sequence(DER.objectIdentifier(OIDS.data)),
+    c.certificates,
+    DER.setOf(signerInfo),
+  );
+  return new Uint8Array(DER.sequence(DER.objectIdentifier(OIDS.signedData), DER.contextTag(0, signedData)));
 }
 
 export interface VerifiedCms {
