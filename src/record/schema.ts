@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { digestOf } from "../store/object-store.js";
 import { z } from "zod";
 import { DatasetRef } from "../digest/dataset.js";
 import { canonicalBytes } from "./canonical.js";
@@ -136,8 +136,7 @@ export const ReviewPackage = z.strictObject({
 export type ReviewPackage = z.infer<typeof ReviewPackage>;
 
 export function packageDigest(pkg: ReviewPackage): `sha256:${string}` {
-  const bytes = canonicalBytes(ReviewPackage.parse(pkg), "review package");
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  return digestOf(canonicalBytes(ReviewPackage.parse(pkg), "review package"));
 }
 
 export const PromotionRecord = z.strictObject({
@@ -180,5 +179,5 @@ export function recordBytes(record: PromotionRecord): Uint8Array {
 }
 
 export function recordDigest(record: PromotionRecord): `sha256:${string}` {
-  return `sha256:${createHash("sha256").update(recordBytes(record)).digest("hex")}`;
+  return digestOf(recordBytes(record));
 }

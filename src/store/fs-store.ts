@@ -1,18 +1,21 @@
 import { createHash, randomBytes } from "node:crypto";
 import { constants, createReadStream } from "node:fs";
-import { chmod, link, mkdir, open, readdir, readFile, rm, stat } from "node:fs/promises";
+import { type FileHandle, link, mkdir, open, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough, type Readable, Transform } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { SealgateError } from "../errors.js";
-import { type Digest, isDigest, type ObjectStore } from "./object-store.js";
+import { type Digest, digestOf, isDigest, type ObjectStore } from "./object-store.js";
 
 /*
  * The embedded object store: one file per object at objects/sha256/<2 hex>/<62 hex>. A write
  * goes to tmp/, is hashed as it streams, fsynced, then hard-linked into place: link(2) fails
  * if the name exists, so an object is created exactly once and never overwritten; the
- * directory is fsynced and the file made read-only.
+ * directory is fsynced. Files are read-only (0444) from creation.
  */
+
+// Created read-only: the one open descriptor may still write it, nothing after can.
+const CREATE_READ_ONLY = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 
 export class FsObjectStore implements ObjectStore {
   private readonly objects: string;
@@ -36,24 +39,36 @@ export class FsObjectStore implements ObjectStore {
     return join(this.objects, hex.slice(0, 2), hex.slice(2));
   }
 
+  /** Store bytes held in memory: hashed first, so an object already stored costs one stat. */
   async put(bytes: Uint8Array): Promise<Digest> {
-    const source = new PassThrough();
-    source.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    return (await this.putStream(source)).digest;
+    const digest = digestOf(bytes);
+    if (await this.has(digest)) return digest;
+    await this.place(await this.writeTemp((fh) => fh.writeFile(bytes)), this.pathOf(digest));
+    return digest;
   }
 
   async putStream(stream: Readable): Promise<{ digest: Digest; size: number }> {
-    const tmp = join(this.tmp, `${Date.now()}-${randomBytes(8).toString("hex")}`);
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     const hash = createHash("sha256");
     let size = 0;
-    try {
+    const tmp = await this.writeTemp(async (fh) => {
       for await (const chunk of stream) {
         const buf = chunk as Buffer;
         hash.update(buf);
         size += buf.length;
         await fh.write(buf);
       }
+    });
+    const digest = `sha256:${hash.digest("hex")}` as Digest;
+    await this.place(tmp, this.pathOf(digest));
+    return { digest, size };
+  }
+
+  /** A new file under tmp/, filled and fsynced; removed again if filling fails. */
+  private async writeTemp(fill: (fh: FileHandle) => Promise<void>): Promise<string> {
+    const tmp = join(this.tmp, `${Date.now()}-${randomBytes(8).toString("hex")}`);
+    const fh = await open(tmp, CREATE_READ_ONLY, 0o444);
+    try {
+      await fill(fh);
       await fh.sync();
     } catch (err) {
       await fh.close();
@@ -61,20 +76,27 @@ export class FsObjectStore implements ObjectStore {
       throw err;
     }
     await fh.close();
-    const digest = `sha256:${hash.digest("hex")}` as Digest;
-    const final = this.pathOf(digest);
-    await mkdir(join(final, ".."), { recursive: true });
+    return tmp;
+  }
+
+  /** Link a complete, fsynced temporary file into place (read-only from creation) and sync its directory. */
+  private async place(tmp: string, final: string): Promise<void> {
+    const dir = join(final, "..");
     try {
-      await link(tmp, final);
-      await chmod(final, 0o444);
-      await syncDir(join(final, ".."));
+      await link(tmp, final).catch(async (err: { code?: string }) => {
+        if (err.code !== "ENOENT") throw err;
+        // The first object under this prefix: create its directory, durably, then link.
+        await mkdir(dir, { recursive: true });
+        await syncDir(this.objects);
+        await link(tmp, final);
+      });
+      await syncDir(dir);
     } catch (err) {
       if ((err as { code?: string }).code !== "EEXIST") throw err;
       // Already stored: content addressing makes the existing file the same object.
     } finally {
       await rm(tmp, { force: true });
     }
-    return { digest, size };
   }
 
   async get(digest: Digest): Promise<Uint8Array> {

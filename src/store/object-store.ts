@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 
 /** `sha256:<64 lowercase hex>`: how sealgate names every object. */
@@ -7,6 +8,11 @@ export const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 
 export function isDigest(s: unknown): s is Digest {
   return typeof s === "string" && DIGEST_RE.test(s);
+}
+
+/** The digest that names these bytes. */
+export function digestOf(bytes: Uint8Array): Digest {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
 /**
