@@ -43,6 +43,11 @@ export class SealIndex {
     return this.byPackage.get(pkg);
   }
 
+  /** Every sealed record's digest. */
+  records(): string[] {
+    return [...this.byPackage.values()].map((e) => e.record);
+  }
+
   byRecord(record: string): SealEntry | undefined {
     for (const e of this.byPackage.values()) if (e.record === record) return e;
     return undefined;

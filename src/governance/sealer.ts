@@ -6,18 +6,13 @@ import { type CycleState, evaluateChain, type VerifiedAssertion } from "../polic
 import type { LoadedPolicy } from "../policy/schema.js";
 import type { Trust } from "../pki/trust.js";
 import { canonicalBytes } from "../record/canonical.js";
-import {
-  PromotionRecord,
-  RECORD_JWS_TYP,
-  recordBytes,
-  recordDigest,
-  ReviewPackage,
-} from "../record/schema.js";
+import { PromotionRecord, RECORD_JWS_TYP, recordBytes, ReviewPackage } from "../record/schema.js";
 import { verifyApproval } from "../sign/approval.js";
 import { signCmsDetached } from "../sign/cms.js";
 import { signJws } from "../sign/jws.js";
 import type { Signer } from "../sign/signer.js";
 import type { FsObjectStore } from "../store/fs-store.js";
+import { type Digest, digestOf } from "../store/object-store.js";
 import { collectAnnotations } from "./annotations.js";
 import { readApprovalTags } from "./approval-tags.js";
 import { isExpired } from "./conditions.js";
@@ -48,11 +43,71 @@ export type SealOutcome =
   | { outcome: "waiting"; state: CycleState; nextRole: string | null; ignored: string[] }
   | { outcome: "no-package" | "pre-discipline" };
 
-async function ledgerHas(ledger: Ledger, record: string): Promise<boolean> {
-  for await (const { line, complete } of readLines(`${ledger.dir}/entries.log`)) {
-    if (complete && parseEntry(line)?.record === record) return true;
+/**
+ * Records the seal index names that the ledger lacks: a crash between the index write and the
+ * ledger append leaves one. Found with one scan of the ledger per open ledger (not one per
+ * version a sync pass revisits), then kept current by appendToLedger, the only writer here.
+ */
+const unledgered = new WeakMap<Ledger, Promise<Set<string>>>();
+
+function missingFromLedger(d: SealerDeps): Promise<Set<string>> {
+  let missing = unledgered.get(d.ledger);
+  if (!missing) {
+    missing = (async () => {
+      const records = new Set(d.index.records());
+      for await (const { line, complete } of readLines(`${d.ledger.dir}/entries.log`)) {
+        const record = complete ? parseEntry(line)?.record : undefined;
+        if (record) records.delete(record);
+      }
+      return records;
+    })();
+    unledgered.set(d.ledger, missing);
+    missing.catch(() => unledgered.delete(d.ledger));
   }
-  return false;
+  return missing;
+}
+
+async function appendToLedger(d: SealerDeps, record: Digest): Promise<void> {
+  const missing = await missingFromLedger(d);
+  missing.add(record);
+  try {
+    await d.ledger.append(record);
+  } catch (err) {
+    // The line may or may not be on disk: the next pass scans the ledger again.
+    unledgered.delete(d.ledger);
+    throw err;
+  }
+  missing.delete(record);
+}
+
+export interface StoredSeal {
+  digest: Digest;
+  jws: string;
+  p7s: string;
+  pdf: string;
+}
+
+/**
+ * Store a record and its three seals: the RFC 8785 bytes, the JWS, the CMS and the signed PDF.
+ * The four are independent, so their writes (each fsynced) overlap with signing and rendering.
+ */
+export async function storeSealedRecord(
+  d: Pick<SealerDeps, "store" | "signer">,
+  record: PromotionRecord,
+  counted: VerifiedAssertion[],
+  thresholds: Record<string, { min?: number; max?: number }>,
+): Promise<StoredSeal> {
+  const bytes = recordBytes(record);
+  const digest = digestOf(bytes);
+  const [, jws, p7s, pdf] = await Promise.all([
+    d.store.put(bytes),
+    signJws(bytes, d.signer, RECORD_JWS_TYP).then((j) => d.store.put(canonicalBytes(j, "record JWS"))),
+    signCmsDetached(bytes, d.signer, new Date(record.sealedAt)).then((c) => d.store.put(c)),
+    renderSealedPdf(d.store, d.signer, record, digest, bytes, counted, thresholds).then((p) =>
+      d.store.put(p),
+    ),
+  ]);
+  return { digest, jws, p7s, pdf };
 }
 
 async function setTags(d: SealerDeps, model: string, version: string, tags: Record<string, string>) {
@@ -69,7 +124,7 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
   // Finish or acknowledge an earlier seal of this very package (crash between steps included).
   const done = d.index.get(pkgDigest);
   if (done) {
-    if (!(await ledgerHas(d.ledger, done.record))) await d.ledger.append(done.record as never);
+    if ((await missingFromLedger(d)).has(done.record)) await appendToLedger(d, done.record as Digest);
     // An approval whose expiry or re-review date has passed shows as expired in the registry.
     const sealed = PromotionRecord.parse(
       JSON.parse(Buffer.from(await d.store.get(done.record as never)).toString()),
@@ -159,27 +214,15 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
     sealedAt: now().toISOString(),
   };
   // The policy that routed and judged this cycle, by the digest the record names.
-  if ((await d.store.put(d.policy.bytes)) !== record.policy.digest)
+  if (digestOf(d.policy.bytes) !== record.policy.digest)
     throw new SealgateError("CONFIG_INVALID", "the loaded policy's bytes do not match its digest");
-  const bytes = recordBytes(record);
-  const digest = recordDigest(record);
-  await d.store.put(bytes);
-  const jws = await d.store.put(canonicalBytes(await signJws(bytes, d.signer, RECORD_JWS_TYP), "record JWS"));
-  const p7s = await d.store.put(await signCmsDetached(bytes, d.signer, new Date(record.sealedAt)));
-  const pdf = await d.store.put(
-    await renderSealedPdf(
-      d.store,
-      d.signer,
-      record,
-      digest,
-      bytes,
-      result.counted,
-      d.policy.policy.thresholds,
-    ),
-  );
+  const [, { digest, jws, p7s, pdf }] = await Promise.all([
+    d.store.put(d.policy.bytes),
+    storeSealedRecord(d, record, result.counted, d.policy.policy.thresholds),
+  ]);
   // Intent first, then the ledger, then the registry: each step can be redone after a crash.
   await d.index.add({ package: pkgDigest, record: digest, jws, p7s, pdf, model, version, decision });
-  await d.ledger.append(digest);
+  await appendToLedger(d, digest);
   await setTags(d, model, version, { [TAGS.event]: digest, [TAGS.state]: decision });
   return { outcome: "sealed", record: digest, decision };
 }

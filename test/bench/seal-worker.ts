@@ -2,22 +2,24 @@ import { createHash } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { sampleRecord } from "../../src/dev/sample-record.js";
 import { DEMO_APPROVERS } from "../../src/pki/dev-pki.js";
-import { renderSignedRecordPdf } from "../../src/pdf/record-pdf.js";
+import { storeSealedRecord } from "../../src/governance/sealer.js";
+import type { VerifiedAssertion } from "../../src/policy/chain.js";
 import { canonicalBytes } from "../../src/record/canonical.js";
-import { type PromotionRecord, recordBytes, recordDigest } from "../../src/record/schema.js";
+import { type PromotionRecord, RECORD_JWS_TYP, recordBytes } from "../../src/record/schema.js";
 import { signCmsDetached } from "../../src/sign/cms.js";
 import { signJws } from "../../src/sign/jws.js";
 import { loadSigner } from "../../src/sign/load.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
+import { digestOf } from "../../src/store/object-store.js";
 import { makePng } from "../support/png.js";
 
 /*
  * One sealing thread of the seal benchmark: for each record number it is sent, the steps of
  * sealVersion (src/governance/sealer.ts) after the approvals are verified: store each approval
- * assertion and the policy, assemble the record (RFC 8785), store it, sign it as JWS and CMS,
- * read the explanation and manifest back, render and PAdES-sign the PDF, store it. It answers
+ * assertion and the policy, assemble the record, then storeSealedRecord (the sealer's own
+ * code: RFC 8785 bytes, JWS, CMS, the PDF rendered and PAdES-signed, each stored). It answers
  * with the record digest; the parent appends it to the ledger (one writer). With `pdf: false`
- * it skips the PDF, to show what the rest of sealing costs.
+ * it does the same without the PDF, to show what the rest of sealing costs.
  */
 
 const {
@@ -42,27 +44,37 @@ const policy = Buffer.from("version: 2026-11\n# the policy file the record names
 async function seal(n: number): Promise<string> {
   const base = sampleRecord();
   const signedAt = (i: number) => new Date(Date.parse("2026-11-21T09:00:00Z") + i * 60_000).toISOString();
-  const people = CHAIN.map((role, i) => {
+  const counted: VerifiedAssertion[] = CHAIN.map((role, i) => {
     const who = DEMO_APPROVERS[i]!;
     return {
-      role,
-      who,
-      fingerprint: createHash("sha256").update(who.email).digest("hex"),
+      assertion: {
+        type: "sealgate.approval/1",
+        model: base.model.name,
+        version: String(n + 1),
+        packageDigest: base.package,
+        role,
+        decision: "approve",
+        comment: i % 2 ? "Deltas within band; disparate impact ratio 0.91." : "",
+        conditions: [],
+        signedAt: signedAt(i),
+      },
+      identity: {
+        subject: `CN=${who.name}, O=Example Bank`,
+        email: who.email,
+        issuer: "CN=Sealgate Dev Issuing CA",
+        fingerprint: createHash("sha256").update(who.email).digest("hex"),
+      },
       jws: `eyJhbGciOiJFUzI1NiJ9.${Buffer.from(`approval of record ${n} by ${who.email}`).toString("base64url")}.sig`,
     };
   });
+  // As sealVersion does once the chain is complete: the assertions, then the record and its seals.
   const approvals = await Promise.all(
-    people.map(async (p, i) => ({
-      role: p.role,
-      decision: "approve" as const,
-      signedAt: signedAt(i),
-      identity: {
-        subject: `CN=${p.who.name}, O=Example Bank`,
-        email: p.who.email,
-        issuer: "CN=Sealgate Dev Issuing CA",
-        fingerprint: p.fingerprint,
-      },
-      assertion: await store.put(Buffer.from(p.jws)),
+    counted.map(async (a) => ({
+      role: a.assertion.role,
+      decision: a.assertion.decision,
+      signedAt: a.assertion.signedAt,
+      identity: a.identity,
+      assertion: await store.put(Buffer.from(a.jws)),
     })),
   );
   const record: PromotionRecord = {
@@ -71,51 +83,28 @@ async function seal(n: number): Promise<string> {
     request: { ...base.request, object: request },
     explanation: { ...base.explanation, object: explanation, size: png.length },
     materiality: { ...base.materiality, chain: CHAIN },
-    policy: { ...base.policy, digest: await store.put(policy) },
+    // A first review cycle: no earlier record to read for the PDF's history.
+    cycle: { number: 1, previous: null, changes: [] },
+    policy: { ...base.policy, digest: digestOf(policy) },
     modelCard: base.modelCard && { ...base.modelCard, object: modelCard },
     approvals,
     sealedAt: new Date().toISOString(),
   };
-  const bytes = recordBytes(record);
-  const digest = recordDigest(record);
-  await store.put(bytes);
-  await store.put(canonicalBytes(await signJws(bytes, signer, "vnd.sealgate.record+jws"), "record JWS"));
-  await store.put(await signCmsDetached(bytes, signer, new Date(record.sealedAt)));
-  if (!withPdf) return digest;
-  const pdf = await renderSignedRecordPdf(
-    {
-      kind: "sealed-record",
-      record,
-      digest,
-      explanation: { bytes: await store.get(explanation), mediaType: "image/png" },
-      approvals: approvals.map((a, i) => ({
-        ...a.identity,
-        role: a.role,
-        decision: a.decision,
-        signedAt: a.signedAt,
-        comment: i % 2 ? "Deltas within band; disparate impact ratio 0.91." : "",
-      })),
-      thresholds: { auc: { min: 0.85 } },
-      attachments: [
-        { name: "record.json", bytes, mimeType: "application/json", description: "the sealed record" },
-        ...people.map((p, i) => ({
-          name: `approval-${i + 1}-${p.role}.jws`,
-          bytes: Buffer.from(p.jws),
-          mimeType: "application/jose",
-          description: `${p.who.email}'s signed approve`,
-        })),
-        {
-          name: "model-manifest.json",
-          bytes: await store.get(manifest),
-          mimeType: "application/json",
-          description: "every model file with its SHA-256",
-        },
-      ],
-    },
-    signer,
-  );
-  await store.put(pdf);
-  return digest;
+  if (!withPdf) {
+    const bytes = recordBytes(record);
+    await Promise.all([
+      store.put(policy),
+      store.put(bytes),
+      signJws(bytes, signer, RECORD_JWS_TYP).then((j) => store.put(canonicalBytes(j, "record JWS"))),
+      signCmsDetached(bytes, signer, new Date(record.sealedAt)).then((c) => store.put(c)),
+    ]);
+    return digestOf(bytes);
+  }
+  const [, sealed] = await Promise.all([
+    store.put(policy),
+    storeSealedRecord({ store, signer }, record, counted, { auc: { min: 0.85 } }),
+  ]);
+  return sealed.digest;
 }
 
 parentPort!.on("message", (n: number) => {

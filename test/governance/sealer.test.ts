@@ -1,4 +1,7 @@
+import { truncate } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { Ledger } from "../../src/ledger/ledger.js";
 import { verifyPdfSignature } from "../../src/pdf/sign-pdf.js";
 import type { PromotionRecord } from "../../src/record/schema.js";
 import { verifyCmsDetached } from "../../src/sign/cms.js";
@@ -66,6 +69,15 @@ describe("sealing a material change through the full chain on the real MLflow se
       expect(
         (await verifyPdfSignature(await store.get(seal.pdf as never), w.trust)).signer.subject,
       ).toContain("sealing");
+      // A crash between the index write and the ledger append: the next pass appends the
+      // record the index names, once, however often the version is revisited.
+      await w.deps.ledger.close();
+      await truncate(join(store.root, "ledger", "entries.log"), 0);
+      w.deps.ledger = await Ledger.open(join(store.root, "ledger"));
+      for (let pass = 0; pass < 2; pass++)
+        expect(await w.seal(name, "2")).toMatchObject({ outcome: "already-sealed", record: digest });
+      expect(w.deps.ledger.size).toBe(1);
+
       await w.deps.ledger.checkpoint(w.deps.signer);
       expect((await verifyStore(store.root, { trust: w.trust })).findings).toEqual([]);
     } finally {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { expectExactlyOnceRemote } from "../../connectors/kit/remote-check.js";
 import { startSimulators } from "../../src/dev/simulators.js";
-import { ENTRIES, parseEntry, readLines } from "../../src/ledger/ledger.js";
+import { readLedgerView } from "../../src/ledger/view.js";
 import { loadMapping } from "../../src/mapping/compile.js";
 import { BUILTIN_FILES, unavailableFiles } from "../../src/deliver/files.js";
 import { CONNECTORS } from "../../connectors/index.js";
@@ -23,14 +23,8 @@ import { cloneModel, workspace } from "../support/workflow.js";
 const VERSIONS = Number(process.env.SEALGATE_CRASH_VERSIONS ?? 50);
 const KILLS = 2;
 
-async function ledgerRecords(storeRoot: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const { line, complete } of readLines(`${storeRoot}/ledger/${ENTRIES}`)) {
-    const e = complete ? parseEntry(line) : null;
-    if (e) out.push(e.record);
-  }
-  return out;
-}
+const ledgerRecords = async (storeRoot: string) =>
+  (await readLedgerView(`${storeRoot}/ledger`)).entries.map((e) => e.record);
 
 describe("the daemon killed at random points during seal and push", () => {
   it(`keeps every acknowledged record and delivers each exactly once (${VERSIONS * KILLS} kills)`, async () => {

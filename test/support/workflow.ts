@@ -197,7 +197,8 @@ export async function workspace(o: WorkspaceOptions = {}) {
       );
     },
     async close() {
-      await ledger.close();
+      // deps.ledger: a test may reopen the ledger (as after a crash).
+      await deps.ledger.close();
       await client.close();
     },
   };
