@@ -78,6 +78,19 @@ function subsetOf(name: FontName, text: string): Promise<Subset> {
   return subset;
 }
 
+/**
+ * fontkit as pdf-lib calls it, but a subset's bytes are parsed once per process, not once per
+ * document: the parsed font also keeps its glyph and layout caches between records.
+ */
+const parsed = new WeakMap<Uint8Array, ReturnType<typeof fontkit.create>>();
+const parsedOnce: typeof fontkit = {
+  create(bytes: Uint8Array, postscriptName?: string) {
+    let font = parsed.get(bytes);
+    if (!font) parsed.set(bytes, (font = fontkit.create(bytes, postscriptName)));
+    return font;
+  },
+};
+
 interface Face {
   regular: FontName;
   bold: FontName;
@@ -90,9 +103,16 @@ const FACES: Face[] = [
 ];
 const RTL_FONTS = new Set<FontName>(["NotoSansArabic", "NotoSansArabic-Bold"]);
 
+// Per code point and weight, the font that draws it: asked for every character of every string.
+const picked = new Map<number, FontName>();
 function pick(cp: number, bold: boolean): FontName {
-  const face = FACES.find((f) => fullFont(bold ? f.bold : f.regular).hasGlyphForCodePoint(cp)) ?? FACES[0]!;
-  return bold ? face.bold : face.regular;
+  const key = cp * 2 + (bold ? 1 : 0);
+  let name = picked.get(key);
+  if (!name) {
+    const face = FACES.find((f) => fullFont(bold ? f.bold : f.regular).hasGlyphForCodePoint(cp)) ?? FACES[0]!;
+    picked.set(key, (name = bold ? face.bold : face.regular));
+  }
+  return name;
 }
 
 // Spaces and punctuation stay with the run they are in, when its font has them.
@@ -123,6 +143,38 @@ export function charactersByFont(texts: Iterable<string>): Map<FontName, Set<str
   return used;
 }
 
+/** Text split into runs each drawn with one font; depends on the text alone, so kept across documents. */
+const splits = new Map<string, { text: string; name: FontName }[]>();
+function runsByFont(text: string, bold: boolean): { text: string; name: FontName }[] {
+  const key = `${bold ? "b" : "r"}${text}`;
+  let runs = splits.get(key);
+  if (runs) return runs;
+  runs = [];
+  const chars = [...text];
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!;
+    const cp = ch.codePointAt(0)!;
+    const last = runs[runs.length - 1];
+    // Inside a right-to-left run only when more of that script follows (so ", " after an
+    // Arabic name is not reordered with it).
+    const follows = () => {
+      const next = chars.slice(i + 1).find((c) => !neutral(c));
+      return next !== undefined && pick(next.codePointAt(0)!, bold) === last!.name;
+    };
+    const joins =
+      last &&
+      neutral(ch) &&
+      fullFont(last.name).hasGlyphForCodePoint(cp) &&
+      (!RTL_FONTS.has(last.name) || follows());
+    const name = joins ? last.name : pick(cp, bold);
+    if (last && last.name === name) last.text += ch;
+    else runs.push({ text: ch, name });
+  }
+  if (splits.size >= 50_000) splits.clear();
+  splits.set(key, runs);
+  return runs;
+}
+
 export interface Run {
   text: string;
   font: PDFFont;
@@ -146,7 +198,7 @@ export class FontSet {
 
   /** Fonts subset to every character of `texts` (all the text the document will draw), embedded in `doc`. */
   static async embed(doc: PDFDocument, texts: Iterable<string>): Promise<FontSet> {
-    doc.registerFontkit(fontkit);
+    doc.registerFontkit(parsedOnce);
     const chars = charactersByFont(texts);
     const fonts = new Map<FontName, PDFFont>();
     const embedded = new Map<FontName, Subset>();
@@ -178,30 +230,14 @@ export class FontSet {
   }
 
   private split(text: string, bold: boolean): Run[] {
-    const runs: { text: string; name: FontName }[] = [];
-    const chars = [...text];
-    chars.forEach((ch, i) => {
-      const cp = ch.codePointAt(0)!;
-      const last = runs[runs.length - 1];
-      // Inside a right-to-left run only when more of that script follows (so ", " after an
-      // Arabic name is not reordered with it).
-      const follows = () => {
-        const next = chars.slice(i + 1).find((c) => !neutral(c));
-        return next !== undefined && pick(next.codePointAt(0)!, bold) === last!.name;
-      };
-      const joins =
-        last &&
-        neutral(ch) &&
-        fullFont(last.name).hasGlyphForCodePoint(cp) &&
-        (!RTL_FONTS.has(last.name) || follows());
-      const name = joins ? last.name : pick(cp, bold);
-      if (ch !== " " && !this.chars.get(name)?.has(ch)) {
+    const runs = runsByFont(text, bold);
+    for (const r of runs) {
+      for (const ch of r.text) {
         // A string reached the page without being passed to embed(): its glyph would be missing.
-        throw new Error(`internal: ${JSON.stringify(ch)} was not collected for ${name}`);
+        if (ch !== " " && !this.chars.get(r.name)?.has(ch))
+          throw new Error(`internal: ${JSON.stringify(ch)} was not collected for ${r.name}`);
       }
-      if (last && last.name === name) last.text += ch;
-      else runs.push({ text: ch, name });
-    });
+    }
     return runs.map((r) => {
       const font = this.fonts.get(r.name)!;
       if (RTL_FONTS.has(r.name)) return { ...r, font, ...this.shape(r.name, r.text) };

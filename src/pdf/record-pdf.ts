@@ -1,5 +1,5 @@
 import { deflateSync } from "node:zlib";
-import { AFRelationship, PDFDocument, PDFHexString, PDFName } from "pdf-lib";
+import { AFRelationship, Cache, PDFContentStream, PDFDocument, PDFHexString, PDFName } from "pdf-lib";
 import type { Annotation, PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { FontSet } from "./fonts.js";
 import { Layout } from "./layout.js";
@@ -91,20 +91,45 @@ export async function renderRecordPdf(input: RecordPdfInput): Promise<Uint8Array
     input,
   );
   if (input.signature) addSignaturePlaceholder(doc, input.signature);
+  deflatePageContents(doc);
   return doc.save({ useObjectStreams: false });
 }
 
 /**
- * pdf-lib deflates font files, their ToUnicode maps and attachments with pako (pure JS, 9% of a
- * seal); Node's zlib writes the same format for a fraction of the CPU.
+ * pdf-lib deflates with pako (pure JS, 9% of a seal); Node's zlib writes the same format for a
+ * fraction of the CPU. The same font subset and ToUnicode map recur in record after record, so
+ * their compressed bytes are kept (a subset is one Uint8Array for as long as it is cached).
  */
+const deflatedBytes = new WeakMap<Uint8Array, Buffer>();
+const deflatedText = new Map<string, Buffer>();
+function deflateOnce(contents: string | Uint8Array): Buffer {
+  if (typeof contents !== "string") {
+    let out = deflatedBytes.get(contents);
+    if (!out) deflatedBytes.set(contents, (out = deflateSync(contents)));
+    return out;
+  }
+  let out = deflatedText.get(contents);
+  if (!out) {
+    if (deflatedText.size >= 64) deflatedText.clear();
+    deflatedText.set(contents, (out = deflateSync(Buffer.from(contents, "latin1"))));
+  }
+  return out;
+}
+
 function deflateNatively(doc: PDFDocument) {
   const ctx = doc.context;
   ctx.flateStream = (contents, dict = {}) =>
-    ctx.stream(deflateSync(typeof contents === "string" ? Buffer.from(contents, "latin1") : contents), {
-      ...dict,
-      Filter: "FlateDecode",
-    });
+    ctx.stream(deflateOnce(contents), { ...dict, Filter: "FlateDecode" });
+}
+
+/** Page content streams are made by pdf-lib's pages directly; their bytes come from this cache when saved. */
+function deflatePageContents(doc: PDFDocument) {
+  for (const [, object] of doc.context.enumerateIndirectObjects()) {
+    if (object instanceof PDFContentStream)
+      (object as unknown as { contentsCache: Cache<Uint8Array> }).contentsCache = Cache.populatedBy(() =>
+        deflateSync(object.getUnencodedContents()),
+      );
+  }
 }
 
 async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfInput): Promise<void> {
