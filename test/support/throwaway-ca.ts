@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import { request as httpRequest } from "node:http";
+import { createServer as createTlsServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,4 +62,39 @@ export async function throwawayTls(name: string): Promise<ThrowawayTls> {
     readFile(join(dir, "srv.pem"), "utf8"),
   ]);
   return { caPath: join(dir, "ca.pem"), key, cert };
+}
+
+export interface HttpsFront {
+  /** https://127.0.0.1:<port>, served with a certificate from a throwaway CA. */
+  url: string;
+  /** The CA file that vouches for the front. */
+  caPath: string;
+  close(): Promise<void>;
+}
+
+/** An https front that forwards every request to a plain-http `upstream` (a simulator, MLflow). */
+export async function httpsFront(upstream: string, name: string): Promise<HttpsFront> {
+  const tls = await throwawayTls(name);
+  const to = new URL(upstream);
+  const server = createTlsServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+    const fwd = httpRequest(
+      { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    fwd.on("error", () => res.destroy());
+    req.pipe(fwd);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    caPath: tls.caPath,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -1,8 +1,5 @@
-import { request as httpRequest } from "node:http";
-import { createServer as createTlsServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { throwawayTls } from "../../../test/support/throwaway-ca.js";
+import { type HttpsFront, httpsFront } from "../../../test/support/throwaway-ca.js";
 import type { SealgateError } from "../../../src/errors.js";
 import { MlflowClient } from "../client.js";
 import { MlflowConfig } from "../config.js";
@@ -10,33 +7,14 @@ import { mlflow } from "./helpers.js";
 
 /** An https front for the real server with a certificate from a throwaway CA (openssl). */
 describe("TLS to MLflow", () => {
-  let server: Server;
+  let front: HttpsFront;
   let url: string;
   let caPath: string;
   beforeAll(async () => {
-    const tls = await throwawayTls("mlflow");
-    caPath = tls.caPath;
-    const upstream = new URL(mlflow().url);
-    server = createTlsServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-      const fwd = httpRequest(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          path: req.url,
-          method: req.method,
-          headers: req.headers,
-        },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      req.pipe(fwd);
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    front = await httpsFront(mlflow().url, "mlflow");
+    ({ url, caPath } = front);
   });
-  afterAll(() => server.close());
+  afterAll(() => front?.close());
 
   const client = (caBundle?: string) =>
     new MlflowClient(

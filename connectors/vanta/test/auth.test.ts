@@ -1,33 +1,24 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { exitCodeOf, SealgateError } from "../../../src/errors.js";
 import { VantaDestination } from "../client.js";
 import { VantaConfig, VantaTarget } from "../config.js";
 import type { VantaSimulatorHandle } from "../simulator/server.js";
-import { captureLogs, delivery, leakedSecrets, push, startSim, testDestination } from "./helpers.js";
+import { captureLogs, delivery, leakedSecrets, push, simulatorPerTest } from "./helpers.js";
 
+const vanta = simulatorPerTest();
+const dest = vanta.dest;
 let sim: VantaSimulatorHandle;
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-  await sim?.close();
-});
-
-function dest(...args: Parameters<typeof testDestination> extends [unknown, ...infer R] ? R : never) {
-  const t = testDestination(sim, ...args);
-  closers.push(() => t.dest.close());
-  return t;
-}
 
 describe("Vanta OAuth client credentials", () => {
   it("mints one token for many concurrent first requests", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     await Promise.all(Array.from({ length: 20 }, (_, i) => d.find(delivery(i).correlation)));
     expect(sim.stats().tokensMinted).toBe(1);
   });
 
   it("after revocation, concurrent 401s share one new token and every request succeeds", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     await d.prepare();
     sim.revokeTokens();
@@ -38,7 +29,7 @@ describe("Vanta OAuth client credentials", () => {
   });
 
   it("another process minting for the same app revokes ours: one re-mint, then on", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     await d.prepare();
     // Another sealgate process with the same app mints: ours is revoked at once (single-token rule).
@@ -49,7 +40,7 @@ describe("Vanta OAuth client credentials", () => {
   });
 
   it("refreshes a minute before expiry instead of waiting for a 401", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d, clock } = dest();
     await d.prepare();
     clock.now += 3600_000 - 59_000;
@@ -59,7 +50,7 @@ describe("Vanta OAuth client credentials", () => {
   });
 
   it("a token the server expired early gets one re-mint on the 401, then the request succeeds", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     await d.prepare();
     sim.state.active!.expiresAt = Date.now() - 1;
@@ -68,7 +59,7 @@ describe("Vanta OAuth client credentials", () => {
   });
 
   it("a short-lived token is refreshed halfway through its life, not before every request", async () => {
-    sim = await startSim({}, { tokenTtlSeconds: 30 });
+    sim = await vanta.start({}, { tokenTtlSeconds: 30 });
     const { dest: d, clock } = dest();
     await d.prepare();
     for (let i = 0; i < 5; i++) await d.find(delivery(i).correlation);
@@ -79,7 +70,7 @@ describe("Vanta OAuth client credentials", () => {
   });
 
   it("never asks for more than the configured tokens per minute; it waits instead", async () => {
-    sim = await startSim({}, { tokenRequestsPerMinute: 100 });
+    sim = await vanta.start({}, { tokenRequestsPerMinute: 100 });
     const { dest: d, clock } = dest({ tokenRequestsPerMinute: 5 });
     for (let i = 0; i < 11; i++) {
       sim.revokeTokens();
@@ -91,7 +82,7 @@ describe("Vanta OAuth client credentials", () => {
   });
 
   it("waits out the token endpoint's 429 with Retry-After and then succeeds", async () => {
-    sim = await startSim({ retryAfterSeconds: 3 });
+    sim = await vanta.start({ retryAfterSeconds: 3 });
     const { dest: d, clock } = dest();
     sim.setFaults({ burst429: 2 });
     await d.prepare();
@@ -100,7 +91,7 @@ describe("Vanta OAuth client credentials", () => {
   });
 
   it("a wrong client secret is a config error that names the fix and never the secret", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const logs = captureLogs();
     const wrong = "vcs_wrong-secret-value-123";
     // Same app id, wrong secret.
@@ -110,7 +101,7 @@ describe("Vanta OAuth client credentials", () => {
       VantaTarget.parse({}),
       { env: { S: wrong }, logger: logs.logger },
     );
-    closers.push(() => bad.close());
+    vanta.closeAfter(() => bad.close());
     const err = await bad.prepare().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SealgateError);
     expect((err as SealgateError).code).toBe("VANTA_AUTH_FAILED");
@@ -124,7 +115,7 @@ describe("Vanta OAuth client credentials", () => {
   });
 
   it("an unknown scope is reported against target.scope", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest({}, { scope: "vanta-api.all:read vanta-api.everything:admin" });
     await expect(d.prepare()).rejects.toMatchObject({
       code: "VANTA_AUTH_FAILED",
@@ -133,13 +124,13 @@ describe("Vanta OAuth client credentials", () => {
   });
 
   it("a token without the upload scope cannot upload: the 403 surfaces as an HTTP error", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest({}, { scope: "vanta-api.all:read vanta-api.all:write" });
     await expect(push(d, delivery(1))).rejects.toMatchObject({ code: "HTTP_STATUS", status: 403 });
   });
 
   it("an unresolvable secret reference names the config path", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     expect(
       () =>
         new VantaDestination(
@@ -152,7 +143,7 @@ describe("Vanta OAuth client credentials", () => {
   });
 
   it("logs of a whole push with refreshes hold no token or client secret", async () => {
-    sim = await startSim({ errorRate: 0.2, burst429: 3 });
+    sim = await vanta.start({ errorRate: 0.2, burst429: 3 });
     const { dest: d, logs } = dest();
     await push(d, delivery(1));
     sim.revokeTokens();

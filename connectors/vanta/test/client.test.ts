@@ -1,24 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SealgateError } from "../../../src/errors.js";
 import type { VantaSimulatorHandle } from "../simulator/server.js";
-import { delivery, file, push, startSim, testDestination } from "./helpers.js";
+import { delivery, file, push, simulatorPerTest } from "./helpers.js";
 
+const vanta = simulatorPerTest();
+const dest = vanta.dest;
 let sim: VantaSimulatorHandle;
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-  await sim?.close();
-});
-
-function dest(...args: Parameters<typeof testDestination> extends [unknown, ...infer R] ? R : never) {
-  const t = testDestination(sim, ...args);
-  closers.push(() => t.dest.close());
-  return t;
-}
 
 describe("Vanta destination against the simulator", () => {
   it("creates one document per record with every file byte-equal, then submits it", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     const rec = delivery(1, { description: "Promotion of credit-risk v1", isSensitive: "true" });
     const id = await push(d, rec);
@@ -38,7 +29,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("pushing the same record again changes nothing", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     const rec = delivery(2);
     const first = await push(d, rec);
@@ -49,7 +40,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("after a crash between create and upload, a new process finds the document and finishes it", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const rec = delivery(3);
     const crashed = dest().dest;
     const ref = await crashed.create(rec);
@@ -65,7 +56,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("finds a document another process created after this one cached its index", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: mine } = dest();
     await mine.prepare();
     const rec = delivery(4);
@@ -76,7 +67,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("soleWriter lists once, then trusts misses; a lost create still re-lists before writing again", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest({ soleWriter: true });
     await d.create(delivery(20));
     for (let i = 21; i < 26; i++) await push(d, delivery(i));
@@ -89,7 +80,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("a create whose answer was lost does not become a second document", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d, clock } = dest();
     await d.prepare();
     sim.setQuirks({ loseAnswers: { "POST /v1/documents": 1 } });
@@ -101,7 +92,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("an upload whose answer was lost is not uploaded twice", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     const rec = delivery(6);
     const ref = await d.create(rec);
@@ -113,7 +104,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("follows cursor pagination over documents and uploads", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const seeder = dest().dest;
     for (let i = 0; i < 23; i++) await seeder.create(delivery(100 + i));
     const { dest: d } = dest({ pageSize: 4 });
@@ -127,7 +118,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("with verifyUploads, reports the size and SHA-256 of the bytes Vanta serves", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest({ verifyUploads: true });
     const rec = delivery(12);
     const id = await push(d, rec);
@@ -140,7 +131,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("a document deleted in Vanta is forgotten, and the next attempt creates it again", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     const rec = delivery(18);
     const gone = await push(d, rec);
@@ -154,7 +145,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("treats a deleted upload as missing so the engine uploads it again", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     const rec = delivery(7);
     await push(d, rec);
@@ -171,7 +162,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("titles carry the target's prefix (or none) and always the digest", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const rec = delivery(10);
     await dest({}, { titlePrefix: "" }).dest.create(rec);
     await dest({}, { titlePrefix: "MRM" }).dest.create(delivery(11, { title: null }));
@@ -182,7 +173,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("a refused second submit (undocumented upstream) is fine once the document is submitted", async () => {
-    sim = await startSim({}, { resubmit: "reject" });
+    sim = await vanta.start({}, { resubmit: "reject" });
     const { dest: d } = dest();
     const rec = delivery(13);
     sim.setQuirks({ loseAnswers: { "POST /v1/documents/:id/submit": 1 } });
@@ -198,7 +189,7 @@ describe("Vanta destination against the simulator", () => {
 
   it("relies on status codes only, whatever shape Vanta's error bodies take", async () => {
     for (const errorShape of ["name-message", "errors-array", "text"] as const) {
-      sim = await startSim({}, { errorShape, resubmit: "reject" });
+      sim = await vanta.start({}, { errorShape, resubmit: "reject" });
       const { dest: d } = dest();
       await push(d, delivery(15));
       await push(d, delivery(15));
@@ -211,7 +202,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("does not submit when the target says so", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest({}, { submit: false });
     await push(d, delivery(8));
     expect(sim.records()[0]?.fields.submitted).toBe(false);
@@ -219,7 +210,7 @@ describe("Vanta destination against the simulator", () => {
   });
 
   it("rejects a lookup value that is not a record digest", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     await expect(d.find("credit-risk v3")).rejects.toMatchObject({ code: "USAGE" });
   });
@@ -227,7 +218,7 @@ describe("Vanta destination against the simulator", () => {
 
 describe("mapping checks", () => {
   it("checkMapping proves read access and reports fields Vanta documents lack", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     const findings = await d.checkMapping([
       "title",
@@ -254,7 +245,7 @@ describe("mapping checks", () => {
   });
 
   it("a mapped value Vanta would reject fails before anything is sent, naming the field", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     const err = await d
       .create(delivery(9, { timeSensitivity: "SOMETIMES", isSensitive: 3, cadence: "quarterly" }))

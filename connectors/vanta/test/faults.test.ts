@@ -1,23 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { VantaSimulatorHandle } from "../simulator/server.js";
-import { delivery, push, startSim, testDestination } from "./helpers.js";
+import { delivery, push, simulatorPerTest } from "./helpers.js";
 
+const vanta = simulatorPerTest();
+const dest = vanta.dest;
 let sim: VantaSimulatorHandle;
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-  await sim?.close();
-});
-
-function dest(...args: Parameters<typeof testDestination> extends [unknown, ...infer R] ? R : never) {
-  const t = testDestination(sim, ...args);
-  closers.push(() => t.dest.close());
-  return t;
-}
 
 describe("Vanta destination under faults", () => {
   it("honours Retry-After on 429", async () => {
-    sim = await startSim({ retryAfterSeconds: 4 });
+    sim = await vanta.start({ retryAfterSeconds: 4 });
     const { dest: d, clock } = dest();
     await d.prepare();
     sim.setFaults({ burst429: 3 });
@@ -27,7 +18,7 @@ describe("Vanta destination under faults", () => {
   });
 
   it("without Retry-After, waits the configured fallback instead of hammering", async () => {
-    sim = await startSim({}, { retryAfterHeader: false });
+    sim = await vanta.start({}, { retryAfterHeader: false });
     const { dest: d, clock } = dest({ retryAfterFallbackMs: 4321 });
     await d.prepare();
     sim.setFaults({ burst429: 2 });
@@ -36,14 +27,14 @@ describe("Vanta destination under faults", () => {
   });
 
   it("the fallback defaults to 61 s, as Vanta's public client does", async () => {
-    sim = await startSim({ burst429: 1 }, { retryAfterHeader: false });
+    sim = await vanta.start({ burst429: 1 }, { retryAfterHeader: false });
     const { dest: d, clock } = dest();
     await d.prepare();
     expect(clock.waits).toEqual([61_000]);
   });
 
   it("a 429 on a create is waited out, then the document is created once", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest();
     await d.prepare();
     sim.setFaults({ burst429: 1 });
@@ -53,7 +44,7 @@ describe("Vanta destination under faults", () => {
   });
 
   it("gives up with the HTTP status once retries are spent", async () => {
-    sim = await startSim();
+    sim = await vanta.start();
     const { dest: d } = dest({ retries: 2 });
     await d.prepare();
     sim.setFaults({ errorRate: 1 });
@@ -63,7 +54,7 @@ describe("Vanta destination under faults", () => {
   });
 
   it("survives 5xx, resets, slow uploads and latency without duplicates", async () => {
-    sim = await startSim({ errorRate: 0.3, resetRate: 0.15, slowUploadMs: 20, latencyMs: 5 });
+    sim = await vanta.start({ errorRate: 0.3, resetRate: 0.15, slowUploadMs: 20, latencyMs: 5 });
     const { dest: d } = dest({ retries: 12 });
     const recs = Array.from({ length: 10 }, (_, i) => delivery(i));
     for (const r of recs) await push(d, r);

@@ -1,3 +1,4 @@
+import { afterEach } from "vitest";
 import { createHash } from "node:crypto";
 import type { Delivery, Destination, EvidenceFile } from "../../../src/deliver/destination.js";
 import { createLogger } from "../../../src/log.js";
@@ -81,4 +82,33 @@ export async function push(dest: Destination, d: Delivery): Promise<string> {
 export function leakedSecrets(sim: VantaSimulatorHandle, lines: string[]): string[] {
   const text = lines.join("\n");
   return sim.secrets().filter((s) => text.includes(s));
+}
+
+/**
+ * A simulator per test and the destinations made against it, all closed after each test.
+ * `start` replaces startSim in a test; `dest` is testDestination bound to that simulator.
+ */
+export function simulatorPerTest() {
+  let sim: VantaSimulatorHandle | undefined;
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+    await sim?.close();
+    sim = undefined;
+  });
+  return {
+    async start(...args: Parameters<typeof startSim>): Promise<VantaSimulatorHandle> {
+      return (sim = await startSim(...args));
+    },
+    /** Close something else after the test too (a destination made by hand). */
+    closeAfter(close: () => Promise<void>) {
+      closers.push(close);
+    },
+    dest(...args: Parameters<typeof testDestination> extends [unknown, ...infer R] ? R : never) {
+      if (!sim) throw new Error("start the simulator before making a destination");
+      const t = testDestination(sim, ...args);
+      closers.push(() => t.dest.close());
+      return t;
+    },
+  };
 }

@@ -1,48 +1,23 @@
-import { request as httpRequest } from "node:http";
-import { createServer as createTlsServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { throwawayTls } from "../../../test/support/throwaway-ca.js";
+import { type HttpsFront, httpsFront } from "../../../test/support/throwaway-ca.js";
 import type { VantaSimulatorHandle } from "../simulator/server.js";
 import { delivery, push, startSim, testDestination } from "./helpers.js";
 
 /** An https front for the simulator with a certificate from a throwaway CA (openssl). */
 describe("TLS to Vanta", () => {
   let sim: VantaSimulatorHandle;
-  let server: Server;
+  let front: HttpsFront;
   let url: string;
   let caPath: string;
 
   beforeAll(async () => {
-    const tls = await throwawayTls("vanta");
-    caPath = tls.caPath;
     sim = await startSim();
-    const upstream = new URL(sim.url);
-    server = createTlsServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-      const fwd = httpRequest(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          path: req.url,
-          method: req.method,
-          headers: req.headers,
-        },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      fwd.on("error", () => res.destroy());
-      req.pipe(fwd);
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as AddressInfo).port;
-    url = `https://127.0.0.1:${port}`;
+    front = await httpsFront(sim.url, "vanta");
+    ({ url, caPath } = front);
   });
 
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await front?.close();
     await sim?.close();
   });
 
