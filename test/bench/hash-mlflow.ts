@@ -6,7 +6,6 @@ import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { hashLocalModel, hashMlflowModel } from "../../src/digest/model.js";
 import { startMlflowServer } from "../../src/dev/mlflow-server.js";
-import { REPO_ROOT, VENV_PYTHON } from "../../src/dev/venv.js";
 import {
   type BenchResult,
   CACHE,
@@ -18,7 +17,7 @@ import {
   RUNS,
   type Run,
   timeNodeChild,
-  timePeer,
+  timePython,
 } from "./lib.js";
 
 /*
@@ -32,13 +31,6 @@ import {
 const SCRIPT = fileURLToPath(import.meta.url);
 const FILES = 4;
 
-async function python(args: string[]): Promise<Run> {
-  const r = await timePeer(VENV_PYTHON, [join(REPO_ROOT, "test/bench/mlflow_artifacts.py"), ...args]);
-  const report = JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
-  // Its CPU time would include the interpreter and `import mlflow`: not comparable, left out.
-  return { ...r, seconds: Number(report.seconds ?? r.seconds), cpuSeconds: undefined, report };
-}
-
 export async function benchHashMlflow(): Promise<BenchResult> {
   const m = machine();
   const total = Number(process.env.SEALGATE_BENCH_ARTIFACT_BYTES ?? (QUICK ? 64 * 2 ** 20 : 256 * 2 ** 20));
@@ -47,7 +39,13 @@ export async function benchHashMlflow(): Promise<BenchResult> {
   const work = await mkdtemp(join(CACHE, "artifacts-"));
   try {
     process.stderr.write(`  logging ${FILES} files, ${total} bytes, through the Python client\n`);
-    const logged = await python(["log", server.url, String(FILES), String(total), work]);
+    const logged = await timePython("mlflow_artifacts.py", [
+      "log",
+      server.url,
+      String(FILES),
+      String(total),
+      work,
+    ]);
     await rm(join(work, "model"), { recursive: true, force: true });
     const runId = String(logged.report?.run_id);
     const root = `${proxiedPath(String(logged.report?.artifact_uri))}/model`;
@@ -63,7 +61,7 @@ export async function benchHashMlflow(): Promise<BenchResult> {
       const dest = await mkdtemp(join(CACHE, "download-"));
       try {
         const [p] = await repeat("mlflow.artifacts.download_artifacts", 1, () =>
-          python(["download", server.url, runId, dest]),
+          timePython("mlflow_artifacts.py", ["download", server.url, runId, dest]),
         );
         roots.add((await hashLocalModel(join(dest, "model"))).root);
         peer.push(p!);

@@ -6,7 +6,6 @@ import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { reconcile, ReconcileState } from "../../connectors/mlflow/reconcile.js";
 import { startMlflowServer } from "../../src/dev/mlflow-server.js";
-import { REPO_ROOT, VENV_PYTHON } from "../../src/dev/venv.js";
 import {
   type BenchResult,
   CACHE,
@@ -18,7 +17,7 @@ import {
   RUNS,
   type Run,
   timeNodeChild,
-  timePeer,
+  timePython,
 } from "./lib.js";
 
 /*
@@ -31,14 +30,6 @@ import {
 const SCRIPT = fileURLToPath(import.meta.url);
 const MODELS = 20;
 const PAGE = 10_000;
-
-/** A peer script's own timing (its last stdout line), so Python's import time is not counted. */
-async function timePython(script: string, args: string[]): Promise<Run> {
-  const r = await timePeer(VENV_PYTHON, [join(REPO_ROOT, "test/bench", script), ...args]);
-  const report = JSON.parse(r.stdout.trim().split("\n").pop()!) as { seconds: number };
-  // Its CPU time would include the interpreter and `import mlflow`: not comparable, left out.
-  return { ...r, seconds: report.seconds, cpuSeconds: undefined, report };
-}
 
 export async function benchReconcile(): Promise<BenchResult> {
   const m = machine();
