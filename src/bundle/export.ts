@@ -112,7 +112,7 @@ export async function exportBundle(storeRoot: string, which: Selector): Promise<
     const pkg = ReviewPackage.safeParse(jsonOrUndefined(await store.get(record.package as never)));
     if (!pkg.success)
       throw new SealgateError("OBJECT_CORRUPT", `review package ${record.package} is not valid`);
-    const reviewPdf = await findReviewPdf(store, record, pkg.data);
+    const reviewPdf = await findReviewPdf(store, index, record, pkg.data);
     if (reviewPdf) files.set(objectPath(reviewPdf.digest), reviewPdf.bytes);
     cycles.push({ number: n, record: digest, seq, ...(reviewPdf ? { reviewPdf: reviewPdf.digest } : {}) });
     files.set(cycleFile(n, "record.json"), bytes);

@@ -107,7 +107,3 @@ export function parseManifest(text: string): { entries: Map<string, string>; pro
     });
   return { entries, problems };
 }
-
-/** The trailer /ID: sealgate sets it to the first 16 bytes of the digest on the cover. */
-export const pdfId = (pdf: Buffer) =>
-  /\/ID \[\s*<([0-9A-Fa-f]{32})>/.exec(pdf.subarray(-4096).toString("latin1"))?.[1]?.toLowerCase();

@@ -13,7 +13,8 @@ import { verifyJws } from "../sign/jws.js";
 import { type Claim, checkClaim } from "./claims.js";
 import { verifyGovernance } from "./verify-governance.js";
 import { need, parseJsonFile } from "./facts.js";
-import { type BundleIndex, cycleFile, InclusionFile, objectPath, pdfId, recordObjects } from "./layout.js";
+import { pdfId } from "../pdf/pdf-id.js";
+import { type BundleIndex, cycleFile, InclusionFile, objectPath, recordObjects } from "./layout.js";
 
 /*
  * The claims of one cycle: its record, its three seals, the objects it names, the review

@@ -7,7 +7,8 @@ import { type PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { verifyApproval } from "../sign/approval.js";
 import { type Claim, checkClaim } from "./claims.js";
 import { need, parseJsonFile } from "./facts.js";
-import { type BundleIndex, objectPath, pdfId } from "./layout.js";
+import { pdfId } from "../pdf/pdf-id.js";
+import { type BundleIndex, objectPath } from "./layout.js";
 
 /*
  * The governance claims of one cycle: the review package is the one the record describes, each

@@ -5,7 +5,7 @@ import { exportBundle } from "../bundle/export.js";
 import { SealgateError } from "../errors.js";
 import type { SealEntry } from "../governance/seal-index.js";
 import type { AttachmentName } from "../mapping/schema.js";
-import { appendJsonl, readJsonl } from "../outbox/jsonl.js";
+import { appendJsonl, readJsonl } from "../store/jsonl.js";
 import { Digest } from "../record/schema.js";
 import type { Signer } from "../sign/signer.js";
 import type { FsObjectStore } from "../store/fs-store.js";

@@ -1,12 +1,13 @@
-import { mkdir, open, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { z } from "zod";
 import { Digest } from "../record/schema.js";
+import { appendJsonl, readJsonl } from "../store/jsonl.js";
 
 /*
  * Which record sealed which review package, and where its signatures are. Written (fsynced)
  * before the ledger append, so a crash between append and tag write is finished on the next
- * pass with the same record instead of sealing the package twice. Append-only JSON lines.
+ * pass with the same record instead of sealing the package twice. Beside it, which PDF the
+ * approvers read for each package, so export takes that very file instead of rendering it again.
  */
 
 export const SealEntry = z.strictObject({
@@ -21,22 +22,28 @@ export const SealEntry = z.strictObject({
 });
 export type SealEntry = z.infer<typeof SealEntry>;
 
+/** The PDF the approvers read for a review package (`sealgate review` renders and stores it). */
+export const ReviewPdfEntry = z.strictObject({ package: Digest, pdf: Digest });
+export type ReviewPdfEntry = z.infer<typeof ReviewPdfEntry>;
+
 export class SealIndex {
   private constructor(
-    private readonly path: string,
+    private readonly root: string,
     private readonly byPackage: Map<string, SealEntry>,
+    private readonly reviewPdfs: Map<string, string>,
   ) {}
 
   static async open(storeRoot: string): Promise<SealIndex> {
-    const path = join(storeRoot, "index", "sealed.jsonl");
-    const map = new Map<string, SealEntry>();
-    const text = await readFile(path, "utf8").catch(() => "");
-    for (const line of text.split("\n")) {
-      // A torn last line (crash mid-write) is simply not an entry: that seal is redone.
-      const parsed = line ? SealEntry.safeParse(safeJson(line)) : undefined;
-      if (parsed?.success) map.set(parsed.data.package, parsed.data);
-    }
-    return new SealIndex(path, map);
+    const root = join(storeRoot, "index");
+    // A torn last line (crash mid-write) is simply not an entry: that step is redone.
+    const { items: sealed } = await readJsonl(join(root, SEALED), SealEntry, { skipInvalid: true });
+    // A separate file, so a sealgate that predates it still reads sealed.jsonl whole.
+    const { items: pdfs } = await readJsonl(join(root, REVIEW_PDFS), ReviewPdfEntry, { skipInvalid: true });
+    return new SealIndex(
+      root,
+      new Map(sealed.map((e) => [e.package, e])),
+      new Map(pdfs.map((e) => [e.package, e.pdf])),
+    );
   }
 
   get(pkg: string): SealEntry | undefined {
@@ -54,22 +61,21 @@ export class SealIndex {
   }
 
   async add(entry: SealEntry): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const fh = await open(this.path, "a", 0o644);
-    try {
-      await fh.write(`${JSON.stringify(SealEntry.parse(entry))}\n`);
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
+    await appendJsonl(join(this.root, SEALED), [SealEntry.parse(entry)]);
     this.byPackage.set(entry.package, entry);
+  }
+
+  /** The review PDF last recorded for a package (re-running review records it again). */
+  reviewPdf(pkg: string): string | undefined {
+    return this.reviewPdfs.get(pkg);
+  }
+
+  async addReviewPdf(entry: ReviewPdfEntry): Promise<void> {
+    if (this.reviewPdfs.get(entry.package) === entry.pdf) return;
+    await appendJsonl(join(this.root, REVIEW_PDFS), [ReviewPdfEntry.parse(entry)]);
+    this.reviewPdfs.set(entry.package, entry.pdf);
   }
 }
 
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
-}
+const SEALED = "sealed.jsonl";
+const REVIEW_PDFS = "review-pdfs.jsonl";

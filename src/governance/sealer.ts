@@ -6,11 +6,18 @@ import { type CycleState, evaluateChain, type VerifiedAssertion } from "../polic
 import type { LoadedPolicy } from "../policy/schema.js";
 import type { Trust } from "../pki/trust.js";
 import { canonicalBytes } from "../record/canonical.js";
-import { PromotionRecord, RECORD_JWS_TYP, recordBytes, ReviewPackage } from "../record/schema.js";
+import {
+  Digest as DigestText,
+  PromotionRecord,
+  RECORD_JWS_TYP,
+  recordBytes,
+  ReviewPackage,
+} from "../record/schema.js";
 import { verifyApproval } from "../sign/approval.js";
 import { signCmsDetached } from "../sign/cms.js";
 import { signJws } from "../sign/jws.js";
 import type { Signer } from "../sign/signer.js";
+import { pdfId } from "../pdf/pdf-id.js";
 import type { FsObjectStore } from "../store/fs-store.js";
 import { type Digest, digestOf } from "../store/object-store.js";
 import { collectAnnotations } from "./annotations.js";
@@ -110,6 +117,18 @@ export async function storeSealedRecord(
   return { digest, jws, p7s, pdf };
 }
 
+/**
+ * The review PDF the registry's tag names, recorded in the index for export when `review` did
+ * not (stores reviewed before it did). The tag is untrusted: it counts only if the store holds
+ * that object and its document ID is the package's.
+ */
+async function recordReviewPdf(d: SealerDeps, pkg: string, pdf: string | undefined): Promise<void> {
+  if (!pdf || d.index.reviewPdf(pkg) === pdf || !DigestText.safeParse(pdf).success) return;
+  if (!(await d.store.has(pdf as never))) return;
+  if (pdfId(await d.store.get(pdf as never)) === pkg.slice(7, 39))
+    await d.index.addReviewPdf({ package: pkg, pdf });
+}
+
 async function setTags(d: SealerDeps, model: string, version: string, tags: Record<string, string>) {
   for (const [k, v] of Object.entries(tags)) await d.client.setModelVersionTag(model, version, k, v);
 }
@@ -120,6 +139,7 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
   const tags = tagMap(mv.tags);
   const pkgDigest = tags[TAGS.package];
   if (!pkgDigest) return { outcome: "no-package" };
+  await recordReviewPdf(d, pkgDigest, tags[TAGS.packagePdf]);
 
   // Finish or acknowledge an earlier seal of this very package (crash between steps included).
   const done = d.index.get(pkgDigest);

@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { SealgateError } from "../errors.js";
 import { acquireLock, type Lock } from "../ledger/lock.js";
-import { appendJsonl, readJsonl } from "./jsonl.js";
+import { appendJsonl, readJsonl } from "../store/jsonl.js";
 import { apply, fold, type RecordState, Transition } from "./state.js";
 
 /*

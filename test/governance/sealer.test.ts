@@ -1,6 +1,7 @@
-import { truncate } from "node:fs/promises";
+import { rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { SealIndex } from "../../src/governance/seal-index.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { verifyPdfSignature } from "../../src/pdf/sign-pdf.js";
 import type { PromotionRecord } from "../../src/record/schema.js";
@@ -30,8 +31,17 @@ describe("sealing a material change through the full chain on the real MLflow se
           ).err,
         ).toBe("");
 
+      // `review` recorded the PDF it showed; a store reviewed before it did gets it from the
+      // registry's tag on the sealer's next visit (checked: stored, this package's document ID).
+      const reviewed = (await w.tags(name, "2"))["sealgate.package_pdf"]!;
+      const pkgDigest = (await w.tags(name, "2"))["sealgate.package"]!;
+      const indexDir = join(w.deps.store.root, "index");
+      expect((await SealIndex.open(w.deps.store.root)).reviewPdf(pkgDigest)).toBe(reviewed);
+      await rm(join(indexDir, "review-pdfs.jsonl"));
+
       await approve("ai-committee", "layla.haddad@example.org");
       const early = await w.seal(name, "2");
+      expect((await SealIndex.open(w.deps.store.root)).reviewPdf(pkgDigest)).toBe(reviewed);
       expect(early).toMatchObject({
         outcome: "waiting",
         state: "pending_review",

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { appendJsonl, readJsonl } from "../../src/outbox/jsonl.js";
+import { appendJsonl, readJsonl } from "../../src/store/jsonl.js";
 import { OutboxWriter, outboxPath, readOutbox } from "../../src/outbox/outbox.js";
 import { retryDeliveries } from "../../src/outbox/retry.js";
 import { fold, type Transition } from "../../src/outbox/state.js";

@@ -8,6 +8,7 @@ import { formatIssues } from "../../config/issues.js";
 import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
 import { assembleReviewPackage } from "../../governance/assemble.js";
+import { SealIndex } from "../../governance/seal-index.js";
 import { renderReviewPdf } from "../../governance/seal-pdf.js";
 import { TAGS } from "../../governance/tags.js";
 import { loadPolicy } from "../../policy/schema.js";
@@ -89,7 +90,8 @@ Example:
       }
       const request = await readRequest(opts.request);
       const policy = await loadPolicy(resolve(opts.config, "..", config.policy));
-      const store = await new FsObjectStore(resolve(opts.config, "..", config.store.path)).init();
+      const storeRoot = resolve(opts.config, "..", config.store.path);
+      const store = await new FsObjectStore(storeRoot).init();
       const client = new MlflowClient(config.mlflow, { env: io.env });
       try {
         const { pkg, digest } = await assembleReviewPackage({
@@ -109,6 +111,8 @@ Example:
         if (stored !== digest) throw new Error(`package digest mismatch: ${stored} != ${digest}`);
         const pdf = await renderReviewPdf(store, pkg, digest, policy.policy.thresholds);
         const pdfDigest = await store.put(pdf);
+        // Export takes this very file by its digest (see bundle/review-pdf.ts).
+        await (await SealIndex.open(storeRoot)).addReviewPdf({ package: digest, pdf: pdfDigest });
         for (const [key, value] of [
           [TAGS.package, digest],
           [TAGS.packagePdf, pdfDigest],

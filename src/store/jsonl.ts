@@ -4,9 +4,10 @@ import type { z } from "zod";
 import { SealgateError } from "../errors.js";
 
 /*
- * Append-only JSON lines for delivery state. Each append is fsynced before it returns. A crash
- * can tear only the last line: it is cut off on read (the transition it held is simply redone,
- * because every delivery step is safe to repeat). A bad line anywhere else is corruption.
+ * Append-only JSON lines for delivery state and the store's indexes. Each append is fsynced
+ * before it returns. A crash can tear only the last line: it is cut off on read (what it held
+ * is simply redone, because every step writing these is safe to repeat). A bad line anywhere
+ * else is corruption, except where the caller reads with `skipInvalid`.
  */
 
 /**
