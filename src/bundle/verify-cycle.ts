@@ -15,6 +15,7 @@ import { verifyGovernance } from "./verify-governance.js";
 import { need, parseJsonFile } from "./facts.js";
 import { pdfId } from "../pdf/pdf-id.js";
 import { type BundleIndex, cycleFile, InclusionFile, objectPath, recordObjects } from "./layout.js";
+import { digestOf } from "../store/object-store.js";
 
 /*
  * The claims of one cycle: its record, its three seals, the objects it names, the review
@@ -56,8 +57,8 @@ export async function verifyCycle(ctx: CycleContext, c: BundleIndex["cycles"][nu
     rec = readRecord(files, c);
     if (!Buffer.from(canonicalBytes(rec.record)).equals(rec.bytes))
       fail("record.json is not in canonical RFC 8785 form");
-    if (`sha256:${sha256hex(rec.bytes)}` !== c.record)
-      fail(`record.json hashes to sha256:${sha256hex(rec.bytes)}`);
+    const digest = digestOf(rec.bytes);
+    if (digest !== c.record) fail(`record.json hashes to ${digest}`);
     if (rec.record.cycle.number !== c.number) fail(`the record says cycle ${rec.record.cycle.number}`);
   });
   const at = rec ? new Date(rec.record.sealedAt) : new Date(NaN);

@@ -1,7 +1,6 @@
 import type { Trust } from "../pki/trust.js";
 import { evaluateChain, type VerifiedAssertion } from "../policy/chain.js";
 import { parsePolicy } from "../policy/schema.js";
-import { sha256hex } from "../ledger/ledger.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { type PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { verifyApproval } from "../sign/approval.js";
@@ -9,6 +8,7 @@ import { type Claim, checkClaim } from "./claims.js";
 import { need, parseJsonFile } from "./facts.js";
 import { pdfId } from "../pdf/pdf-id.js";
 import { type BundleIndex, objectPath } from "./layout.js";
+import { digestOf } from "../store/object-store.js";
 
 /*
  * The governance claims of one cycle: the review package is the one the record describes, each
@@ -92,7 +92,7 @@ export async function verifyGovernance(
         fail(`the policy's chain gives ${result.state.replace("_", " ")}, the record says ${r.decision}`);
       for (const i of result.ignored)
         fail(`${i.approval.identity.email} as ${i.approval.assertion.role}: ${i.reason}`);
-      const counted = result.counted.map((a) => `sha256:${sha256hex(Buffer.from(a.jws))}`);
+      const counted = result.counted.map((a) => digestOf(Buffer.from(a.jws)));
       if (JSON.stringify(counted) !== JSON.stringify(r.approvals.map((a) => a.assertion)))
         fail("the approvals counted by the policy are not the record's approvals in order");
     },

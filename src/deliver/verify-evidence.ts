@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { SealgateError } from "../errors.js";
 import { RECORD_JWS_TYP } from "../record/schema.js";
 import { verifyCheckpoint } from "../ledger/checkpoint.js";
@@ -10,6 +9,7 @@ import { verifyApproval } from "../sign/approval.js";
 import { b64u } from "../sign/base64.js";
 import { verifyJws } from "../sign/jws.js";
 import { EVIDENCE_TYP, type EvidenceBody, EvidenceDocument } from "./evidence.js";
+import { digestOf } from "../store/object-store.js";
 
 /*
  * Check an evidence.json as an auditor's tool would: exact RFC 8785 bytes, the document
@@ -18,7 +18,6 @@ import { EVIDENCE_TYP, type EvidenceBody, EvidenceDocument } from "./evidence.js
  */
 
 const bad = (msg: string) => new SealgateError("EVIDENCE_INVALID", `evidence.json: ${msg}`);
-const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 export async function verifyEvidence(bytes: Uint8Array, trust: Trust): Promise<EvidenceBody> {
   let raw: unknown;
@@ -45,7 +44,7 @@ export async function verifyEvidence(bytes: Uint8Array, trust: Trust): Promise<E
   );
 
   const recordBytes = canonicalBytes(e.record, "record");
-  if (sha(recordBytes) !== e.recordDigest) throw bad("record does not hash to recordDigest");
+  if (digestOf(recordBytes) !== e.recordDigest) throw bad("record does not hash to recordDigest");
   const signed = await verifyJws(e.recordJws, trust, {
     purpose: "sealing",
     at: new Date(e.record.sealedAt),
@@ -55,7 +54,7 @@ export async function verifyEvidence(bytes: Uint8Array, trust: Trust): Promise<E
 
   if (e.approvals.length !== e.record.approvals.length) throw bad("approval count differs from the record's");
   for (const [i, jws] of e.approvals.entries()) {
-    if (sha(Buffer.from(jws, "utf8")) !== e.record.approvals[i]!.assertion)
+    if (digestOf(Buffer.from(jws, "utf8")) !== e.record.approvals[i]!.assertion)
       throw bad(`approvals.${i} is not the assertion the record names`);
     await verifyApproval(jws, trust);
   }

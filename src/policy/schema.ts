@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { formatIssues } from "../config/issues.js";
 import { SealgateError } from "../errors.js";
+import { digestOf } from "../store/object-store.js";
 
 /*
  * Governance policy as code: which changes are material, which ordered chain of roles each tier
@@ -111,7 +111,7 @@ export function parsePolicy(bytes: Uint8Array, source: string): LoadedPolicy {
       "CONFIG_INVALID",
       `policy ${source} is invalid:\n${formatIssues(r.error.issues)}`,
     );
-  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  const digest = digestOf(bytes);
   return { policy: r.data, digest, bytes: Uint8Array.from(bytes) };
 }
 

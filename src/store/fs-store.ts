@@ -106,7 +106,7 @@ export class FsObjectStore implements ObjectStore {
     } catch (err) {
       throw missingOr(err, digest);
     }
-    const actual = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    const actual = digestOf(bytes);
     if (actual !== digest) throw corrupt(digest, actual);
     return bytes;
   }
