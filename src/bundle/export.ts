@@ -22,7 +22,7 @@ import {
 } from "./layout.js";
 import { holdsCheckpoint, type LedgerView, readLedgerView } from "../ledger/view.js";
 import { bundleFacts } from "./facts.js";
-import { findReviewPdf } from "./review-pdf.js";
+import { reviewPdfFinder } from "./review-pdf.js";
 import { renderVerifyMd } from "./verify-md.js";
 import { writeZip } from "./zip-write.js";
 
@@ -86,6 +86,7 @@ export async function exportBundle(storeRoot: string, which: Selector): Promise<
   const store = new FsObjectStore(storeRoot);
   const view = await readLedgerView(join(storeRoot, "ledger"));
   const index = await SealIndex.open(storeRoot);
+  const findReviewPdf = reviewPdfFinder(store, index);
   const latest = view.latest;
   if (!latest)
     throw unavailable("the ledger has no signed checkpoint yet; a bundle needs one to prove inclusion");
@@ -112,7 +113,7 @@ export async function exportBundle(storeRoot: string, which: Selector): Promise<
     const pkg = ReviewPackage.safeParse(jsonOrUndefined(await store.get(record.package as never)));
     if (!pkg.success)
       throw new SealgateError("OBJECT_CORRUPT", `review package ${record.package} is not valid`);
-    const reviewPdf = await findReviewPdf(store, index, record, pkg.data);
+    const reviewPdf = await findReviewPdf(record);
     if (reviewPdf) files.set(objectPath(reviewPdf.digest), reviewPdf.bytes);
     cycles.push({ number: n, record: digest, seq, ...(reviewPdf ? { reviewPdf: reviewPdf.digest } : {}) });
     files.set(cycleFile(n, "record.json"), bytes);

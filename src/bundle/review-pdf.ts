@@ -1,42 +1,61 @@
-import { renderReviewPdf as render } from "../governance/seal-pdf.js";
+import { open } from "node:fs/promises";
 import type { SealIndex } from "../governance/seal-index.js";
 import { pdfId } from "../pdf/pdf-id.js";
-import { parsePolicy } from "../policy/schema.js";
-import type { PromotionRecord, ReviewPackage } from "../record/schema.js";
+import type { PromotionRecord } from "../record/schema.js";
 import type { FsObjectStore } from "../store/fs-store.js";
-import { digestOf } from "../store/object-store.js";
+import type { Digest } from "../store/object-store.js";
 
 /*
  * The review package's PDF (what the approvers read) is stored by `sealgate review`, which
  * records its digest in the seal index; no sealed document names it. Export takes the recorded
- * file when the store holds it and its document ID is the package's. Stores reviewed before the
- * index recorded it: the PDF renders deterministically from objects the record names (package,
- * explanation, manifest, policy thresholds), so export renders it again and includes it only
- * when the store holds exactly those bytes (true only while the renderer is unchanged).
+ * file when the store holds it and its document ID is the package's. For stores reviewed before
+ * the index recorded it, the stored PDF whose trailer /ID is the package's is found by one pass
+ * over the store (each object's last 4 KiB), so the answer never depends on today's renderer.
  */
 
-/** The review PDF exactly as `sealgate review` renders it, from objects in the store. */
-export async function renderReviewPdf(
-  store: FsObjectStore,
-  record: PromotionRecord,
-  pkg: ReviewPackage,
-): Promise<Uint8Array> {
-  const policy = parsePolicy(await store.get(record.policy.digest as never), record.policy.digest).policy;
-  return render(store, pkg, record.package, policy.thresholds);
+const TAIL = 4096;
+
+export type ReviewPdf = { digest: string; bytes: Uint8Array };
+
+/** Finds the review PDF of each record's package; the store is scanned at most once. */
+export function reviewPdfFinder(store: FsObjectStore, index: SealIndex) {
+  let byId: Promise<Map<string, Digest[]>> | undefined;
+  const ofPackage = async (digest: string, pkg: string): Promise<ReviewPdf | undefined> => {
+    const bytes = await store.get(digest as never);
+    return pdfId(bytes) === pkg.slice(7, 39) ? { digest, bytes } : undefined;
+  };
+  return async (record: PromotionRecord): Promise<ReviewPdf | undefined> => {
+    const recorded = index.reviewPdf(record.package);
+    if (recorded && (await store.has(recorded as never))) {
+      const found = await ofPackage(recorded, record.package);
+      if (found) return found;
+    }
+    byId ??= storedPdfIds(store);
+    // Two would be the same package rendered by two sealgate versions: the smallest digest, so
+    // every export of the event holds the same bytes.
+    const candidates = (await byId).get(record.package.slice(7, 39)) ?? [];
+    for (const digest of [...candidates].sort()) {
+      const found = await ofPackage(digest, record.package);
+      if (found) return found;
+    }
+    return undefined;
+  };
 }
 
-export async function findReviewPdf(
-  store: FsObjectStore,
-  index: SealIndex,
-  record: PromotionRecord,
-  pkg: ReviewPackage,
-): Promise<{ digest: string; bytes: Uint8Array } | undefined> {
-  const recorded = index.reviewPdf(record.package);
-  if (recorded && (await store.has(recorded as never))) {
-    const bytes = await store.get(recorded as never);
-    if (pdfId(bytes) === record.package.slice(7, 39)) return { digest: recorded, bytes };
+/** Stored objects by the PDF document ID their trailer names (objects that name none: left out). */
+async function storedPdfIds(store: FsObjectStore): Promise<Map<string, Digest[]>> {
+  const ids = new Map<string, Digest[]>();
+  const tail = Buffer.alloc(TAIL);
+  for await (const digest of store.list()) {
+    const fh = await open(store.pathOf(digest), "r");
+    try {
+      const { size } = await fh.stat();
+      const { bytesRead } = await fh.read(tail, 0, Math.min(TAIL, size), Math.max(0, size - TAIL));
+      const id = pdfId(tail.subarray(0, bytesRead));
+      if (id) ids.set(id, [...(ids.get(id) ?? []), digest]);
+    } finally {
+      await fh.close();
+    }
   }
-  const pdf = await renderReviewPdf(store, record, pkg);
-  const digest = digestOf(pdf);
-  return (await store.has(digest as never)) ? { digest, bytes: pdf } : undefined;
+  return ids;
 }

@@ -30,7 +30,7 @@ export async function historyOf(
   ];
 }
 
-/** The review package's PDF, exactly as `sealgate review` stores it and bundle export re-renders it. */
+/** The review package's PDF, as `sealgate review` stores it for the approvers to read. */
 export async function renderReviewPdf(
   store: ObjectStore,
   pkg: ReviewPackage,

@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportBundle } from "../../src/bundle/export.js";
-import { renderReviewPdf } from "../../src/bundle/review-pdf.js";
+import { renderReviewPdf } from "../../src/governance/seal-pdf.js";
 import { SealIndex } from "../../src/governance/seal-index.js";
 import { RECORD_JWS_TYP } from "../../src/record/schema.js";
 import { Ledger } from "../../src/ledger/ledger.js";
@@ -174,8 +174,9 @@ export async function sealedStore(spec: KeySpec = "ec-p256") {
       conditions: [],
       sealedAt: at(30),
     };
-    // What `sealgate review` stored for the approvers to read.
-    await store.put(await renderReviewPdf(store, record, pkg));
+    // What `sealgate review` stored for the approvers to read (as a store from before the
+    // seal index recorded it: export finds it by its document ID).
+    await store.put(await renderReviewPdf(store, pkg, pkgDigest, policy.policy.thresholds));
     const bytes = recordBytes(record);
     const digest = recordDigest(record);
     await store.put(bytes);

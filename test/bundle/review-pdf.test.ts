@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyBundle } from "../../src/bundle/verify.js";
 import { readZip } from "../../src/bundle/zip-read.js";
@@ -10,7 +11,7 @@ import { exportOf, sealedStore, type SealedStore } from "./fixture.js";
 /*
  * Export takes the review PDF the index records for a package: the file the approvers read,
  * even when rendering it today gives other bytes (a renderer or pdf-lib change). Stores
- * reviewed before the index recorded it still get theirs by rendering it again.
+ * reviewed before the index recorded it get the stored PDF whose document ID is the package's.
  */
 
 let s: SealedStore;
@@ -52,7 +53,7 @@ describe("the review PDF in an export", () => {
     expect((await verifyBundle(zip, s.trust)).ok).toBe(true);
   });
 
-  it("is not a recorded file whose document ID is another package's: export renders instead", async () => {
+  it("is not a recorded file whose document ID is another package's: the stored one whose ID is", async () => {
     const before = await reviewPdfOf(await exportOf(s, s.events.rejected));
     const pkg = await packageOf(s.events.rejected);
     // The approved cycle's sealed record PDF: a real PDF, but not this package's.
@@ -63,7 +64,26 @@ describe("the review PDF in an export", () => {
 
     const after = await reviewPdfOf(await exportOf(s, s.events.rejected));
     expect(after.digests).toEqual(before.digests);
-    expect(after.digests[0]).not.toBe(wrong);
+    expect(pdfId(await store.get(after.digests[0] as never))).toBe(pkg.slice(7, 39));
+  });
+
+  it("is found by its document ID in a store with no index line, whatever today's renderer writes", async () => {
+    // The fixture stores review PDFs without index lines. Replace this one by other bytes
+    // with the same document ID, as an older renderer would have written them.
+    const pkg = await packageOf(s.events.approved);
+    const zip = await exportOf(s, s.events.approved);
+    const [current] = (await reviewPdfOf(zip)).digests;
+    const older = Buffer.concat([
+      Buffer.from(await store.get(current as never)),
+      Buffer.from("% rendered by an older sealgate\n"),
+    ]);
+    const olderDigest = await store.put(older);
+    await rm(store.pathOf(current as never));
+    expect((await SealIndex.open(s.root)).reviewPdf(pkg)).toBeUndefined();
+
+    const after = await exportOf(s, s.events.approved);
+    expect((await reviewPdfOf(after)).digests[0]).toBe(olderDigest);
+    expect((await verifyBundle(after, s.trust)).ok).toBe(true);
   });
 
   it("survives reopening: the index keeps the last PDF recorded per package", async () => {
