@@ -1,5 +1,5 @@
 import { deflateSync } from "node:zlib";
-import { AFRelationship, PDFDocument, PDFHexString, PDFName } from "pdf-lib";
+import { AFRelationship, PDFContentStream, PDFDocument, PDFHexString, PDFName } from "pdf-lib";
 import type { Annotation, PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { FontSet } from "./fonts.js";
 import { Layout } from "./layout.js";
@@ -91,15 +91,15 @@ export async function renderRecordPdf(input: RecordPdfInput): Promise<Uint8Array
     input,
   );
   if (input.signature) addSignaturePlaceholder(doc, input.signature);
+  deflatePagesNatively(doc);
   return doc.save({ useObjectStreams: false });
 }
 
 /**
- * pdf-lib deflates font files, their ToUnicode maps and attachments with pako (pure JS, 9% of a
- * seal); Node's zlib writes the same format for a fraction of the CPU. The same font subset and
- * ToUnicode map recur in record after record, so their compressed bytes are kept (a subset is
- * one Uint8Array for as long as it is cached). Page content streams stay with pako: export
- * finds a review PDF by rendering it again, so its bytes must not change between versions.
+ * pdf-lib deflates page content, font files, their ToUnicode maps and attachments with pako
+ * (pure JS, 9% of a seal); Node's zlib writes the same format for a fraction of the CPU. The
+ * same font subset and ToUnicode map recur in record after record, so their compressed bytes are
+ * kept (a subset is one Uint8Array for as long as it is cached).
  */
 const deflatedBytes = new WeakMap<Uint8Array, Buffer>();
 const deflatedText = new Map<string, Buffer>();
@@ -121,6 +121,16 @@ function deflateNatively(doc: PDFDocument) {
   const ctx = doc.context;
   ctx.flateStream = (contents, dict = {}) =>
     ctx.stream(deflateOnce(contents), { ...dict, Filter: "FlateDecode" });
+}
+
+/** Page content streams are deflated when saved, not built through flateStream: once, by zlib. */
+function deflatePagesNatively(doc: PDFDocument) {
+  for (const [, obj] of doc.context.enumerateIndirectObjects()) {
+    if (!(obj instanceof PDFContentStream)) continue;
+    let deflated: Buffer | undefined;
+    obj.getContents = () => (deflated ??= deflateSync(obj.getUnencodedContents()));
+    obj.getContentsSize = () => obj.getContents().length;
+  }
 }
 
 async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfInput): Promise<void> {
