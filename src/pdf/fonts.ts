@@ -15,7 +15,8 @@ import subsetFont from "subset-font";
  * down to the characters the document can draw, collected from its strings before layout, and
  * the small fonts are embedded whole. Full fonts are parsed once per process, and only those a
  * document needs (the CJK font is 10 MB), to tell which font has a character and to cut subsets
- * from; text is measured and encoded with the small subsets, remembered per subset and string.
+ * from; text is measured and encoded with the small subsets, one glyph per character where the
+ * script allows it (looked up once per subset and character), shaped by HarfBuzz elsewhere.
  */
 
 const require = createRequire(import.meta.url);
@@ -54,10 +55,8 @@ function fullFont(name: FontName): FullFont {
 interface Subset {
   bytes: Uint8Array;
   shaper?: { font: hb.Font; upem: number };
-  /** Glyph ids of runs already drawn with this subset, as the hex string the page shows. */
-  encoded: Map<string, string>;
-  /** Widths at size 1000 of runs already measured with this subset. */
-  widths: Map<string, number>;
+  /** Per code point: its glyph id as the page's hex, and its advance at size 1000. */
+  glyphs: Map<number, { hex: string; units: number }>;
 }
 // Records drawn for the same people reuse the same subsets; a few, so a daemon stays small.
 const subsets = new Map<string, Promise<Subset>>();
@@ -68,8 +67,7 @@ function subsetOf(name: FontName, text: string): Promise<Subset> {
     if (subsets.size >= 16) subsets.clear();
     subset = subsetFont(fullFont(name).bytes, text, { targetFormat: "truetype" }).then((bytes) => ({
       bytes,
-      encoded: new Map(),
-      widths: new Map(),
+      glyphs: new Map(),
     }));
     subsets.set(key, subset);
     // A failure is not remembered: the next document tries again.
@@ -102,6 +100,12 @@ const FACES: Face[] = [
   { regular: "NotoSansSC", bold: "NotoSansSC" },
 ];
 const RTL_FONTS = new Set<FontName>(["NotoSansArabic", "NotoSansArabic-Bold"]);
+/**
+ * Text whose glyphs are its characters' own, one each, at their advances: scripts without
+ * contextual forms, and no combining marks or format controls. Anything else is shaped.
+ */
+const ONE_GLYPH_EACH =
+  /^(?:(?![\p{M}\p{Cf}])[\p{sc=Latin}\p{sc=Greek}\p{sc=Cyrillic}\p{sc=Common}\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\p{sc=Bopomofo}])*$/u;
 
 // Per code point and weight, the font that draws it: asked for every character of every string.
 const picked = new Map<number, FontName>();
@@ -179,9 +183,9 @@ export interface Run {
   text: string;
   font: PDFFont;
   name: FontName;
-  /** Width at size 1000 of an unshaped run, as pdf-lib measures it. */
+  /** Width at size 1000 of an unshaped run: its glyphs' advances. */
   units?: number;
-  /** Set for right-to-left runs: glyphs shaped by HarfBuzz, in visual order, in points at size 1. */
+  /** Set for shaped runs (see ONE_GLYPH_EACH): glyphs shaped by HarfBuzz, in visual order, in points at size 1. */
   shaped?: { gid: number; x: number; y: number }[];
   /** Advance of a shaped run at size 1. */
   advance?: number;
@@ -240,29 +244,49 @@ export class FontSet {
     }
     return runs.map((r) => {
       const font = this.fonts.get(r.name)!;
-      if (RTL_FONTS.has(r.name)) return { ...r, font, ...this.shape(r.name, r.text) };
-      // Measured only when asked (most lines are one run, drawn without their width), with
-      // the embedded subset as pdf-lib measures, once per subset and string.
-      const widths = this.subsets.get(r.name)!.widths;
+      if (RTL_FONTS.has(r.name) || !ONE_GLYPH_EACH.test(r.text))
+        return { ...r, font, ...this.shape(r.name, r.text) };
+      // Measured only when asked (most lines are one run, drawn without their width).
+      const glyphs = () => this.glyphsOf(r.name, r.text);
       return {
         ...r,
         font,
         get units() {
-          let units = widths.get(r.text);
-          if (units === undefined) {
-            units = font.widthOfTextAtSize(r.text, 1000);
-            if (widths.size >= 50_000) widths.clear();
-            widths.set(r.text, units);
-          }
-          return units;
+          return glyphs().reduce((w, g) => w + g.units, 0);
         },
       };
     });
   }
 
   /**
-   * Arabic needs contextual forms, ligatures and right-to-left order, which pdf-lib does not
-   * do: HarfBuzz shapes the run with the font that is embedded, giving glyphs in visual order.
+   * An unshaped run's glyphs, one per character: ligatures are off, and the page draws each
+   * glyph at its advance (no kerning), so a run's glyphs and width are its characters' own.
+   * Looked up once per subset and character instead of laying out every new string.
+   */
+  private glyphsOf(name: FontName, text: string): { hex: string; units: number }[] {
+    const subset = this.subsets.get(name)!;
+    const out: { hex: string; units: number }[] = [];
+    for (const ch of text) {
+      const cp = ch.codePointAt(0)!;
+      let g = subset.glyphs.get(cp);
+      if (!g) {
+        const font = parsedOnce.create(subset.bytes);
+        const glyph = font.glyphForCodePoint(cp);
+        g = {
+          hex: glyph.id.toString(16).padStart(4, "0").toUpperCase(),
+          units: glyph.advanceWidth * (1000 / font.unitsPerEm),
+        };
+        subset.glyphs.set(cp, g);
+      }
+      out.push(g);
+    }
+    return out;
+  }
+
+  /**
+   * Arabic needs contextual forms, ligatures and right-to-left order, Devanagari reordering and
+   * conjuncts, combining marks their places: pdf-lib does none of it (fontkit even throws on
+   * Devanagari). HarfBuzz shapes the run with the font that is embedded, glyphs in visual order.
    */
   private shape(name: FontName, text: string) {
     const subset = this.subsets.get(name)!;
@@ -297,16 +321,13 @@ export class FontSet {
     return this.runs(text, bold).every((r) => r.name === main);
   }
 
-  /** The glyphs of an unshaped run, as pdf-lib's encodeText gives them, remembered per subset. */
+  /** The glyphs of an unshaped run, as the page shows them. */
   encode(run: Run): PDFHexString {
-    const encoded = this.subsets.get(run.name)!.encoded;
-    let hex = encoded.get(run.text);
-    if (hex === undefined) {
-      hex = run.font.encodeText(run.text).asString();
-      if (encoded.size >= 20_000) encoded.clear();
-      encoded.set(run.text, hex);
-    }
-    return PDFHexString.of(hex);
+    return PDFHexString.of(
+      this.glyphsOf(run.name, run.text)
+        .map((g) => g.hex)
+        .join(""),
+    );
   }
 
   width(text: string, size: number, bold = false): number {

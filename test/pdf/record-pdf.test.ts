@@ -136,6 +136,19 @@ describe("the sealed record as PDF", () => {
     expect(await fonts(latin)).toEqual(["NotoSans", "NotoSans-Bold"]);
   });
 
+  it("shapes Devanagari and combining marks (fontkit throws on Devanagari), and pdftotext gives the names back", async () => {
+    const names = ["अनन्या शर्मा", "Nguye\u0302\u0303n Thi\u0323 Lan", "Ọlá Adéyẹmí"];
+    const input = pdfInput({ approvals: 3 });
+    input.approvals = input.approvals.map((a, i) => ({ ...a, subject: `CN=${names[i]!}, O=Example Bank` }));
+    const { stdout } = await run("pdftotext", [
+      "-enc",
+      "UTF-8",
+      await toFile(await renderRecordPdf(input)),
+      "-",
+    ]);
+    for (const name of names) expect(stdout.normalize("NFC")).toContain(name.normalize("NFC"));
+  });
+
   it("groups digests for reading without losing a digit", () => {
     const d = `sha256:${"0123456789abcdef".repeat(4)}`;
     expect(grouped(d)).toBe(
