@@ -6,20 +6,14 @@ import { type CycleState, evaluateChain, type VerifiedAssertion } from "../polic
 import type { LoadedPolicy } from "../policy/schema.js";
 import type { Trust } from "../pki/trust.js";
 import { canonicalBytes } from "../record/canonical.js";
-import {
-  Digest as DigestText,
-  PromotionRecord,
-  RECORD_JWS_TYP,
-  recordBytes,
-  ReviewPackage,
-} from "../record/schema.js";
+import { PromotionRecord, RECORD_JWS_TYP, recordBytes, ReviewPackage } from "../record/schema.js";
 import { verifyApproval } from "../sign/approval.js";
 import { signCmsDetached } from "../sign/cms.js";
 import { signJws } from "../sign/jws.js";
 import type { Signer } from "../sign/signer.js";
 import { pdfId } from "../pdf/pdf-id.js";
 import type { FsObjectStore } from "../store/fs-store.js";
-import { type Digest, digestOf } from "../store/object-store.js";
+import { type Digest, digestOf, isDigest } from "../store/object-store.js";
 import { collectAnnotations } from "./annotations.js";
 import { readApprovalTags } from "./approval-tags.js";
 import { isExpired } from "./conditions.js";
@@ -123,10 +117,8 @@ export async function storeSealedRecord(
  * that object and its document ID is the package's.
  */
 async function recordReviewPdf(d: SealerDeps, pkg: string, pdf: string | undefined): Promise<void> {
-  if (!pdf || d.index.reviewPdf(pkg) === pdf || !DigestText.safeParse(pdf).success) return;
-  if (!(await d.store.has(pdf as never))) return;
-  if (pdfId(await d.store.get(pdf as never)) === pkg.slice(7, 39))
-    await d.index.addReviewPdf({ package: pkg, pdf });
+  if (!isDigest(pdf) || d.index.reviewPdf(pkg) === pdf || !(await d.store.has(pdf))) return;
+  if (pdfId(await d.store.get(pdf)) === pkg.slice(7, 39)) await d.index.addReviewPdf({ package: pkg, pdf });
 }
 
 async function setTags(d: SealerDeps, model: string, version: string, tags: Record<string, string>) {
