@@ -14,6 +14,7 @@ import type { Digest } from "../store/object-store.js";
  */
 
 const TAIL = 4096;
+const PDF_HEADER = Buffer.from("%PDF-");
 
 export type ReviewPdf = { digest: string; bytes: Uint8Array };
 
@@ -42,14 +43,17 @@ export function reviewPdfFinder(store: FsObjectStore, index: SealIndex) {
   };
 }
 
-/** Stored objects by the PDF document ID their trailer names (objects that name none: left out). */
+/** Stored PDFs (objects that begin %PDF-) by the document ID their trailer names. */
 async function storedPdfIds(store: FsObjectStore): Promise<Map<string, Digest[]>> {
   const ids = new Map<string, Digest[]>();
   const tail = Buffer.alloc(TAIL);
+  const head = Buffer.alloc(PDF_HEADER.length);
   for await (const digest of store.list()) {
     const fh = await open(store.pathOf(digest), "r");
     try {
       const { size } = await fh.stat();
+      const { bytesRead: headRead } = await fh.read(head, 0, head.length, 0);
+      if (headRead < head.length || !head.equals(PDF_HEADER)) continue;
       const { bytesRead } = await fh.read(tail, 0, Math.min(TAIL, size), Math.max(0, size - TAIL));
       const id = pdfId(tail.subarray(0, bytesRead));
       if (id) ids.set(id, [...(ids.get(id) ?? []), digest]);

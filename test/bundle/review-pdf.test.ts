@@ -79,6 +79,10 @@ describe("the review PDF in an export", () => {
     ]);
     const olderDigest = await store.put(older);
     await rm(store.pathOf(current as never));
+    // Text that merely names the package's ID is not a PDF, even when its digest sorts first.
+    let decoy = "";
+    for (let i = 0; !decoy || decoy > olderDigest; i++)
+      decoy = await store.put(Buffer.from(`note ${i}: /ID [<${pkg.slice(7, 39)}>]`));
     expect((await SealIndex.open(s.root)).reviewPdf(pkg)).toBeUndefined();
 
     const after = await exportOf(s, s.events.approved);
