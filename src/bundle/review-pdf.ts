@@ -1,6 +1,6 @@
 import { open } from "node:fs/promises";
 import type { SealIndex } from "../governance/seal-index.js";
-import { pdfId } from "../pdf/pdf-id.js";
+import { documentIdOf, pdfId } from "../pdf/pdf-id.js";
 import type { PromotionRecord } from "../record/schema.js";
 import type { FsObjectStore } from "../store/fs-store.js";
 import type { Digest } from "../store/object-store.js";
@@ -22,19 +22,20 @@ export type ReviewPdf = { digest: string; bytes: Uint8Array };
 export function reviewPdfFinder(store: FsObjectStore, index: SealIndex) {
   let byId: Promise<Map<string, Digest[]>> | undefined;
   const ofPackage = async (digest: string, pkg: string): Promise<ReviewPdf | undefined> => {
-    const bytes = await store.get(digest as never);
-    return pdfId(bytes) === pkg.slice(7, 39) ? { digest, bytes } : undefined;
+    const bytes = await store.get(digest as never).catch((err: unknown) => {
+      if ((err as { code?: string }).code === "OBJECT_MISSING") return undefined;
+      throw err;
+    });
+    return bytes && pdfId(bytes) === documentIdOf(pkg) ? { digest, bytes } : undefined;
   };
   return async (record: PromotionRecord): Promise<ReviewPdf | undefined> => {
     const recorded = index.reviewPdf(record.package);
-    if (recorded && (await store.has(recorded as never))) {
-      const found = await ofPackage(recorded, record.package);
-      if (found) return found;
-    }
+    const found = recorded && (await ofPackage(recorded, record.package));
+    if (found) return found;
     byId ??= storedPdfIds(store);
     // Two would be the same package rendered by two sealgate versions: the smallest digest, so
     // every export of the event holds the same bytes.
-    const candidates = (await byId).get(record.package.slice(7, 39)) ?? [];
+    const candidates = (await byId).get(documentIdOf(record.package)) ?? [];
     for (const digest of [...candidates].sort()) {
       const found = await ofPackage(digest, record.package);
       if (found) return found;
@@ -51,9 +52,9 @@ async function storedPdfIds(store: FsObjectStore): Promise<Map<string, Digest[]>
   for await (const digest of store.list()) {
     const fh = await open(store.pathOf(digest), "r");
     try {
-      const { size } = await fh.stat();
       const { bytesRead: headRead } = await fh.read(head, 0, head.length, 0);
       if (headRead < head.length || !head.equals(PDF_HEADER)) continue;
+      const { size } = await fh.stat();
       const { bytesRead } = await fh.read(tail, 0, Math.min(TAIL, size), Math.max(0, size - TAIL));
       const id = pdfId(tail.subarray(0, bytesRead));
       if (id) ids.set(id, [...(ids.get(id) ?? []), digest]);

@@ -13,7 +13,7 @@ import { verifyJws } from "../sign/jws.js";
 import { type Claim, checkClaim } from "./claims.js";
 import { verifyGovernance } from "./verify-governance.js";
 import { need, parseJsonFile } from "./facts.js";
-import { pdfId } from "../pdf/pdf-id.js";
+import { documentIdOf, pdfId } from "../pdf/pdf-id.js";
 import { type BundleIndex, cycleFile, InclusionFile, objectPath, recordObjects } from "./layout.js";
 import { digestOf } from "../store/object-store.js";
 
@@ -93,7 +93,7 @@ export async function verifyCycle(ctx: CycleContext, c: BundleIndex["cycles"][nu
       const pdf = need(files, f("record.pdf"));
       const v = await verifyPdfSignature(pdf, trust);
       sameSealer(ctx, v.signer, fail);
-      if (pdfId(pdf) !== c.record.slice(7, 39)) fail("the PDF's document ID is not this record's digest");
+      if (pdfId(pdf) !== documentIdOf(c.record)) fail("the PDF's document ID is not this record's digest");
     },
   );
   await checkClaim(

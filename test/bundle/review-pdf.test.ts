@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyBundle } from "../../src/bundle/verify.js";
 import { readZip } from "../../src/bundle/zip-read.js";
 import { SealIndex } from "../../src/governance/seal-index.js";
-import { pdfId } from "../../src/pdf/pdf-id.js";
+import { documentIdOf, pdfId } from "../../src/pdf/pdf-id.js";
 import { PromotionRecord } from "../../src/record/schema.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
 import { exportOf, sealedStore, type SealedStore } from "./fixture.js";
@@ -59,12 +59,12 @@ describe("the review PDF in an export", () => {
     // The approved cycle's sealed record PDF: a real PDF, but not this package's.
     const index = await SealIndex.open(s.root);
     const wrong = index.byRecord(s.events.approved)!.pdf;
-    expect(pdfId(await store.get(wrong as never))).not.toBe(pkg.slice(7, 39));
+    expect(pdfId(await store.get(wrong as never))).not.toBe(documentIdOf(pkg));
     await index.addReviewPdf({ package: pkg, pdf: wrong });
 
     const after = await reviewPdfOf(await exportOf(s, s.events.rejected));
     expect(after.digests).toEqual(before.digests);
-    expect(pdfId(await store.get(after.digests[0] as never))).toBe(pkg.slice(7, 39));
+    expect(pdfId(await store.get(after.digests[0] as never))).toBe(documentIdOf(pkg));
   });
 
   it("is found by its document ID in a store with no index line, whatever today's renderer writes", async () => {
@@ -82,7 +82,7 @@ describe("the review PDF in an export", () => {
     // Text that merely names the package's ID is not a PDF, even when its digest sorts first.
     let decoy = "";
     for (let i = 0; !decoy || decoy > olderDigest; i++)
-      decoy = await store.put(Buffer.from(`note ${i}: /ID [<${pkg.slice(7, 39)}>]`));
+      decoy = await store.put(Buffer.from(`note ${i}: /ID [<${documentIdOf(pkg)}>]`));
     expect((await SealIndex.open(s.root)).reviewPdf(pkg)).toBeUndefined();
 
     const after = await exportOf(s, s.events.approved);
