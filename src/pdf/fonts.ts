@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import fontkit from "@pdf-lib/fontkit";
-import { type PDFDocument, type PDFFont, PDFHexString } from "pdf-lib";
+import type { PDFDocument, PDFFont } from "pdf-lib";
 import * as hb from "harfbuzzjs";
 import subsetFont from "subset-font";
 
@@ -37,7 +37,9 @@ const FEATURES = { liga: false, clig: false, dlig: false };
 
 interface FullFont {
   bytes: Buffer;
+  unitsPerEm: number;
   hasGlyphForCodePoint(c: number): boolean;
+  glyphForCodePoint(c: number): { advanceWidth: number };
 }
 const full = new Map<FontName, FullFont>();
 /** A full font, read and parsed on first use only. */
@@ -53,6 +55,7 @@ function fullFont(name: FontName): FullFont {
 }
 
 interface Subset {
+  key: string;
   bytes: Uint8Array;
   shaper?: { font: hb.Font; upem: number };
   /** Per code point: its glyph id as the page's hex, and its advance at size 1000. */
@@ -66,6 +69,7 @@ function subsetOf(name: FontName, text: string): Promise<Subset> {
   if (!subset) {
     if (subsets.size >= 16) subsets.clear();
     subset = subsetFont(fullFont(name).bytes, text, { targetFormat: "truetype" }).then((bytes) => ({
+      key,
       bytes,
       glyphs: new Map(),
     }));
@@ -181,24 +185,96 @@ function runsByFont(text: string, bold: boolean): { text: string; name: FontName
 
 export interface Run {
   text: string;
-  font: PDFFont;
   name: FontName;
   /** Width at size 1000 of an unshaped run: its glyphs' advances. */
   units?: number;
+  /** An unshaped run's glyph ids, four hex digits each, as the page shows them. */
+  hex?: string;
   /** Set for shaped runs (see ONE_GLYPH_EACH): glyphs shaped by HarfBuzz, in visual order, in points at size 1. */
   shaped?: { gid: number; x: number; y: number }[];
   /** Advance of a shaped run at size 1. */
   advance?: number;
 }
 
+/**
+ * An unshaped run's glyphs, one per character: ligatures are off, and the page draws each glyph
+ * at its advance (no kerning), so a run's glyphs and width are its characters' own. Looked up
+ * once per subset and character instead of laying out every new string.
+ */
+function glyphsOf(subset: Subset, text: string): { hex: string; units: number }[] {
+  const out: { hex: string; units: number }[] = [];
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    let g = subset.glyphs.get(cp);
+    if (!g) {
+      const font = parsedOnce.create(subset.bytes);
+      const glyph = font.glyphForCodePoint(cp);
+      g = {
+        hex: glyph.id.toString(16).padStart(4, "0").toUpperCase(),
+        units: glyph.advanceWidth * (1000 / font.unitsPerEm),
+      };
+      subset.glyphs.set(cp, g);
+    }
+    out.push(g);
+  }
+  return out;
+}
+
+/**
+ * A run drawn one glyph per character, looked up only when asked (most lines are one run, drawn
+ * without their width), then kept. Built outside FontSet: a cached run outlives its document,
+ * so its closures must hold the subset alone, never the FontSet and the document behind it.
+ */
+function unshapedRun(r: { text: string; name: FontName }, subset: Subset): Run {
+  let units: number | undefined;
+  let hex: string | undefined;
+  return {
+    ...r,
+    get units() {
+      return (units ??= glyphsOf(subset, r.text).reduce((w, g) => w + g.units, 0));
+    },
+    get hex() {
+      return (hex ??= glyphsOf(subset, r.text)
+        .map((g) => g.hex)
+        .join(""));
+    },
+  };
+}
+
+/**
+ * A run's glyphs and width depend on its text and on the subset drawing it, not on the
+ * document: runs are kept per combination of subsets, so records drawn for the same people
+ * split, encode and measure each string once.
+ */
+const runCaches = new Map<string, Map<string, Run[]>>();
+function runCacheFor(subsets: Map<FontName, Subset>): Map<string, Run[]> {
+  const key = [...subsets.values()].map((s) => s.key).join("\u0001");
+  let cache = runCaches.get(key);
+  if (!cache) {
+    if (runCaches.size >= 16) runCaches.clear();
+    runCaches.set(key, (cache = new Map()));
+  }
+  return cache;
+}
+
+// Per code point and weight, its advance at size 1000 in the main face (hb-subset keeps advances).
+const mainAdvances = new Map<number, number>();
+
 export class FontSet {
-  private readonly runCache = new Map<string, Run[]>();
+  private readonly runCache: Map<string, Run[]>;
 
   private constructor(
     private readonly fonts: Map<FontName, PDFFont>,
     private readonly chars: Map<FontName, Set<string>>,
     private readonly subsets: Map<FontName, Subset>,
-  ) {}
+  ) {
+    this.runCache = runCacheFor(subsets);
+  }
+
+  /** The document's embedded font that draws a run. */
+  pdfFont(name: FontName): PDFFont {
+    return this.fonts.get(name)!;
+  }
 
   /** Fonts subset to every character of `texts` (all the text the document will draw), embedded in `doc`. */
   static async embed(doc: PDFDocument, texts: Iterable<string>): Promise<FontSet> {
@@ -227,7 +303,7 @@ export class FontSet {
     let runs = this.runCache.get(key);
     if (!runs) {
       runs = this.split(text, bold);
-      if (this.runCache.size >= 50_000) this.runCache.clear();
+      if (this.runCache.size >= 20_000) this.runCache.clear();
       this.runCache.set(key, runs);
     }
     return runs;
@@ -243,44 +319,10 @@ export class FontSet {
       }
     }
     return runs.map((r) => {
-      const font = this.fonts.get(r.name)!;
       if (RTL_FONTS.has(r.name) || !ONE_GLYPH_EACH.test(r.text))
-        return { ...r, font, ...this.shape(r.name, r.text) };
-      // Measured only when asked (most lines are one run, drawn without their width).
-      const glyphs = () => this.glyphsOf(r.name, r.text);
-      return {
-        ...r,
-        font,
-        get units() {
-          return glyphs().reduce((w, g) => w + g.units, 0);
-        },
-      };
+        return { ...r, ...this.shape(r.name, r.text) };
+      return unshapedRun(r, this.subsets.get(r.name)!);
     });
-  }
-
-  /**
-   * An unshaped run's glyphs, one per character: ligatures are off, and the page draws each
-   * glyph at its advance (no kerning), so a run's glyphs and width are its characters' own.
-   * Looked up once per subset and character instead of laying out every new string.
-   */
-  private glyphsOf(name: FontName, text: string): { hex: string; units: number }[] {
-    const subset = this.subsets.get(name)!;
-    const out: { hex: string; units: number }[] = [];
-    for (const ch of text) {
-      const cp = ch.codePointAt(0)!;
-      let g = subset.glyphs.get(cp);
-      if (!g) {
-        const font = parsedOnce.create(subset.bytes);
-        const glyph = font.glyphForCodePoint(cp);
-        g = {
-          hex: glyph.id.toString(16).padStart(4, "0").toUpperCase(),
-          units: glyph.advanceWidth * (1000 / font.unitsPerEm),
-        };
-        subset.glyphs.set(cp, g);
-      }
-      out.push(g);
-    }
-    return out;
   }
 
   /**
@@ -318,16 +360,24 @@ export class FontSet {
    */
   mainFaceOnly(text: string, bold = false): boolean {
     const main = bold ? FACES[0]!.bold : FACES[0]!.regular;
-    return this.runs(text, bold).every((r) => r.name === main);
+    return runsByFont(text, bold).every((r) => r.name === main);
   }
 
-  /** The glyphs of an unshaped run, as the page shows them. */
-  encode(run: Run): PDFHexString {
-    return PDFHexString.of(
-      this.glyphsOf(run.name, run.text)
-        .map((g) => g.hex)
-        .join(""),
-    );
+  /** Width at size 1000 of text `mainFaceOnly` accepts: the sum of its characters' advances. */
+  mainFaceUnits(text: string, bold = false): number {
+    let units = 0;
+    for (const ch of text) {
+      const cp = ch.codePointAt(0)!;
+      const key = cp * 2 + (bold ? 1 : 0);
+      let advance = mainAdvances.get(key);
+      if (advance === undefined) {
+        const font = fullFont(bold ? FACES[0]!.bold : FACES[0]!.regular);
+        advance = font.glyphForCodePoint(cp).advanceWidth * (1000 / font.unitsPerEm);
+        mainAdvances.set(key, advance);
+      }
+      units += advance;
+    }
+    return units;
   }
 
   width(text: string, size: number, bold = false): number {

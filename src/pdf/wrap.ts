@@ -23,7 +23,7 @@ export function wrap(fonts: FontSet, text: string, width: number, size: number, 
  * are whole numbers, so they are exact.
  */
 function wrapSummed(fonts: FontSet, para: string, width: number, size: number, bold: boolean): string[] {
-  const units = (s: string) => fonts.width(s, 1000, bold);
+  const units = (s: string) => fonts.mainFaceUnits(s, bold);
   const points = (u: number) => u * (size / 1000);
   const lines: string[] = [];
   // The line so far and its width (at size 1000) with and without its trailing whitespace.
@@ -41,14 +41,18 @@ function wrapSummed(fonts: FontSet, para: string, width: number, size: number, b
     }
     if (line) lines.push(line.trimEnd());
     line = "";
+    full = 0;
     for (const ch of word) {
-      if (points(units(line + ch)) > width && line) {
+      const next = full + units(ch);
+      if (points(next) > width && line) {
         lines.push(line);
-        line = "";
+        line = ch;
+        full = units(ch);
+      } else {
+        line += ch;
+        full = next;
       }
-      line += ch;
     }
-    full = units(line);
     trimmed = units(line.trimEnd());
   }
   lines.push(line.trimEnd());
