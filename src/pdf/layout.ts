@@ -1,72 +1,52 @@
-import {
-  beginText,
-  degrees,
-  drawLinesOfText,
-  endText,
-  PDFHexString,
-  PDFName,
-  type PDFDocument,
-  type PDFImage,
-  PDFOperator,
-  type PDFPage,
-  type RGB,
-  rgb,
-  setFillingColor,
-  setFontAndSize,
-  setTextMatrix,
-  showText,
-} from "pdf-lib";
-import { type FontSet, type Run, runWidthAt } from "./fonts.js";
+import { deflateSync } from "node:zlib";
+import { type PDFDocument, type PDFFont, PDFHexString, type PDFImage, type PDFPage } from "pdf-lib";
+import { type FontSet, runWidthAt } from "./fonts.js";
 import { wrap } from "./wrap.js";
 
 /**
- * Draw HarfBuzz-shaped glyphs one by one at their positions, inside a marked-content span whose
- * ActualText is the logical text, so copy and text extraction give the characters back.
+ * A number in a content stream: three decimals (a thousandth of a point) and no trailing zeros.
+ * Positions are computed, never typed in, so this is their only rounding.
  */
-function drawShaped(page: PDFPage, run: Run, x: number, y: number, size: number, color: RGB) {
-  const p = page as unknown as { setFont(f: unknown): void; fontKey: string };
-  p.setFont(run.font);
-  const span = page.doc.context.obj({ ActualText: PDFHexString.fromText(run.text) });
-  page.pushOperators(
-    PDFOperator.of("BDC" as never, [PDFName.of("Span"), span as never]),
-    beginText(),
-    setFillingColor(color),
-    setFontAndSize(p.fontKey, size),
-    ...run.shaped!.flatMap((g) => [
-      setTextMatrix(1, 0, 0, 1, x + g.x * size, y + g.y * size),
-      showText(PDFHexString.of(g.gid.toString(16).padStart(4, "0"))),
-    ]),
-    endText(),
-    PDFOperator.of("EMC" as never),
-  );
-}
+const num = (n: number) => {
+  const s = n.toFixed(3);
+  return s.includes(".") ? s.replace(/\.?0+$/, "") || "0" : s;
+};
+type Rgb = [number, number, number];
+const rgb = (r: number, g: number, b: number): Rgb => [r, g, b];
+const fill = (c: Rgb) => `${num(c[0])} ${num(c[1])} ${num(c[2])} rg`;
+const stroke = (c: Rgb) => `${num(c[0])} ${num(c[1])} ${num(c[2])} RG`;
 
-/** Draw a run as pdf-lib's drawText does, with glyphs encoded once per subset and string. */
-function drawEncoded(
-  page: PDFPage,
-  run: Run,
-  hex: PDFHexString,
-  x: number,
-  y: number,
-  size: number,
-  color: RGB,
-) {
-  const p = page as unknown as { setFont(f: unknown): void; fontKey: string; lineHeight: number };
-  p.setFont(run.font);
-  const straight = degrees(0);
-  page.pushOperators(
-    ...drawLinesOfText([hex], {
-      color,
-      font: p.fontKey,
-      size,
-      rotate: straight,
-      xSkew: straight,
-      ySkew: straight,
-      x,
-      y,
-      lineHeight: p.lineHeight,
-    }),
-  );
+/**
+ * One page's drawing, written as content-stream operators directly (pdf-lib builds an object
+ * per operator and operand, which cost more than the layout itself). Each font and image gets
+ * one resource name per page.
+ */
+class PageInk {
+  readonly ops: string[] = [];
+  private readonly names = new Map<PDFFont | PDFImage, string>();
+
+  constructor(readonly page: PDFPage) {}
+
+  fontName(font: PDFFont): string {
+    let name = this.names.get(font);
+    if (!name)
+      this.names.set(font, (name = this.page.node.newFontDictionary(font.name, font.ref).toString()));
+    return name;
+  }
+
+  imageName(image: PDFImage): string {
+    let name = this.names.get(image);
+    if (!name) this.names.set(image, (name = this.page.node.newXObject("Image", image.ref).toString()));
+    return name;
+  }
+
+  /** The page's one content stream, deflated by zlib. */
+  finish(doc: PDFDocument) {
+    const content = deflateSync(Buffer.from(this.ops.join("\n"), "latin1"));
+    this.page.node.addContentStream(
+      doc.context.register(doc.context.stream(content, { Filter: "FlateDecode" })),
+    );
+  }
 }
 
 /*
@@ -89,8 +69,8 @@ export interface TextStyle {
 }
 
 export class Layout {
-  readonly pages: PDFPage[] = [];
-  private page!: PDFPage;
+  readonly pages: PageInk[] = [];
+  private page!: PageInk;
   private y = 0;
   readonly width = A4[0] - 2 * MARGIN;
 
@@ -102,7 +82,7 @@ export class Layout {
   }
 
   private newPage() {
-    this.page = this.doc.addPage(A4);
+    this.page = new PageInk(this.doc.addPage(A4));
     this.pages.push(this.page);
     this.y = A4[1] - MARGIN;
   }
@@ -123,13 +103,21 @@ export class Layout {
     let cx = x;
     const color = style.muted ? MUTED : INK;
     for (const run of this.fonts.runs(text, style.bold)) {
+      const font = `${page.fontName(this.fonts.pdfFont(run.name))} ${num(size)} Tf ${fill(color)}`;
       if (run.shaped) {
-        drawShaped(page, run, cx, y, size, color);
-        cx += run.advance! * size;
+        // HarfBuzz's glyphs one by one at their positions, inside a span whose ActualText is the
+        // logical text, so copy and text extraction give the characters back.
+        const glyphs = run.shaped.map(
+          (g) =>
+            `1 0 0 1 ${num(cx + g.x * size)} ${num(y + g.y * size)} Tm <${g.gid.toString(16).padStart(4, "0")}> Tj`,
+        );
+        page.ops.push(
+          `/Span <</ActualText ${PDFHexString.fromText(run.text).toString()}>> BDC BT ${font} ${glyphs.join(" ")} ET EMC`,
+        );
       } else {
-        drawEncoded(page, run, this.fonts.encode(run), cx, y, size, color);
-        cx += runWidthAt(run, size);
+        page.ops.push(`BT ${font} ${num(cx)} ${num(y)} Td <${run.hex!}> Tj ET`);
       }
+      cx += runWidthAt(run, size);
     }
   }
 
@@ -148,12 +136,7 @@ export class Layout {
     this.ensure(size * 3);
     this.y -= level === 1 ? 4 : 12;
     this.paragraph(text, { size, bold: true });
-    this.page.drawLine({
-      start: { x: MARGIN, y: this.y + 2 },
-      end: { x: MARGIN + this.width, y: this.y + 2 },
-      thickness: 0.5,
-      color: RULE,
-    });
+    this.rule(this.y + 2, 0.5);
     this.y -= 4;
   }
 
@@ -191,12 +174,7 @@ export class Layout {
         x += widths[i]!;
       });
       this.y -= h;
-      this.page.drawLine({
-        start: { x: MARGIN, y: this.y + 1 },
-        end: { x: MARGIN + this.width, y: this.y + 1 },
-        thickness: 0.3,
-        color: RULE,
-      });
+      this.rule(this.y + 1, 0.3);
     };
     if (header) drawRow(header, true);
     for (const row of body) drawRow(row, false);
@@ -210,7 +188,9 @@ export class Layout {
     const h = img.height * scale;
     this.ensure(h + 10);
     this.y -= h;
-    this.page.drawImage(img, { x: MARGIN, y: this.y, width: w, height: h });
+    this.page.ops.push(
+      `q ${num(w)} 0 0 ${num(h)} ${num(MARGIN)} ${num(this.y)} cm ${this.page.imageName(img)} Do Q`,
+    );
     this.y -= 10;
   }
 
@@ -228,13 +208,7 @@ export class Layout {
         const v = s.values[i] ?? 0;
         const h = (Math.abs(v) / max) * (height - 20);
         const x = MARGIN + i * group + (group - bar * series.length) / 2 + j * bar;
-        this.page.drawRectangle({
-          x,
-          y: bottom,
-          width: bar - 2,
-          height: h,
-          color: colors[j % colors.length],
-        });
+        this.rectangle(x, bottom, bar - 2, h, colors[j % colors.length]!);
       });
       const lw = this.fonts.width(label, 8);
       this.drawLine(label, MARGIN + i * group + Math.max(0, (group - lw) / 2), bottom - 10, {
@@ -244,11 +218,22 @@ export class Layout {
     });
     let lx = MARGIN;
     series.forEach((s, j) => {
-      this.page.drawRectangle({ x: lx, y: top + 2, width: 8, height: 8, color: colors[j % colors.length] });
+      this.rectangle(lx, top + 2, 8, 8, colors[j % colors.length]!);
       this.drawLine(s.name, lx + 11, top + 3, { size: 8 });
       lx += 20 + this.fonts.width(s.name, 8);
     });
     this.y = bottom - 20;
+  }
+
+  /** A horizontal rule across the column. */
+  private rule(y: number, thickness: number) {
+    this.page.ops.push(
+      `${stroke(RULE)} ${num(thickness)} w ${num(MARGIN)} ${num(y)} m ${num(MARGIN + this.width)} ${num(y)} l S`,
+    );
+  }
+
+  private rectangle(x: number, y: number, width: number, height: number, color: Rgb) {
+    this.page.ops.push(`${fill(color)} ${num(x)} ${num(y)} ${num(width)} ${num(height)} re f`);
   }
 
   /** Footer on every page: a fixed left text and "page x of y". */
@@ -265,5 +250,10 @@ export class Layout {
         p,
       );
     });
+  }
+
+  /** Write every page's content stream; nothing can be drawn after. */
+  finish() {
+    for (const p of this.pages) p.finish(this.doc);
   }
 }

@@ -1,7 +1,8 @@
 import { deflateSync } from "node:zlib";
-import { AFRelationship, PDFContentStream, PDFDocument, PDFHexString, PDFName } from "pdf-lib";
+import { AFRelationship, PDFDocument, PDFHexString, PDFName } from "pdf-lib";
 import type { Annotation, PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { FontSet } from "./fonts.js";
+import { documentIdOf } from "./pdf-id.js";
 import { Layout } from "./layout.js";
 import { embedPng } from "./png.js";
 import { addSignaturePlaceholder, type SignatureInfo, signPdf } from "./sign-pdf.js";
@@ -91,15 +92,14 @@ export async function renderRecordPdf(input: RecordPdfInput): Promise<Uint8Array
     input,
   );
   if (input.signature) addSignaturePlaceholder(doc, input.signature);
-  deflatePagesNatively(doc);
   return doc.save({ useObjectStreams: false });
 }
 
 /**
- * pdf-lib deflates page content, font files, their ToUnicode maps and attachments with pako
- * (pure JS, 9% of a seal); Node's zlib writes the same format for a fraction of the CPU. The
- * same font subset and ToUnicode map recur in record after record, so their compressed bytes are
- * kept (a subset is one Uint8Array for as long as it is cached).
+ * pdf-lib deflates font files, their ToUnicode maps and attachments with pako (pure JS, 9% of a
+ * seal); Node's zlib writes the same format for a fraction of the CPU. The same font subset and
+ * ToUnicode map recur in record after record, so their compressed bytes are kept (a subset is
+ * one Uint8Array for as long as it is cached). Page content is deflated by the layout.
  */
 const deflatedBytes = new WeakMap<Uint8Array, Buffer>();
 const deflatedText = new Map<string, Buffer>();
@@ -123,16 +123,6 @@ function deflateNatively(doc: PDFDocument) {
     ctx.stream(deflateOnce(contents), { ...dict, Filter: "FlateDecode" });
 }
 
-/** Page content streams are deflated when saved, not built through flateStream: once, by zlib. */
-function deflatePagesNatively(doc: PDFDocument) {
-  for (const [, obj] of doc.context.enumerateIndirectObjects()) {
-    if (!(obj instanceof PDFContentStream)) continue;
-    let deflated: Buffer | undefined;
-    obj.getContents = () => (deflated ??= deflateSync(obj.getUnencodedContents()));
-    obj.getContentsSize = () => obj.getContents().length;
-  }
-}
-
 async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfInput): Promise<void> {
   const r = input.record;
   const sealed = "sealedAt" in r;
@@ -150,7 +140,7 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
   doc.setCreationDate(at);
   doc.setModificationDate(at);
   // A fixed file identifier derived from the digest (pdf-lib would otherwise leave none).
-  const id = PDFHexString.of(input.digest.slice(7, 39));
+  const id = PDFHexString.of(documentIdOf(input.digest));
   doc.context.trailerInfo.ID = doc.context.obj([id, id]);
 
   const l = new Layout(doc, fonts);
@@ -331,6 +321,7 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
     });
   }
   l.footer(`${input.kind === "sealed-record" ? "record" : "package"} ${input.digest}`);
+  l.finish();
   doc.catalog.set(PDFName.of("Lang"), PDFHexString.fromText("en"));
 }
 
