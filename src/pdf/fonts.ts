@@ -137,13 +137,14 @@ export function charactersByFont(texts: Iterable<string>): Map<FontName, Set<str
     if (!set) used.set(name, (set = new Set()));
     set.add(ch);
   };
+  // Each distinct character once: a record's strings repeat the same few dozen.
+  const distinct = new Set<string>();
+  for (const text of texts) for (const ch of text) distinct.add(ch);
+  distinct.delete("\n");
   const neutrals = new Set<string>();
-  for (const text of texts) {
-    for (const ch of text) {
-      if (ch === "\n") continue;
-      if (neutral(ch)) neutrals.add(ch);
-      for (const bold of [false, true]) add(pick(ch.codePointAt(0)!, bold), ch);
-    }
+  for (const ch of distinct) {
+    if (neutral(ch)) neutrals.add(ch);
+    for (const bold of [false, true]) add(pick(ch.codePointAt(0)!, bold), ch);
   }
   for (const name of [...used.keys()]) {
     for (const ch of neutrals) if (fullFont(name).hasGlyphForCodePoint(ch.codePointAt(0)!)) add(name, ch);

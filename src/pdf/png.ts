@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { inflateSync } from "node:zlib";
 import { type PDFContext, type PDFDocument, PDFImage, PngEmbedder, type PDFRef } from "pdf-lib";
 
@@ -58,9 +59,23 @@ export function pngPassthrough(bytes: Uint8Array): Passthrough | undefined {
   return { width, height, colors: color.colors, space: color.space, data };
 }
 
+/**
+ * pngPassthrough by content: the check inflates every pixel, and record after record shows the
+ * same explanation image. A few entries, so a daemon stays small.
+ */
+const checked = new Map<string, Passthrough | undefined>();
+function passthroughOnce(bytes: Uint8Array): Passthrough | undefined {
+  const key = createHash("sha256").update(bytes).digest("hex");
+  if (checked.has(key)) return checked.get(key);
+  const p = pngPassthrough(bytes);
+  if (checked.size >= 4) checked.clear();
+  checked.set(key, p);
+  return p;
+}
+
 /** Embed a PNG, without re-encoding it when its pixel data can be used as it is. */
 export async function embedPng(doc: PDFDocument, bytes: Uint8Array): Promise<PDFImage> {
-  const p = pngPassthrough(bytes);
+  const p = passthroughOnce(bytes);
   if (!p) return doc.embedPng(bytes);
   // PDFImage only takes pdf-lib's own embedders; this one writes the stream it is given.
   const embedder = Object.assign(Object.create(PngEmbedder.prototype) as PngEmbedder, {
