@@ -3,6 +3,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { PDFDict, PDFDocument, PDFName } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { grouped, type RecordPdfInput, renderRecordPdf } from "../../src/pdf/record-pdf.js";
 import { type PromotionRecord, packageDigest, type ReviewPackage } from "../../src/record/schema.js";
@@ -103,6 +104,36 @@ describe("the sealed record as PDF", () => {
     expect(stdout.replace(/\s+/g, " ")).toContain(`package ${input.digest}`);
     const { stdout: images } = await run("pdfimages", ["-list", path]);
     expect(images).toMatch(/jpeg/);
+  });
+
+  it("names each font and image once in a page's resources, however many lines use it", async () => {
+    const doc = await PDFDocument.load(await renderRecordPdf(pdfInput({ approvals: 30 })));
+    for (const page of doc.getPages()) {
+      const resources = page.node.Resources()!;
+      for (const kind of ["Font", "XObject"]) {
+        const dict = resources.lookupMaybe(PDFName.of(kind), PDFDict);
+        const refs = dict ? dict.values().map(String) : [];
+        // One key per object: pdf-lib's drawText added a font key for every line drawn.
+        expect(new Set(refs).size).toBe(refs.length);
+      }
+    }
+  });
+
+  it("draws each document with its own font subsets when records alternate between character sets", async () => {
+    // Text runs are kept across documents per set of subsets: glyph ids from another
+    // document's subset would draw (and extract as) the wrong characters.
+    const text = async (input: RecordPdfInput) =>
+      (await run("pdftotext", ["-enc", "UTF-8", await toFile(await renderRecordPdf(input)), "-"])).stdout;
+    const few = pdfInput({ approvals: 1 });
+    const many = pdfInput({ approvals: 5 });
+    for (const input of [few, many, few, many]) {
+      const out = (await text(input)).replace(/\s+/g, " ");
+      // pdftotext gives right-to-left names back in visual order; the others are compared whole.
+      const names = input.approvals.map((a) => a.subject).filter((n) => !/\p{Script=Arabic}/u.test(n));
+      expect(names.length).toBeGreaterThan(0);
+      for (const name of names) expect(out).toContain(name);
+      expect(out).toContain("Model content digest");
+    }
   });
 
   it("embeds the Arabic and CJK fonts only when the record writes those scripts", async () => {
