@@ -1,6 +1,6 @@
 import { open } from "node:fs/promises";
 import type { SealIndex } from "../governance/seal-index.js";
-import { documentIdOf, pdfId } from "../pdf/pdf-id.js";
+import { documentIdOf, pdfId, storedPdfOf } from "../pdf/pdf-id.js";
 import type { PromotionRecord } from "../record/schema.js";
 import type { FsObjectStore } from "../store/fs-store.js";
 import type { Digest } from "../store/object-store.js";
@@ -22,11 +22,8 @@ export type ReviewPdf = { digest: string; bytes: Uint8Array };
 export function reviewPdfFinder(store: FsObjectStore, index: SealIndex) {
   let byId: Promise<Map<string, Digest[]>> | undefined;
   const ofPackage = async (digest: string, pkg: string): Promise<ReviewPdf | undefined> => {
-    const bytes = await store.get(digest as never).catch((err: unknown) => {
-      if ((err as { code?: string }).code === "OBJECT_MISSING") return undefined;
-      throw err;
-    });
-    return bytes && pdfId(bytes) === documentIdOf(pkg) ? { digest, bytes } : undefined;
+    const bytes = await storedPdfOf(store, digest as Digest, pkg);
+    return bytes && { digest, bytes };
   };
   return async (record: PromotionRecord): Promise<ReviewPdf | undefined> => {
     const recorded = index.reviewPdf(record.package);

@@ -11,7 +11,7 @@ import { verifyApproval } from "../sign/approval.js";
 import { signCmsDetached } from "../sign/cms.js";
 import { signJws } from "../sign/jws.js";
 import type { Signer } from "../sign/signer.js";
-import { documentIdOf, pdfId } from "../pdf/pdf-id.js";
+import { storedPdfOf } from "../pdf/pdf-id.js";
 import type { FsObjectStore } from "../store/fs-store.js";
 import { type Digest, digestOf, isDigest } from "../store/object-store.js";
 import { collectAnnotations } from "./annotations.js";
@@ -117,8 +117,8 @@ export async function storeSealedRecord(
  * that object and its document ID is the package's.
  */
 async function recordReviewPdf(d: SealerDeps, pkg: string, pdf: string | undefined): Promise<void> {
-  if (!isDigest(pdf) || d.index.reviewPdf(pkg) === pdf || !(await d.store.has(pdf))) return;
-  if (pdfId(await d.store.get(pdf)) === documentIdOf(pkg)) await d.index.addReviewPdf({ package: pkg, pdf });
+  if (!isDigest(pdf) || d.index.reviewPdf(pkg) === pdf) return;
+  if (await storedPdfOf(d.store, pdf, pkg)) await d.index.addReviewPdf({ package: pkg, pdf });
 }
 
 async function setTags(d: SealerDeps, model: string, version: string, tags: Record<string, string>) {

@@ -43,15 +43,14 @@ function wrapSummed(fonts: FontSet, para: string, width: number, size: number, b
     line = "";
     full = 0;
     for (const ch of word) {
-      const next = full + units(ch);
-      if (points(next) > width && line) {
+      const w = units(ch);
+      if (points(full + w) > width && line) {
         lines.push(line);
-        line = ch;
-        full = units(ch);
-      } else {
-        line += ch;
-        full = next;
+        line = "";
+        full = 0;
       }
+      line += ch;
+      full += w;
     }
     trimmed = units(line.trimEnd());
   }
