@@ -67,6 +67,18 @@ export const SealgateConfig = z.strictObject({
         .describe("where a version's model card may be, first match wins: the model's files, then the run's"),
     })
     .default({ paths: DEFAULT_MODEL_CARD_PATHS }),
+  sync: z
+    .strictObject({
+      concurrency: z
+        .int()
+        .min(1)
+        .max(16)
+        .default(4)
+        .describe(
+          "versions a sync pass seals at once, so their MLflow round trips and fsync waits overlap (the ledger keeps one writer)",
+        ),
+    })
+    .prefault({}),
   destinations: destinationsSchema(CONNECTORS).optional(),
   daemon: DaemonConfig.prefault({}),
 });

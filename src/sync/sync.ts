@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import PQueue from "p-queue";
 import { ReconcileState, reconcile, versionKey } from "../../connectors/mlflow/reconcile.js";
 import type { App } from "../app.js";
 import { type DestinationResult, pushOutbox } from "../deliver/engine.js";
@@ -10,7 +11,7 @@ import { TAGS } from "../governance/tags.js";
 /*
  * One evidence sync pass, as `sealgate sync` and the daemon run it: reconcile MLflow against
  * the last seen state, seal every changed version whose review cycle completed (and re-check
- * sealed approvals for expiry), sign a checkpoint over anything new, then push the outbox.
+ * sealed approvals for expiry), several at once, sign a checkpoint over anything new, then push the outbox.
  * The reconcile state is committed only after sealing, so a crash replays the changes.
  */
 
@@ -39,7 +40,8 @@ export async function syncOnce(app: App, o: SyncOptions = {}): Promise<SyncRepor
   const log = app.logger.child({ job: "sync" });
   let work: { model: string; version: string }[];
   let commit = async () => {};
-  if (o.only) work = o.only;
+  // Once each: two lanes sealing one version at once could seal its package twice.
+  if (o.only) work = [...new Map(o.only.map((v) => [versionKey(v.model, v.version), v])).values()];
   else {
     const r = await reconcile(
       app.client,
@@ -56,19 +58,27 @@ export async function syncOnce(app: App, o: SyncOptions = {}): Promise<SyncRepor
     commit = r.commit;
   }
   const before = app.ledger.size;
-  const outcomes: SyncReport["outcomes"] = [];
-  for (const [i, v] of work.entries()) {
-    try {
-      const out = await sealVersion(app, v.model, v.version);
-      outcomes.push({ ...v, outcome: out.outcome, ...("record" in out ? { detail: out.record } : {}) });
-      if (out.outcome === "sealed") log.info({ ...v, record: out.record, decision: out.decision }, "sealed");
-    } catch (err) {
-      // One bad version (a corrupt package, a refused tag write) must not stop the others.
-      outcomes.push({ ...v, outcome: "error", detail: describeError(err) });
-      log.error({ ...v, err: describeError(err) }, "sealing failed");
-    }
-    o.onVersion?.(i + 1, work.length);
-  }
+  // Versions are independent; the ledger serialises appends, so entries land in finishing order.
+  const lanes = new PQueue({ concurrency: app.config.sync.concurrency });
+  let done = 0;
+  const outcomes: SyncReport["outcomes"] = await Promise.all(
+    work.map((v) =>
+      lanes.add(async () => {
+        try {
+          const out = await sealVersion(app, v.model, v.version);
+          if (out.outcome === "sealed")
+            log.info({ ...v, record: out.record, decision: out.decision }, "sealed");
+          return { ...v, outcome: out.outcome, ...("record" in out ? { detail: out.record } : {}) };
+        } catch (err) {
+          // One bad version (a corrupt package, a refused tag write) must not stop the others.
+          log.error({ ...v, err: describeError(err) }, "sealing failed");
+          return { ...v, outcome: "error" as const, detail: describeError(err) };
+        } finally {
+          o.onVersion?.(++done, work.length);
+        }
+      }),
+    ),
+  );
   const sealed = app.ledger.size - before;
   // Evidence carries an inclusion proof to a signed checkpoint, so new records get one now.
   if (sealed > 0) await app.ledger.checkpoint(app.signer);

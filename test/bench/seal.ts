@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import PQueue from "p-queue";
+import { SealgateConfig } from "../../src/config/schema.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { verifyStore } from "../../src/verify/store.js";
 import { recordSealer, type SealerOptions } from "./seal-worker.js";
@@ -32,6 +34,9 @@ import {
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const WORKER = join(import.meta.dirname, "seal-worker.js");
+const LANES = Number(
+  process.env.SEALGATE_BENCH_SEAL_LANES ?? SealgateConfig.shape.sync.parse(undefined).concurrency,
+);
 
 /** Where the time goes (node --cpu-prof of a sealing thread, 5 records), and what would fix it. */
 const PROFILE = [
@@ -87,14 +92,22 @@ async function child(root: string, threads: number, count: number, pdf: boolean)
   await finish(root, ledger, seconds, cpu);
 }
 
-/** As the daemon seals: one record at a time, sealed and appended in this thread. */
+/**
+ * As the daemon seals: in this thread, `sync.concurrency` records at once (its default unless
+ * SEALGATE_BENCH_SEAL_LANES says), each appended as it is sealed.
+ */
 async function inProcess(root: string, ledger: Ledger, options: SealerOptions, count: number) {
   const seal = await recordSealer(options);
   // Warm-up: one record (fonts parsed, code compiled), sealed but not timed.
   await ledger.append((await seal(0)) as never);
+  const lanes = new PQueue({ concurrency: LANES });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  for (let n = 1; n <= count; n++) await ledger.append((await seal(n)) as never);
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      lanes.add(async () => ledger.append((await seal(i + 1)) as never)),
+    ),
+  );
   await finish(root, ledger, (performance.now() - t0) / 1000, process.cpuUsage(cpu0));
 }
 
