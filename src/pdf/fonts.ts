@@ -2,12 +2,13 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import fontkit from "@pdf-lib/fontkit";
 import type { PDFDocument, PDFFont } from "pdf-lib";
-import * as hb from "harfbuzzjs";
+import type * as Hb from "harfbuzzjs";
 import subsetFont from "subset-font";
 
 /*
  * Embedded fonts that can write any approver's name: Noto Sans (Latin, Greek, Cyrillic),
- * Noto Sans Arabic and Noto Sans SC (CJK), all OFL-licensed and shipped through npm. pdf-lib's
+ * Noto Sans Arabic, Noto Sans Math (the template's arrows and ≥ ≤, 1 MB) and Noto Sans SC
+ * (CJK, 10 MB), all OFL-licensed and shipped through npm. pdf-lib's
  * standard fonts only encode WinAnsi, so text is split into runs, each drawn with the first
  * font that has every glyph of the run.
  *
@@ -26,6 +27,7 @@ const SOURCES = {
   "NotoSans-Bold": ["@expo-google-fonts/noto-sans", "700Bold/NotoSans_700Bold.ttf"],
   NotoSansArabic: ["@expo-google-fonts/noto-sans-arabic", "400Regular/NotoSansArabic_400Regular.ttf"],
   "NotoSansArabic-Bold": ["@expo-google-fonts/noto-sans-arabic", "700Bold/NotoSansArabic_700Bold.ttf"],
+  NotoSansMath: ["@expo-google-fonts/noto-sans-math", "400Regular/NotoSansMath_400Regular.ttf"],
   NotoSansSC: ["@expo-google-fonts/noto-sans-sc", "400Regular/NotoSansSC_400Regular.ttf"],
 } as const;
 type FontName = keyof typeof SOURCES;
@@ -57,7 +59,7 @@ function fullFont(name: FontName): FullFont {
 interface Subset {
   key: string;
   bytes: Uint8Array;
-  shaper?: { font: hb.Font; upem: number };
+  shaper?: { font: Hb.Font; upem: number };
   /** Per code point: its glyph id as the page's hex, and its advance at size 1000. */
   glyphs: Map<number, { hex: string; units: number }>;
 }
@@ -101,6 +103,8 @@ interface Face {
 const FACES: Face[] = [
   { regular: "NotoSans", bold: "NotoSans-Bold" },
   { regular: "NotoSansArabic", bold: "NotoSansArabic-Bold" },
+  // Before the CJK font, which has the same symbols: a Latin record never loads 10 MB for them.
+  { regular: "NotoSansMath", bold: "NotoSansMath" },
   { regular: "NotoSansSC", bold: "NotoSansSC" },
 ];
 const RTL_FONTS = new Set<FontName>(["NotoSansArabic", "NotoSansArabic-Bold"]);
@@ -110,6 +114,16 @@ const RTL_FONTS = new Set<FontName>(["NotoSansArabic", "NotoSansArabic-Bold"]);
  */
 const ONE_GLYPH_EACH =
   /^(?:(?![\p{M}\p{Cf}])[\p{sc=Latin}\p{sc=Greek}\p{sc=Cyrillic}\p{sc=Common}\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\p{sc=Bopomofo}])*$/u;
+
+/** HarfBuzz's shaper, 20 MB of WebAssembly memory: loaded by the first document that needs it. */
+let hb: typeof Hb | undefined;
+function needsShaping(chars: Map<FontName, Set<string>>): boolean {
+  for (const [name, set] of chars) {
+    if (RTL_FONTS.has(name)) return true;
+    for (const ch of set) if (!ONE_GLYPH_EACH.test(ch)) return true;
+  }
+  return false;
+}
 
 // Per code point and weight, the font that draws it: asked for every character of every string.
 const picked = new Map<number, FontName>();
@@ -281,6 +295,7 @@ export class FontSet {
   static async embed(doc: PDFDocument, texts: Iterable<string>): Promise<FontSet> {
     doc.registerFontkit(parsedOnce);
     const chars = charactersByFont(texts);
+    if (!hb && needsShaping(chars)) hb = await import("harfbuzzjs");
     const fonts = new Map<FontName, PDFFont>();
     const embedded = new Map<FontName, Subset>();
     for (const name of NAMES) {
@@ -333,6 +348,8 @@ export class FontSet {
    */
   private shape(name: FontName, text: string) {
     const subset = this.subsets.get(name)!;
+    if (!hb)
+      throw new Error(`internal: ${JSON.stringify(text)} needs shaping, but embed() did not load HarfBuzz`);
     if (!subset.shaper) {
       const face = new hb.Face(new hb.Blob(subset.bytes));
       subset.shaper = { font: new hb.Font(face), upem: face.upem };

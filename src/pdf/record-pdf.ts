@@ -64,8 +64,8 @@ const fmt = (n: number | undefined) =>
 /** Every character the template itself writes: printable ASCII, bullets and dashes. */
 const TEMPLATE_TEXT = `${String.fromCharCode(...Array.from({ length: 95 }, (_, i) => 32 + i))}•—`;
 
-/** Symbols of the template only the CJK font has (10 MB to load): asked for only when written. */
-const cjkSymbols = (input: RecordPdfInput) =>
+/** Symbols of the template the main face lacks (the math font draws them): asked for only when written. */
+const mathSymbols = (input: RecordPdfInput) =>
   `${input.record.materiality.chain.length > 1 ? "→" : ""}${input.thresholds ? "≥≤" : ""}`;
 
 /** Every string of the input (values and keys, deeply), which with the template is all the PDF writes. */
@@ -88,7 +88,7 @@ export async function renderRecordPdf(input: RecordPdfInput): Promise<Uint8Array
   deflateNatively(doc);
   await layoutRecord(
     doc,
-    await FontSet.embed(doc, [TEMPLATE_TEXT, cjkSymbols(input), ...strings(input)]),
+    await FontSet.embed(doc, [TEMPLATE_TEXT, mathSymbols(input), ...strings(input)]),
     input,
   );
   if (input.signature) addSignaturePlaceholder(doc, input.signature);

@@ -91,7 +91,7 @@ describe("wrapping text into lines", () => {
 });
 
 describe("the characters each font must carry", () => {
-  it("loads the Arabic and CJK fonts only for text that needs them", () => {
+  it("loads the Arabic, math and CJK fonts only for text that needs them", () => {
     expect([...charactersByFont(["Zoë Ångström <zoe@example.org> — 0.91"]).keys()].sort()).toEqual([
       "NotoSans",
       "NotoSans-Bold",
@@ -106,6 +106,11 @@ describe("the characters each font must carry", () => {
     ]);
     expect(mixed.get("NotoSansSC")).toContain("李");
     expect(mixed.get("NotoSans")?.has("李")).toBe(false);
+    // The CJK font has arrows too, but the 1 MB math font is asked first.
+    const symbols = charactersByFont(["a → b ≥ 0.85"]);
+    expect([...symbols.keys()].sort()).toEqual(["NotoSans", "NotoSans-Bold", "NotoSansMath"]);
+    expect(symbols.get("NotoSansMath")).toContain("→");
+    expect(symbols.get("NotoSansMath")).toContain("≥");
     // Punctuation can join an Arabic run, so the Arabic font carries it too.
     expect(mixed.get("NotoSansArabic")).toContain(",");
   });

@@ -136,7 +136,7 @@ describe("the sealed record as PDF", () => {
     }
   });
 
-  it("embeds the Arabic and CJK fonts only when the record writes those scripts", async () => {
+  it("embeds the Arabic, math and CJK fonts only when the record writes what needs them", async () => {
     const fonts = async (input: RecordPdfInput) => {
       const { stdout } = await run("pdffonts", [await toFile(await renderRecordPdf(input))]);
       return [
@@ -154,6 +154,7 @@ describe("the sealed record as PDF", () => {
       "NotoSans",
       "NotoSans-Bold",
       "NotoSansArabic",
+      "NotoSansMath",
       "NotoSansSC",
     ]);
     // Ada alone, Latin metric names, one approver in the chain (no arrow) and no thresholds
@@ -163,8 +164,22 @@ describe("the sealed record as PDF", () => {
     for (const m of [r.challenger.candidate, r.challenger.challenger]) delete m["指标"];
     r.approvals = r.approvals.map((a) => ({ ...a, identity: { ...a.identity, subject: "CN=Ada Lovelace" } }));
     r.materiality.chain = ["data-governance"];
+    const chain = latin.record.materiality.chain;
+    const thresholds = latin.thresholds;
     latin.thresholds = undefined;
     expect(await fonts(latin)).toEqual(["NotoSans", "NotoSans-Bold"]);
+    // The template's arrow and ≥ ≤ come from the 1 MB math font, not the 10 MB CJK font.
+    r.materiality.chain = chain;
+    latin.thresholds = thresholds;
+    expect(await fonts(latin)).toEqual(["NotoSans", "NotoSans-Bold", "NotoSansMath"]);
+    const { stdout } = await run("pdftotext", [
+      "-enc",
+      "UTF-8",
+      await toFile(await renderRecordPdf(latin)),
+      "-",
+    ]);
+    expect(stdout).toContain(`Approval chain, in order: ${chain.join(" → ")}.`);
+    expect(stdout).toMatch(/≥ \d/);
   });
 
   it("shapes Devanagari and combining marks (fontkit throws on Devanagari), and pdftotext gives the names back", async () => {
