@@ -7,14 +7,21 @@ import { wrap } from "./wrap.js";
  * A number in a content stream: three decimals (a thousandth of a point) and no trailing zeros.
  * Positions are computed, never typed in, so this is their only rounding.
  */
-const num = (n: number) => {
-  const s = n.toFixed(3);
-  return s.includes(".") ? s.replace(/\.?0+$/, "") || "0" : s;
+export const num = (n: number) => {
+  // Shortest decimal of the rounded value: never an exponent at this scale, and -0 prints "0".
+  // (toFixed and a regex cost a sixth of the layout.)
+  const r = Math.round(n * 1000) / 1000;
+  return String(r === 0 ? 0 : r);
 };
-type Rgb = [number, number, number];
-const rgb = (r: number, g: number, b: number): Rgb => [r, g, b];
-const fill = (c: Rgb) => `${num(c[0])} ${num(c[1])} ${num(c[2])} rg`;
-const stroke = (c: Rgb) => `${num(c[0])} ${num(c[1])} ${num(c[2])} RG`;
+/** A colour as its fill and stroke operators, written once. */
+interface Rgb {
+  fill: string;
+  stroke: string;
+}
+const rgb = (r: number, g: number, b: number): Rgb => {
+  const c = `${num(r)} ${num(g)} ${num(b)}`;
+  return { fill: `${c} rg`, stroke: `${c} RG` };
+};
 
 /**
  * One page's drawing, written as content-stream operators directly (pdf-lib builds an object
@@ -103,7 +110,7 @@ export class Layout {
     let cx = x;
     const color = style.muted ? MUTED : INK;
     for (const run of this.fonts.runs(text, style.bold)) {
-      const font = `${page.fontName(this.fonts.pdfFont(run.name))} ${num(size)} Tf ${fill(color)}`;
+      const font = `${page.fontName(this.fonts.pdfFont(run.name))} ${num(size)} Tf ${color.fill}`;
       if (run.shaped) {
         // HarfBuzz's glyphs one by one at their positions, inside a span whose ActualText is the
         // logical text, so copy and text extraction give the characters back.
@@ -228,12 +235,12 @@ export class Layout {
   /** A horizontal rule across the column. */
   private rule(y: number, thickness: number) {
     this.page.ops.push(
-      `${stroke(RULE)} ${num(thickness)} w ${num(MARGIN)} ${num(y)} m ${num(MARGIN + this.width)} ${num(y)} l S`,
+      `${RULE.stroke} ${num(thickness)} w ${num(MARGIN)} ${num(y)} m ${num(MARGIN + this.width)} ${num(y)} l S`,
     );
   }
 
   private rectangle(x: number, y: number, width: number, height: number, color: Rgb) {
-    this.page.ops.push(`${fill(color)} ${num(x)} ${num(y)} ${num(width)} ${num(height)} re f`);
+    this.page.ops.push(`${color.fill} ${num(x)} ${num(y)} ${num(width)} ${num(height)} re f`);
   }
 
   /** Footer on every page: a fixed left text and "page x of y". */

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { PDFDocument } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { charactersByFont, FontSet } from "../../src/pdf/fonts.js";
-import { Layout, type TextStyle } from "../../src/pdf/layout.js";
+import { Layout, num, type TextStyle } from "../../src/pdf/layout.js";
 
 const LATIN = ["Ada", "Lovelace,", "Zoë", "Ångström", "disparate", "0.91", "für", "—", "•", "(ok)", "x"];
 const WORDS = [
@@ -55,6 +55,26 @@ function referenceWrap(fonts: FontSet, text: string, width: number, style: TextS
   }
   return lines;
 }
+
+describe("numbers in a content stream", () => {
+  it("are plain decimals within half a thousandth of a point of the value", () => {
+    fc.assert(
+      fc.property(fc.double({ min: -2e4, max: 2e4, noNaN: true }), (n) => {
+        const s = num(n);
+        expect(s).toMatch(/^-?(0|[1-9]\d*)(\.\d{0,2}[1-9])?$/);
+        expect(Math.abs(Number(s) - n)).toBeLessThanOrEqual(0.0005 + 1e-9);
+      }),
+      { numRuns: 2000 },
+    );
+    expect([num(-0), num(-0.0001), num(12), num(0.1 + 0.2), num(595.28)]).toEqual([
+      "0",
+      "0",
+      "12",
+      "0.3",
+      "595.28",
+    ]);
+  });
+});
 
 describe("wrapping text into lines", () => {
   it.each([
