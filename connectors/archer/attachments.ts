@@ -10,13 +10,17 @@ import { Attachment, Content, Created, Id, parse, unwrap } from "./responses.js"
 
 /*
  * Evidence files on an Archer record. Archer stores an attachment first (base64, unlinked) and
- * links it by rewriting the record's Attachment field with the full list of ids, so every link
- * is read-modify-write: existing ids are kept, and one record's links are serialised.
- * A crash between storing and linking leaves an unlinked attachment in Archer: it is never
- * shown on the record and the next run uploads the file again (an orphan, not a duplicate).
+ * links it by rewriting the record's Attachment field with the full list of ids, so a link is
+ * read-modify-write: existing ids are kept, and one record's links are serialised. `upload`
+ * only stores; `linkStored` (the delivery's finish) links every file stored for the record in
+ * one update and one confirming read, instead of three requests per file.
+ * A crash between storing and linking leaves unlinked attachments in Archer: never shown on
+ * the record, and the next run uploads the files again (orphans, not duplicates).
  */
 export class Attachments {
   private readonly locks = new Map<number, Promise<unknown>>();
+  /** Per record, per file name: the attachment stored and not yet linked (the latest wins). */
+  private readonly stored = new Map<number, Map<string, number>>();
 
   constructor(
     private readonly api: ArcherApi,
@@ -50,15 +54,33 @@ export class Attachments {
       json: { AttachmentName: file.name, AttachmentBytes: Buffer.from(file.bytes).toString("base64") },
     });
     const { Id: attachmentId } = unwrap(raw, Created, `store attachment ${file.name}`);
-    await this.serialised(recordId, () => this.link(recordId, attachmentId, file.name));
+    let names = this.stored.get(recordId);
+    if (!names) this.stored.set(recordId, (names = new Map()));
+    // A file stored again (a retried delivery) replaces the earlier copy, which stays an orphan.
+    names.set(file.name, attachmentId);
   }
 
-  /** Adds one attachment id to the record's field, keeping every id already there. */
-  private async link(recordId: number, attachmentId: number, name: string): Promise<void> {
+  /** Link every attachment stored for the record, keeping every id already there. */
+  async linkStored(recordId: number): Promise<void> {
+    await this.serialised(recordId, async () => {
+      const names = this.stored.get(recordId);
+      if (!names?.size) return;
+      const linking = new Map(names);
+      await this.link(recordId, linking);
+      // Only what was linked: a file stored again meanwhile waits for the next finish.
+      for (const [name, id] of linking) if (names.get(name) === id) names.delete(name);
+      if (names.size === 0) this.stored.delete(recordId);
+    });
+  }
+
+  /** Adds attachment ids (by file name) to the record's field, keeping every id already there. */
+  private async link(recordId: number, linking: Map<string, number>): Promise<void> {
     let lastError: unknown;
+    let missing: [string, number][] = [];
     for (let round = 0; round < 3; round++) {
       const ids = attachmentIds(await this.read(recordId), this.fieldId);
-      if (ids.includes(attachmentId)) return;
+      missing = [...linking].filter(([, id]) => !ids.includes(id));
+      if (missing.length === 0) return;
       try {
         const raw = await this.api.call({
           method: "PUT",
@@ -70,14 +92,14 @@ export class Attachments {
               FieldContents: {
                 [this.fieldId]: {
                   Type: FieldType.Attachment,
-                  Value: [...ids, attachmentId],
+                  Value: [...ids, ...missing.map(([, id]) => id)],
                   FieldId: this.fieldId,
                 },
               },
             },
           },
         });
-        unwrap(raw, Created, `link attachment ${name} to record ${recordId}`);
+        unwrap(raw, Created, `link ${missing.map(([n]) => n).join(", ")} to record ${recordId}`);
       } catch (err) {
         // Archer answers 400 to an update that changes nothing: an earlier attempt that timed
         // out may have linked it already. Re-reading the record decides.
@@ -86,9 +108,10 @@ export class Attachments {
       }
     }
     // Archer ignores ids it does not know and still reports success, so only a re-read proves it.
+    const what = missing.map(([n, id]) => `${id} (${n})`).join(", ");
     throw new SealgateError(
       "ARCHER_REJECTED",
-      `attachment ${attachmentId} (${name}) was not linked to record ${recordId}: Archer accepted the update but the record does not list it`,
+      `${missing.length === 1 ? "attachment" : "attachments"} ${what} ${missing.length === 1 ? "was" : "were"} not linked to record ${recordId}: Archer accepted the update but the record does not list ${missing.length === 1 ? "it" : "them"}`,
       { cause: lastError },
     );
   }

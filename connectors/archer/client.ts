@@ -99,8 +99,13 @@ export class ArcherDestination implements Destination {
     return (await this.ready()).attachments.list(recordId(ref));
   }
 
+  /** Stores the file; `finish` links it, with the delivery's other files, in one update. */
   async upload(ref: RemoteRef, file: EvidenceFile): Promise<void> {
     await (await this.ready()).attachments.upload(recordId(ref), file);
+  }
+
+  async finish(ref: RemoteRef): Promise<void> {
+    await (await this.ready()).attachments.linkStored(recordId(ref));
   }
 
   async checkMapping(fields: string[]): Promise<MappingFinding[]> {

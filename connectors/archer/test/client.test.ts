@@ -42,6 +42,7 @@ describe("Archer destination: find, create, files", () => {
     const b = file("record.pdf", new Uint8Array([0, 255, 1, 254, 37, 80, 68, 70]));
     await dest.upload(ref, a);
     await dest.upload(ref, b);
+    await dest.finish(ref);
     expect(await dest.listFiles(ref)).toEqual([
       { name: "record.json", size: a.bytes.length, sha256: a.sha256 },
       { name: "record.pdf", size: b.bytes.length, sha256: b.sha256 },
@@ -55,7 +56,34 @@ describe("Archer destination: find, create, files", () => {
     const ref = await dest.create(delivery(2));
     const files = Array.from({ length: 6 }, (_, i) => file(`f${i}.bin`, `content ${i}`));
     await Promise.all(files.map((f) => dest.upload(ref, f)));
+    // Two finishes at once (the second finds nothing left to link).
+    await Promise.all([dest.finish(ref), dest.finish(ref)]);
     expect((await dest.listFiles(ref)).map((f) => f.name).sort()).toEqual(files.map((f) => f.name).sort());
+    await dest.close();
+  });
+
+  it("delivers a new record with five files in 11 requests: files stored one by one, linked in one update", async () => {
+    const dest = destination(sim);
+    const names = ["evidence.json", "record.json", "record.jws", "record.p7s", "record.pdf"];
+    const requests = () =>
+      Object.entries(sim.stats())
+        .filter(([k]) => /^(GET|POST|PUT|DELETE) /.test(k))
+        .reduce((n, [, v]) => n + v, 0);
+    // The first delivery also logs in and reads metadata and values lists, once per process.
+    await push(
+      dest,
+      delivery(
+        3,
+        names.map((n) => file(n, `first ${n}`)),
+      ),
+    );
+    const before = requests();
+    const files = names.map((n) => file(n, `bytes of ${n}`));
+    await push(dest, delivery(4, files));
+    // find, create, list (one read), 5 stores, then read, update and the confirming read.
+    expect(requests() - before).toBe(11);
+    expect(sim.records()[1]?.files.map((f) => f.name)).toEqual(names);
+    expect(sim.orphans()).toBe(0);
     await dest.close();
   });
 
@@ -65,6 +93,7 @@ describe("Archer destination: find, create, files", () => {
     const first = destination(sim);
     const ref = await first.create(d);
     await first.upload(ref, files[0] as never);
+    await first.finish(ref);
     // The process dies here; a new one starts from scratch.
     const second = destination(sim);
     await second.prepare();

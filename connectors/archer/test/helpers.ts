@@ -86,10 +86,11 @@ export function delivery(i: number, files: EvidenceFile[] = []): Delivery {
   };
 }
 
-/** What the engine does for one delivery: find, create if missing, upload what is missing. */
+/** What the engine does for one delivery: find, create if missing, upload what is missing, finish. */
 export async function push(dest: ArcherDestination, d: Delivery): Promise<string> {
   const ref = (await dest.find(d.correlation)) ?? (await dest.create(d));
   const present = new Set((await dest.listFiles(ref)).map((f) => f.name));
   for (const f of d.files) if (!present.has(f.name)) await dest.upload(ref, f);
+  await dest.finish(ref);
   return ref.id;
 }

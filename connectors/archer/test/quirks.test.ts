@@ -20,6 +20,7 @@ describe("Archer quirks and faults the client must survive", () => {
     sim.failOnce("PUT platformapi/core/content", "reset-after");
     const f = file("record.pdf", "%PDF-1.7");
     await dest.upload(ref, f);
+    await dest.finish(ref);
     expect(count("PUT platformapi/core/content")).toBe(2);
     expect(sim.records()[0]?.files).toEqual([{ name: "record.pdf", size: f.bytes.length, sha256: f.sha256 }]);
     await dest.close();
@@ -30,7 +31,8 @@ describe("Archer quirks and faults the client must survive", () => {
     const ref = await dest.create(delivery(2));
     // Archer ignores unknown attachment ids in an update and still reports success.
     sim.failOnce("PUT platformapi/core/content", () => sim.store.attachments.clear());
-    await expect(dest.upload(ref, file("record.json", "{}"))).rejects.toMatchObject({
+    await dest.upload(ref, file("record.json", "{}"));
+    await expect(dest.finish(ref)).rejects.toMatchObject({
       code: "ARCHER_REJECTED",
       message: expect.stringMatching(/was not linked to record/),
     });
@@ -76,6 +78,7 @@ describe("Archer quirks and faults the client must survive", () => {
     const dest = destination(sim);
     const ref = await dest.create(delivery(6));
     await dest.upload(ref, file("a.txt", "a"));
+    await dest.finish(ref);
     sim.failOnce("GET platformapi/core/content/{id}", 500);
     sim.failOnce("GET platformapi/core/content/attachment/{id}", "reset-before");
     expect((await dest.listFiles(ref)).map((f) => f.name)).toEqual(["a.txt"]);
@@ -97,7 +100,8 @@ describe("Archer quirks and faults the client must survive", () => {
   it("reports a stale reference (unknown content id) instead of uploading into nothing", async () => {
     const dest = destination(sim);
     await expect(dest.listFiles({ id: "999999" })).rejects.toThrow(/999999 does not exist/);
-    await expect(dest.upload({ id: "999999" }, file("x", "x"))).rejects.toThrow(/999999 does not exist/);
+    await dest.upload({ id: "999999" }, file("x", "x")); // stored, unlinked: an orphan at worst
+    await expect(dest.finish({ id: "999999" })).rejects.toThrow(/999999 does not exist/);
     await dest.close();
   });
 });
