@@ -78,7 +78,8 @@ async function child(kind: string, storeRoot: string, limit: number) {
 /**
  * Records to push per destination: SEALGATE_BENCH_PUSH_RECORDS is one count for all three, or
  * per destination ("servicenow=1000,vanta=1000,archer=380"; a destination left out is not run),
- * because at this limit Archer's 23 requests a record make 1,000 records a 4-hour run.
+ * because a push at this limit takes minutes per 100 records (Archer's 1,000 took almost 4 hours
+ * at 23 requests a record; 11 since a delivery links its files in one update).
  */
 function recordCounts(): [Kind, number][] {
   const spec = process.env.SEALGATE_BENCH_PUSH_RECORDS ?? String(QUICK ? 20 : 1000);
@@ -188,7 +189,7 @@ export async function benchPush(): Promise<BenchResult> {
     targets,
     notes: [
       "Rate: answers other than 429 (token calls included) in each full minute of the run, against the limit; the last, partial minute is left out because the work ran out in it, not the rate. Above 100% where the simulator's windows do not line up with the run's minutes (Archer's are clock minutes), so one run minute can take parts of two windows.",
-      `One run per destination (a push at this limit takes minutes per 100 records: ${limit} requests a minute over roughly 8 (ServiceNow), 9 (Vanta) or 23 (Archer) requests per record).`,
+      `One run per destination (a push at this limit takes minutes per 100 records: ${limit} requests a minute over roughly 8 (ServiceNow), 9 (Vanta) or 11 (Archer; 23 before a delivery linked its files in one update) requests per record).`,
       ...notes,
     ],
   };
