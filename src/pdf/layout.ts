@@ -47,9 +47,12 @@ class PageInk {
     return name;
   }
 
-  /** The page's one content stream, deflated by zlib. */
+  /**
+   * The page's one content stream, deflated by zlib at level 1: on page text, the default level
+   * took five times as long for 1.2 KB less per record PDF (of 200 KB), and an eighth of a render.
+   */
   finish(doc: PDFDocument) {
-    const content = deflateSync(Buffer.from(this.ops.join("\n"), "latin1"));
+    const content = deflateSync(Buffer.from(this.ops.join("\n"), "latin1"), { level: 1 });
     this.page.node.addContentStream(
       doc.context.register(doc.context.stream(content, { Filter: "FlateDecode" })),
     );
