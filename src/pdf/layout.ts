@@ -103,7 +103,7 @@ export class Layout {
   }
 
   /** Lines of at most `width` points. */
-  wrap(text: string, width: number, style: TextStyle = {}): string[] {
+  wrap(text: string, width: number, style: TextStyle = {}): readonly string[] {
     return wrap(this.fonts, text, width, style.size ?? 10, style.bold);
   }
 

@@ -6,15 +6,35 @@ import type { FontSet } from "./fonts.js";
  * line; for text in the main face the widths are summed instead, which gives the same breaks.
  */
 
+/**
+ * Lines already broken, across documents: labels, template sentences, names and comments recur
+ * in record after record. Breaks depend on the text, column, size and weight only (a subset
+ * keeps its full font's advances and shaping), not on the document's font subsets.
+ */
+const broken = new Map<string, readonly string[]>();
+
 /** Lines of at most `width` points at font size `size`. */
-export function wrap(fonts: FontSet, text: string, width: number, size: number, bold = false): string[] {
-  return text
-    .split("\n")
-    .flatMap((para) =>
-      fonts.mainFaceOnly(para, bold)
-        ? wrapSummed(fonts, para, width, size, bold)
-        : wrapMeasured(fonts, para, width, size, bold),
-    );
+export function wrap(
+  fonts: FontSet,
+  text: string,
+  width: number,
+  size: number,
+  bold = false,
+): readonly string[] {
+  const key = `${bold ? "b" : "r"}${width} ${size}\n${text}`;
+  let lines = broken.get(key);
+  if (!lines) {
+    lines = text
+      .split("\n")
+      .flatMap((para) =>
+        fonts.mainFaceOnly(para, bold)
+          ? wrapSummed(fonts, para, width, size, bold)
+          : wrapMeasured(fonts, para, width, size, bold),
+      );
+    if (broken.size >= 20_000) broken.clear();
+    broken.set(key, lines);
+  }
+  return lines;
 }
 
 /**
