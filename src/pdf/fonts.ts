@@ -8,9 +8,9 @@ import subsetFont from "subset-font";
 /*
  * Embedded fonts that can write any approver's name: Noto Sans (Latin, Greek, Cyrillic),
  * Noto Sans Arabic, Noto Sans Math (the template's arrows and ≥ ≤, 1 MB) and Noto Sans SC
- * (CJK, 10 MB), all OFL-licensed and shipped through npm. pdf-lib's
- * standard fonts only encode WinAnsi, so text is split into runs, each drawn with the first
- * font that has every glyph of the run.
+ * (CJK, 10 MB), all OFL-licensed and shipped through npm. pdf-lib's standard fonts only encode
+ * WinAnsi, so text is split into runs, each drawn with the first font that has every glyph of
+ * the run.
  *
  * pdf-lib's own subsetter drops glyphs of these fonts, so HarfBuzz (hb-subset) cuts each font
  * down to the characters the document can draw, collected from its strings before layout, and

@@ -11,8 +11,8 @@ import { TAGS } from "../governance/tags.js";
 /*
  * One evidence sync pass, as `sealgate sync` and the daemon run it: reconcile MLflow against
  * the last seen state, seal every changed version whose review cycle completed (and re-check
- * sealed approvals for expiry), several at once, sign a checkpoint over anything new, then push the outbox.
- * The reconcile state is committed only after sealing, so a crash replays the changes.
+ * sealed approvals for expiry), several at once, sign a checkpoint over anything new, then push
+ * the outbox. The reconcile state is committed only after sealing, so a crash replays the changes.
  */
 
 export interface SyncOptions {
