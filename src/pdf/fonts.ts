@@ -4,6 +4,7 @@ import fontkit from "@pdf-lib/fontkit";
 import type { PDFDocument, PDFFont } from "pdf-lib";
 import type * as Hb from "harfbuzzjs";
 import subsetFont from "subset-font";
+import { BoundedCache } from "../util/bounded-cache.js";
 
 /*
  * Embedded fonts that can write any approver's name: Noto Sans (Latin, Greek, Cyrillic),
@@ -38,22 +39,44 @@ const NAMES = Object.keys(SOURCES) as FontName[];
 const FEATURES = { liga: false, clig: false, dlig: false };
 
 interface FullFont {
-  bytes: Buffer;
-  unitsPerEm: number;
-  hasGlyphForCodePoint(c: number): boolean;
-  glyphForCodePoint(c: number): { advanceWidth: number };
+  /** Code points the font has a glyph for, ascending: its cmap without the font behind it. */
+  coverage: Uint32Array;
+  /** Advance at size 1000 of a code point's glyph: the main face only, which `wrap` measures. */
+  advance?: (cp: number) => number;
 }
+const MAIN_FACE = new Set<FontName>(["NotoSans", "NotoSans-Bold"]);
+const fontPath = (name: FontName) => require.resolve(`${SOURCES[name][0]}/${SOURCES[name][1]}`);
 const full = new Map<FontName, FullFont>();
-/** A full font, read and parsed on first use only. */
+/**
+ * What a full font can draw, read on first use only. Its bytes are not kept: the CJK font's
+ * 10 MB, and fontkit's parsed copy of as much again, stayed in memory for the life of the
+ * process; a subset, asked for only by new people's names, reads the file again.
+ */
 function fullFont(name: FontName): FullFont {
   let f = full.get(name);
   if (!f) {
-    const [pkg, file] = SOURCES[name];
-    const bytes = readFileSync(require.resolve(`${pkg}/${file}`));
-    f = Object.assign(fontkit.create(bytes) as unknown as FullFont, { bytes });
-    full.set(name, f);
+    const font = fontkit.create(readFileSync(fontPath(name)));
+    const coverage = Uint32Array.from(font.characterSet.filter((cp) => font.hasGlyphForCodePoint(cp))).sort();
+    const scale = 1000 / font.unitsPerEm;
+    const advance = MAIN_FACE.has(name)
+      ? (cp: number) => font.glyphForCodePoint(cp).advanceWidth * scale
+      : undefined;
+    full.set(name, (f = { coverage, advance }));
   }
   return f;
+}
+
+function hasGlyph(name: FontName, cp: number): boolean {
+  const { coverage } = fullFont(name);
+  let lo = 0;
+  let hi = coverage.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (coverage[mid]! < cp) lo = mid + 1;
+    else if (coverage[mid]! > cp) hi = mid - 1;
+    else return true;
+  }
+  return false;
 }
 
 interface Subset {
@@ -64,22 +87,21 @@ interface Subset {
   glyphs: Map<number, { hex: string; units: number }>;
 }
 // Records drawn for the same people reuse the same subsets; a few, so a daemon stays small.
-const subsets = new Map<string, Promise<Subset>>();
+const subsets = new BoundedCache<string, Promise<Subset>>(16);
 function subsetOf(name: FontName, text: string): Promise<Subset> {
   const key = `${name}\u0000${text}`;
-  let subset = subsets.get(key);
-  if (!subset) {
-    if (subsets.size >= 16) subsets.clear();
-    subset = subsetFont(fullFont(name).bytes, text, { targetFormat: "truetype" }).then((bytes) => ({
-      key,
-      bytes,
-      glyphs: new Map(),
-    }));
-    subsets.set(key, subset);
+  return subsets.get(key, () => {
+    const subset = subsetFont(readFileSync(fontPath(name)), text, { targetFormat: "truetype" }).then(
+      (bytes) => ({
+        key,
+        bytes,
+        glyphs: new Map(),
+      }),
+    );
     // A failure is not remembered: the next document tries again.
     subset.catch(() => subsets.delete(key));
-  }
-  return subset;
+    return subset;
+  });
 }
 
 /**
@@ -131,7 +153,7 @@ function pick(cp: number, bold: boolean): FontName {
   const key = cp * 2 + (bold ? 1 : 0);
   let name = picked.get(key);
   if (!name) {
-    const face = FACES.find((f) => fullFont(bold ? f.bold : f.regular).hasGlyphForCodePoint(cp)) ?? FACES[0]!;
+    const face = FACES.find((f) => hasGlyph(bold ? f.bold : f.regular, cp)) ?? FACES[0]!;
     picked.set(key, (name = bold ? face.bold : face.regular));
   }
   return name;
@@ -161,18 +183,19 @@ export function charactersByFont(texts: Iterable<string>): Map<FontName, Set<str
     for (const bold of [false, true]) add(pick(ch.codePointAt(0)!, bold), ch);
   }
   for (const name of [...used.keys()]) {
-    for (const ch of neutrals) if (fullFont(name).hasGlyphForCodePoint(ch.codePointAt(0)!)) add(name, ch);
+    for (const ch of neutrals) if (hasGlyph(name, ch.codePointAt(0)!)) add(name, ch);
   }
   return used;
 }
 
 /** Text split into runs each drawn with one font; depends on the text alone, so kept across documents. */
-const splits = new Map<string, { text: string; name: FontName }[]>();
+const splits = new BoundedCache<string, { text: string; name: FontName }[]>(50_000);
 function runsByFont(text: string, bold: boolean): { text: string; name: FontName }[] {
-  const key = `${bold ? "b" : "r"}${text}`;
-  let runs = splits.get(key);
-  if (runs) return runs;
-  runs = [];
+  return splits.get(`${bold ? "b" : "r"}${text}`, () => splitByFont(text, bold));
+}
+
+function splitByFont(text: string, bold: boolean): { text: string; name: FontName }[] {
+  const runs: { text: string; name: FontName }[] = [];
   const chars = [...text];
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i]!;
@@ -184,17 +207,11 @@ function runsByFont(text: string, bold: boolean): { text: string; name: FontName
       const next = chars.slice(i + 1).find((c) => !neutral(c));
       return next !== undefined && pick(next.codePointAt(0)!, bold) === last!.name;
     };
-    const joins =
-      last &&
-      neutral(ch) &&
-      fullFont(last.name).hasGlyphForCodePoint(cp) &&
-      (!RTL_FONTS.has(last.name) || follows());
+    const joins = last && neutral(ch) && hasGlyph(last.name, cp) && (!RTL_FONTS.has(last.name) || follows());
     const name = joins ? last.name : pick(cp, bold);
     if (last && last.name === name) last.text += ch;
     else runs.push({ text: ch, name });
   }
-  if (splits.size >= 50_000) splits.clear();
-  splits.set(key, runs);
   return runs;
 }
 
@@ -261,22 +278,17 @@ function unshapedRun(r: { text: string; name: FontName }, subset: Subset): Run {
  * document: runs are kept per combination of subsets, so records drawn for the same people
  * split, encode and measure each string once.
  */
-const runCaches = new Map<string, Map<string, Run[]>>();
-function runCacheFor(subsets: Map<FontName, Subset>): Map<string, Run[]> {
+const runCaches = new BoundedCache<string, BoundedCache<string, Run[]>>(16);
+function runCacheFor(subsets: Map<FontName, Subset>): BoundedCache<string, Run[]> {
   const key = [...subsets.values()].map((s) => s.key).join("\u0001");
-  let cache = runCaches.get(key);
-  if (!cache) {
-    if (runCaches.size >= 16) runCaches.clear();
-    runCaches.set(key, (cache = new Map()));
-  }
-  return cache;
+  return runCaches.get(key, () => new BoundedCache(20_000));
 }
 
 // Per code point and weight, its advance at size 1000 in the main face (hb-subset keeps advances).
 const mainAdvances = new Map<number, number>();
 
 export class FontSet {
-  private readonly runCache: Map<string, Run[]>;
+  private readonly runCache: BoundedCache<string, Run[]>;
 
   private constructor(
     private readonly fonts: Map<FontName, PDFFont>,
@@ -315,14 +327,7 @@ export class FontSet {
 
   /** Split text into runs drawable with one font each; unknown characters fall back to the first font. */
   runs(text: string, bold = false): Run[] {
-    const key = `${bold ? "b" : "r"}${text}`;
-    let runs = this.runCache.get(key);
-    if (!runs) {
-      runs = this.split(text, bold);
-      if (this.runCache.size >= 20_000) this.runCache.clear();
-      this.runCache.set(key, runs);
-    }
-    return runs;
+    return this.runCache.get(`${bold ? "b" : "r"}${text}`, () => this.split(text, bold));
   }
 
   private split(text: string, bold: boolean): Run[] {
@@ -389,8 +394,7 @@ export class FontSet {
       const key = cp * 2 + (bold ? 1 : 0);
       let advance = mainAdvances.get(key);
       if (advance === undefined) {
-        const font = fullFont(bold ? FACES[0]!.bold : FACES[0]!.regular);
-        advance = font.glyphForCodePoint(cp).advanceWidth * (1000 / font.unitsPerEm);
+        advance = fullFont(bold ? FACES[0]!.bold : FACES[0]!.regular).advance!(cp);
         mainAdvances.set(key, advance);
       }
       units += advance;

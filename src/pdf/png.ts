@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { inflateSync } from "node:zlib";
 import { type PDFContext, type PDFDocument, PDFImage, PngEmbedder, type PDFRef } from "pdf-lib";
+import { BoundedCache } from "../util/bounded-cache.js";
 
 /*
  * pdf-lib embeds a PNG by decoding it and deflating the pixels again in pure JavaScript, which
@@ -63,14 +64,9 @@ export function pngPassthrough(bytes: Uint8Array): Passthrough | undefined {
  * pngPassthrough by content: the check inflates every pixel, and record after record shows the
  * same explanation image. A few entries, so a daemon stays small.
  */
-const checked = new Map<string, Passthrough | undefined>();
+const checked = new BoundedCache<string, Passthrough | undefined>(4);
 function passthroughOnce(bytes: Uint8Array): Passthrough | undefined {
-  const key = createHash("sha256").update(bytes).digest("hex");
-  if (checked.has(key)) return checked.get(key);
-  const p = pngPassthrough(bytes);
-  if (checked.size >= 4) checked.clear();
-  checked.set(key, p);
-  return p;
+  return checked.get(createHash("sha256").update(bytes).digest("hex"), () => pngPassthrough(bytes));
 }
 
 /** Embed a PNG, without re-encoding it when its pixel data can be used as it is. */

@@ -16,6 +16,7 @@ import { Layout } from "./layout.js";
 import { embedPng } from "./png.js";
 import { addSignaturePlaceholder, type SignatureInfo, signPdf } from "./sign-pdf.js";
 import type { Signer } from "../sign/signer.js";
+import { BoundedCache } from "../util/bounded-cache.js";
 
 /*
  * The sealed record (or the review package an approver signs) as a PDF a compliance officer
@@ -111,19 +112,14 @@ export async function renderRecordPdf(input: RecordPdfInput): Promise<Uint8Array
  * one Uint8Array for as long as it is cached). Page content is deflated by the layout.
  */
 const deflatedBytes = new WeakMap<Uint8Array, Buffer>();
-const deflatedText = new Map<string, Buffer>();
+const deflatedText = new BoundedCache<string, Buffer>(64);
 function deflateOnce(contents: string | Uint8Array): Buffer {
   if (typeof contents !== "string") {
     let out = deflatedBytes.get(contents);
     if (!out) deflatedBytes.set(contents, (out = deflateSync(contents)));
     return out;
   }
-  let out = deflatedText.get(contents);
-  if (!out) {
-    if (deflatedText.size >= 64) deflatedText.clear();
-    deflatedText.set(contents, (out = deflateSync(Buffer.from(contents, "latin1"))));
-  }
-  return out;
+  return deflatedText.get(contents, (text) => deflateSync(Buffer.from(text, "latin1")));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { FontSet } from "./fonts.js";
+import { BoundedCache } from "../util/bounded-cache.js";
 
 /*
  * Greedy line breaking: as many words on a line as fit in the column, and a word wider than the
@@ -11,7 +12,7 @@ import type { FontSet } from "./fonts.js";
  * in record after record. Breaks depend on the text, column, size and weight only (a subset
  * keeps its full font's advances and shaping), not on the document's font subsets.
  */
-const broken = new Map<string, readonly string[]>();
+const broken = new BoundedCache<string, readonly string[]>(20_000);
 
 /** Lines of at most `width` points at font size `size`. */
 export function wrap(
@@ -21,20 +22,15 @@ export function wrap(
   size: number,
   bold = false,
 ): readonly string[] {
-  const key = `${bold ? "b" : "r"}${width} ${size}\n${text}`;
-  let lines = broken.get(key);
-  if (!lines) {
-    lines = text
+  return broken.get(`${bold ? "b" : "r"}${width} ${size}\n${text}`, () =>
+    text
       .split("\n")
       .flatMap((para) =>
         fonts.mainFaceOnly(para, bold)
           ? wrapSummed(fonts, para, width, size, bold)
           : wrapMeasured(fonts, para, width, size, bold),
-      );
-    if (broken.size >= 20_000) broken.clear();
-    broken.set(key, lines);
-  }
-  return lines;
+      ),
+  );
 }
 
 /**

@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import fontkit from "@pdf-lib/fontkit";
 import fc from "fast-check";
 import { PDFDocument } from "pdf-lib";
 import { describe, expect, it } from "vitest";
@@ -133,6 +136,34 @@ describe("the characters each font must carry", () => {
     expect(symbols.get("NotoSansMath")).toContain("≥");
     // Punctuation can join an Arabic run, so the Arabic font carries it too.
     expect(mixed.get("NotoSansArabic")).toContain(",");
+  });
+
+  it("gives any character to the first font whose full file has its glyph, as fontkit reads the files", () => {
+    // The fonts keep only the code points they cover, not the files: the choice must not change.
+    const require = createRequire(import.meta.url);
+    const file = (pkg: string, f: string) =>
+      fontkit.create(readFileSync(require.resolve(`@expo-google-fonts/${pkg}/${f}`)));
+    const faces = [
+      ["NotoSans", file("noto-sans", "400Regular/NotoSans_400Regular.ttf")],
+      ["NotoSansArabic", file("noto-sans-arabic", "400Regular/NotoSansArabic_400Regular.ttf")],
+      ["NotoSansMath", file("noto-sans-math", "400Regular/NotoSansMath_400Regular.ttf")],
+      ["NotoSansSC", file("noto-sans-sc", "400Regular/NotoSansSC_400Regular.ttf")],
+    ] as const;
+    const expected = (cp: number) => faces.find(([, f]) => f.hasGlyphForCodePoint(cp))?.[0] ?? "NotoSans";
+    const letter = fc.oneof(
+      fc.integer({ min: 0xa0, max: 0x2fff }),
+      fc.integer({ min: 0x4e00, max: 0x9fff }),
+      fc.integer({ min: 0xfb50, max: 0xffff }),
+      fc.integer({ min: 0x1d400, max: 0x2ffff }),
+    );
+    fc.assert(
+      fc.property(letter, (cp) => {
+        const ch = String.fromCodePoint(cp);
+        const regular = [...charactersByFont([ch])].filter(([, set]) => set.has(ch)).map(([name]) => name);
+        expect(regular).toContain(expected(cp));
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it("refuses to draw a character the fonts were not subset for, rather than draw a missing glyph", async () => {
