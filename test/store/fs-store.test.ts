@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { chmod, mkdtemp, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -25,6 +25,20 @@ describe("the content-addressed object store", () => {
     expect(all).toEqual([d]);
   });
 
+  it("stores objects put at once, the same one several times included, each once and whole", async () => {
+    const s = await store();
+    // Lanes sealing at once put the same policy and explanation, and their own records, together.
+    const blobs = Array.from({ length: 40 }, (_, i) => Buffer.alloc(1000 + i * 977, i % 7));
+    const digests = await Promise.all(blobs.map((b) => s.put(b)));
+    expect(digests).toEqual(blobs.map(sha));
+    const listed: string[] = [];
+    for await (const d of s.list()) listed.push(d);
+    expect(listed.sort()).toEqual([...new Set(digests)].sort());
+    for (const [i, d] of digests.entries()) expect(Buffer.from(await s.get(d))).toEqual(blobs[i]);
+    // Nothing left half-way: every temporary file was linked into place and removed.
+    expect(await readdir(join(s.root, "tmp"))).toEqual([]);
+  });
+
   it("streams large objects in and out without holding them", async () => {
     const s = await store();
     const chunk = Buffer.alloc(1 << 20, 7);
@@ -44,6 +58,21 @@ describe("the content-addressed object store", () => {
     const out = createHash("sha256");
     await pipeline(await s.open(digest), out);
     expect(`sha256:${out.digest("hex")}`).toBe(digest);
+  });
+
+  it("keeps nothing of a stream that fails half-way, and says why", async () => {
+    const s = await store();
+    const source = Readable.from(
+      (async function* () {
+        yield Buffer.alloc(1 << 20, 1);
+        throw new Error("connection reset while downloading model.pkl");
+      })(),
+    );
+    await expect(s.putStream(source)).rejects.toThrow("connection reset while downloading model.pkl");
+    expect(await readdir(join(s.root, "tmp"))).toEqual([]);
+    const listed: string[] = [];
+    for await (const d of s.list()) listed.push(d);
+    expect(listed).toEqual([]);
   });
 
   it("detects a corrupted object on every read path", async () => {
