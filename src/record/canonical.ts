@@ -6,7 +6,7 @@ import { SealgateError } from "../errors.js";
  * I-JSON forbids (NaN, Infinity, lone surrogates) instead of writing something unverifiable.
  */
 export function canonicalBytes(value: unknown, what = "document"): Uint8Array {
-  const lone = findLoneSurrogate(value, "");
+  const lone = findLoneSurrogate(value);
   if (lone !== null) {
     throw new SealgateError(
       "CANONICAL_JSON_INVALID",
@@ -27,18 +27,25 @@ export function canonicalBytes(value: unknown, what = "document"): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-function findLoneSurrogate(v: unknown, path: string): string | null {
-  if (typeof v === "string") return (v as string & { isWellFormed(): boolean }).isWellFormed() ? null : path;
+/** Where a lone surrogate is, as `.a[0].b` ("" for the root), or null; the path is built on a find only. */
+function findLoneSurrogate(v: unknown): string | null {
+  const at = loneSurrogateAt(v);
+  return at === null ? null : at.reverse().join("");
+}
+
+function loneSurrogateAt(v: unknown): string[] | null {
+  if (typeof v === "string") return (v as string & { isWellFormed(): boolean }).isWellFormed() ? null : [];
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
-      const r = findLoneSurrogate(v[i], `${path}[${i}]`);
-      if (r !== null) return r;
+      const r = loneSurrogateAt(v[i]);
+      if (r !== null) return (r.push(`[${i}]`), r);
     }
   } else if (v && typeof v === "object") {
-    for (const [k, x] of Object.entries(v)) {
-      if (!(k as string & { isWellFormed(): boolean }).isWellFormed()) return `${path}.<key>`;
-      const r = findLoneSurrogate(x, `${path}.${k}`);
-      if (r !== null) return r;
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
+      if (!(k as string & { isWellFormed(): boolean }).isWellFormed()) return [".<key>"];
+      const r = loneSurrogateAt((v as Record<string, unknown>)[k]);
+      if (r !== null) return (r.push(`.${k}`), r);
     }
   }
   return null;

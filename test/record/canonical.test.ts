@@ -56,5 +56,9 @@ describe("canonical JSON", () => {
       expect((e as SealgateError).code).toBe("CANONICAL_JSON_INVALID");
       expect((e as Error).message).toContain(".metrics[0].name");
     }
+    expect(() => canonicalBytes({ tags: [{}, { ["stage\udc00"]: "prod" }] })).toThrow(
+      "document at .tags[1].<key> holds a lone surrogate",
+    );
+    expect(() => canonicalBytes("\ud800")).toThrow("document at (root) holds a lone surrogate");
   });
 });
