@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { startDaemon } from "../../daemon/daemon.js";
+import { capHeapGrowth } from "../../daemon/heap.js";
 import { humanStream } from "../../daemon/human-log.js";
 import { runOnce } from "../../daemon/once.js";
 import { untilSignal } from "../../daemon/signals.js";
@@ -30,6 +31,7 @@ export function registerDaemon(program: Command, io: CliIO, setExit: (code: 0 | 
       ].join("\n"),
     )
     .action(async (opts: { config: string; once?: boolean }) => {
+      capHeapGrowth();
       // JSON for log collectors; one readable line per entry for a person at a terminal.
       const logger = createLogger(process.stderr.isTTY ? { destination: humanStream() } : {});
       if (opts.once) {
