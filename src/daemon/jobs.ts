@@ -29,15 +29,16 @@ export async function pushJob({ app, lane, metrics }: JobContext, log: Logger): 
       signer: app.signer,
       logger: log,
     });
-    metrics.recordPush(results);
     for (const [d, r] of Object.entries(results))
       if (r.error) log.error({ destination: d, err: r.error }, "destination could not be prepared");
-    metrics.recordBacklog(
-      await outboxStatus(
-        app.store.root,
-        app.targets.map((t) => t.name),
-      ),
+    // Both at once, after the last await: a scrape in between saw records delivered but no
+    // backlog gauge for their destination.
+    const backlog = await outboxStatus(
+      app.store.root,
+      app.targets.map((t) => t.name),
     );
+    metrics.recordPush(results);
+    metrics.recordBacklog(backlog);
   });
 }
 

@@ -1,6 +1,6 @@
 import { access, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { SimulatorHandle } from "../../connectors/kit/simulator.js";
 import { archer } from "../../connectors/archer/index.js";
 import { servicenow } from "../../connectors/servicenow/index.js";
@@ -125,8 +125,15 @@ beforeAll(async () => {
   env.SEALGATE_TEST_ARCHER = sims.archer.credentials.password!;
 });
 
+// A test that fails before its daemon exits must not leave it holding the ledger's lock, or
+// every later test fails too (exit 3) and hides which one broke.
+afterEach(async () => {
+  const alive = running.filter((d) => d.proc.exitCode === null && d.proc.signalCode === null);
+  for (const d of alive) d.proc.kill("SIGKILL");
+  await Promise.all(alive.map((d) => d.exited));
+});
+
 afterAll(async () => {
-  for (const d of running) if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill("SIGKILL");
   for (const sim of Object.values(sims ?? {})) await sim.close();
   await ws?.client.close();
 });

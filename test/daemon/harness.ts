@@ -68,7 +68,9 @@ export class DaemonProcess {
     return Promise.race([
       new Promise<LogLine>((resolve) => this.waiters.push({ match, resolve })),
       this.exited.then(({ code }) => {
-        throw new Error(`daemon exited (${code}) before the awaited log line:\n${this.raw.join("\n")}`);
+        // Its last lines say why; CI's summary keeps only the first lines of a failure.
+        const last = this.raw.slice(-6).join("\n");
+        throw new Error(`daemon exited (${code}) before the awaited log line; its last log lines:\n${last}`);
       }),
     ]);
   }

@@ -1,0 +1,60 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { App } from "../../src/app.js";
+import { pushJob } from "../../src/daemon/jobs.js";
+import { Lane } from "../../src/daemon/lane.js";
+import { DaemonMetrics } from "../../src/daemon/metrics.js";
+import { createLogger } from "../../src/log.js";
+import { compileMapping } from "../../src/mapping/compile.js";
+import { FileDestination } from "../support/file-destination.mjs";
+import { sealedRecords } from "../support/sealed-records.js";
+import { metric } from "./harness.js";
+import { TEST_MAPPING, TEST_TARGET } from "../support/test-mapping.mjs";
+
+/*
+ * The push job as Prometheus sees it while it runs: a scrape must never show records delivered
+ * to a destination without that destination's backlog gauge (a dashboard alerting on the gauge
+ * would read a missing series as "no data").
+ */
+
+describe("the push job's metrics", () => {
+  it("are never seen half-updated by a scrape during the job", async () => {
+    const s = await sealedRecords(3);
+    const remote = await mkdtemp(join(tmpdir(), "sealgate-remote-"));
+    const target = {
+      name: "files",
+      destination: new FileDestination("files", remote),
+      mapping: compileMapping(TEST_MAPPING, "test mapping", { destination: "files", target: TEST_TARGET }),
+      queue: { concurrency: 4, perMinute: 100_000 },
+      maxAttempts: 5,
+    };
+    // pushJob reads these three fields of the app only.
+    const app = { store: { root: s.root }, targets: [target], signer: s.signer } as unknown as App;
+    const metrics = new DaemonMetrics();
+    const ctx = { app, lane: new Lane(), metrics };
+
+    const scrapes: string[] = [];
+    let running = true;
+    const scraper = (async () => {
+      while (running) {
+        scrapes.push(await metrics.registry.metrics());
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    await pushJob(ctx, createLogger({ level: "silent" }));
+    running = false;
+    await scraper;
+    scrapes.push(await metrics.registry.metrics());
+
+    const delivered = scrapes.filter(
+      (t) => metric(t, "sealgate_deliveries", { destination: "files", state: "delivered" }) === 3,
+    );
+    expect(delivered.length).toBeGreaterThan(0);
+    for (const t of delivered)
+      expect(metric(t, "sealgate_oldest_pending_delivery_seconds", { destination: "files" })).toBe(0);
+    // The job ran under the scraper: some scrapes saw neither update yet.
+    expect(scrapes.length).toBeGreaterThan(delivered.length);
+  });
+});
