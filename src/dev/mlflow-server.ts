@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { ensureVenv, REPO_ROOT, VENV_DIR } from "./venv.js";
+import { ensureVenv, PYTHON_ENV, REPO_ROOT, VENV_DIR } from "./venv.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -92,7 +92,7 @@ export async function startMlflowServer(opts: StartOptions = {}): Promise<Mlflow
   const logFile = createWriteStream(join(dir, "server.log"));
   const child: ChildProcess = spawn(join(VENV_DIR, "bin/mlflow"), args, {
     cwd: dir,
-    env: { ...process.env, ...env, PYTHONUNBUFFERED: "1" },
+    env: { ...process.env, ...PYTHON_ENV, ...env, PYTHONUNBUFFERED: "1" },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -168,7 +168,11 @@ export async function seedMlflow(
       "--many",
       String(opts.many ?? 260),
     ],
-    { maxBuffer: 64 << 20, timeout: 15 * 60_000, env: { ...process.env, MLFLOW_TRACKING_URI: server.url } },
+    {
+      maxBuffer: 64 << 20,
+      timeout: 15 * 60_000,
+      env: { ...process.env, ...PYTHON_ENV, MLFLOW_TRACKING_URI: server.url },
+    },
   );
   const line = stdout.split("\n").find((l) => l.startsWith("SEED-MANIFEST "));
   if (!line) throw new Error(`seed.py printed no manifest:\n${stdout.slice(-2000)}`);

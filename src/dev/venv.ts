@@ -23,6 +23,14 @@ export const VENV_DIR = process.env.SEALGATE_VENV ?? join(REPO_ROOT, ".cache/ven
 export const VENV_PYTHON = join(VENV_DIR, "bin/python");
 
 /**
+ * For every Python process that imports mlflow. MLflow's telemetry thread, when it cannot reach
+ * its server (always, here), deletes an environment variable while the main thread may be
+ * iterating os.environ (requests does, per request), and the seed failed with KeyError
+ * '_MLFLOW_TELEMETRY_SESSION_ID'. MLflow turns telemetry off by itself only when CI is set.
+ */
+export const PYTHON_ENV = { MLFLOW_DISABLE_TELEMETRY: "true" } as const;
+
+/**
  * The Python side of the tests (MLflow server and client, later model-signing, jwcrypto,
  * pyHanko) lives in one venv under .cache/, pinned by test/mlflow/requirements.txt. It is
  * reused while the requirements file is unchanged, and rebuilt when it changes.

@@ -4,7 +4,7 @@ import { readFile, rm } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { REPO_ROOT, VENV_PYTHON } from "../../src/dev/venv.js";
+import { PYTHON_ENV, REPO_ROOT, VENV_PYTHON } from "../../src/dev/venv.js";
 import { createDevPki, type DevPkiManifest } from "../../src/pki/dev-pki.js";
 import { loadTrust, type Trust } from "../../src/pki/trust.js";
 import type { KeySigner } from "../../src/sign/key-signer.js";
@@ -110,7 +110,7 @@ export async function timePeer(cmd: string, args: string[], env: NodeJS.ProcessE
  * stdout line, JSON with `seconds`), so starting the interpreter and `import mlflow` do not count.
  */
 export async function timePython(script: string, args: string[]): Promise<Run> {
-  const r = await timePeer(VENV_PYTHON, [join(REPO_ROOT, "test/bench", script), ...args]);
+  const r = await timePeer(VENV_PYTHON, [join(REPO_ROOT, "test/bench", script), ...args], PYTHON_ENV);
   const report = JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
   // Its CPU time would include the interpreter and `import mlflow`: not comparable, left out.
   return { ...r, seconds: Number(report.seconds ?? r.seconds), cpuSeconds: undefined, report };
