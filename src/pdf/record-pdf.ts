@@ -102,7 +102,9 @@ export async function renderRecordPdf(input: RecordPdfInput): Promise<Uint8Array
     input,
   );
   if (input.signature) addSignaturePlaceholder(doc, input.signature);
-  return doc.save({ useObjectStreams: false });
+  // pdf-lib's writer waits for a setTimeout(0), at least a millisecond, after every 50 objects
+  // so a browser's page stays responsive; writing a record PDF takes about one millisecond.
+  return doc.save({ useObjectStreams: false, objectsPerTick: Number.POSITIVE_INFINITY });
 }
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { PDFDict, PDFDocument, PDFName } from "pdf-lib";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { grouped, type RecordPdfInput, renderRecordPdf } from "../../src/pdf/record-pdf.js";
 import { type PromotionRecord, packageDigest, type ReviewPackage } from "../../src/record/schema.js";
 import { pdfInput } from "./fixture.js";
@@ -22,6 +22,22 @@ describe("the sealed record as PDF", () => {
     const input = pdfInput();
     const [a, b] = [await renderRecordPdf(input), await renderRecordPdf(pdfInput())];
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+  });
+
+  it("is written in one go: no timer pauses while saving (pdf-lib's are a millisecond each)", async () => {
+    await renderRecordPdf(pdfInput({ approvals: 4 })); // fonts subset with real timers
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      let done = false;
+      const rendering = renderRecordPdf(pdfInput({ approvals: 4 })).then(() => (done = true));
+      // A pause would be a fake timer that never fires, and the render would never end.
+      for (let i = 0; i < 1000 && !done; i++) await new Promise((r) => setImmediate(r));
+      expect(vi.getTimerCount()).toBe(0);
+      expect(done).toBe(true);
+      await rendering;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("renders 30 approvals in any script and a 5 MB explanation image; pdftotext finds the digest and every fingerprint", async () => {
