@@ -31,14 +31,18 @@ export async function pushJob({ app, lane, metrics }: JobContext, log: Logger): 
     });
     for (const [d, r] of Object.entries(results))
       if (r.error) log.error({ destination: d, err: r.error }, "destination could not be prepared");
-    // Both at once, after the last await: a scrape in between saw records delivered but no
-    // backlog gauge for their destination.
-    const backlog = await outboxStatus(
-      app.store.root,
-      app.targets.map((t) => t.name),
-    );
-    metrics.recordPush(results);
-    metrics.recordBacklog(backlog);
+    // Both in one tick, after the last await: a scrape in between saw records delivered but
+    // no backlog gauge for their destination. The deliveries count even if the status fails.
+    try {
+      metrics.recordBacklog(
+        await outboxStatus(
+          app.store.root,
+          app.targets.map((t) => t.name),
+        ),
+      );
+    } finally {
+      metrics.recordPush(results);
+    }
   });
 }
 
