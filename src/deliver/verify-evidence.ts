@@ -6,7 +6,7 @@ import { leafHash, verifyInclusion } from "../ledger/merkle.js";
 import type { Trust } from "../pki/trust.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { verifyApproval } from "../sign/approval.js";
-import { b64u } from "../sign/base64.js";
+import { b64u, fromB64 } from "../sign/base64.js";
 import { verifyJws } from "../sign/jws.js";
 import { EVIDENCE_TYP, type EvidenceBody, EvidenceDocument } from "./evidence.js";
 import { digestOf } from "../store/object-store.js";
@@ -65,7 +65,13 @@ export async function verifyEvidence(bytes: Uint8Array, trust: Trust): Promise<E
     throw bad("ledger.entry is not this record's entry");
   const checkpoint = await verifyCheckpoint(e.checkpoint, trust);
   if (checkpoint.size !== e.ledger.treeSize) throw bad("ledger.treeSize differs from the checkpoint's size");
-  const proof = e.ledger.inclusionProof.map((h) => Buffer.from(h, "base64"));
+  const proof = e.ledger.inclusionProof.map((h, i) => {
+    try {
+      return fromB64(h, "hash");
+    } catch {
+      throw bad(`ledger.inclusionProof.${i} is not canonical base64`);
+    }
+  });
   if (!verifyInclusion(e.ledger.seq, e.ledger.treeSize, leafHash(line), proof, checkpoint.root))
     throw bad("the inclusion proof does not lead to the checkpoint's root");
   return e;

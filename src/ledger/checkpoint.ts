@@ -3,6 +3,7 @@ import { SealgateError } from "../errors.js";
 import type { Trust } from "../pki/trust.js";
 import { validatePath } from "../pki/validate.js";
 import { x509 } from "../pki/x509.js";
+import { fromB64 } from "../sign/base64.js";
 import { p1363ToDer } from "../sign/ecdsa.js";
 import type { Signer } from "../sign/signer.js";
 
@@ -100,7 +101,11 @@ export function parseCheckpoint(note: string): {
     .map((l) => {
       const m = /^— (\S+) ([A-Za-z0-9+/]+={0,2})$/.exec(l);
       if (!m) throw bad("malformed signature line");
-      return { name: m[1]!, sig: Buffer.from(m[2]!, "base64") };
+      try {
+        return { name: m[1]!, sig: fromB64(m[2]!, "signature") };
+      } catch {
+        throw bad("signature is not canonical base64");
+      }
     });
   if (signatures.length === 0 || signatures.length > 16) throw bad("expected 1 to 16 signatures");
   return {
@@ -116,7 +121,7 @@ export async function verifyCheckpoint(s: SignedCheckpoint, trust: Trust): Promi
   if (!Array.isArray(s.chain) || s.chain.length === 0) throw bad("no signer certificate");
   let certs: x509.X509Certificate[];
   try {
-    certs = s.chain.map((c) => new x509.X509Certificate(new Uint8Array(Buffer.from(c, "base64"))));
+    certs = s.chain.map((c, i) => new x509.X509Certificate(new Uint8Array(fromB64(c, `chain[${i}]`))));
   } catch {
     throw bad("unreadable signer certificate");
   }

@@ -119,6 +119,13 @@ export async function verifyJws(
     throw malformed("expected protected, payload and signature strings");
   }
   const header = parseHeader(flat.protected);
+  // The protected header and payload are signed as written; the signature is not, so only its
+  // canonical encoding is accepted (see base64.ts).
+  try {
+    fromB64u(flat.signature, "signature");
+  } catch {
+    throw malformed("signature is not canonical base64url");
+  }
   if (opts.typ && header.typ !== opts.typ) throw malformed(`typ is ${header.typ}, expected ${opts.typ}`);
   let certs: x509.X509Certificate[];
   try {

@@ -5,6 +5,7 @@ import { readDeliveryView } from "../../src/deliver/ledger-view.js";
 import { verifyEvidence } from "../../src/deliver/verify-evidence.js";
 import { SealIndex } from "../../src/governance/seal-index.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
+import { respell } from "../support/respell.js";
 import { sealedRecords, sealMore } from "../support/sealed-records.js";
 
 describe("evidence.json", async () => {
@@ -42,6 +43,40 @@ describe("evidence.json", async () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it("rejects each signature, certificate and proof hash written another way for the same bytes", async () => {
+    const bytes = (await build(1))!;
+    const text = Buffer.from(bytes).toString("utf8");
+    const e = JSON.parse(text) as {
+      evidence: {
+        recordJws: { signature: string };
+        approvals: string[];
+        ledger: { inclusionProof: string[] };
+        checkpoint: { chain: string[]; note: string };
+      };
+      signature: { signature: string };
+    };
+    const noteSignature = / ([A-Za-z0-9+/]+=*)\n$/.exec(e.evidence.checkpoint.note)![1]!;
+    // [what, as written, alphabet]; a certificate or DER signature whose length is a multiple of
+    // three has no unused bits, so no other spelling (the fixed-size ones below always do).
+    const fields: [string, string, "base64" | "base64url"][] = [
+      ["signature", e.signature.signature, "base64url"],
+      ["record JWS", e.evidence.recordJws.signature, "base64url"],
+      ["approval", e.evidence.approvals[0]!.split(".")[2]!, "base64url"],
+      ["inclusion proof hash", e.evidence.ledger.inclusionProof[0]!, "base64"],
+      ["checkpoint certificate", e.evidence.checkpoint.chain[0]!, "base64"],
+      ["checkpoint signature", noteSignature, "base64"],
+    ];
+    const tried: string[] = [];
+    for (const [what, original, alphabet] of fields) {
+      if ((original.replace(/=+$/, "").length * 6) % 8 === 0) continue;
+      expect(text.split(original), what).toHaveLength(2); // written in one place only
+      const changed = Buffer.from(text.replace(original, respell(original, alphabet)));
+      await expect(verifyEvidence(changed, s.trust), what).rejects.toThrow();
+      tried.push(what);
+    }
+    expect(tried).toEqual(expect.arrayContaining(fields.slice(0, 4).map(([what]) => what)));
   });
 
   it("waits for a signed checkpoint that covers the record instead of building a proof-less file", async () => {

@@ -13,6 +13,7 @@ import { type FlattenedJws, signJws, toCompact, verifyJws } from "../../src/sign
 import type { RsaScheme } from "../../src/sign/key-signer.js";
 import { type KeySource, loadSigner } from "../../src/sign/load.js";
 import { devPki } from "../support/pki.js";
+import { respell } from "../support/respell.js";
 
 const run = promisify(execFile);
 const payload = Buffer.from('{"model":"credit-risk","note":"Zoë 李雷","version":"3"}');
@@ -92,8 +93,17 @@ describe("JWS verification refuses", () => {
 
   it("a truncated or empty signature", async () => {
     const { trust, jws } = await fixture();
-    expect(await verify({ ...jws, signature: jws.signature.slice(0, -4) }, trust)).toBe("SIGNATURE_INVALID");
+    const truncated = b64u(Buffer.from(jws.signature, "base64url").subarray(0, -3));
+    expect(await verify({ ...jws, signature: truncated }, trust)).toBe("SIGNATURE_INVALID");
     expect(await verify({ ...jws, signature: "" }, trust)).toBe("SIGNATURE_INVALID");
+  });
+
+  it("the same signature bytes spelled another way (the signature is the one part not signed)", async () => {
+    const { trust, jws } = await fixture();
+    const other = respell(jws.signature, "base64url");
+    expect(Buffer.from(other, "base64url")).toEqual(Buffer.from(jws.signature, "base64url"));
+    expect(await verify({ ...jws, signature: other }, trust)).toBe("SIGNATURE_MALFORMED");
+    expect(await verify(toCompact({ ...jws, signature: other }), trust)).toBe("SIGNATURE_MALFORMED");
   });
 
   it("a swapped x5c, even with a matching kid", async () => {
