@@ -7,9 +7,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { VENV_PYTHON } from "../../src/dev/venv.js";
 import type { SealgateError } from "../../src/errors.js";
 import type { KeySpec } from "../../src/pki/keys.js";
-import { renderSignedRecordPdf } from "../../src/pdf/record-pdf.js";
+import { type RecordPdfInput, renderSignedRecordPdf } from "../../src/pdf/record-pdf.js";
 import { verifyPdfSignature } from "../../src/pdf/sign-pdf.js";
 import { loadSigner } from "../../src/sign/load.js";
+import type { Signer } from "../../src/sign/signer.js";
 import { devPki } from "../support/pki.js";
 import { pdfInput } from "./fixture.js";
 
@@ -27,6 +28,16 @@ async function file(bytes: Uint8Array) {
   const path = join(await mkdtemp(join(tmpdir(), "sealgate-signed-")), "record.pdf");
   await writeFile(path, bytes);
   return path;
+}
+
+/**
+ * Signed now. The sample record was sealed at a fixed time, and the test PKI's certificates are
+ * issued a day before the tests run: a day after that time, a seal dated by the record would
+ * predate its own certificate.
+ */
+function signedNow(input: RecordPdfInput, signer: Signer) {
+  const signature = { time: new Date(), name: signer.chain[0]!.subject, reason: "sealgate sealed record" };
+  return renderSignedRecordPdf({ ...input, signature }, signer);
 }
 
 async function pdfsig(nss: string, path: string) {
@@ -52,7 +63,7 @@ describe.each(["ec-p256", "rsa-2048"] as KeySpec[])("PAdES seal with a %s key", 
   it("pdfsig and pyHanko both find it valid and trusted; a byte changed inside the signed range is rejected by both", async () => {
     const { pki, trust } = await devPki(spec);
     const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
-    const signed = await renderSignedRecordPdf(pdfInput({ approvals: 4 }), signer);
+    const signed = await signedNow(pdfInput({ approvals: 4 }), signer);
     const path = await file(signed);
 
     const report = await pdfsig(nss, path);
@@ -82,7 +93,7 @@ describe.each(["ec-p256", "rsa-2048"] as KeySpec[])("PAdES seal with a %s key", 
     const { pki } = await devPki(spec);
     const other = await devPki(spec, "pdf-other");
     const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
-    const path = await file(await renderSignedRecordPdf(pdfInput(), signer));
+    const path = await file(await signedNow(pdfInput(), signer));
     const report = await pdfsig(await nssTrusting(other.pki.trust.anchors), path);
     expect(report).toContain("Signature Validation: Signature is Valid.");
     expect(report).not.toContain("Certificate Validation: Certificate is Trusted.");
