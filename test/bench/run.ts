@@ -40,10 +40,15 @@ export function toMarkdown(r: BenchResult): string {
       (x) =>
         `| ${x.what} | ${fmt(x.value)} ${x.unit} | ${x.seconds.map((s) => s.toFixed(2)).join(", ")} | ${x.cpuSeconds?.toFixed(2) ?? "—"} | ${x.maxRssMb.toFixed(0)} MB |`,
     ),
-    "",
-    "| target | measured | met |",
-    "| --- | --- | --- |",
-    ...r.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? "yes" : "**no**"} |`),
+    // A regression figure (seal) has no target table: its rows are the figure.
+    ...(r.targets.length
+      ? [
+          "",
+          "| target | measured | met |",
+          "| --- | --- | --- |",
+          ...r.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? "yes" : "**no**"} |`),
+        ]
+      : []),
     ...(r.notes.length ? ["", ...r.notes.map((n) => `- ${n}`)] : []),
   ];
   return lines.join("\n");
