@@ -112,6 +112,8 @@ const anyCase = (c: string) => (/[A-F]/.test(c) ? `[${c}${c.toLowerCase()}]` : c
  * either side (it carries some of the secret's edge bits) and any padding.
  */
 function base64Forms(bytes: Buffer): string[] {
+  // The leading neighbour is never part of a JSON escape (\n, \u00e9): eating it would break the line.
+  const lead = (alphabet: string) => `(?:(?<!\\\\(?:u[0-9A-Fa-f]{0,3})?)[${alphabet}])?`;
   const out: string[] = [];
   for (let align = 0; align < 3; align++) {
     const encoded = Buffer.concat([Buffer.alloc(align), bytes]).toString("base64");
@@ -119,9 +121,9 @@ function base64Forms(bytes: Buffer): string[] {
     const last = Math.floor((8 * (align + bytes.length) - 6) / 6);
     const core = encoded.slice(first, last + 1);
     if (core.length < MIN_SECRET_LENGTH) continue;
-    out.push(`[A-Za-z0-9+/]?${escapeRegExp(core)}[A-Za-z0-9+/]?={0,2}`);
+    out.push(`${lead("A-Za-z0-9+/")}${escapeRegExp(core)}[A-Za-z0-9+/]?={0,2}`);
     const urlCore = core.replace(/\+/g, "-").replace(/\//g, "_");
-    out.push(`[A-Za-z0-9_-]?${escapeRegExp(urlCore)}[A-Za-z0-9_-]?`);
+    out.push(`${lead("A-Za-z0-9_-")}${escapeRegExp(urlCore)}[A-Za-z0-9_-]?`);
   }
   return out;
 }

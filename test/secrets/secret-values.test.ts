@@ -47,6 +47,20 @@ describe("scrub", () => {
     }
   });
 
+  it("keeps JSON log lines valid: a base64 form right after an escape is cut, the escape is not", () => {
+    const secret = fresh();
+    registerSecret(secret);
+    for (const user of ["", "u:", "us:"]) {
+      const b64 = Buffer.from(`${user}${secret}`).toString("base64");
+      for (const before of ["\n", "\u00e9", "\t", " "]) {
+        const line = JSON.stringify({ msg: `${before}${b64}` });
+        const out = scrub(line);
+        expect(out, `${user} ${JSON.stringify(before)}`).toContain("[REDACTED]");
+        expect(() => JSON.parse(out), out).not.toThrow();
+      }
+    }
+  });
+
   it("does not register values shorter than 4 characters, and leaves other text alone", () => {
     registerSecret("abc");
     expect(scrub("abc abcd")).toBe("abc abcd");
