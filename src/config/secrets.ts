@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { SealgateError } from "../errors.js";
+import { registerSecret } from "../util/secret-values.js";
 
 /**
  * A secret in config is never written literally: it is `${ENV_VAR}` or `file:/path`, so config
@@ -15,8 +16,18 @@ export const SecretRef = z
 
 export type SecretRef = z.infer<typeof SecretRef>;
 
-/** Resolve a reference; `where` names the config path for the error message (never the value). */
+/**
+ * Resolve a reference; `where` names the config path for the error message (never the value).
+ * Every resolved value is registered for redaction by value, so it is scrubbed from whatever
+ * leaves the process even when a remote echoes it back.
+ */
 export function resolveSecret(ref: string, where: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = readSecret(ref, where, env);
+  registerSecret(value);
+  return value;
+}
+
+function readSecret(ref: string, where: string, env: NodeJS.ProcessEnv): string {
   const envMatch = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(ref);
   if (envMatch) {
     const name = envMatch[1] as string;

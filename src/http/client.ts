@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { Agent, type Dispatcher, request } from "undici";
 import { SealgateError } from "../errors.js";
 import { HttpStatusError, parseErrorBody, redactUrl } from "./errors.js";
+import { registerAuthorization } from "../util/secret-values.js";
 import {
   type BackoffPolicy,
   backoffDelay,
@@ -126,6 +127,9 @@ export class HttpClient {
         ...opts.headers,
         ...(await this.options.authHeaders?.()),
       };
+      // Minted tokens and Basic credentials are secrets too: scrubbed if a server echoes them.
+      for (const [k, v] of Object.entries(headers))
+        if (k.toLowerCase() === "authorization") registerAuthorization(v);
       let res: Dispatcher.ResponseData;
       try {
         res = await request(url, { method: opts.method, headers, body, dispatcher: this.dispatcher });

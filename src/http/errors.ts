@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { type ErrorCode, SealgateError } from "../errors.js";
+import { scrub } from "../util/secret-values.js";
 
 const SECRET_PARAM = /token|secret|password|passwd|key|sig|auth|session/i;
 
@@ -27,10 +28,12 @@ export interface RemoteError {
 
 /**
  * Pull a readable reason out of an error body: MLflow `{error_code, message}`, ServiceNow
- * `{error: {message, detail}}`, Archer's envelope `ValidationMessages[]`, or plain text.
+ * `{error: {message, detail}}`, Archer's envelope `ValidationMessages[]`, or plain text. The
+ * body is scrubbed of secret values first (a server may echo the request), and before clipping,
+ * so a secret cut in half at the clip cannot survive.
  */
 export function parseErrorBody(text: string, contentType: string | undefined): RemoteError {
-  const trimmed = text.trim();
+  const trimmed = scrub(text).trim();
   if (contentType?.includes("json") || trimmed.startsWith("{") || trimmed.startsWith("[")) {
     try {
       const body = JSON.parse(trimmed) as Record<string, unknown>;
@@ -62,7 +65,7 @@ function clip(s: string): string {
   return s.length > 500 ? `${s.slice(0, 500)}…` : s;
 }
 
-/** A non-2xx answer: carries status, method and a redacted URL, never request headers. */
+/** A non-2xx answer: carries status, method and a redacted URL, never request headers or secret values. */
 export class HttpStatusError extends SealgateError {
   readonly status: number;
   readonly method: string;
@@ -76,9 +79,14 @@ export class HttpStatusError extends SealgateError {
     remote: RemoteError;
     retryAfterMs?: number;
   }) {
-    const { status, method, url, remote } = args;
+    const { status, method, url } = args;
+    // Scrubbed here too: a caller may build the remote part without parseErrorBody.
+    const remote: RemoteError = {
+      ...(args.remote.code ? { code: scrub(args.remote.code) } : {}),
+      message: scrub(args.remote.message),
+    };
     const code = remote.code ? ` ${remote.code}` : "";
-    super("HTTP_STATUS", `${method} ${url} answered ${status}${code}: ${remote.message}`);
+    super("HTTP_STATUS", scrub(`${method} ${url} answered ${status}${code}: ${remote.message}`));
     this.name = "HttpStatusError";
     this.status = status;
     this.method = method;

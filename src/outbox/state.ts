@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Digest } from "../record/schema.js";
+import { scrub } from "../util/secret-values.js";
 
 /*
  * Delivery state of one (record, destination), as a fold over transitions. "pending" is never
@@ -11,6 +12,8 @@ export const DELIVERY_STATES = ["pending", "in_flight", "delivered", "failed", "
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 const RemoteRef = z.strictObject({ id: z.string().min(1), url: z.string().optional() });
+/** An error as persisted (and as read back): scrubbed of secret values, since a remote may echo them. */
+const ErrorText = z.string().transform(scrub);
 const DeliveredFile = z.strictObject({ name: z.string(), sha256: z.string(), size: z.int().nonnegative() });
 
 export const Transition = z.discriminatedUnion("to", [
@@ -35,7 +38,7 @@ export const Transition = z.discriminatedUnion("to", [
     record: Digest,
     at: z.iso.datetime(),
     attempts: z.int().min(1),
-    error: z.string(),
+    error: ErrorText,
     retryAt: z.iso.datetime(),
   }),
   z.strictObject({
@@ -43,7 +46,7 @@ export const Transition = z.discriminatedUnion("to", [
     record: Digest,
     at: z.iso.datetime(),
     attempts: z.int().min(1),
-    error: z.string(),
+    error: ErrorText,
   }),
   /** `sealgate outbox retry`: back to pending with a fresh attempt count. */
   z.strictObject({ to: z.literal("retry"), record: Digest, at: z.iso.datetime() }),

@@ -34,7 +34,7 @@ async function secretsOf(dir: string): Promise<string[]> {
 }
 
 describe("private keys and passphrases never reach logs, errors or output", () => {
-  it("across pki init, key loading (good and bad passphrases), signing and error paths", async () => {
+  it("across pki init, key loading (good and bad passphrases), signing, error paths and echoed values", async () => {
     const captured: string[] = [];
     const sink = new Writable({
       write(chunk, _enc, cb) {
@@ -71,6 +71,8 @@ describe("private keys and passphrases never reach logs, errors or output", () =
       log.error({ err }, "key load failed");
       captured.push(inspect(err, { depth: 10 }), (err as Error).stack ?? "");
     }
+    // A remote echoing the values back: no config path marks these fields, the values do.
+    log.warn({ detail: `remote said: ${p12Pass}` }, `echoed: ${envPass} Wrong-Passphrase-1a2b3c`);
     log.flush();
     const text = captured.join("\n");
     expect(text.length).toBeGreaterThan(1000);
