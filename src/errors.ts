@@ -65,9 +65,10 @@ const CODES = {
   // Bundles: a zip refused before reading (hostile or malformed), or unreadable contents.
   BUNDLE_UNSAFE: 1,
   BUNDLE_INVALID: 1,
-  LEDGER_LOCKED: 3,
+  // Another sealgate holds the store: a state the operator resolves, hence 2.
+  LEDGER_LOCKED: 2,
   // GRC delivery.
-  OUTBOX_LOCKED: 3,
+  OUTBOX_LOCKED: 2,
   DELIVERY_FAILED: 3,
   EVIDENCE_INVALID: 1,
   // GRC destinations.

@@ -46,14 +46,10 @@ export class OutboxWriter {
   ): Promise<OutboxWriter> {
     const path = outboxPath(storeRoot, destination);
     await mkdir(outboxDir(storeRoot), { recursive: true });
-    const lock = await acquireLock(`${path}.lock`, opts.waitMs ?? 0).catch((err: unknown) => {
-      throw err instanceof SealgateError
-        ? new SealgateError(
-            "OUTBOX_LOCKED",
-            `outbox ${destination} is being written by another sealgate process (${path}.lock); wait for its push to finish`,
-            { cause: err },
-          )
-        : err;
+    const lock = await acquireLock(`${path}.lock`, opts.waitMs ?? 0, {
+      code: "OUTBOX_LOCKED",
+      what: `outbox ${destination} is being written by another sealgate process`,
+      advice: "wait for its push to finish",
     });
     try {
       const { items } = await readJsonl(path, Transition, { repair: true });

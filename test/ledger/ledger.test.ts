@@ -61,7 +61,7 @@ describe("the hash-chained ledger", () => {
     const d = await dir();
     const first = await Ledger.open(d);
     const err = (await Ledger.open(d).catch((e: unknown) => e)) as SealgateError;
-    expect(err.code).toBe("LEDGER_LOCKED");
+    expect([err.code, err.exitCode]).toEqual(["LEDGER_LOCKED", 2]);
     expect(err.message).toContain(`process ${process.pid}`);
     const waiting = Ledger.open(d, { waitMs: 5000 });
     await first.close();

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import type { SealgateError } from "../../src/errors.js";
 import { appendJsonl, readJsonl } from "../../src/store/jsonl.js";
 import { OutboxWriter, outboxPath, readOutbox } from "../../src/outbox/outbox.js";
 import { retryDeliveries } from "../../src/outbox/retry.js";
@@ -88,7 +89,8 @@ describe("the outbox", () => {
   it("allows one writer at a time, and rejects destination names that are not file-safe", async () => {
     const root = await mkdtemp(join(tmpdir(), "sealgate-outbox-"));
     const w = await OutboxWriter.open(root, "snow");
-    await expect(OutboxWriter.open(root, "snow")).rejects.toMatchObject({ code: "OUTBOX_LOCKED" });
+    const refused = (await OutboxWriter.open(root, "snow").catch((e: unknown) => e)) as SealgateError;
+    expect([refused.code, refused.exitCode]).toEqual(["OUTBOX_LOCKED", 2]);
     await expect(retryDeliveries(root, "snow", { waitMs: 0 })).rejects.toMatchObject({
       code: "OUTBOX_LOCKED",
     });
