@@ -274,19 +274,14 @@ export class Layout {
     const room = PAGE_TOP - PAGE_BOTTOM - (head ? heightOf(head) : 0);
     const body = (header ? rows.slice(1) : rows).map((row) => cellsOf(row, false));
     // A table kept together (an approval) starts on a new page unless it fits whole on this one.
-    if (opts.together)
-      this.place(
-        Math.min(
-          body.reduce((sum, cells) => sum + heightOf(cells), 0),
-          room,
-        ),
-      );
+    const total = body.reduce((sum, cells) => sum + heightOf(cells), 0);
+    if (opts.together && body.length) this.place(Math.min(total, room));
     for (const cells of body) {
       this.place(Math.min(heightOf(cells), room));
       if (head && headOn !== this.pages.length) drawHead();
       this.row(cells, { ...style, bold: (i) => bold(i, false) }, head && drawHead);
     }
-    this.flush();
+    // A header with no rows under it stays kept, with whatever comes next.
     this.y -= 6;
   }
 
@@ -511,9 +506,15 @@ export function axisTicks(values: number[]): number[] {
   const hi = Math.max(0, ...values);
   if (lo === hi) return [0, 1];
   const raw = (hi - lo) / 4;
+  // Below this a power of ten is not a double: the axis is just its two ends.
+  if (raw < 1e-300) return [...new Set([lo, 0, hi])];
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw * (1 - 1e-12))!;
-  const first = Math.floor(lo / step + 1e-9);
-  const last = Math.ceil(hi / step - 1e-9);
-  return Array.from({ length: last - first + 1 }, (_, i) => Number(((first + i) * step).toPrecision(12)));
+  const tick = (i: number) => Number((i * step).toPrecision(12));
+  let first = Math.floor(lo / step);
+  let last = Math.ceil(hi / step);
+  // Rounded to twelve digits, an end tick can land just inside a value: one step further out.
+  if (tick(first) > lo) first--;
+  if (tick(last) < hi) last++;
+  return Array.from({ length: last - first + 1 }, (_, i) => tick(first + i));
 }
