@@ -238,14 +238,15 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
           .join(", ")
       : "no threshold";
   };
-  l.table(
-    [
-      ["Metric", "Candidate", "Challenger", "Delta", "Policy"],
-      ...metrics.map((m) => [m, fmt(c.candidate[m]), fmt(c.challenger[m]), fmt(c.delta[m]), bound(m)]),
-    ],
-    [0.3, 0.17, 0.17, 0.16, 0.2],
-  );
-  if (metrics.length) {
+  if (!metrics.length) l.paragraph("No metrics recorded for the candidate or the challenger.");
+  else {
+    l.table(
+      [
+        ["Metric", "Candidate", "Challenger", "Delta", "Policy"],
+        ...metrics.map((m) => [m, fmt(c.candidate[m]), fmt(c.challenger[m]), fmt(c.delta[m]), bound(m)]),
+      ],
+      [0.3, 0.17, 0.17, 0.16, 0.2],
+    );
     l.barChart(metrics, [
       { name: `candidate v${r.model.version}`, values: metrics.map((m) => c.candidate[m]) },
       ...(c.against === "none"

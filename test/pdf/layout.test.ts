@@ -237,24 +237,25 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 async function laidOut(steps: Step[]): Promise<LayoutBlock[]> {
   const l = await layoutFor([...LATIN, ASCII]);
   for (const s of steps) {
-    if (s.kind === "heading") l.heading(s.text);
-    else if (s.kind === "subheading") l.subheading(s.text);
-    else if (s.kind === "paragraph") l.paragraph(s.text, { keepWithNext: s.caption });
-    else if (s.kind === "table") {
+    if (s.kind === "chart") {
+      l.barChart(
+        s.labels,
+        s.values.map((values, i) => ({ name: `series ${i}`, values })),
+      );
+    } else if (s.kind === "table") {
       const fractions = s.rows[0]!.map(() => 1 / s.rows[0]!.length);
       l.table(s.rows, fractions, { header: s.header, together: s.together });
-    } else if (s.kind === "image")
+    } else if (s.kind === "image") {
       l.image(
         await embedPng(
           l.doc,
           makePng(4, s.height, () => [9, 9, 9]),
         ),
       );
-    else
-      l.barChart(
-        s.labels,
-        s.values.map((values, i) => ({ name: `series ${i}`, values })),
-      );
+    } else if (s.kind === "paragraph") {
+      l.paragraph(s.text, { keepWithNext: s.caption });
+    } else if (s.kind === "heading") l.heading(s.text);
+    else l.subheading(s.text);
   }
   // The document ends with content, as a record does with its evidence table.
   l.paragraph("end");

@@ -305,6 +305,17 @@ describe("the sealed record as PDF", () => {
     expect(text).toContain("eval_credit3 (context not recorded)");
   });
 
+  it("says when no metric was recorded, rather than draw an empty table and chart", async () => {
+    const input = pdfInput();
+    const c = (input.record as PromotionRecord).challenger;
+    c.candidate = {};
+    c.challenger = {};
+    c.delta = {};
+    const text = (await textOf(await renderRecordPdf(input))).replace(/\s+/g, " ");
+    expect(text).toContain("No metrics recorded for the candidate or the challenger.");
+    expect(text).not.toContain("Metric Candidate Challenger");
+  });
+
   it("labels the metric chart with each value and an axis of ticks", async () => {
     // The panels' text interleaves in reading order, so the layout test checks each panel; here
     // the ticks no table writes (auc from 0 to 1 in quarters, 指标 to 1e+21) and the value the
