@@ -12,15 +12,17 @@ import {
 import type { Annotation, PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { FontSet } from "./fonts.js";
 import { documentIdOf } from "./pdf-id.js";
-import { Layout } from "./layout.js";
+import { formatValue, Layout, NOT_RECORDED } from "./layout.js";
 import { embedPng } from "./png.js";
 import { addSignaturePlaceholder, type SignatureInfo, signPdf } from "./sign-pdf.js";
+import { fingerprint } from "../pki/x509.js";
 import type { Signer } from "../sign/signer.js";
 import { BoundedCache } from "../util/bounded-cache.js";
 
 /*
  * The sealed record (or the review package an approver signs) as a PDF a compliance officer
- * can read: a cover with the identifying digests, one section per review criterion, the
+ * can read: a cover with the identifying digests and the seal (who sealed, when, with which
+ * certificate, and how to check it), one section per review criterion, the
  * explanation image as the approver saw it, the approval chain with certificate identities,
  * the review history, and the machine-readable evidence embedded as associated files.
  * Byte-identical for the same input: every date comes from the record, no clock is read.
@@ -57,6 +59,8 @@ export interface RecordPdfInput {
   annotations?: Annotation[];
   /** Policy thresholds per metric, shown beside the results. */
   thresholds?: Record<string, { min?: number; max?: number }>;
+  /** The sealing certificate, shown on page 1 (renderSignedRecordPdf takes it from the signer). */
+  seal?: { subject: string; fingerprint: string };
   /** When present, the PDF gets an empty PAdES signature field, to be filled by signPdf. */
   signature?: SignatureInfo;
   /** Machine-readable evidence carried inside the PDF (PDF/A-3 style associated files). */
@@ -68,8 +72,15 @@ export const grouped = (digest: string) =>
   digest.replace(/^sha256:/, "sha256: ").replace(/([0-9a-f]{8})(?=[0-9a-f])/g, "$1 ");
 
 /** Integers exactly; fractions to six significant digits without trailing zeros (0.88, not 0.880000). */
-const fmt = (n: number | undefined) =>
-  n === undefined ? "—" : Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(6)));
+const fmt = (n: number | undefined) => (n === undefined ? NOT_RECORDED : formatValue(n));
+
+/** A time as a reader takes it in: `2026-12-04 14:54 UTC` (the record keeps the exact instant). */
+export const displayTime = (iso: string) => {
+  const t = new Date(iso);
+  return Number.isNaN(t.getTime())
+    ? iso
+    : `${t.toISOString().slice(0, 10)} ${t.toISOString().slice(11, 16)} UTC`;
+};
 
 /** Every character the template itself writes: printable ASCII, bullets and dashes. */
 const TEMPLATE_TEXT = `${String.fromCharCode(...Array.from({ length: 95 }, (_, i) => 32 + i))}•—`;
@@ -177,13 +188,14 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
 
   // Cover.
   l.heading(title, 1);
+  l.keyValues(sealBlock(input), { shade: true });
   l.keyValues([
     ["Model", `${r.model.name}, version ${r.model.version}`],
     ["Model content digest", grouped(r.model.contentDigest)],
     ["Decision", sealed ? r.decision : "pending review"],
     ["Materiality tier", r.materiality.tier],
-    [sealed ? "Sealed at" : "Assembled at", when],
-    ["Observed in registry at", r.observedAt],
+    ...(sealed ? [] : ([["Assembled at", displayTime(when)]] as [string, string][])),
+    ["Observed in registry at", displayTime(r.observedAt)],
     [input.kind === "sealed-record" ? "Record digest" : "Package digest", grouped(input.digest)],
     [
       "Review cycle",
@@ -196,7 +208,7 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
   l.heading("1. Training and evaluation data provenance");
   const d = r.dataset;
   l.keyValues([
-    ["Evaluation dataset", `${d.name} (${d.context || "no context"})`],
+    ["Evaluation dataset", `${d.name} (${d.context ? d.context : `context ${NOT_RECORDED}`})`],
     ["Content digest", d.contentAddressed ? grouped(d.digest) : `not content-addressed: ${d.reason}`],
     ...(d.contentAddressed
       ? ([["Resolved from", `${d.resolvedFrom}: ${d.location} (${d.size} bytes)`]] as [string, string][])
@@ -206,7 +218,7 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
       "Feature pipeline",
       r.featurePipeline
         ? `${r.featurePipeline.version}${r.featurePipeline.digest ? ` ${grouped(r.featurePipeline.digest)}` : ""}`
-        : "not recorded",
+        : NOT_RECORDED,
     ],
   ]);
 
@@ -224,21 +236,22 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
       ? [t.min !== undefined ? `≥ ${fmt(t.min)}` : "", t.max !== undefined ? `≤ ${fmt(t.max)}` : ""]
           .filter(Boolean)
           .join(", ")
-      : "—";
+      : "no threshold";
   };
-  l.table(
-    [
-      ["Metric", "Candidate", "Challenger", "Delta", "Policy"],
-      ...metrics.map((m) => [m, fmt(c.candidate[m]), fmt(c.challenger[m]), fmt(c.delta[m]), bound(m)]),
-    ],
-    [0.3, 0.17, 0.17, 0.16, 0.2],
-  );
-  if (metrics.length) {
+  if (!metrics.length) l.paragraph("No metrics recorded for the candidate or the challenger.");
+  else {
+    l.table(
+      [
+        ["Metric", "Candidate", "Challenger", "Delta", "Policy"],
+        ...metrics.map((m) => [m, fmt(c.candidate[m]), fmt(c.challenger[m]), fmt(c.delta[m]), bound(m)]),
+      ],
+      [0.3, 0.17, 0.17, 0.16, 0.2],
+    );
     l.barChart(metrics, [
-      { name: `candidate v${r.model.version}`, values: metrics.map((m) => c.candidate[m] ?? 0) },
+      { name: `candidate v${r.model.version}`, values: metrics.map((m) => c.candidate[m]) },
       ...(c.against === "none"
         ? []
-        : [{ name: `challenger v${c.version ?? "?"}`, values: metrics.map((m) => c.challenger[m] ?? 0) }]),
+        : [{ name: `challenger v${c.version ?? "?"}`, values: metrics.map((m) => c.challenger[m]) }]),
     ]);
   }
 
@@ -282,7 +295,7 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
   l.heading("8. Explanation artefact (as the approvers saw it)");
   l.paragraph(
     `${r.explanation.name}, ${r.explanation.mediaType}, ${r.explanation.size} bytes, ${grouped(r.explanation.object)}`,
-    { size: 8, muted: true },
+    { size: 8, muted: true, keepWithNext: true },
   );
   if (input.explanation.mediaType === "image/png") l.image(await embedPng(doc, input.explanation.bytes));
   else if (input.explanation.mediaType === "image/jpeg") l.image(await doc.embedJpg(input.explanation.bytes));
@@ -293,28 +306,28 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
   for (const [i, a] of input.approvals.entries()) {
     l.table(
       [
-        [`#${i + 1} ${a.role}`, `${a.decision} at ${a.signedAt}`],
+        [`#${i + 1} ${a.role}`, `${a.decision} at ${displayTime(a.signedAt)}`],
         ["Approver", `${a.subject} <${a.email}>`],
         ["Issued by", a.issuer],
         ["Certificate SHA-256", a.fingerprint],
-        ["Comment", a.comment || "—"],
+        ["Comment", a.comment || "none given"],
       ],
       [0.25, 0.75],
-      { header: false, size: 8.5 },
+      { header: false, size: 8.5, together: true },
     );
   }
 
   const notes = sealed ? r.annotations : (input.annotations ?? []);
   if (notes.length) {
-    l.paragraph("Reviewer comments and clarification requests", { bold: true });
+    l.subheading("Reviewer comments and clarification requests");
     for (const n of notes) {
       l.table(
         [
-          [`${n.kind} on ${n.section}`, `${n.identity.email} at ${n.signedAt}`],
+          [`${n.kind} on ${n.section}`, `${n.identity.email} at ${displayTime(n.signedAt)}`],
           ["Text", n.text],
         ],
         [0.25, 0.75],
-        { header: false, size: 8.5 },
+        { header: false, size: 8.5, together: true },
       );
     }
   }
@@ -322,12 +335,12 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
   l.heading("10. Review cycle history");
   if (!input.history?.length) l.paragraph(`Cycle ${r.cycle.number}; no earlier cycle.`);
   for (const h of input.history ?? []) {
-    l.paragraph(`Cycle ${h.cycle}: ${h.decision} (${grouped(h.record)})`, { bold: true });
+    l.subheading(`Cycle ${h.cycle}: ${h.decision} (${grouped(h.record)})`);
     if (h.changes.length) {
       l.table(
         [
           ["Change", "Field", "Before", "After"],
-          ...h.changes.map((x) => [x.kind, x.path, x.before ?? "", x.after ?? ""]),
+          ...h.changes.map((x) => [x.kind, x.path, changeSide(x, "before"), changeSide(x, "after")]),
         ],
         [0.12, 0.28, 0.3, 0.3],
         { size: 8 },
@@ -355,6 +368,42 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
   doc.catalog.set(PDFName.of("Lang"), PDFHexString.fromText("en"));
 }
 
+/** One side of a history change: an added field had no value before it, a removed one none after. */
+function changeSide(change: HistoryEntry["changes"][number], side: "before" | "after"): string {
+  const absent = side === "before" ? change.kind === "added" : change.kind === "removed";
+  return absent ? "not present" : (change[side] ?? NOT_RECORDED);
+}
+
+/**
+ * Page 1's seal block: who sealed, when, with which certificate, and the commands that check
+ * it (FORMAT.md sections 4, 15 and 17.4). A review package is not sealed, and says so.
+ */
+function sealBlock(input: RecordPdfInput): [string, string][] {
+  const r = input.record;
+  if (!("sealedAt" in r)) {
+    return [
+      [
+        "Sealed by",
+        "not sealed yet: this is the package the approvers sign; the sealed record's PDF carries the seal",
+      ],
+    ];
+  }
+  const root = "<root.pem>";
+  return [
+    ["Sealed by", input.seal?.subject ?? NOT_RECORDED],
+    ["Sealed at", displayTime(r.sealedAt)],
+    ["Sealing certificate SHA-256", input.seal ? grouped(input.seal.fingerprint) : NOT_RECORDED],
+    [
+      "Verify with",
+      `sealgate verify <bundle.zip> --ca ${root}\n` +
+        `Without sealgate, in the exported bundle (record.json is also attached to this PDF):\n` +
+        `openssl cms -verify -binary -inform DER -in record.p7s -content record.json -CAfile ${root} ` +
+        `-attime ${Math.floor(Date.parse(r.sealedAt) / 1000)} -out /dev/null\n` +
+        `This PDF's own signature: pdfsig, trusting ${root} (FORMAT.md sections 4, 15 and 17.4).`,
+    ],
+  ];
+}
+
 /** Render and seal: the sealed-record PDF signed by the sealing key, signing as the last write. */
 export async function renderSignedRecordPdf(input: RecordPdfInput, signer: Signer): Promise<Uint8Array> {
   const signature = input.signature ?? {
@@ -362,5 +411,7 @@ export async function renderSignedRecordPdf(input: RecordPdfInput, signer: Signe
     name: signer.chain[0]!.subject,
     reason: `sealgate ${input.kind === "sealed-record" ? "sealed record" : "review package"} ${input.digest}`,
   };
-  return signPdf(await renderRecordPdf({ ...input, signature }), signer);
+  const cert = signer.chain[0]!;
+  const seal = input.seal ?? { subject: cert.subject, fingerprint: await fingerprint(cert) };
+  return signPdf(await renderRecordPdf({ ...input, seal, signature }), signer);
 }

@@ -45,6 +45,10 @@ export function pdfInput(
     record,
     digest: recordDigest(record),
     explanation: { bytes: png, mediaType: "image/png" },
+    seal: {
+      subject: "CN=sealgate evidence sealing, O=Example Bank",
+      fingerprint: createHash("sha256").update("sealing cert").digest("hex"),
+    },
     approvals,
     history: [
       {

@@ -1,12 +1,20 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { X509Certificate } from "node:crypto";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { PDFDict, PDFDocument, PDFName } from "pdf-lib";
 import { describe, expect, it, vi } from "vitest";
-import { grouped, type RecordPdfInput, renderRecordPdf } from "../../src/pdf/record-pdf.js";
+import {
+  grouped,
+  type RecordPdfInput,
+  renderRecordPdf,
+  renderSignedRecordPdf,
+} from "../../src/pdf/record-pdf.js";
 import { type PromotionRecord, packageDigest, type ReviewPackage } from "../../src/record/schema.js";
+import { loadSigner } from "../../src/sign/load.js";
+import { devPki } from "../support/pki.js";
 import { pdfInput } from "./fixture.js";
 
 const run = promisify(execFile);
@@ -15,6 +23,15 @@ async function toFile(pdf: Uint8Array) {
   const path = join(await mkdtemp(join(tmpdir(), "sealgate-pdf-")), "record.pdf");
   await writeFile(path, pdf);
   return path;
+}
+
+/** The text pdftotext extracts, of pages `first` to `last` (all by default). */
+async function textOf(pdf: Uint8Array, first?: number, last?: number) {
+  const pages = [...(first ? ["-f", String(first)] : []), ...(last ? ["-l", String(last)] : [])];
+  const { stdout } = await run("pdftotext", ["-enc", "UTF-8", ...pages, await toFile(pdf), "-"], {
+    maxBuffer: 64 << 20,
+  });
+  return stdout;
 }
 
 describe("the sealed record as PDF", () => {
@@ -217,5 +234,94 @@ describe("the sealed record as PDF", () => {
       "sha256: 01234567 89abcdef 01234567 89abcdef 01234567 89abcdef 01234567 89abcdef",
     );
     expect(grouped(d).replace(/ /g, "")).toBe(d);
+  });
+
+  it("shows the seal on page 1: the sealing certificate's subject and SHA-256, the sealing time, and how to verify", async () => {
+    const { pki } = await devPki();
+    const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
+    const input = pdfInput();
+    delete input.seal; // taken from the signer
+    const page1 = (await textOf(await renderSignedRecordPdf(input, signer), 1, 1)).replace(/\s+/g, " ");
+    const cert = new X509Certificate(await readFile(pki.sealing.cert));
+    const fingerprint = cert.fingerprint256.replace(/:/g, "").toLowerCase();
+    expect(page1).toContain(`Sealed by ${cert.subject.split("\n").join(", ")}`);
+    expect(page1).toContain(`Sealing certificate SHA-256 ${grouped(fingerprint)}`);
+    expect(page1).toContain("Sealed at 2026-11-21 10:00 UTC");
+    expect(page1).toContain("sealgate verify <bundle.zip> --ca <root.pem>");
+    expect(page1).toContain(
+      "openssl cms -verify -binary -inform DER -in record.p7s -content record.json -CAfile <root.pem> -attime 1795255201 -out /dev/null",
+    );
+  });
+
+  it("says on page 1 that a review package is not sealed yet", async () => {
+    const base = pdfInput();
+    const {
+      approvals: _a,
+      decision: _d,
+      conditions: _c,
+      sealedAt: _s,
+      annotations: _n,
+      package: _p,
+      type: _t,
+      ...fields
+    } = base.record as PromotionRecord;
+    const pkg: ReviewPackage = { ...fields, type: "sealgate.review-package/1" };
+    const input = {
+      ...base,
+      kind: "review-package" as const,
+      record: pkg,
+      digest: packageDigest(pkg),
+      seal: undefined,
+    };
+    const page1 = (await textOf(await renderRecordPdf(input), 1, 1)).replace(/\s+/g, " ");
+    expect(page1).toContain("Sealed by not sealed yet");
+    expect(page1).toContain(`Assembled at 2026-11-21 09:59 UTC`);
+  });
+
+  it("shows every time as '2026-11-21 10:00 UTC', never as ISO 8601 with seconds or milliseconds", async () => {
+    const input = pdfInput({ approvals: 5 });
+    input.annotations = [];
+    const text = (await textOf(await renderRecordPdf(input))).replace(/\s+/g, " ");
+    expect(text).not.toMatch(/\d{4}-\d\d-\d\dT\d\d/);
+    expect(text).not.toMatch(/:\d\d\.\d{3}/);
+    expect(text).toContain("Observed in registry at 2026-11-21 09:59 UTC");
+    for (const i of [0, 1, 2, 3, 4]) expect(text).toContain(`approve at 2026-11-21 09:0${i} UTC`);
+  });
+
+  it("writes 'not recorded' for a missing value: no table cell is empty or a bare dash", async () => {
+    const input = pdfInput({ approvals: 2 });
+    const r = input.record as PromotionRecord;
+    r.dataset.context = "";
+    r.request.scope = "";
+    r.request.knownLimitations = "thin-file applicants under-represented";
+    const text = (await textOf(await renderRecordPdf(input))).replace(/\s+/g, " ");
+    // The candidate has no delta for "AUC (ΔROC)", the first approver left no comment, and the
+    // history's added field had no value before.
+    expect(text.replaceAll("under-represented — see slice report", "")).not.toContain("—");
+    expect(text).toMatch(/AUC \(ΔROC\)\s+0\.3\s+0\.1\s+not recorded\s+no threshold/);
+    expect(text).toMatch(/Scope\s+not recorded/);
+    expect(text).toMatch(/Comment\s+none given/);
+    expect(text).toMatch(/added\s+challenger\.candidate\.fairness_dir\s+not present\s+0\.91/);
+    expect(text).toContain("eval_credit3 (context not recorded)");
+  });
+
+  it("says when no metric was recorded, rather than draw an empty table and chart", async () => {
+    const input = pdfInput();
+    const c = (input.record as PromotionRecord).challenger;
+    c.candidate = {};
+    c.challenger = {};
+    c.delta = {};
+    const text = (await textOf(await renderRecordPdf(input))).replace(/\s+/g, " ");
+    expect(text).toContain("No metrics recorded for the candidate or the challenger.");
+    expect(text).not.toContain("Metric Candidate Challenger");
+  });
+
+  it("labels the metric chart with each value and an axis of ticks", async () => {
+    // The panels' text interleaves in reading order, so the layout test checks each panel; here
+    // the ticks no table writes (auc from 0 to 1 in quarters, 指标 to 1e+21) and the value the
+    // metric table wraps (9007199254740994) written whole on its bar.
+    const text = (await textOf(await renderRecordPdf(pdfInput()))).split(/\s+/);
+    for (const label of ["0.75", "0.25", "7.5e+20", "2.5e+20", "9007199254740994"])
+      expect(text).toContain(label);
   });
 });
