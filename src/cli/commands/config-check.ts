@@ -45,7 +45,7 @@ export function registerConfigCheck(parent: Command, io: CliIO, setExit: (code: 
     .option("--json", "print the checks as JSON")
     .addHelpText(
       "after",
-      "\nExit 0 all good, 2 a config problem, 3 a system unreachable.\n\nExample:\n  $ sealgate config check --config sealgate.yaml --remote",
+      "\nExit 0 all good (a line marked ! is a warning), 2 a config problem, 3 a system unreachable.\n\nExample:\n  $ sealgate config check --config sealgate.yaml --remote",
     )
     .action(async (opts: { config: string; remote?: boolean; json?: boolean }) => {
       const checks: Check[] = [];
@@ -98,13 +98,12 @@ function runner(checks: Check[]): Run {
 const storeProblem = (root: string, problem: string) =>
   new SealgateError("CONFIG_INVALID", `store.path ${root} ${problem}`);
 
-/** What the daemon does first with store.path: create it when missing, then write in it. */
-async function storeWritable(root: string): Promise<string> {
-  let dir = root;
-  for (;;) {
+/** The store directory itself, or the nearest existing directory it would be created in. */
+async function existingBase(root: string): Promise<string> {
+  for (let dir = root; ; dir = dirname(dir)) {
     const found = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
     if (!(found instanceof Error)) {
-      if (found.isDirectory()) break;
+      if (found.isDirectory()) return dir;
       throw storeProblem(
         root,
         dir === root ? "is a file, not a directory" : `cannot be created: ${dir} is a file`,
@@ -112,17 +111,21 @@ async function storeWritable(root: string): Promise<string> {
     }
     if (found.code !== "ENOENT" && found.code !== "ENOTDIR")
       throw storeProblem(root, `cannot be reached: ${dir} (${found.code})`);
-    if (dirname(dir) === dir) break;
-    dir = dirname(dir);
+    if (dirname(dir) === dir) return dir;
   }
-  for (const d of dir === root ? [root, resolve(root, "ledger"), resolve(root, "objects")] : [dir]) {
+}
+
+/** What the daemon does first with store.path: create it when missing, then write in it. */
+async function storeWritable(root: string): Promise<string> {
+  const base = await existingBase(root);
+  for (const d of base === root ? [root, resolve(root, "ledger"), resolve(root, "objects")] : [base]) {
     const denied = await access(d, constants.W_OK | constants.X_OK).catch(
       (err: NodeJS.ErrnoException) => err,
     );
     if (denied && denied.code !== "ENOENT")
       throw storeProblem(root, `is not writable: ${d} (${denied.code}); fix its owner or permissions`);
   }
-  return dir === root ? `${root} is writable` : `${root} does not exist yet; it can be created in ${dir}`;
+  return base === root ? `${root} is writable` : `${root} does not exist yet; it can be created in ${base}`;
 }
 
 /** The policy loads, and every role of every tier's chain has an approver valid today. */
