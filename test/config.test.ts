@@ -32,29 +32,29 @@ describe("config loading", () => {
     };
     const mlflow = { trackingUri: "http://127.0.0.1:5000" };
     expect(message({ mlflow, stroe: { path: "s" } })).toContain(
-      '(top level): unknown key "stroe"; did you mean "store"?',
+      '(top level): Unrecognized key "stroe"; did you mean "store"?',
     );
     expect(message({ mlflow: { ...mlflow, pagesize: 10 } })).toContain(
-      'mlflow: unknown key "pagesize"; did you mean "pageSize"?',
+      'mlflow: Unrecognized key "pagesize"; did you mean "pageSize"?',
     );
     expect(message({ mlflow, daemon: { webhook: { secret: "${S}", tolerance: 10 } } })).toContain(
-      'daemon.webhook: unknown key "tolerance"; did you mean "toleranceSeconds"?',
+      'daemon.webhook: Unrecognized key "tolerance"; did you mean "toleranceSeconds"?',
     );
     // In a union, the keys of the option the input chose: `file` belongs to pkcs12, not pem.
     expect(
       message({ mlflow, sealing: { key: { type: "pkcs12", fil: "k.p12", passphrase: "${P}" } } }),
-    ).toContain('sealing.key: unknown key "fil"; did you mean "file"?');
+    ).toContain('sealing.key: Unrecognized key "fil"; did you mean "file"?');
     // A destination's keys are the common ones and its connector's own.
     const vanta = { kind: "vanta", auth: { clientId: "c", clientSecret: "${V}" } };
     expect(message({ mlflow, destinations: { v: { ...vanta, mapings: "m.yaml" } } })).toContain(
-      'destinations.v: unknown key "mapings"; did you mean "mapping"?',
+      'destinations.v: Unrecognized key "mapings"; did you mean "mapping"?',
     );
     expect(
       message({ mlflow, destinations: { v: { ...vanta, auth: { clientId: "c", clientSecrt: "${V}" } } } }),
-    ).toContain('destinations.v.auth: unknown key "clientSecrt"; did you mean "clientSecret"?');
+    ).toContain('destinations.v.auth: Unrecognized key "clientSecrt"; did you mean "clientSecret"?');
     // Nothing close: say what is allowed there.
     expect(message({ mlflow, store: { path: "s", colour: "blue" } })).toContain(
-      'store: unknown key "colour": remove it or fix its spelling (allowed here: path)',
+      'store: Unrecognized key "colour": remove it or fix its spelling (allowed here: path)',
     );
   });
 });

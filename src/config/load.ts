@@ -32,9 +32,9 @@ function unknownKeyLines(issue: z.core.$ZodIssueUnrecognizedKeys, raw: unknown):
   return issue.keys
     .map((key) => {
       const near = nearestKey(key, known);
-      if (near) return `  ${where}: unknown key "${key}"; did you mean "${near}"?`;
+      if (near) return `  ${where}: Unrecognized key "${key}"; did you mean "${near}"?`;
       const allowed = known.length ? ` (allowed here: ${known.join(", ")})` : "";
-      return `  ${where}: unknown key "${key}": remove it or fix its spelling${allowed}`;
+      return `  ${where}: Unrecognized key "${key}": remove it or fix its spelling${allowed}`;
     })
     .join("\n");
 }

@@ -121,7 +121,7 @@ describe("config check", async () => {
   it("suggests the nearest known key for a misspelt one", async () => {
     const r = await check("stroe: { path: store }\ndaemon: { listen: { prot: 9464 } }\n");
     expect(r.code).toBe(2);
-    expect(r.err).toContain('(top level): unknown key "stroe"; did you mean "store"?');
-    expect(r.err).toContain('daemon.listen: unknown key "prot"; did you mean "port"?');
+    expect(r.err).toContain('(top level): Unrecognized key "stroe"; did you mean "store"?');
+    expect(r.err).toContain('daemon.listen: Unrecognized key "prot"; did you mean "port"?');
   });
 });
