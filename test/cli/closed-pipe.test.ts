@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -32,6 +32,18 @@ describe("output into a closed pipe", async () => {
     const { status, err } = await piped(args, reader, dir);
     expect(err).not.toContain("EPIPE");
     expect(err).not.toMatch(/\n\s+at /);
+    expect(status).toBe(0);
+  });
+
+  it("sealgate outbox list | true exits 0 without a stack trace", async () => {
+    const cfg = join(dir, "outbox.yaml");
+    await mkdir(join(dir, "store"));
+    await writeFile(
+      cfg,
+      'mlflow: { trackingUri: "http://127.0.0.1:5000", auth: { type: none } }\nstore: { path: store }\n',
+    );
+    const { status, err } = await piped(`outbox list --config "${cfg}"`, "true", dir);
+    expect(err).toBe("");
     expect(status).toBe(0);
   });
 
