@@ -55,6 +55,13 @@ describe("config check", async () => {
     expect(under.out).not.toContain("ENOTDIR");
   });
 
+  it("warns (exit 0) that sync and the daemon need the sections a config leaves out", async () => {
+    const r = await check("store: { path: existing-store }\n");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("! daemon: sync and the daemon also need policy, trust, sealing;");
+    expect(r.find("daemon")).toMatchObject({ ok: true, warning: true });
+  });
+
   it("resolves daemon.webhook.secret, and never prints it", async () => {
     const yaml = 'daemon: { webhook: { secret: "${SEALGATE_TEST_HOOK_SECRET}" } }\n';
     const unset = await check(yaml);

@@ -70,6 +70,14 @@ export function registerConfigCheck(parent: Command, io: CliIO, setExit: (code: 
           async () => resolveSecret(webhook.secret, "daemon.webhook.secret", io.env),
           () => "daemon.webhook.secret resolves",
         );
+      const absent = DAEMON_NEEDS.filter((k) => !config[k]);
+      if (absent.length)
+        checks.push({
+          check: "daemon",
+          ok: true,
+          warning: true,
+          detail: `sync and the daemon also need ${absent.join(", ")}; this config serves the other commands only`,
+        });
       const targets = await destinationChecks(config, opts.config, checks);
       if (opts.remote) await remoteChecks(config.mlflow, targets, io, run);
       for (const t of targets) await t.destination.close();
@@ -80,6 +88,9 @@ export function registerConfigCheck(parent: Command, io: CliIO, setExit: (code: 
       for (const c of checks) io.out(`${c.ok ? (c.warning ? "!" : "✓") : "✗"} ${c.check}: ${c.detail}\n`);
     });
 }
+
+/** Sections that are optional for `mlflow ls` or `gate`, but without which sync and the daemon refuse to start. */
+const DAEMON_NEEDS = ["store", "policy", "trust", "sealing"] as const;
 
 /** Run one check, record its outcome, and hand back its value (undefined when it failed). */
 function runner(checks: Check[]): Run {
