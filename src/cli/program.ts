@@ -66,12 +66,38 @@ export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void = () =
   return program;
 }
 
+/**
+ * Where an operand names no subcommand of the group before it (`sealgate nosuch`,
+ * `sealgate outbox lst`, `sealgate help nosuch`), or -1. Groups take no options with values,
+ * so every operand up to the first leaf command is a command name.
+ */
+function unknownCommandAt(program: Command, argv: readonly string[]): number {
+  let group = program;
+  for (const [i, arg] of argv.entries()) {
+    if (arg === "--" || group.commands.length === 0) return -1;
+    if (arg.startsWith("-") || arg === "help") continue;
+    const next = group.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (!next) return i;
+    group = next;
+  }
+  return -1;
+}
+
+/** Help asked for an unknown command is the unknown command: commander then names it (exit 2). */
+function withoutHelpFor(argv: readonly string[], unknown: number): readonly string[] {
+  return argv.filter((a, i) => a !== "--help" && a !== "-h" && !(i < unknown && a === "help"));
+}
+
 /** Run the CLI and return its exit code: 0 ok, 1 verification failed, 2 usage/config, 3 external. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCode> {
   let exit: ExitCode = 0;
   const program = buildProgram(io, (code) => {
     exit = code;
   });
+  // commander answers `sealgate nosuch --help` with the root help and exit 0 before it notices
+  // that `nosuch` is unknown.
+  const unknown = unknownCommandAt(program, argv);
+  if (unknown >= 0) argv = withoutHelpFor(argv, unknown);
   try {
     await program.parseAsync(argv, { from: "user" });
     return exit;

@@ -4,6 +4,7 @@ import type { MlflowClient } from "../../connectors/mlflow/client.js";
 import { tagMap } from "../../connectors/mlflow/responses.js";
 import { buildManifest, hashMlflowModel, ModelManifest } from "../digest/model.js";
 import { SealgateError } from "../errors.js";
+import { HttpStatusError } from "../http/errors.js";
 import { verifyCheckpoint } from "../ledger/checkpoint.js";
 import { readLedgerView } from "../ledger/view.js";
 import { inclusionProof, verifyInclusion } from "../ledger/merkle.js";
@@ -46,8 +47,9 @@ export async function gate(
 ): Promise<GateResult> {
   const now = (d.now ?? (() => new Date()))();
   const deny = (...reasons: string[]): GateResult => ({ allowed: false, reasons });
-  const tags = tagMap((await d.client.modelVersion(model, version)).tags);
-  const digest = tags[TAGS.event];
+  const found = await modelVersionTags(d.client, model, version);
+  if (typeof found === "string") return deny(found);
+  const digest = found[TAGS.event];
   if (!digest)
     return deny(`${model} v${version} has no sealed record (no ${TAGS.event} tag): it has not been approved`);
 
@@ -116,6 +118,21 @@ export async function gate(
   return reasons.length
     ? { allowed: false, reasons, record: digest }
     : { allowed: true, reasons: [], record: digest };
+}
+
+/** The version's tags, or why it cannot ship: a model or version MLflow does not have is a denial. */
+async function modelVersionTags(
+  client: MlflowClient,
+  model: string,
+  version: string,
+): Promise<Record<string, string> | string> {
+  try {
+    return tagMap((await client.modelVersion(model, version)).tags);
+  } catch (err) {
+    if (err instanceof HttpStatusError && err.remote.code === "RESOURCE_DOES_NOT_EXIST")
+      return `${model} v${version} does not exist in MLflow: ${err.remote.message}`;
+    throw err;
+  }
 }
 
 async function inclusionFindings(dir: string, digest: string, trust: Trust): Promise<string[]> {

@@ -55,6 +55,11 @@ export class SealIndex {
     return [...this.byPackage.values()].map((e) => e.record);
   }
 
+  /** Every seal, in the order the packages were first sealed. */
+  entries(): SealEntry[] {
+    return [...this.byPackage.values()];
+  }
+
   byRecord(record: string): SealEntry | undefined {
     for (const e of this.byPackage.values()) if (e.record === record) return e;
     return undefined;

@@ -34,10 +34,12 @@ describe("sealgate sync, config check, init and simulate", () => {
         JSON.parse(check.out).checks.map((c: { check: string; ok: boolean }) => [c.check, c.ok]),
       ).toEqual([
         ["config", true],
+        ["store", true],
         ["policy", true],
+        ["approvers", true],
         ["trust", true],
         ["sealing key", true],
-        ["destinations", true],
+        ["destinations.snow", true],
         ["mlflow", true],
         ["destination snow", true],
       ]);

@@ -68,7 +68,7 @@ describe("sealgate outbox and status", async () => {
 
   it("lists deliveries filtered by destination and state, with the last error", async () => {
     const dead = await cli(["outbox", "list", "--config", config, "--state", "dead"]);
-    expect(dead.out.trim().split("\n")).toHaveLength(3);
+    expect(dead.out.trim().split("\n")).toHaveLength(4); // a header and 3 rows
     expect(dead.out).toContain("down\tsha256:");
     expect(dead.out).toContain("attempts 1; error: find: injected outage");
     const json = JSON.parse(
@@ -76,6 +76,23 @@ describe("sealgate outbox and status", async () => {
     );
     expect(json.map((r: { state: string }) => r.state)).toEqual(["delivered", "delivered", "delivered"]);
     expect(json[0].remote.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("names its columns and shows each record's model, version and decision from the seal index", async () => {
+    const list = await cli(["outbox", "list", "--config", config, "--destination", "down"]);
+    expect(list.code).toBe(0);
+    const [header, ...rows] = list.out.trim().split("\n");
+    expect(header).toBe("destination\trecord\tmodel\tversion\tdecision\tstate\tdetail");
+    expect(rows).toHaveLength(3);
+    s.records.forEach((record, i) =>
+      expect(rows).toContain(
+        `down\t${record}\tcredit-risk\t${i + 1}\tapproved\tdead\tattempts 1; error: find: injected outage`,
+      ),
+    );
+    const json = JSON.parse(
+      (await cli(["outbox", "list", "--config", config, "--destination", "down", "--json"])).out,
+    );
+    expect(json[0]).toMatchObject({ model: "credit-risk", version: "1", decision: "approved" });
   });
 
   it("retry puts dead deliveries back to pending, and the next push delivers them", async () => {
@@ -100,6 +117,36 @@ describe("sealgate outbox and status", async () => {
     expect(
       JSON.parse((await cli(["status", "--config", config, "--json"])).out).destinations.down.delivered,
     ).toBe(3);
+  });
+
+  it("refuses a store path that is missing, a file, or not a store (exit 2), instead of showing zeros", async () => {
+    await writeFile(join(dir, "a-file"), "not a store\n");
+    const cases = [
+      ["missing", join(dir, "no-such-store"), "does not exist"],
+      ["a file", join(dir, "a-file"), "is a file, not a directory"],
+      ["under a file", join(dir, "a-file", "store"), "is inside a file, not a directory"],
+      ["another directory", dir, "is not a sealgate store (no ledger/ or objects/ in it)"],
+    ];
+    for (const [what, path, sentence] of cases) {
+      const wrong = join(dir, `wrong-store-${what!.replace(/ /g, "-")}.yaml`);
+      await writeFile(
+        wrong,
+        `mlflow: { trackingUri: "http://127.0.0.1:5000", auth: { type: none } }\nstore: { path: "${path}" }\ndestinations:\n  grc: { kind: files, dir: ${dir}/grc }\n`,
+      );
+      for (const args of [["status"], ["outbox", "list"], ["outbox", "retry"]]) {
+        const r = await cli([...args, "--config", wrong]);
+        expect({ what, args, code: r.code, out: r.out }).toEqual({ what, args, code: 2, out: "" });
+        expect(r.err).toContain(`store.path ${path} ${sentence}`);
+        expect(r.err).not.toContain("ENOTDIR");
+      }
+    }
+    // A new, empty store directory is a store with nothing in it yet.
+    const fresh = await mkdtemp(join(tmpdir(), "sealgate-fresh-store-"));
+    await writeFile(
+      join(dir, "fresh.yaml"),
+      `mlflow: { trackingUri: "http://127.0.0.1:5000", auth: { type: none } }\nstore: { path: ${fresh} }\ndestinations:\n  grc: { kind: files, dir: ${dir}/grc }\n`,
+    );
+    expect((await cli(["status", "--config", join(dir, "fresh.yaml")])).code).toBe(0);
   });
 
   it("rejects bad arguments with exit code 2 and says what to write", async () => {

@@ -20,6 +20,9 @@ interface Options {
 }
 
 async function gateFromConfig(opts: Options, io: CliIO) {
+  // MLflow numbers versions 1, 2, 3...; anything else is a typo, not a version to deny.
+  if (!/^[1-9][0-9]*$/.test(opts.version))
+    throw new SealgateError("USAGE", `--version ${opts.version}: expected a model version number such as 3`);
   const config = await loadConfig(opts.config);
   if (!config.store || !config.trust)
     throw new SealgateError(

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
@@ -23,6 +23,24 @@ const exists = (p: string) =>
     () => true,
     () => false,
   );
+
+/** The files init points the config at, as `sealgate pki init` lays them out. */
+const PKI_FILES = ["trust/anchors.pem", "trust/intermediates.pem", "sealing.key", "sealing.pem"];
+
+/** A config pointing at a PKI that is not there would fail its first check: refuse it now. */
+async function checkPki(pki: string): Promise<void> {
+  const found = await stat(pki).catch(() => null);
+  const fix = `run \`sealgate pki init --out ${pki}\` first, then \`sealgate init --pki ${pki}\``;
+  if (!found) throw new SealgateError("USAGE", `--pki ${pki} does not exist; ${fix}`);
+  if (!found.isDirectory()) throw new SealgateError("USAGE", `--pki ${pki} is not a directory; ${fix}`);
+  const missing = [];
+  for (const f of PKI_FILES) if (!(await exists(join(pki, f)))) missing.push(f);
+  if (missing.length)
+    throw new SealgateError(
+      "USAGE",
+      `--pki ${pki} lacks ${missing.join(", ")}: point it at a directory made by \`sealgate pki init --out <dir>\``,
+    );
+}
 
 export function registerInit(program: Command, io: CliIO): void {
   program
@@ -53,6 +71,7 @@ Example:
         .replace(/^policy: .*$/m, "policy: policy.yaml");
       if (opts.pki) {
         const pki = resolve(opts.pki);
+        await checkPki(pki);
         text = text
           .replace(/anchors: \/etc\/sealgate\/org-root.pem/, `anchors: ${pki}/trust/anchors.pem`)
           .replace(

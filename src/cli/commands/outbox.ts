@@ -1,11 +1,43 @@
+import { readdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
+import { SealIndex } from "../../governance/seal-index.js";
 import { outboxRows, outboxStatus } from "../../outbox/report.js";
 import { retryDeliveries } from "../../outbox/retry.js";
 import { DELIVERY_STATES, type DeliveryState } from "../../outbox/state.js";
 import type { CliIO } from "../io.js";
+
+/*
+ * `sealgate outbox list|retry` and `sealgate status`: what the outbox holds per destination.
+ * A store path that is missing, a file, or some other directory is a config error, never an
+ * empty store that looks healthy.
+ */
+
+const storeError = (configPath: string, storeRoot: string, problem: string) =>
+  new SealgateError("CONFIG_INVALID", `config ${configPath}: store.path ${storeRoot} ${problem}`);
+
+/** Refuse a store path that does not hold a sealgate store (an empty directory is a new one). */
+async function checkStore(configPath: string, storeRoot: string): Promise<void> {
+  const found = await stat(storeRoot).catch((err: NodeJS.ErrnoException) => err);
+  if (found instanceof Error) {
+    if (found.code === "ENOENT")
+      throw storeError(configPath, storeRoot, "does not exist; fix store.path, or run `sealgate sync` once");
+    if (found.code === "ENOTDIR")
+      throw storeError(configPath, storeRoot, "is inside a file, not a directory; fix store.path");
+    throw storeError(configPath, storeRoot, `cannot be read (${found.code}); fix its permissions`);
+  }
+  if (!found.isDirectory())
+    throw storeError(configPath, storeRoot, "is a file, not a directory; fix store.path");
+  const names = await readdir(storeRoot);
+  if (names.length > 0 && !names.includes("ledger") && !names.includes("objects"))
+    throw storeError(
+      configPath,
+      storeRoot,
+      "is not a sealgate store (no ledger/ or objects/ in it); fix store.path",
+    );
+}
 
 /** The store and the destinations (all, or the one asked for) a config names. */
 async function scope(configPath: string, only?: string) {
@@ -21,11 +53,36 @@ async function scope(configPath: string, only?: string) {
       "USAGE",
       `--destination ${only} is not in ${configPath}; configured: ${names.join(", ") || "(none)"}`,
     );
-  return { storeRoot: resolve(configPath, "..", config.store.path), names: only ? [only] : names };
+  const storeRoot = resolve(configPath, "..", config.store.path);
+  await checkStore(configPath, storeRoot);
+  return { storeRoot, names: only ? [only] : names };
 }
 
 const age = (s: number | null) =>
   s === null ? "—" : s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
+
+/** Outbox rows with the model, version and decision each record sealed, from the store's seal index. */
+async function describedRows(storeRoot: string, names: string[], state?: string) {
+  const index = await SealIndex.open(storeRoot);
+  const sealed = new Map(index.entries().map((e) => [e.record, e]));
+  const rows = (await outboxRows(storeRoot, names)).filter((r) => !state || r.state === state);
+  return rows.map((r) => {
+    const e = sealed.get(r.record);
+    return { ...r, model: e?.model ?? null, version: e?.version ?? null, decision: e?.decision ?? null };
+  });
+}
+
+const LIST_COLUMNS = ["destination", "record", "model", "version", "decision", "state", "detail"];
+
+function listLine(r: Awaited<ReturnType<typeof describedRows>>[number]): string {
+  const detail = [
+    r.attempts ? `attempts ${r.attempts}` : "",
+    r.remote ? `remote ${r.remote.id}` : "",
+    r.lastError ? `error: ${r.lastError}` : "",
+  ].filter(Boolean);
+  const cells = [r.destination, r.record, r.model ?? "—", r.version ?? "—", r.decision ?? "—", r.state];
+  return [...cells, detail.join("; ")].join("\t");
+}
 
 export function registerOutbox(program: Command, io: CliIO): void {
   const outbox = program
@@ -37,7 +94,9 @@ export function registerOutbox(program: Command, io: CliIO): void {
 
   outbox
     .command("list")
-    .description("one line per (record, destination): state, attempts, remote id, last error")
+    .description(
+      "one line per (record, destination): model, version, decision, state, attempts, remote id, last error",
+    )
     .requiredOption("--config <file>", "sealgate config (store.path, destinations)")
     .option("--destination <name>", "only this destination")
     .option("--state <state>", `only this state: ${DELIVERY_STATES.join(", ")}`)
@@ -50,16 +109,10 @@ export function registerOutbox(program: Command, io: CliIO): void {
       if (opts.state && !DELIVERY_STATES.includes(opts.state as DeliveryState))
         throw new SealgateError("USAGE", `--state ${opts.state}: use one of ${DELIVERY_STATES.join(", ")}`);
       const { storeRoot, names } = await scope(opts.config, opts.destination);
-      const rows = (await outboxRows(storeRoot, names)).filter((r) => !opts.state || r.state === opts.state);
+      const rows = await describedRows(storeRoot, names, opts.state);
       if (opts.json) return void io.out(`${JSON.stringify(rows, null, 2)}\n`);
-      for (const r of rows) {
-        const extra = [
-          r.attempts ? `attempts ${r.attempts}` : "",
-          r.remote ? `remote ${r.remote.id}` : "",
-          r.lastError ? `error: ${r.lastError}` : "",
-        ].filter(Boolean);
-        io.out(`${r.destination}\t${r.record}\t${r.state}${extra.length ? `\t${extra.join("; ")}` : ""}\n`);
-      }
+      if (rows.length) io.out(`${LIST_COLUMNS.join("\t")}\n`);
+      for (const r of rows) io.out(`${listLine(r)}\n`);
       if (rows.length === 0) io.out("no deliveries match\n");
     });
 
