@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { WebhookReceiver, webhookHandler } from "../../connectors/mlflow/webhook.js";
 import { type App, openApp } from "../app.js";
@@ -11,6 +12,7 @@ import { Lane } from "./lane.js";
 import { DaemonMetrics } from "./metrics.js";
 import { readinessReasons, type StartupVerify } from "./readiness.js";
 import { Scheduler } from "./scheduler.js";
+import { SEEN_FILE, SeenDeliveries } from "./seen-deliveries.js";
 import { WebhookSync } from "./webhook-sync.js";
 
 /*
@@ -64,10 +66,12 @@ async function run(app: App, logger: Logger, env: NodeJS.ProcessEnv): Promise<Da
     new Promise<boolean>((resolve) => (verified = resolve)),
     webhookLog,
   );
+  const seen = cfg.webhook ? await openSeen(app, cfg.webhook.toleranceSeconds, log) : undefined;
   const receiver = cfg.webhook
     ? new WebhookReceiver({
         secret: resolveSecret(cfg.webhook.secret, "daemon.webhook.secret", env),
         toleranceSeconds: cfg.webhook.toleranceSeconds,
+        ...(seen ? { seen: seen.entries(), journal: seen } : {}),
       })
     : undefined;
   const startup: StartupVerify = { findings: null };
@@ -85,9 +89,9 @@ async function run(app: App, logger: Logger, env: NodeJS.ProcessEnv): Promise<Da
                 metrics.webhooks.inc({ result: "accepted" });
                 webhookSync.accept(event);
               },
-              (err) => {
-                metrics.webhooks.inc({ result: err.code });
-                log.warn({ code: err.code }, "webhook delivery refused");
+              ({ code, status, reason, deliveryId }) => {
+                metrics.webhooks.inc({ result: code });
+                log.warn({ code, status, reason, deliveryId }, "webhook delivery refused");
               },
             ),
           },
@@ -156,4 +160,17 @@ async function run(app: App, logger: Logger, env: NodeJS.ProcessEnv): Promise<Da
       await app.close();
     },
   };
+}
+
+/** The webhook delivery ids accepted before this start that are still inside the replay window. */
+async function openSeen(app: App, toleranceSeconds: number, log: Logger): Promise<SeenDeliveries> {
+  const path = join(app.store.root, ...SEEN_FILE);
+  const { seen, report } = await SeenDeliveries.open(path, toleranceSeconds);
+  if (report.tornBytes > 0)
+    log.warn(
+      { path, ...report },
+      "a torn line in the webhook replay journal (a crash mid-write) was set aside",
+    );
+  else log.debug({ path, ...report }, "webhook replay journal loaded");
+  return seen;
 }

@@ -1,4 +1,4 @@
-import { access, readFile, writeFile } from "node:fs/promises";
+import { access, appendFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { SimulatorHandle } from "../../connectors/kit/simulator.js";
@@ -212,6 +212,64 @@ describe("sealgate daemon", () => {
       (x) => x.length >= 6,
     );
     expect(secrets.filter((x) => logs.includes(x)).map((x) => `${x.slice(0, 3)}…`)).toEqual([]);
+  });
+
+  it("logs and counts every refused delivery (413 too) with its reason and delivery id, and still refuses a replay after a restart and a torn journal line", async () => {
+    const cfg = await writeConfig("hooks.yaml", { models: ["nothing-watched"] });
+    // A model the daemon does not watch: each delivery is verified and recorded, and syncs nothing.
+    const data = { name: "unwatched", version: "1", key: "sealgate.approval.on-call", value: "x" };
+    const payload = { entity: "model_version_tag", action: "set", data };
+    const post = (url: string, d: ReturnType<typeof signedDelivery>) =>
+      fetch(`${url}/hooks/mlflow`, { method: "POST", ...d }).then((r) => r.status);
+    const refusedLog = (d: DaemonProcess, delivery: ReturnType<typeof signedDelivery>) =>
+      d.lines.find(
+        (l) =>
+          l.msg === "webhook delivery refused" && l.deliveryId === delivery.headers["x-mlflow-delivery-id"],
+      );
+
+    const first = daemon(cfg);
+    const url = await first.url();
+    const good = signedDelivery(HOOK_SECRET, payload);
+    const big = signedDelivery(HOOK_SECRET, { ...payload, data: { ...data, value: "x".repeat(1 << 20) } });
+    const forged = signedDelivery(HOOK_SECRET, payload, { badSignature: true });
+    expect(await post(url, good)).toBe(204);
+    expect(await post(url, big)).toBe(413);
+    expect(await post(url, forged)).toBe(401);
+    const m = (await get(`${url}/metrics`)).text;
+    for (const [result, n] of [
+      ["accepted", 1],
+      ["WEBHOOK_TOO_LARGE", 1],
+      ["WEBHOOK_SIGNATURE_INVALID", 1],
+    ] as const)
+      expect(metric(m, "sealgate_webhook_deliveries_total", { result }), result).toBe(n);
+    expect(refusedLog(first, big)).toMatchObject({
+      level: 40,
+      code: "WEBHOOK_TOO_LARGE",
+      status: 413,
+      reason: expect.stringMatching(/over the 1048576-byte limit$/),
+    });
+    expect(refusedLog(first, forged)).toMatchObject({
+      code: "WEBHOOK_SIGNATURE_INVALID",
+      status: 401,
+      reason: expect.stringContaining("signature mismatch"),
+    });
+    first.signal("SIGTERM");
+    expect((await first.exited).code).toBe(0);
+
+    // SIGKILL in the middle of an append leaves a line without its end.
+    await appendFile(join(ws.dir, "store", "webhook", "seen.jsonl"), '{"id":"torn-by-a-cra');
+    const second = daemon(cfg);
+    const url2 = await second.url();
+    await second.waitFor((l) => l.msg === "scheduler started");
+    expect(await post(url2, good)).toBe(401);
+    expect(refusedLog(second, good)).toMatchObject({
+      code: "WEBHOOK_REPLAYED",
+      reason: expect.stringContaining("was already received"),
+    });
+    expect(second.lines.some((l) => typeof l.msg === "string" && l.msg.includes("torn line"))).toBe(true);
+    expect(await post(url2, signedDelivery(HOOK_SECRET, payload))).toBe(204);
+    second.signal("SIGTERM");
+    expect((await second.exited).code).toBe(0);
   });
 
   it("refuses to start on an invalid cron expression: exit 2 naming the path", async () => {
