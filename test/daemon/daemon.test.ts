@@ -1,5 +1,5 @@
-import { access, appendFile, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { access, appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { SimulatorHandle } from "../../connectors/kit/simulator.js";
 import { archer } from "../../connectors/archer/index.js";
@@ -276,7 +276,9 @@ describe("sealgate daemon", () => {
     expect((await first.exited).code).toBe(0);
 
     // SIGKILL in the middle of an append leaves a line without its end.
-    await appendFile(join(ws.dir, "store", "webhook", "seen.jsonl"), '{"id":"torn-by-a-cra');
+    const journal = join(ws.dir, "store", "webhook", "seen.jsonl");
+    await mkdir(dirname(journal), { recursive: true });
+    await appendFile(journal, '{"id":"torn-by-a-cra');
     const second = daemon(cfg);
     const url = await second.url();
     expect(await postHook(url, good)).toBe(401);
@@ -328,7 +330,11 @@ describe("sealgate daemon", () => {
   it("refuses a non-loopback bind without TLS and a token: exit 2 naming the keys, unless allowInsecureBind", async () => {
     const exposed = ["  listen: { host: 0.0.0.0, port: 0 }"];
     const refused = daemon(await writeConfig("insecure.yaml", { models: ["none"], daemon: exposed }));
-    expect((await refused.exited).code).toBe(2);
+    const outcome = await Promise.race([
+      refused.exited.then(({ code }) => code),
+      refused.url().then(() => "listening"),
+    ]);
+    expect(outcome).toBe(2);
     const out = refused.raw.join("\n");
     for (const key of [
       "daemon.listen.host",
