@@ -41,6 +41,7 @@ const CODES = {
   WEBHOOK_TIMESTAMP_STALE: 1,
   WEBHOOK_REPLAYED: 1,
   WEBHOOK_PAYLOAD_INVALID: 1,
+  WEBHOOK_TOO_LARGE: 1,
   // Certificates: each names exactly what failed in path validation (RFC 5280).
   CERT_EXPIRED: 1,
   CERT_NOT_YET_VALID: 1,

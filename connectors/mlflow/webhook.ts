@@ -27,6 +27,10 @@ export interface WebhookOptions {
   now?: () => number;
   /** Looks up which version held an alias, for alias-deleted deliveries (which name none). */
   versionOfAlias?: (model: string, alias: string) => string | undefined;
+  /** Delivery ids accepted before a restart, oldest first, with their timestamps (seconds). */
+  seen?: Iterable<readonly [string, number]>;
+  /** Where `receiveDurably` writes each accepted id, so a restart still refuses its replay. */
+  journal?: { record(deliveryId: string, timestamp: number): Promise<void> };
 }
 
 export interface WebhookDelivery {
@@ -44,10 +48,45 @@ export class WebhookReceiver {
     if (!options.secret) throw new SealgateError("CONFIG_INVALID", "webhook secret is empty");
     this.tolerance = options.toleranceSeconds ?? 300;
     this.now = options.now ?? Date.now;
+    for (const [id, ts] of options.seen ?? []) this.seen.set(id, ts);
   }
 
-  /** Verify signature, freshness and uniqueness; then parse. Throws a typed error on any failure. */
+  /**
+   * Verify signature, freshness and uniqueness; then parse. Throws a typed error on any failure.
+   * The delivery id is remembered in memory only; `receiveDurably` also writes it to the journal.
+   */
   receive(delivery: WebhookDelivery): VersionChangedEvent | null {
+    this.admit(delivery);
+    return this.parse(delivery);
+  }
+
+  /** `receive`, resolving once the delivery id is in the journal (a restart still refuses its replay). */
+  async receiveDurably(delivery: WebhookDelivery): Promise<VersionChangedEvent | null> {
+    const { deliveryId, timestamp } = this.admit(delivery);
+    try {
+      await this.options.journal?.record(deliveryId, timestamp);
+    } catch (cause) {
+      // Unacknowledged, so MLflow may send it again; it must not then be called a replay.
+      this.seen.delete(deliveryId);
+      throw new SealgateError(
+        "IO",
+        `delivery ${clip(deliveryId)}: cannot record its id for replay protection`,
+        { cause },
+      );
+    }
+    return this.parse(delivery);
+  }
+
+  private parse(delivery: WebhookDelivery): VersionChangedEvent | null {
+    return toEvent(
+      parseJson(delivery.rawBody),
+      new Date(this.now()).toISOString(),
+      this.options.versionOfAlias,
+    );
+  }
+
+  /** Signature, freshness, uniqueness; marks the id seen. Synchronous, so two racing copies cannot both pass. */
+  private admit(delivery: WebhookDelivery): { deliveryId: string; timestamp: number } {
     const deliveryId = header(delivery.headers, "x-mlflow-delivery-id");
     const timestamp = header(delivery.headers, "x-mlflow-timestamp");
     const signature = header(delivery.headers, "x-mlflow-signature");
@@ -86,11 +125,7 @@ export class WebhookReceiver {
       throw new SealgateError("WEBHOOK_REPLAYED", `delivery ${clip(deliveryId)} was already received`);
     }
     this.seen.set(deliveryId, Number(timestamp));
-    return toEvent(
-      parseJson(delivery.rawBody),
-      new Date(this.now()).toISOString(),
-      this.options.versionOfAlias,
-    );
+    return { deliveryId, timestamp: Number(timestamp) };
   }
 
   private forgetExpired(nowSec: number) {
@@ -170,37 +205,71 @@ function clip(s: string): string {
   return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
 }
 
+/** A refused delivery, for the log and the metrics: what was refused, why, and which delivery. */
+export interface WebhookRefusal {
+  /** The error code (WEBHOOK_*), or IO when the id could not be recorded; "internal" for a bug. */
+  code: string;
+  status: number;
+  reason: string;
+  /** X-MLflow-Delivery-Id as sent (printable ASCII, clipped); absent when the header is missing. */
+  deliveryId?: string;
+}
+
+const STATUS: Record<string, number> = { WEBHOOK_PAYLOAD_INVALID: 400, WEBHOOK_TOO_LARGE: 413, IO: 503 };
+
+/** A header value fit for one log field: attacker-chosen, so no control characters and no essays. */
+function printable(s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  const safe = s.replace(/[^\x20-\x7e]/g, "?");
+  return safe.length > 80 ? `${safe.slice(0, 80)}…` : safe;
+}
+
+function refusal(err: unknown, deliveryId: string | undefined): WebhookRefusal {
+  const code = err instanceof SealgateError ? err.code : "internal";
+  const reason = err instanceof Error ? err.message : String(err);
+  return {
+    code,
+    status: STATUS[code] ?? (code === "internal" ? 500 : 401),
+    reason,
+    ...(deliveryId ? { deliveryId } : {}),
+  };
+}
+
 /**
- * A node:http handler for the daemon's /hooks/mlflow route: 204 on a verified delivery,
- * 401 on a bad signature or stale/replayed delivery, 400 on a bad payload, 413 when too large.
+ * A node:http handler for the daemon's /hooks/mlflow route: 204 once a verified delivery's id is
+ * recorded, 401 on a bad signature or stale/replayed delivery, 400 on a bad payload, 413 when
+ * too large, 503 when its id cannot be recorded. Every refusal reaches `onReject`.
  */
 export function webhookHandler(
   receiver: WebhookReceiver,
   onEvent: (event: VersionChangedEvent) => void,
-  onReject: (err: SealgateError) => void = () => {},
+  onReject: (refusal: WebhookRefusal) => void = () => {},
   maxBytes = 1 << 20,
 ) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > maxBytes) tooLarge = true;
-      else chunks.push(c);
+      if (size <= maxBytes) chunks.push(c);
     });
+    const answer = async () => {
+      if (size > maxBytes)
+        throw new SealgateError(
+          "WEBHOOK_TOO_LARGE",
+          `delivery body is ${size} bytes, over the ${maxBytes}-byte limit`,
+        );
+      const event = await receiver.receiveDurably({ headers: req.headers, rawBody: Buffer.concat(chunks) });
+      if (event) onEvent(event);
+      res.writeHead(204).end();
+    };
     req.on("end", () => {
-      if (tooLarge) return void res.writeHead(413).end();
-      try {
-        const event = receiver.receive({ headers: req.headers, rawBody: Buffer.concat(chunks) });
-        if (event) onEvent(event);
-        res.writeHead(204).end();
-      } catch (err) {
-        if (!(err instanceof SealgateError)) throw err;
-        onReject(err);
-        res.writeHead(err.code === "WEBHOOK_PAYLOAD_INVALID" ? 400 : 401, { "content-type": "text/plain" });
-        res.end(`${err.code}\n`);
-      }
+      answer().catch((err: unknown) => {
+        const r = refusal(err, printable(header(req.headers, "x-mlflow-delivery-id")));
+        onReject(r);
+        if (res.headersSent) return void res.destroy();
+        res.writeHead(r.status, { "content-type": "text/plain" }).end(`${r.code}\n`);
+      });
     });
   };
 }

@@ -38,7 +38,31 @@ export const DaemonConfig = z
         port: z.int().min(0).max(65535).default(9464).describe("TCP port (0 = any free port)"),
       })
       .prefault({})
-      .describe("where /healthz, /readyz, /metrics and /hooks/mlflow are served"),
+      .describe("where /healthz, /readyz, /metrics, /ledger/ and /hooks/mlflow are served"),
+    http: z
+      .strictObject({
+        accessToken: SecretRef.optional().describe(
+          "bearer token that /metrics and /ledger/* require (${ENV_VAR} or file:/path); /healthz, /readyz and the webhook stay open",
+        ),
+        tls: z
+          .strictObject({
+            cert: z.string().min(1).describe("PEM certificate chain file (relative to this config file)"),
+            key: z
+              .string()
+              .min(1)
+              .describe("PEM private key file, unencrypted (relative to this config file)"),
+          })
+          .optional()
+          .describe("serve HTTPS with this certificate and key instead of plain HTTP"),
+      })
+      .prefault({})
+      .describe("TLS and access control for the daemon's HTTP server"),
+    allowInsecureBind: z
+      .boolean()
+      .default(false)
+      .describe(
+        "start on a non-loopback listen.host without http.tls and http.accessToken (anyone who can reach the port then reads /metrics and the ledger, in clear text)",
+      ),
     jobs: z
       .strictObject({
         sync: job("*/5 * * * *", "reconcile MLflow, seal completed review cycles, sign a checkpoint"),

@@ -1,16 +1,20 @@
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { WebhookReceiver, webhookHandler } from "../../connectors/mlflow/webhook.js";
 import { type App, openApp } from "../app.js";
+import { loadConfig } from "../config/load.js";
 import { resolveSecret } from "../config/secrets.js";
 import { describeError } from "../errors.js";
 import type { JobName } from "./config.js";
+import { type HttpSecurity, prepareHttp } from "./exposure.js";
 import { createDaemonServer, listen } from "./http.js";
 import { checkpointJob, type JobContext, JOBS, syncVersions, verifyJob } from "./jobs.js";
 import { Lane } from "./lane.js";
 import { DaemonMetrics } from "./metrics.js";
 import { readinessReasons, type StartupVerify } from "./readiness.js";
 import { Scheduler } from "./scheduler.js";
+import { SEEN_FILE, SeenDeliveries } from "./seen-deliveries.js";
 import { WebhookSync } from "./webhook-sync.js";
 
 /*
@@ -39,16 +43,23 @@ const APPENDING: JobName[] = ["sync", "checkpoint"];
 
 export async function startDaemon(configPath: string, o: DaemonOptions): Promise<DaemonHandle> {
   const env = o.env ?? process.env;
+  // Refused before the ledger is locked or a key loaded: an exposed bind is a config error.
+  const http = await prepareHttp((await loadConfig(configPath)).daemon, configPath, env);
   const app = await openApp(configPath, { env, logger: o.logger });
   try {
-    return await run(app, o.logger, env);
+    return await run(app, o.logger, env, http);
   } catch (err) {
     await app.close();
     throw err;
   }
 }
 
-async function run(app: App, logger: Logger, env: NodeJS.ProcessEnv): Promise<DaemonHandle> {
+async function run(
+  app: App,
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
+  http: HttpSecurity,
+): Promise<DaemonHandle> {
   const cfg = app.config.daemon;
   const metrics = new DaemonMetrics();
   const ctx: JobContext = { app, lane: new Lane(), metrics };
@@ -64,38 +75,57 @@ async function run(app: App, logger: Logger, env: NodeJS.ProcessEnv): Promise<Da
     new Promise<boolean>((resolve) => (verified = resolve)),
     webhookLog,
   );
+  const seen = cfg.webhook ? await openSeen(app, cfg.webhook.toleranceSeconds, log) : undefined;
   const receiver = cfg.webhook
     ? new WebhookReceiver({
         secret: resolveSecret(cfg.webhook.secret, "daemon.webhook.secret", env),
         toleranceSeconds: cfg.webhook.toleranceSeconds,
+        ...(seen ? { seen: seen.entries(), journal: seen } : {}),
       })
     : undefined;
   const startup: StartupVerify = { findings: null };
-  const server = createDaemonServer({
-    ready: () => readinessReasons(app, startup),
-    registry: metrics.registry,
-    ledgerDir: app.ledger.dir,
-    ...(receiver && cfg.webhook
-      ? {
-          webhook: {
-            path: cfg.webhook.path,
-            handle: webhookHandler(
-              receiver,
-              (event) => {
-                metrics.webhooks.inc({ result: "accepted" });
-                webhookSync.accept(event);
-              },
-              (err) => {
-                metrics.webhooks.inc({ result: err.code });
-                log.warn({ code: err.code }, "webhook delivery refused");
-              },
-            ),
-          },
-        }
-      : {}),
-  });
+  const server = createDaemonServer(
+    {
+      ready: () => readinessReasons(app, startup),
+      registry: metrics.registry,
+      ledgerDir: app.ledger.dir,
+      ...(http.accessToken ? { accessToken: http.accessToken } : {}),
+      ...(receiver && cfg.webhook
+        ? {
+            webhook: {
+              path: cfg.webhook.path,
+              handle: webhookHandler(
+                receiver,
+                (event) => {
+                  metrics.webhooks.inc({ result: "accepted" });
+                  webhookSync.accept(event);
+                },
+                ({ code, status, reason, deliveryId }) => {
+                  metrics.webhooks.inc({ result: code });
+                  log.warn({ code, status, reason, deliveryId }, "webhook delivery refused");
+                },
+              ),
+            },
+          }
+        : {}),
+    },
+    http.tls,
+  );
   const address = await listen(server, cfg.listen.host, cfg.listen.port);
-  log.info({ host: address.address, port: address.port }, "listening");
+  log.info(
+    {
+      host: address.address,
+      port: address.port,
+      tls: Boolean(http.tls),
+      auth: http.accessToken ? "bearer" : "none",
+    },
+    "listening",
+  );
+  if (http.insecure.length > 0)
+    log.warn(
+      { host: cfg.listen.host, missing: http.insecure },
+      "serving /metrics and the ledger beyond loopback without TLS or an access token, as daemon.allowInsecureBind allows",
+    );
 
   const scheduler = new Scheduler(logger, {
     onEnd: (job, result, seconds) => {
@@ -156,4 +186,17 @@ async function run(app: App, logger: Logger, env: NodeJS.ProcessEnv): Promise<Da
       await app.close();
     },
   };
+}
+
+/** The webhook delivery ids accepted before this start that are still inside the replay window. */
+async function openSeen(app: App, toleranceSeconds: number, log: Logger): Promise<SeenDeliveries> {
+  const path = join(app.store.root, ...SEEN_FILE);
+  const { seen, report } = await SeenDeliveries.open(path, toleranceSeconds);
+  if (report.tornBytes > 0)
+    log.warn(
+      { path, ...report },
+      "a torn line in the webhook replay journal (a crash mid-write) was set aside",
+    );
+  else log.debug({ path, ...report }, "webhook replay journal loaded");
+  return seen;
 }

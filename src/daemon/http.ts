@@ -1,6 +1,8 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -11,8 +13,10 @@ import type { Registry } from "prom-client";
  * The daemon's HTTP face on node:http: health, readiness, metrics, the webhook route, and the
  * ledger read-only (/ledger/entries.log, /ledger/checkpoints.log) so `sealgate verify BUNDLE
  * --log URL` can prove an old bundle's checkpoint consistent with today's log. The ledger holds
- * digests only, and publishing it is what makes a rewrite detectable. Nothing here holds state;
- * the daemon passes in what each route answers.
+ * digests only, and publishing it is what makes a rewrite detectable. With an access token,
+ * /metrics and /ledger/* want it as a bearer token; health stays open for probes, and the webhook
+ * has its own signature. HTTPS when given a certificate. Nothing here holds state; the daemon
+ * passes in what each route answers.
  */
 
 export interface Routes {
@@ -21,7 +25,28 @@ export interface Routes {
   webhook?: { path: string; handle: (req: IncomingMessage, res: ServerResponse) => void };
   /** The ledger directory served read-only under /ledger/. */
   ledgerDir?: string;
+  /** When set, /metrics and /ledger/* answer 401 without `Authorization: Bearer <accessToken>`. */
+  accessToken?: string;
 }
+
+const guarded = (path: string) => path === "/metrics" || path === "/ledger" || path.startsWith("/ledger/");
+
+/** Constant time whatever the lengths: both sides are hashed to 32 bytes before comparing. */
+function bearerMatches(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? "";
+  if (!/^bearer /i.test(header)) return false;
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(header.slice(7).trim()), digest(token));
+}
+
+/** RFC 6750: say a bearer token is wanted, and whether the one sent was wrong. */
+const unauthorized = (req: IncomingMessage, res: ServerResponse) =>
+  void res
+    .writeHead(401, {
+      "content-type": "text/plain; charset=utf-8",
+      "www-authenticate": `Bearer realm="sealgate"${req.headers.authorization ? ', error="invalid_token"' : ""}`,
+    })
+    .end("send Authorization: Bearer <token>, the token daemon.http.accessToken names\n");
 
 const LEDGER_FILES = new Map([
   [`/ledger/${ENTRIES}`, ENTRIES],
@@ -46,8 +71,9 @@ async function sendLedgerFile(res: ServerResponse, path: string, head: boolean) 
 const text = (res: ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8") =>
   void res.writeHead(status, { "content-type": type }).end(body);
 
-export function createDaemonServer(routes: Routes): Server {
-  return createServer((req, res) => {
+/** The daemon's server: HTTPS when `tls` holds a PEM certificate chain and key, else plain HTTP. */
+export function createDaemonServer(routes: Routes, tls?: { cert: Buffer; key: Buffer }): Server {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? "/", "http://daemon").pathname;
     const method = req.method ?? "GET";
     const route = async () => {
@@ -55,6 +81,8 @@ export function createDaemonServer(routes: Routes): Server {
         if (method !== "POST") return text(res, 405, "use POST\n");
         return routes.webhook.handle(req, res);
       }
+      if (routes.accessToken && guarded(path) && !bearerMatches(req, routes.accessToken))
+        return unauthorized(req, res);
       if (method !== "GET" && method !== "HEAD") return text(res, 405, "use GET\n");
       switch (path) {
         case "/healthz":
@@ -78,7 +106,8 @@ export function createDaemonServer(routes: Routes): Server {
         text(res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}\n`);
       else res.destroy();
     });
-  });
+  };
+  return tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createServer(handler);
 }
 
 export async function listen(server: Server, host: string, port: number): Promise<AddressInfo> {

@@ -16,6 +16,8 @@ describe("daemon config", () => {
     expect(c.jobs.verify.schedule).toBe("0 * * * *");
     expect(c.jobs.checkpoint.schedule).toBe("*/15 * * * *");
     expect(c.webhook).toBeUndefined();
+    expect(c.http).toEqual({});
+    expect(c.allowInsecureBind).toBe(false);
     const partial = parseConfig(
       { ...base, daemon: { jobs: { push: { jitterSeconds: 5 } }, webhook: { secret: "${HOOK_SECRET}" } } },
       "t.yaml",
@@ -38,9 +40,12 @@ describe("daemon config", () => {
     );
   });
 
-  it("rejects a literal webhook secret, a typo and a port out of range, naming each path", () => {
+  it("rejects a literal secret, a typo, a half TLS pair and a port out of range, naming each path", () => {
     const bad = [
       [{ webhook: { secret: "hunter2hunter2" } }, "daemon.webhook.secret"],
+      [{ http: { accessToken: "hunter2hunter2" } }, "daemon.http.accessToken"],
+      [{ http: { tls: { cert: "srv.pem" } } }, "daemon.http.tls.key"],
+      [{ allowInsecureBind: "yes" }, "daemon.allowInsecureBind"],
       [{ jobs: { sycn: {} } }, "daemon.jobs"],
       [{ listen: { port: 70000 } }, "daemon.listen.port"],
       [{ shutdownGrace: 5 }, "daemon"],

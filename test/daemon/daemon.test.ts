@@ -1,5 +1,5 @@
-import { access, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { access, appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { SimulatorHandle } from "../../connectors/kit/simulator.js";
 import { archer } from "../../connectors/archer/index.js";
@@ -8,17 +8,20 @@ import { vanta } from "../../connectors/vanta/index.js";
 import { createLogger } from "../../src/log.js";
 import { verifyStore } from "../../src/verify/store.js";
 import { cloneModel, workspace } from "../support/workflow.js";
-import { DaemonProcess, metric, signedDelivery, slowProxy } from "./harness.js";
+import { throwawayTls } from "../support/throwaway-ca.js";
+import { DaemonProcess, httpsGet, metric, signedDelivery, slowProxy } from "./harness.js";
 
 /*
  * `sealgate daemon` as a real child process (run `npx tsc -p tsconfig.json` first) against the
  * real MLflow server and the ServiceNow, Vanta and Archer simulators: readiness, a webhook that seals and delivers an
- * approved version without waiting for a cron tick, a forged webhook refused, SIGTERM in the
- * middle of a sync, and a second signal.
+ * approved version without waiting for a cron tick, a forged webhook refused, refusals logged
+ * with reason and delivery id, replays refused across a restart, the bind rule with HTTPS and an
+ * access token, SIGTERM in the middle of a sync, and a second signal.
  */
 
 const ADA = "ada.lovelace@example.org";
 const HOOK_SECRET = "whsec-test-4a1c9e";
+const DAEMON_TOKEN = "daemon-token-9c41e07d2b";
 const NEVER = "0 0 1 1 *"; // once a year: only webhooks and start-up work run during a test
 const env: Record<string, string> = { SEALGATE_TEST_HOOK: HOOK_SECRET };
 const DESTINATIONS = ["servicenow", "vanta", "archer"] as const;
@@ -38,7 +41,15 @@ async function until<T>(probe: () => Promise<T | undefined | false>): Promise<T>
 
 async function writeConfig(
   file: string,
-  o: { models: string[]; trackingUri?: string; sync?: string; push?: string; graceSeconds?: number },
+  o: {
+    models: string[];
+    trackingUri?: string;
+    sync?: string;
+    push?: string;
+    graceSeconds?: number;
+    /** Lines added to the daemon section, e.g. its listen address and http settings. */
+    daemon?: string[];
+  },
 ) {
   const { pki } = ws;
   await writeFile(
@@ -71,7 +82,7 @@ async function writeConfig(
       `    url: ${sims.archer.url}`,
       `    auth: { username: ${sims.archer.credentials.username}, password: "\${SEALGATE_TEST_ARCHER}" }`,
       "daemon:",
-      "  listen: { port: 0 }",
+      ...(o.daemon ?? ["  listen: { port: 0 }"]),
       `  shutdownGraceSeconds: ${o.graceSeconds ?? 120}`,
       "  webhook: { secret: '${SEALGATE_TEST_HOOK}' }",
       "  jobs:",
@@ -100,6 +111,19 @@ const exists = (p: string) =>
   access(p).then(
     () => true,
     () => false,
+  );
+
+// A model no test daemon watches: each delivery is verified and recorded, and syncs nothing.
+const UNWATCHED = {
+  entity: "model_version_tag",
+  action: "set",
+  data: { name: "unwatched", version: "1", key: "sealgate.approval.on-call", value: "x" },
+};
+const postHook = (url: string, d: ReturnType<typeof signedDelivery>) =>
+  fetch(`${url}/hooks/mlflow`, { method: "POST", ...d }).then((r) => r.status);
+const refusedLog = (d: DaemonProcess, delivery: ReturnType<typeof signedDelivery>) =>
+  d.lines.find(
+    (l) => l.msg === "webhook delivery refused" && l.deliveryId === delivery.headers["x-mlflow-delivery-id"],
   );
 
 async function reviewAndApprove(model: string, version: string) {
@@ -212,6 +236,130 @@ describe("sealgate daemon", () => {
       (x) => x.length >= 6,
     );
     expect(secrets.filter((x) => logs.includes(x)).map((x) => `${x.slice(0, 3)}…`)).toEqual([]);
+  });
+
+  it("logs and counts every refused delivery, 413 included, with its reason and delivery id", async () => {
+    const d = daemon(await writeConfig("hooks.yaml", { models: ["nothing-watched"] }));
+    const url = await d.url();
+    const big = signedDelivery(HOOK_SECRET, {
+      ...UNWATCHED,
+      data: { ...UNWATCHED.data, value: "x".repeat(1 << 20) },
+    });
+    const forged = signedDelivery(HOOK_SECRET, UNWATCHED, { badSignature: true });
+    expect(await postHook(url, signedDelivery(HOOK_SECRET, UNWATCHED))).toBe(204);
+    expect(await postHook(url, big)).toBe(413);
+    expect(await postHook(url, forged)).toBe(401);
+    const m = (await get(`${url}/metrics`)).text;
+    for (const result of ["accepted", "WEBHOOK_TOO_LARGE", "WEBHOOK_SIGNATURE_INVALID"])
+      expect(metric(m, "sealgate_webhook_deliveries_total", { result }), result).toBe(1);
+    expect(refusedLog(d, big)).toMatchObject({
+      level: 40,
+      code: "WEBHOOK_TOO_LARGE",
+      status: 413,
+      reason: expect.stringMatching(/over the 1048576-byte limit$/),
+    });
+    expect(refusedLog(d, forged)).toMatchObject({
+      code: "WEBHOOK_SIGNATURE_INVALID",
+      status: 401,
+      reason: expect.stringContaining("signature mismatch"),
+    });
+    d.signal("SIGTERM");
+    expect((await d.exited).code).toBe(0);
+  });
+
+  it("still refuses a delivery accepted before a restart, and starts past a journal line torn by a crash", async () => {
+    const cfg = await writeConfig("replay.yaml", { models: ["nothing-watched"] });
+    const first = daemon(cfg);
+    const good = signedDelivery(HOOK_SECRET, UNWATCHED);
+    expect(await postHook(await first.url(), good)).toBe(204);
+    first.signal("SIGTERM");
+    expect((await first.exited).code).toBe(0);
+
+    // SIGKILL in the middle of an append leaves a line without its end.
+    const journal = join(ws.dir, "store", "webhook", "seen.jsonl");
+    await mkdir(dirname(journal), { recursive: true });
+    await appendFile(journal, '{"id":"torn-by-a-cra');
+    const second = daemon(cfg);
+    const url = await second.url();
+    expect(await postHook(url, good)).toBe(401);
+    expect(refusedLog(second, good)).toMatchObject({
+      code: "WEBHOOK_REPLAYED",
+      reason: expect.stringContaining("was already received"),
+    });
+    const m = (await get(`${url}/metrics`)).text;
+    expect(metric(m, "sealgate_webhook_deliveries_total", { result: "WEBHOOK_REPLAYED" })).toBe(1);
+    expect(second.lines.some((l) => typeof l.msg === "string" && l.msg.includes("torn line"))).toBe(true);
+    expect(await postHook(url, signedDelivery(HOOK_SECRET, UNWATCHED))).toBe(204);
+    second.signal("SIGTERM");
+    expect((await second.exited).code).toBe(0);
+  });
+
+  it("beyond loopback serves HTTPS and wants the access token for /metrics and the ledger, health staying open", async () => {
+    const tls = await throwawayTls("daemon");
+    await writeFile(join(ws.dir, "daemon-srv.pem"), tls.cert);
+    await writeFile(join(ws.dir, "daemon-srv.key"), tls.key);
+    env.SEALGATE_TEST_DAEMON_TOKEN = DAEMON_TOKEN;
+    const cfg = await writeConfig("exposed.yaml", {
+      models: ["nothing-watched"],
+      daemon: [
+        "  listen: { host: 0.0.0.0, port: 0 }",
+        "  http:",
+        "    accessToken: '${SEALGATE_TEST_DAEMON_TOKEN}'",
+        "    tls: { cert: daemon-srv.pem, key: daemon-srv.key }",
+      ],
+    });
+    const d = daemon(cfg);
+    const url = await d.url();
+    expect(url).toMatch(/^https:/);
+    const ca = await readFile(tls.caPath);
+    expect(await httpsGet(`${url}/healthz`, { ca })).toEqual({ status: 200, text: "ok\n" });
+    expect((await httpsGet(`${url}/metrics`, { ca })).status).toBe(401);
+    expect((await httpsGet(`${url}/ledger/entries.log`, { ca })).status).toBe(401);
+    const metrics = await httpsGet(`${url}/metrics`, { ca, token: DAEMON_TOKEN });
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toContain("sealgate_webhook_deliveries_total");
+    expect(await httpsGet(`${url}/ledger/entries.log`, { ca, token: DAEMON_TOKEN })).toEqual({
+      status: 200,
+      text: await readFile(join(ws.dir, "store", "ledger", "entries.log"), "utf8").catch(() => ""),
+    });
+    d.signal("SIGTERM");
+    expect((await d.exited).code).toBe(0);
+    expect(d.raw.join("\n")).not.toContain(DAEMON_TOKEN);
+  });
+
+  it("refuses a non-loopback bind without TLS and a token: exit 2 naming the keys, unless allowInsecureBind", async () => {
+    const exposed = ["  listen: { host: 0.0.0.0, port: 0 }"];
+    const refused = daemon(await writeConfig("insecure.yaml", { models: ["none"], daemon: exposed }));
+    const outcome = await Promise.race([
+      refused.exited.then(({ code }) => code),
+      refused.url().then(() => "listening"),
+    ]);
+    expect(outcome).toBe(2);
+    const out = refused.raw.join("\n");
+    for (const key of [
+      "daemon.listen.host",
+      "daemon.http.tls",
+      "daemon.http.accessToken",
+      "daemon.allowInsecureBind: true",
+    ])
+      expect(out).toContain(key);
+    expect(await exists(lockPath())).toBe(false);
+
+    const allowed = daemon(
+      await writeConfig("allowed.yaml", {
+        models: ["none"],
+        daemon: [...exposed, "  allowInsecureBind: true"],
+      }),
+    );
+    const url = await allowed.url();
+    expect((await get(`${url}/metrics`)).status).toBe(200);
+    expect(
+      allowed.lines.find((l) => l.level === 40 && String(l.msg).includes("allowInsecureBind")),
+    ).toMatchObject({
+      missing: ["daemon.http.tls", "daemon.http.accessToken"],
+    });
+    allowed.signal("SIGTERM");
+    expect((await allowed.exited).code).toBe(0);
   });
 
   it("refuses to start on an invalid cron expression: exit 2 naming the path", async () => {

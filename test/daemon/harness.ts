@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { createServer, request, type Server } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 
 /*
  * Test harness for `sealgate daemon` as a real child process (the built CLI, as operators
  * run it): its JSON log lines, waiting for one, its exit; a proxy that slows MLflow down so a
- * signal can land mid-sync; and MLflow-format signed webhook deliveries.
+ * signal can land mid-sync; MLflow-format signed webhook deliveries; and GET over HTTPS.
  */
 
 const MAIN = join(import.meta.dirname, "../../dist/src/cli/main.js");
@@ -77,7 +78,7 @@ export class DaemonProcess {
 
   async url(): Promise<string> {
     const l = await this.waitFor((x) => x.msg === "listening");
-    return `http://127.0.0.1:${l.port}`;
+    return `${l.tls ? "https" : "http"}://127.0.0.1:${l.port}`;
   }
 
   signal(s: NodeJS.Signals) {
@@ -147,4 +148,20 @@ export function metric(text: string, name: string, labels: Record<string, string
     if (want.every((w) => have.includes(w))) return Number(m[3]);
   }
   return undefined;
+}
+
+/** GET over HTTPS trusting `ca` (fetch cannot take a CA), with an optional bearer token. */
+export function httpsGet(
+  url: string,
+  o: { ca: Buffer; token?: string },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = o.token ? { authorization: `Bearer ${o.token}` } : {};
+    const req = httpsRequest(url, { ca: o.ca, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8").on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on("error", reject).end();
+  });
 }

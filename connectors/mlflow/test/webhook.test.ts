@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SealgateError } from "../../../src/errors.js";
 import type { VersionChangedEvent } from "../events.js";
-import { WebhookReceiver, webhookHandler } from "../webhook.js";
+import { type WebhookDelivery, type WebhookRefusal, WebhookReceiver, webhookHandler } from "../webhook.js";
 import { createTestModel, testClient } from "./helpers.js";
 
 const SECRET = "whsec-test-0123456789";
@@ -107,6 +107,128 @@ describe("webhook verification", () => {
       version: "7",
       changes: [{ kind: "alias", alias: "champion", before: true, after: false }],
     });
+  });
+});
+
+describe("the webhook route", () => {
+  /** The handler on a real node:http server, recording what it accepts and what it refuses. */
+  async function serve(receiver: WebhookReceiver, maxBytes?: number) {
+    const events: VersionChangedEvent[] = [];
+    const refusals: WebhookRefusal[] = [];
+    const server = createServer(
+      webhookHandler(
+        receiver,
+        (e) => events.push(e),
+        (r) => refusals.push(r),
+        maxBytes,
+      ),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/mlflow`;
+    const post = async (d: WebhookDelivery) => {
+      const r = await fetch(url, {
+        method: "POST",
+        headers: d.headers as Record<string, string>,
+        body: new Uint8Array(d.rawBody),
+      });
+      return { status: r.status, text: await r.text() };
+    };
+    return { events, refusals, post, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  it("answers 413 to an oversized body and reports it as a refusal with its delivery id", async () => {
+    const s = await serve(new WebhookReceiver({ secret: SECRET }), 1024);
+    try {
+      const big = delivery({ ...tagSet, data: { ...tagSet.data, value: "x".repeat(2000) } }, { id: "big-1" });
+      expect(await s.post(big)).toEqual({ status: 413, text: "WEBHOOK_TOO_LARGE\n" });
+      expect(s.refusals).toEqual([
+        {
+          code: "WEBHOOK_TOO_LARGE",
+          status: 413,
+          deliveryId: "big-1",
+          reason: expect.stringMatching(/^delivery body is \d+ bytes, over the 1024-byte limit$/),
+        },
+      ]);
+      expect(s.events).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("reports every refusal with its reason and the delivery id as sent, made safe for a log line", async () => {
+    const s = await serve(new WebhookReceiver({ secret: SECRET }));
+    try {
+      const good = delivery(tagSet, { id: "d-ok" });
+      expect((await s.post(good)).status).toBe(204);
+      expect(await s.post(good)).toEqual({ status: 401, text: "WEBHOOK_REPLAYED\n" });
+      expect((await s.post(delivery(tagSet, { id: "d-forged", secret: "wrong" }))).status).toBe(401);
+      const stale = delivery(tagSet, { id: "d-stale", ts: Math.floor(Date.now() / 1000) - 3600 });
+      expect((await s.post(stale)).status).toBe(401);
+      expect((await s.post(delivery({ hello: "world" }, { id: "d-junk" }))).status).toBe(400);
+      const bare = delivery(tagSet);
+      delete (bare.headers as Record<string, string>)["x-mlflow-delivery-id"];
+      expect((await s.post(bare)).status).toBe(401);
+      expect((await s.post(delivery(tagSet, { id: `x\té${"z".repeat(200)}`, secret: "wrong" }))).status).toBe(
+        401,
+      );
+      expect(s.refusals.map((r) => [r.code, r.status, r.deliveryId])).toEqual([
+        ["WEBHOOK_REPLAYED", 401, "d-ok"],
+        ["WEBHOOK_SIGNATURE_INVALID", 401, "d-forged"],
+        ["WEBHOOK_TIMESTAMP_STALE", 401, "d-stale"],
+        ["WEBHOOK_PAYLOAD_INVALID", 400, "d-junk"],
+        ["WEBHOOK_SIGNATURE_INVALID", 401, undefined],
+        ["WEBHOOK_SIGNATURE_INVALID", 401, `x??${"z".repeat(77)}…`],
+      ]);
+      expect(s.refusals.map((r) => r.reason)).toEqual([
+        'delivery "d-ok" was already received',
+        'delivery "d-forged": signature mismatch',
+        expect.stringMatching(/^delivery "d-stale": timestamp "\d+" is outside the 300 s window$/),
+        "delivery body is not an MLflow webhook payload",
+        "delivery lacks X-MLflow-Delivery-Id, X-MLflow-Timestamp or X-MLflow-Signature",
+        expect.stringContaining("signature mismatch"),
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("acknowledges only once the delivery id is recorded; a failed write is a 503, not a later replay", async () => {
+    const recorded: string[] = [];
+    let fail = true;
+    const journal = {
+      record: async (id: string) => {
+        if (fail) throw new Error("ENOSPC: no space left on device");
+        recorded.push(id);
+      },
+    };
+    const s = await serve(new WebhookReceiver({ secret: SECRET, journal }));
+    try {
+      const d = delivery(tagSet, { id: "d-disk" });
+      expect(await s.post(d)).toEqual({ status: 503, text: "IO\n" });
+      expect(s.events).toEqual([]);
+      expect(s.refusals[0]).toMatchObject({ code: "IO", deliveryId: "d-disk" });
+      fail = false;
+      expect((await s.post(d)).status).toBe(204);
+      expect(recorded).toEqual(["d-disk"]);
+      expect(s.events).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("refuses ids it was told were accepted before a restart, while they are inside the window", () => {
+    const now = Date.now();
+    const sec = Math.floor(now / 1000);
+    const r = new WebhookReceiver({
+      secret: SECRET,
+      now: () => now,
+      seen: [
+        ["d-old", sec - 400],
+        ["d-recent", sec - 10],
+      ],
+    });
+    expect(codeOf(() => r.receive(delivery(tagSet, { id: "d-recent" })))).toBe("WEBHOOK_REPLAYED");
+    expect(codeOf(() => r.receive(delivery(tagSet, { id: "d-old" })))).toBe("no error");
   });
 });
 
