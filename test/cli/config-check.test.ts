@@ -55,6 +55,29 @@ describe("config check", async () => {
     expect(under.out).not.toContain("ENOTDIR");
   });
 
+  it("refuses a non-loopback daemon bind without TLS and a token, as the daemon would", async () => {
+    const local = await check("");
+    expect(local.code).toBe(0);
+    expect(local.find("daemon http")).toMatchObject({
+      ok: true,
+      detail: "127.0.0.1: plain HTTP with no access token",
+    });
+    const open = await check("daemon: { listen: { host: 0.0.0.0, port: 9464 } }\n");
+    expect(open.code).toBe(2);
+    expect(open.find("daemon http")?.ok).toBe(false);
+    expect(open.out).toMatch(
+      /✗ daemon http: daemon\.listen\.host: 0\.0\.0\.0 is not a loopback address.*daemon\.allowInsecureBind/,
+    );
+    const allowed = await check(
+      "daemon: { listen: { host: 0.0.0.0, port: 9464 }, allowInsecureBind: true }\n",
+    );
+    expect(allowed.code).toBe(0);
+    expect(allowed.find("daemon http")).toMatchObject({ ok: true, warning: true });
+    expect(allowed.out).toContain(
+      "! daemon http: 0.0.0.0 is served without daemon.http.tls and daemon.http.accessToken",
+    );
+  });
+
   it("warns (exit 0) that sync and the daemon need the sections a config leaves out", async () => {
     const r = await check("store: { path: existing-store }\n");
     expect(r.code).toBe(0);

@@ -10,6 +10,7 @@ import type { SealgateConfig } from "../../config/schema.js";
 import { resolveSecret } from "../../config/secrets.js";
 import type { DeliveryTarget } from "../../deliver/engine.js";
 import { describeError, exitCodeOf, SealgateError } from "../../errors.js";
+import { type HttpSecurity, prepareHttp } from "../../daemon/exposure.js";
 import { createLogger } from "../../log.js";
 import { loadTrust, type Trust } from "../../pki/trust.js";
 import { validatePath } from "../../pki/validate.js";
@@ -70,6 +71,13 @@ export function registerConfigCheck(parent: Command, io: CliIO, setExit: (code: 
           async () => resolveSecret(webhook.secret, "daemon.webhook.secret", io.env),
           () => "daemon.webhook.secret resolves",
         );
+      // The daemon's own bind rule: a non-loopback bind without TLS and a token is refused.
+      const http = await run(
+        "daemon http",
+        () => prepareHttp(config.daemon, opts.config, io.env),
+        (h) => daemonHttpDetail(config.daemon.listen.host, h),
+      );
+      if (http?.insecure.length) checks[checks.length - 1]!.warning = true;
       const absent = DAEMON_NEEDS.filter((k) => !config[k]);
       if (absent.length)
         checks.push({
@@ -87,6 +95,14 @@ export function registerConfigCheck(parent: Command, io: CliIO, setExit: (code: 
       if (opts.json) return void io.out(`${JSON.stringify({ ok: worst === 0, checks }, null, 2)}\n`);
       for (const c of checks) io.out(`${c.ok ? (c.warning ? "!" : "✓") : "✗"} ${c.check}: ${c.detail}\n`);
     });
+}
+
+/** What the daemon's HTTP server would expose, as the daemon itself would judge it at start. */
+function daemonHttpDetail(host: string, http: HttpSecurity): string {
+  if (http.insecure.length)
+    return `${host} is served without ${http.insecure.join(" and ")} (daemon.allowInsecureBind: true)`;
+  const how = [http.tls ? "TLS" : "plain HTTP", http.accessToken ? "an access token" : "no access token"];
+  return `${host}: ${how.join(" with ")}`;
 }
 
 /** Sections that are optional for `mlflow ls` or `gate`, but without which sync and the daemon refuse to start. */
