@@ -150,7 +150,7 @@ beforeAll(async () => {
 });
 
 // A test that fails before its daemon exits must not leave it holding the ledger's lock, or
-// every later test fails too (exit 3) and hides which one broke.
+// every later test fails too (exit 2, the store is locked) and hides which one broke.
 afterEach(async () => {
   const alive = running.filter((d) => d.proc.exitCode === null && d.proc.signalCode === null);
   for (const d of alive) d.proc.kill("SIGKILL");
