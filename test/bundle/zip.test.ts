@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { jsonDepthOver, memberRule } from "../../src/bundle/limits.js";
+import { LOG_LIMITS } from "../../src/bundle/log-consistency.js";
+import { jsonDepthOver, MEMBER_RULES, memberRule } from "../../src/bundle/limits.js";
 import { DEFAULT_LIMITS, readZip, readZipMembers } from "../../src/bundle/zip-read.js";
 import { writeZip } from "../../src/bundle/zip-write.js";
 import { describeError, SealgateError } from "../../src/errors.js";
@@ -141,6 +142,34 @@ describe("hostile bundles are refused with a typed error and nothing is written"
     expect(m.bytes).toBeUndefined();
     expect(m.sha256).toBe(createHash("sha256").update(big).digest("hex"));
     expect(m.tail.equals(big.subarray(-4096))).toBe(true);
+  });
+
+  it("are the limits FORMAT.md 17.5 states, so an independent verifier can apply the same", async () => {
+    const format = await readFile(join(import.meta.dirname, "../../schemas/FORMAT.md"), "utf8");
+    const section = format.slice(format.indexOf("### 17.5 Limits a verifier applies"));
+    const rows = section.split("\n");
+    for (const rule of MEMBER_RULES) {
+      const path = /\((.*)\)$/.exec(rule.kind)?.[1];
+      const row = rows.find((r) => (path ? r.startsWith(`| \`${path}\``) : r.startsWith("| any other name")));
+      expect(row, rule.kind).toContain(`| ${rule.maxBytes} (`);
+      expect(row).toMatch(new RegExp(`\\| ${rule.maxDepth || "not JSON"}\\s+\\|`));
+      expect(row).toContain(
+        rule.holdBytes < rule.maxBytes ? `up to ${rule.holdBytes / 2 ** 20} MiB` : "| all",
+      );
+    }
+    const d = DEFAULT_LIMITS;
+    for (const value of [d.maxZipBytes, d.maxEntryBytes, d.maxTotalBytes, d.maxHeldBytes])
+      expect(section).toContain(`${value} bytes`);
+    expect(section).toContain(`at most ${d.maxEntries.toLocaleString("en")}`);
+    expect(section).toContain(`at most ${d.maxRatio}:1 for every member`);
+    expect(section).toContain(`at most ${d.maxArchiveRatio} times the zip file's size`);
+    const l = LOG_LIMITS;
+    expect(section).toContain(`| ${l.connectMs / 1000} s to connect`);
+    expect(section).toContain(`| ${l.idleMs / 1000} s without a byte`);
+    expect(section).toContain(`| ${l.deadlineMs / 1000} s for both files`);
+    expect(section).toContain(
+      `${l.bytesPerEntry} bytes per entry of the bundle's checkpoint, at least ${l.minBytes}`,
+    );
   });
 
   it("measures JSON depth in one pass that skips strings, escaped quotes included", () => {
