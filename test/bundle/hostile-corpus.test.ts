@@ -75,6 +75,7 @@ describe("the hostile-bundle corpus, through sealgate verify", () => {
     const base = await readZip(good);
     const r = await verify([await bundleAt(c.name, c.build(base)), "--ca", s.pki.trust.anchors]);
     expect(r.out, c.about).toMatch(c.message);
+    for (const m of c.more ?? []) expect(r.out).toMatch(m);
     for (const a of c.absent ?? []) expect(r.out).not.toMatch(a);
     if (c.once) expect(r.out.match(c.once), r.out).toHaveLength(1);
     expect(r.code, r.out).toBe(c.exitCode);
