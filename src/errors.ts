@@ -97,12 +97,16 @@ export function exitCodeOf(err: unknown): ExitCode {
   return err instanceof SealgateError ? err.exitCode : 3;
 }
 
-/** Message chain `a: b: c` of an error and its causes, for one-line CLI output. */
+/**
+ * Message chain `a: b: c` of an error and its causes, for one-line CLI output. A cause whose
+ * message its parent already quotes is left out, so no text is printed twice.
+ */
 export function describeError(err: unknown): string {
   const parts: string[] = [];
   let e: unknown = err;
   for (let depth = 0; e && depth < 5; depth++) {
-    parts.push(e instanceof Error ? e.message : String(e));
+    const message = e instanceof Error ? e.message : String(e);
+    if (!parts.at(-1)?.includes(message)) parts.push(message);
     e = e instanceof Error ? e.cause : undefined;
   }
   return parts.join(": ");

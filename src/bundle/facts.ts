@@ -1,9 +1,13 @@
 import { createHash } from "node:crypto";
+import { z } from "zod";
 import { SealgateError } from "../errors.js";
 import { parseCheckpoint } from "../ledger/checkpoint.js";
 import { parsePemCertificates } from "../pki/x509.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { PromotionRecord } from "../record/schema.js";
+import { sha256hex } from "../ledger/ledger.js";
+import { checkJsonDepth, memberRule } from "./limits.js";
+import type { ZipMember } from "./zip-read.js";
 import {
   BundleIndex,
   CHECKPOINT_CHAIN,
@@ -41,10 +45,84 @@ export interface BundleFacts {
 const invalid = (what: string, cause?: unknown) =>
   new SealgateError("BUNDLE_INVALID", `bundle: ${what}`, cause ? { cause } : undefined);
 
-export function need(files: ReadonlyMap<string, Uint8Array>, path: string): Buffer {
+/**
+ * A bundle's members as verify reads them: the bytes of those held in memory, and for every
+ * member (held or only hashed) its SHA-256, size and last 4 KiB.
+ */
+export class BundleFiles extends Map<string, Buffer> {
+  constructor(readonly members: ReadonlyMap<string, ZipMember>) {
+    super([...members].flatMap(([name, m]) => (m.bytes ? [[name, m.bytes] as const] : [])));
+  }
+}
+
+type Files = ReadonlyMap<string, Uint8Array>;
+const membersOf = (files: Files) => (files instanceof BundleFiles ? files.members : undefined);
+
+/** Every member's name, including those too large to hold. */
+export const memberNames = (files: Files): string[] => [...(membersOf(files) ?? files).keys()];
+
+/** A member's SHA-256 (hex), computed once while it inflated; undefined when absent. */
+export function sha256Of(files: Files, path: string): string | undefined {
+  const m = membersOf(files)?.get(path);
+  if (m) return m.sha256;
   const b = files.get(path);
-  if (!b) throw invalid(`${path} is missing`);
-  return Buffer.from(b);
+  return b && sha256hex(b);
+}
+
+/** A member's last 4 KiB (a PDF's trailer), also for members only hashed. */
+export function tailOf(files: Files, path: string): Buffer {
+  const m = membersOf(files)?.get(path);
+  return m ? m.tail : need(files, path).subarray(-4096);
+}
+
+export function need(files: Files, path: string): Buffer {
+  const b = files.get(path);
+  if (b) return Buffer.from(b);
+  const m = membersOf(files)?.get(path);
+  if (m)
+    throw invalid(
+      `${path} is ${m.size} bytes; verify reads members of this kind up to ${memberRule(path).holdBytes} bytes and only hashes larger ones`,
+    );
+  throw invalid(`${path} is missing`);
+}
+
+/** Each zod issue as `path: message` (the message names the expected type). */
+function describeIssues(err: z.ZodError): string {
+  const shown = err.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join(".") : "(top level)"}: ${i.message}`);
+  const more = err.issues.length > 3 ? `; and ${err.issues.length - 3} more` : "";
+  return `${shown.join("; ")}${more}`;
+}
+
+type Parsed = {
+  value?: unknown;
+  error?: unknown;
+  bySchema: Map<unknown, { ok: unknown } | { error: unknown }>;
+};
+/** Each member is parsed once, however many claims read it (a record is read by most). */
+const parsedJson = new WeakMap<Uint8Array, Map<string, Parsed>>();
+
+/** Keyed by the member's own bytes object, so a map changed in place is never served stale. */
+function parseOnce(files: Files, path: string, bytes: Buffer): Parsed {
+  const held = files.get(path)!;
+  let byPath = parsedJson.get(held);
+  if (!byPath) parsedJson.set(held, (byPath = new Map()));
+  let entry = byPath.get(path);
+  if (!entry) {
+    entry = { bySchema: new Map() };
+    try {
+      checkJsonDepth(bytes, path);
+      entry.value = JSON.parse(bytes.toString("utf8"));
+    } catch (cause) {
+      entry.error =
+        cause instanceof SealgateError
+          ? cause
+          : invalid(`${path} is not valid JSON (${(cause as Error).message})`, cause);
+    }
+    byPath.set(path, entry);
+  }
+  return entry;
 }
 
 /**
@@ -53,24 +131,30 @@ export function need(files: ReadonlyMap<string, Uint8Array>, path: string): Buff
  * (a space for a tab, say) without the verifier noticing, though the values stay the same.
  */
 export function parseJsonFile<T>(
-  files: ReadonlyMap<string, Uint8Array>,
+  files: Files,
   path: string,
   schema: { parse: (v: unknown) => T },
   opts: { canonical?: boolean } = {},
 ): T {
   const bytes = need(files, path);
-  let value: unknown;
-  let parsed: T;
-  try {
-    value = JSON.parse(bytes.toString("utf8"));
-    parsed = schema.parse(value);
-  } catch (cause) {
-    if (cause instanceof SealgateError) throw cause;
-    throw invalid(`${path} is not valid (${(cause as Error).message.split("\n")[0]})`, cause);
+  const entry = parseOnce(files, path, bytes);
+  if (entry.error) throw entry.error;
+  let result = entry.bySchema.get(schema);
+  if (!result) {
+    try {
+      result = { ok: schema.parse(entry.value) };
+    } catch (cause) {
+      const why = cause instanceof z.ZodError ? describeIssues(cause) : (cause as Error).message;
+      result = {
+        error: invalid(`${path} is not a valid ${memberRule(path).kind.replace(/ \(.*/, "")}: ${why}`),
+      };
+    }
+    entry.bySchema.set(schema, result);
   }
-  if (opts.canonical && !bytes.equals(canonicalBytes(value, path)))
+  if ("error" in result) throw result.error;
+  if (opts.canonical && !bytes.equals(canonicalBytes(entry.value, path)))
     throw invalid(`${path} is not in the canonical form (RFC 8785) export writes: its bytes were changed`);
-  return parsed;
+  return result.ok as T;
 }
 
 /** openssl dgst options that verify the checkpoint signature, from the signer key and key id. */

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { RECORD_JWS_TYP } from "../record/schema.js";
 import type { Checkpoint } from "../ledger/checkpoint.js";
-import { parseEntry, sha256hex } from "../ledger/ledger.js";
+import { parseEntry } from "../ledger/ledger.js";
+import { SealgateError } from "../errors.js";
 import { leafHash, verifyInclusion } from "../ledger/merkle.js";
 import { verifyPdfSignature } from "../pdf/sign-pdf.js";
 import type { Trust } from "../pki/trust.js";
@@ -12,7 +13,8 @@ import { verifyCmsDetached } from "../sign/cms.js";
 import { verifyJws } from "../sign/jws.js";
 import { type Claim, checkClaim } from "./claims.js";
 import { verifyGovernance } from "./verify-governance.js";
-import { need, parseJsonFile } from "./facts.js";
+import { need, parseJsonFile, sha256Of } from "./facts.js";
+import { checkJsonDepth } from "./limits.js";
 import { documentIdOf, pdfId } from "../pdf/pdf-id.js";
 import { type BundleIndex, cycleFile, InclusionFile, objectPath, recordObjects } from "./layout.js";
 import { digestOf } from "../store/object-store.js";
@@ -38,6 +40,23 @@ function sameSealer(ctx: CycleContext, signer: x509.X509Certificate, fail: (r: s
   if (!ctx.sealer) fail("the bundle's sealing certificate (certs/sealing-chain.pem) is unreadable");
   else if (!der(signer).equals(ctx.sealer))
     fail(`signed by "${signer.subject}", not by the bundle's sealing certificate`);
+}
+
+/**
+ * Run a signature library over a bundle member: its own errors name what it checked (a
+ * SealgateError); anything else is an internal message, turned into a sentence about the member.
+ */
+async function inBundle<T>(path: string, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof SealgateError) throw err;
+    throw new SealgateError(
+      "BUNDLE_INVALID",
+      `${path} could not be checked as a ${what} (the verifier reported: ${(err as Error).message})`,
+      { cause: err },
+    );
+  }
 }
 
 function readRecord(files: CycleContext["files"], c: BundleIndex["cycles"][number]) {
@@ -71,7 +90,9 @@ export async function verifyCycle(ctx: CycleContext, c: BundleIndex["cycles"][nu
       const jws = parseJsonFile(files, f("record.jws"), Flattened);
       if (!Buffer.from(canonicalBytes(jws)).equals(need(files, f("record.jws"))))
         fail("record.jws is not in canonical RFC 8785 form");
-      const v = await verifyJws(jws, trust, { purpose: "sealing", at, typ: RECORD_JWS_TYP });
+      const v = await inBundle(f("record.jws"), "JWS", () =>
+        verifyJws(jws, trust, { purpose: "sealing", at, typ: RECORD_JWS_TYP }),
+      );
       if (!rec || !Buffer.from(v.payload).equals(rec.bytes)) fail("the JWS payload is not record.json");
       sameSealer(ctx, v.signer, fail);
     },
@@ -81,7 +102,11 @@ export async function verifyCycle(ctx: CycleContext, c: BundleIndex["cycles"][nu
     id("cms"),
     `${label} the record's CMS seal (.p7s) verifies and chains to your CA`,
     async (fail) => {
-      const v = await verifyCmsDetached(need(files, f("record.p7s")), rec?.bytes ?? Buffer.alloc(0), trust);
+      if (!rec) return fail("record.json is unreadable, so there is nothing to check the signature over");
+      const p7s = need(files, f("record.p7s"));
+      const v = await inBundle(f("record.p7s"), "CMS signature", () =>
+        verifyCmsDetached(p7s, rec!.bytes, trust),
+      );
       sameSealer(ctx, v.signer, fail);
     },
   );
@@ -91,7 +116,7 @@ export async function verifyCycle(ctx: CycleContext, c: BundleIndex["cycles"][nu
     `${label} the signed PDF is intact, sealed, and shows this record`,
     async (fail) => {
       const pdf = need(files, f("record.pdf"));
-      const v = await verifyPdfSignature(pdf, trust);
+      const v = await inBundle(f("record.pdf"), "signed PDF", () => verifyPdfSignature(pdf, trust));
       sameSealer(ctx, v.signer, fail);
       if (pdfId(pdf) !== documentIdOf(c.record)) fail("the PDF's document ID is not this record's digest");
     },
@@ -103,10 +128,9 @@ export async function verifyCycle(ctx: CycleContext, c: BundleIndex["cycles"][nu
     (fail) => {
       if (!rec) return fail("no readable record to read the object list from");
       for (const o of recordObjects(rec.record, c.reviewPdf)) {
-        const bytes = files.get(objectPath(o.digest));
-        if (!bytes) fail(`${o.digest} (${o.role}) is missing`);
-        else if (sha256hex(bytes) !== o.digest.slice(7))
-          fail(`${o.digest} (${o.role}) does not hash to its name`);
+        const actual = sha256Of(files, objectPath(o.digest));
+        if (!actual) fail(`${o.digest} (${o.role}) is missing`);
+        else if (actual !== o.digest.slice(7)) fail(`${o.digest} (${o.role}) does not hash to its name`);
       }
     },
   );
@@ -117,6 +141,7 @@ export async function verifyCycle(ctx: CycleContext, c: BundleIndex["cycles"][nu
     `${label} the ledger entry names the record and is in the signed checkpoint`,
     (fail) => {
       const line = need(files, f("entry.json"));
+      checkJsonDepth(line, f("entry.json"));
       const entry = parseEntry(line);
       if (!entry) return fail("entry.json is not a canonical ledger entry");
       if (entry.record !== c.record) fail(`the entry names ${entry.record}`);

@@ -5,7 +5,7 @@ import { canonicalBytes } from "../record/canonical.js";
 import { type PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { verifyApproval } from "../sign/approval.js";
 import { type Claim, checkClaim } from "./claims.js";
-import { need, parseJsonFile } from "./facts.js";
+import { need, parseJsonFile, tailOf } from "./facts.js";
 import { documentIdOf, pdfId } from "../pdf/pdf-id.js";
 import { type BundleIndex, objectPath } from "./layout.js";
 import { digestOf } from "../store/object-store.js";
@@ -39,7 +39,7 @@ export async function verifyGovernance(
       const fromRecord = Object.fromEntries(Object.keys(fields).map((k) => [k, r[k as keyof typeof r]]));
       if (!Buffer.from(canonicalBytes(fields)).equals(Buffer.from(canonicalBytes(fromRecord))))
         fail("the package's fields differ from the record's");
-      if (c.reviewPdf && pdfId(need(files, objectPath(c.reviewPdf))) !== documentIdOf(r.package))
+      if (c.reviewPdf && pdfId(tailOf(files, objectPath(c.reviewPdf))) !== documentIdOf(r.package))
         fail("the review PDF's document ID is not this package's digest");
     },
   );

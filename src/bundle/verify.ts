@@ -1,12 +1,12 @@
 import { type Checkpoint, parseCheckpoint, verifyCheckpoint } from "../ledger/checkpoint.js";
-import { sha256hex } from "../ledger/ledger.js";
 import type { Trust } from "../pki/trust.js";
 import { isStrictDerCertificate } from "../sign/cms.js";
 import { validatePath } from "../pki/validate.js";
 import { parsePemCertificates, toPem, type x509 } from "../pki/x509.js";
 import { PromotionRecord } from "../record/schema.js";
 import { type Claim, checkClaim } from "./claims.js";
-import { bundleFacts, need, parseJsonFile } from "./facts.js";
+import { BundleFiles, bundleFacts, memberNames, need, parseJsonFile, sha256Of } from "./facts.js";
+import { memberRule } from "./limits.js";
 import {
   BundleIndex,
   CHECKPOINT_CHAIN,
@@ -24,7 +24,7 @@ import {
 import { type LiveLog, verifyLogConsistency } from "./log-consistency.js";
 import { verifyCycle } from "./verify-cycle.js";
 import { renderVerifyMd } from "./verify-md.js";
-import { readZip } from "./zip-read.js";
+import { readZipMembers } from "./zip-read.js";
 
 /*
  * `sealgate verify BUNDLE.zip --ca ROOT.pem`: every claim a bundle makes, each ✓ or ✗ with its
@@ -91,11 +91,11 @@ async function readChain(
 }
 
 export async function verifyBundle(
-  zip: Buffer,
+  zip: Buffer | string,
   trust: Trust,
   opts: { log?: LiveLog } = {},
 ): Promise<BundleReport> {
-  const files = await readZip(zip);
+  const files = new BundleFiles(await readZipMembers(zip, { policyOf: memberRule }));
   const claims: Claim[] = [];
 
   await checkClaim(
@@ -106,11 +106,11 @@ export async function verifyBundle(
       const { entries, problems } = parseManifest(need(files, MANIFEST).toString("utf8"));
       problems.forEach(fail);
       for (const [path, hash] of entries) {
-        const bytes = files.get(path);
-        if (!bytes) fail(`${path} is listed but missing`);
-        else if (sha256hex(bytes) !== hash) fail(`${path} has changed (its SHA-256 is not the listed one)`);
+        const actual = sha256Of(files, path);
+        if (!actual) fail(`${path} is listed but missing`);
+        else if (actual !== hash) fail(`${path} has changed (its SHA-256 is not the listed one)`);
       }
-      for (const path of files.keys())
+      for (const path of memberNames(files))
         if (path !== MANIFEST && !entries.has(path)) fail(`${path} is not listed`);
     },
   );
@@ -121,8 +121,9 @@ export async function verifyBundle(
   if (!indexOk || !index) return { ok: false, claims };
   const expected = expectedFiles(files, index);
   await checkClaim(claims, "contents", "the bundle holds exactly the files its records call for", (fail) => {
-    for (const p of expected) if (!files.has(p)) fail(`${p} is missing`);
-    for (const p of files.keys()) if (!expected.has(p)) fail(`${p} does not belong in this bundle`);
+    const present = new Set(memberNames(files));
+    for (const p of expected) if (!present.has(p)) fail(`${p} is missing`);
+    for (const p of present) if (!expected.has(p)) fail(`${p} does not belong in this bundle`);
   });
   const event = index.event;
 
@@ -149,15 +150,20 @@ export async function verifyBundle(
     `the sealing certificate (${SEALING_CHAIN}) chains to your CA`,
     async (fail) => {
       const [leaf, ...rest] = await readChain(files, SEALING_CHAIN, trust);
-      const record = parseJsonFile(
-        files,
-        cycleFile(index!.cycles[0]!.number, "record.json"),
-        PromotionRecord,
-      );
       sealer = Buffer.from(leaf!.rawData);
-      await validatePath(leaf!, rest, trust, { at: new Date(record.sealedAt), purpose: "sealing" });
       if (cpSigner && cpSigner.subject !== leaf!.subject)
         fail(`the sealer "${leaf!.subject}" is not the ledger's signer "${cpSigner.subject}"`);
+      // The chain is read; a bad record only leaves its validity at sealing time unknown.
+      const path = cycleFile(index!.cycles[0]!.number, "record.json");
+      let sealedAt: Date;
+      try {
+        sealedAt = new Date(parseJsonFile(files, path, PromotionRecord).sealedAt);
+      } catch {
+        return fail(
+          `its validity at sealing time is unknown: ${path} is unreadable (see that cycle's record claim)`,
+        );
+      }
+      await validatePath(leaf!, rest, trust, { at: sealedAt, purpose: "sealing" });
     },
   );
 

@@ -76,7 +76,8 @@ async function fromHttp(base: string, ca?: string): Promise<LedgerView> {
   }
 }
 
-async function build(
+/** A view from checkpoint and entry lines of any source (verify --log bounds its own). */
+export async function build(
   where: string,
   checkpoints: AsyncIterable<Line[]>,
   entries: () => AsyncIterable<Line[]>,

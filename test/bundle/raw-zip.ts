@@ -3,7 +3,8 @@ import { crc32, deflateRawSync } from "node:zlib";
 /*
  * A zip writer with no safety at all, for hostile-bundle tests: any name bytes, any declared
  * sizes, file types, flags and compression methods, duplicate entries. Byte layout per
- * PKWARE APPNOTE 4.3.7 (local header), 4.3.12 (central directory) and 4.3.16 (end record).
+ * PKWARE APPNOTE 4.3.7 (local header), 4.3.12 (central directory) and 4.3.16 (end record);
+ * more than 65,535 entries need the ZIP64 end records (4.3.14, 4.3.15), as zip tools write them.
  */
 
 export interface RawEntry {
@@ -62,11 +63,30 @@ export function rawZip(entries: RawEntry[]): Buffer {
     offset += local.length + name.length + body.length;
   }
   const cd = Buffer.concat(centrals);
+  const many = entries.length > 0xffff;
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt16LE(many ? 0xffff : entries.length, 8);
+  end.writeUInt16LE(many ? 0xffff : entries.length, 10);
   end.writeUInt32LE(cd.length, 12);
   end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
+  return Buffer.concat([...locals, cd, ...(many ? zip64End(entries.length, cd.length, offset) : []), end]);
+}
+
+/** ZIP64 end of central directory record and its locator, placed right after the directory. */
+function zip64End(count: number, cdSize: number, cdOffset: number): Buffer[] {
+  const record = Buffer.alloc(56);
+  record.writeUInt32LE(0x06064b50, 0);
+  record.writeBigUInt64LE(44n, 4);
+  record.writeUInt16LE(45, 12);
+  record.writeUInt16LE(45, 14);
+  record.writeBigUInt64LE(BigInt(count), 24);
+  record.writeBigUInt64LE(BigInt(count), 32);
+  record.writeBigUInt64LE(BigInt(cdSize), 40);
+  record.writeBigUInt64LE(BigInt(cdOffset), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(cdOffset + cdSize), 8);
+  locator.writeUInt32LE(1, 16);
+  return [record, locator];
 }

@@ -1,13 +1,15 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS, readZip } from "../../src/bundle/zip-read.js";
+import { LOG_LIMITS } from "../../src/bundle/log-consistency.js";
+import { jsonDepthOver, MEMBER_RULES, memberRule } from "../../src/bundle/limits.js";
+import { DEFAULT_LIMITS, readZip, readZipMembers } from "../../src/bundle/zip-read.js";
 import { writeZip } from "../../src/bundle/zip-write.js";
-import { SealgateError } from "../../src/errors.js";
+import { describeError, SealgateError } from "../../src/errors.js";
 import { cli } from "../support/cli.js";
 import { rawZip } from "./raw-zip.js";
 
@@ -102,6 +104,88 @@ describe("hostile bundles are refused with a typed error and nothing is written"
     expect((await refusal(rawZip(["a", "b", "c", "d"].map((n) => file(n))), small)).message).toContain(
       "4 entries",
     );
+  });
+
+  it("checks the ratio of every member, however small, before inflating any", async () => {
+    // 1 MiB of zeros was under the old 1 MiB ratio floor: 1,000 of them were all inflated.
+    const members = Array.from({ length: 3 }, (_, i) => ({
+      name: `m${i}`,
+      data: Buffer.alloc(2 ** 20),
+      deflate: true,
+    }));
+    const err = await refusal(rawZip(members));
+    expect(err.message).toMatch(/^bundle entry "m0": compression ratio \d+:1 is over 100:1 \(zip bomb\)/);
+  });
+
+  it("refuses a whole archive over its ratio, and a total over the inflation budget, naming each", async () => {
+    const text = (n: number) => Buffer.from("abcdefghij".repeat(n));
+    const zip = rawZip([1, 2, 3].map((i) => ({ name: `t${i}`, data: text(1000), deflate: true })));
+    const loose = { ...DEFAULT_LIMITS, maxRatio: 1000 };
+    expect((await refusal(zip, { ...loose, maxArchiveRatio: 5 })).message).toMatch(
+      /bundle inflates to 30000 bytes, \d+ times its own size: over the 5:1 limit for a whole archive/,
+    );
+    expect((await refusal(zip, { ...loose, maxTotalBytes: 25_000 })).message).toBe(
+      'bundle entry "t3": brings the total past the 25000-byte inflation budget (zip bomb); refusing the bundle',
+    );
+  });
+
+  it("refuses a member over its kind's limit from its header, and hashes large objects without holding them", async () => {
+    const record = rawZip([{ name: "records/1/record.json", data: Buffer.alloc(2 ** 20 + 1, 0x20) }]);
+    const err = await readZipMembers(record, { policyOf: memberRule }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      'bundle entry "records/1/record.json": declares 1048577 bytes, over the 1048576-byte limit for a record (records/<n>/record.json); refusing the bundle',
+    );
+    const big = randomBytes(5 * 2 ** 20);
+    const name = `objects/${"ab".repeat(32)}`;
+    const members = await readZipMembers(rawZip([{ name, data: big }]), { policyOf: memberRule });
+    const m = members.get(name)!;
+    expect(m.bytes).toBeUndefined();
+    expect(m.sha256).toBe(createHash("sha256").update(big).digest("hex"));
+    expect(m.tail.equals(big.subarray(-4096))).toBe(true);
+  });
+
+  it("are the limits FORMAT.md 17.5 states, so an independent verifier can apply the same", async () => {
+    const format = await readFile(join(import.meta.dirname, "../../schemas/FORMAT.md"), "utf8");
+    const section = format.slice(format.indexOf("### 17.5 Limits a verifier applies"));
+    const rows = section.split("\n");
+    for (const rule of MEMBER_RULES) {
+      const path = /\((.*)\)$/.exec(rule.kind)?.[1];
+      const row = rows.find((r) => (path ? r.startsWith(`| \`${path}\``) : r.startsWith("| any other name")));
+      expect(row, rule.kind).toContain(`| ${rule.maxBytes} (`);
+      expect(row).toMatch(new RegExp(`\\| ${rule.maxDepth || "not JSON"}\\s+\\|`));
+      expect(row).toContain(
+        rule.holdBytes < rule.maxBytes ? `up to ${rule.holdBytes / 2 ** 20} MiB` : "| all",
+      );
+    }
+    const d = DEFAULT_LIMITS;
+    for (const value of [d.maxZipBytes, d.maxEntryBytes, d.maxTotalBytes, d.maxHeldBytes])
+      expect(section).toContain(`${value} bytes`);
+    expect(section).toContain(`at most ${d.maxEntries.toLocaleString("en")}`);
+    expect(section).toContain(`at most ${d.maxRatio}:1 for every member`);
+    expect(section).toContain(`at most ${d.maxArchiveRatio} times the zip file's size`);
+    const l = LOG_LIMITS;
+    expect(section).toContain(`| ${l.connectMs / 1000} s to connect`);
+    expect(section).toContain(`| ${l.idleMs / 1000} s without a byte`);
+    expect(section).toContain(`| ${l.deadlineMs / 1000} s for both files`);
+    expect(section).toContain(
+      `${l.bytesPerEntry} bytes per entry of the bundle's checkpoint, at least ${l.minBytes}`,
+    );
+  });
+
+  it("measures JSON depth in one pass that skips strings, escaped quotes included", () => {
+    expect(jsonDepthOver(Buffer.from('{"a":[[1]]}'), 3)).toBe(false);
+    expect(jsonDepthOver(Buffer.from('{"a":[[[1]]]}'), 3)).toBe(true);
+    expect(jsonDepthOver(Buffer.from('{"a":"[[[[\\"[[[[","b":"\\\\"}'), 1)).toBe(false);
+    expect(jsonDepthOver(Buffer.from("[".repeat(1e6)), 16)).toBe(true);
+  });
+
+  it("says each error once: a cause its parent already quotes is left out", () => {
+    const inner = new Error("connect ECONNREFUSED 127.0.0.1:9");
+    const outer = new SealgateError("BUNDLE_INVALID", `not a readable zip file (${inner.message})`, {
+      cause: inner,
+    });
+    expect(describeError(outer)).toBe("not a readable zip file (connect ECONNREFUSED 127.0.0.1:9)");
+    expect(describeError(new Error("a", { cause: new Error("b") }))).toBe("a: b");
   });
 
   it("refuses entries whose inflated size disagrees with their header", async () => {

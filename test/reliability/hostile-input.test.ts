@@ -8,17 +8,21 @@ import { z } from "zod";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { WebhookReceiver } from "../../connectors/mlflow/webhook.js";
+import { verifyBundle } from "../../src/bundle/verify.js";
+import { readZip } from "../../src/bundle/zip-read.js";
+import { writeZip } from "../../src/bundle/zip-write.js";
 import { loadConfig, parseConfig } from "../../src/config/load.js";
 import { unavailableFiles } from "../../src/deliver/files.js";
 import { SealgateError } from "../../src/errors.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { compileMapping } from "../../src/mapping/compile.js";
 import { verifyStore } from "../../src/verify/store.js";
+import { exportOf, sealedStore } from "../bundle/fixture.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 
 /*
  * Hostile input: whatever arrives from a config file, a mapping, a webhook, an MLflow server
- * gone wrong or a damaged ledger, sealgate answers with a typed error (or a finding), never an
+ * gone wrong, a damaged ledger or a doctored bundle, sealgate answers with a typed error (or a finding), never an
  * uncaught exception, a hang, or a write outside its own directories.
  */
 
@@ -186,6 +190,30 @@ describe("hostile input gets a typed error, never a crash", () => {
       await client.close();
       await proxy.stop();
     }
+  });
+
+  it("bundle verifier: any JSON or bytes in a bundle's members give failed claims, never a crash", async () => {
+    const s = await sealedStore();
+    const base = await readZip(await exportOf(s, s.events.approved));
+    const members = [...base.keys()].filter((k) => !k.endsWith(".pdf"));
+    const content = fc.oneof(
+      fc.jsonValue({ maxDepth: 6 }).map((v) => Buffer.from(JSON.stringify(v) ?? "null")),
+      fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b)),
+      // Deep arrays: refused by a ratio or depth limit with a reason, never a stack overflow.
+      fc.nat(200_000).map((n) => Buffer.from("[".repeat(n) + "]".repeat(n))),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...members), content, async (member, bytes) => {
+        const files = new Map(base).set(member, bytes);
+        await attempt(async () => {
+          const report = await verifyBundle(await writeZip(files), s.trust);
+          expect(report.ok).toBe(false);
+          const reasons = report.claims.flatMap((c) => c.reasons).join(" ");
+          expect(reasons).not.toMatch(/Maximum call stack|Missed detached/);
+        });
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it("ledger reader: any bytes in the entries and checkpoints give findings, never a crash", async () => {

@@ -135,14 +135,17 @@ async function verifyBundleCommand(
       "USAGE",
       "pass --ca with your organisation's root CA: it is the only thing trusted",
     );
-  let zip: Buffer;
-  try {
-    zip = await readFile(resolve(path));
-  } catch (cause) {
+  // The zip is read from disk as needed, never whole: a hostile one may be large.
+  const info = await stat(resolve(path)).catch((cause: unknown) => {
     throw new SealgateError("USAGE", `cannot read bundle ${path}`, { cause });
-  }
+  });
+  if (info.isDirectory())
+    throw new SealgateError(
+      "USAGE",
+      `${path} is a directory, not a bundle: to verify a store, run sealgate verify --store ${path} --ca <root.pem>`,
+    );
   const log = opts.log ? await liveLog(opts.log, opts.logCa) : undefined;
-  const report = await verifyBundle(zip, trust, log ? { log } : {});
+  const report = await verifyBundle(resolve(path), trust, log ? { log } : {});
   setExit(report.ok ? 0 : 1);
   if (opts.json) return void io.out(`${JSON.stringify(report, null, 2)}\n`);
   io.out(`sealgate verify ${resolve(path)}\n  record ${report.event ?? "(unreadable)"}\n`);
