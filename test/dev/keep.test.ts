@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { referencedEnv, writeEnvFile } from "../../src/dev/keep.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
 
@@ -25,11 +25,28 @@ const cleanEnv = Object.fromEntries(
   Object.entries(process.env).filter(([k]) => !k.startsWith("SEALGATE_SIM_")),
 );
 
-function startChild(dir: string, mode: "keep" | "hang") {
-  const proc: ChildProcess = spawn(process.execPath, [CHILD, dir, inject("mlflow").url, mode], {
-    env: cleanEnv,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+const children: ChildProcess[] = [];
+// A failed assertion must not leave a child (and its listening simulators) behind.
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+});
+
+/** The child as `node CHILD ...`, or inside `script` (a shell command naming the demo) in its own process group. */
+function startChild(dir: string, mode: "keep" | "hang", script?: string) {
+  // Only the config check needs a live MLflow; the lifecycle tests also run with SEALGATE_TEST_NO_MLFLOW=1.
+  const args = [CHILD, dir, inject("mlflow")?.url ?? "http://127.0.0.1:9", mode];
+  const proc: ChildProcess = script
+    ? spawn(
+        "sh",
+        ["-c", script.replace("node dist/src/dev/demo.js", `"${process.execPath}" ${args.join(" ")}`)],
+        {
+          env: cleanEnv,
+          stdio: ["ignore", "pipe", "pipe"],
+          detached: true,
+        },
+      )
+    : spawn(process.execPath, args, { env: cleanEnv, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(proc);
   let out = "";
   let err = "";
   proc.stdout!.on("data", (c: Buffer) => (out += c.toString()));
@@ -110,6 +127,8 @@ describe("demo --keep lifecycle on real simulators", () => {
   });
 
   it("writes a .env that makes the printed config work, then Ctrl-C closes every port and exits 0", async () => {
+    if (!inject("mlflow"))
+      throw new Error("this test checks the config against a live MLflow: unset SEALGATE_TEST_NO_MLFLOW");
     const dir = await mkdtemp(join(tmpdir(), "sealgate-keep-"));
     const child = startChild(dir, "keep");
     await child.waitFor("config check --config");
@@ -152,6 +171,21 @@ describe("demo --keep lifecycle on real simulators", () => {
     await child.waitFor("config check --config");
     const urls = child.urls();
     child.proc.kill("SIGTERM");
+    expect(await child.exited).toBe(0);
+    for (const url of urls) expect(await listening(url)).toBe(false);
+  });
+
+  it("npm run demo's own script passes Ctrl-C's exit 0 through (no shell left to die of the signal)", async () => {
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, "package.json"), "utf8")) as {
+      scripts: { demo: string };
+    };
+    expect(pkg.scripts.demo).toContain("node dist/src/dev/demo.js");
+    const dir = await mkdtemp(join(tmpdir(), "sealgate-keep-"));
+    // The script as npm runs it, building skipped: Ctrl-C signals the whole foreground group.
+    const child = startChild(dir, "keep", pkg.scripts.demo.replace("tsc -p tsconfig.json", "true"));
+    await child.waitFor("config check --config");
+    const urls = child.urls();
+    process.kill(-child.proc.pid!, "SIGINT");
     expect(await child.exited).toBe(0);
     for (const url of urls) expect(await listening(url)).toBe(false);
   });
