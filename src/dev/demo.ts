@@ -5,17 +5,23 @@
  * as the people would, through the sealgate CLI: a low-tier retrain approved by on-call, a
  * material change through the full chain, and a change rejected, resubmitted and approved.
  * One `sealgate sync` seals, checkpoints and delivers everything; the store is verified and
- * the gate asked. Everything goes to ./demo-out; everything it starts, it stops.
+ * the gate asked. Everything goes to ./demo-out; everything it starts, it stops: at the end, or
+ * with --keep only on Ctrl-C or SIGTERM, so a new user can try the CLI against it first.
  */
 import { execFile } from "node:child_process";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { cycleFile, objectPath } from "../bundle/layout.js";
 import { readZip } from "../bundle/zip-read.js";
 import type { CliIO } from "../cli/io.js";
 import { runCli } from "../cli/program.js";
 import { describeError } from "../errors.js";
 import { createDevPki } from "../pki/dev-pki.js";
+import type { PromotionRecord } from "../record/schema.js";
+import { contradictions } from "./claims.js";
+import { artefactLines } from "./demo-summary.js";
+import { type DemoPaths, demoLifecycle, type Running, tryCommands } from "./keep.js";
 import { seedMlflow, startMlflowServer } from "./mlflow-server.js";
 import { startSimulators } from "./simulators.js";
 import { REPO_ROOT } from "./venv.js";
@@ -30,6 +36,17 @@ async function cli(args: string[], okCodes = [0]): Promise<string> {
   return out.join("");
 }
 
+/**
+ * What each model's requests say beyond the justification. Claims about metrics, here and in
+ * the justifications, are checked against the sealed comparison (sealedEvidence below).
+ */
+const CONTEXT: Record<string, string> = {
+  "credit-risk":
+    "scope: retail lending, EU\nintendedDeployment: nightly batch scoring\nknownLimitations: thin-file applicants are under-represented in the evaluation set\n",
+  "fraud-detector":
+    "scope: card payments, EU\nintendedDeployment: real-time scoring of card authorisations\nknownLimitations: merchant categories new this quarter have few labelled frauds in the evaluation set\n",
+};
+
 /** Who signs for each role in the demo organisation. */
 const PEOPLE: Record<string, string> = {
   "on-call": "ada.lovelace@example.org",
@@ -39,254 +56,300 @@ const PEOPLE: Record<string, string> = {
   "ai-committee": "layla.haddad@example.org",
 };
 
-async function main() {
+const USAGE =
+  "usage: npm run demo [-- --keep]\n  --keep  leave MLflow and the simulators running until Ctrl-C";
+
+async function main(argv: string[]) {
+  const keep = argv.includes("--keep");
+  const unknown = argv.filter((a) => a !== "--keep");
+  if (unknown.length) {
+    process.stderr.write(`demo: unknown argument ${unknown.join(" ")}\n${USAGE}\n`);
+    return void (process.exitCode = 2);
+  }
   const out = join(REPO_ROOT, "demo-out");
+  await demoLifecycle({
+    keep,
+    envFile: join(out, ".env"),
+    say,
+    run: async (running) => {
+      const paths = await run(out, running);
+      const gate = { model: "credit-risk", version: "3", target: "prod-eu" };
+      return { config: paths.config, commands: tryCommands(paths, gate) };
+    },
+  });
+}
+
+async function run(out: string, running: Running): Promise<DemoPaths> {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   say("1/8 creating a development PKI (root, issuing CA, sealing key, five approvers)");
   const pki = await createDevPki(join(out, "pki"));
   say("2/8 starting a real MLflow server (first run installs it into .cache/venv: a few minutes)");
   const server = await startMlflowServer({ log: say });
-  const simulators = await startSimulators();
+  running.add("MLflow", server.url, () => server.stop());
+  // A fixed tag: the config's ${ENV} names read the same in every run and in demo-out/.env.
+  const simulators = await startSimulators({}, process.env, "DEMO");
+  for (const [name, sim] of Object.entries(simulators.sims))
+    running.add(`${name} simulator`, sim.url, () => sim.close());
   const { yaml } = simulators;
   const sims = Object.values(simulators.sims);
-  try {
-    say(`3/8 seeding ${server.url} through the official MLflow Python client`);
-    await seedMlflow(server, { bigMb: 16, many: 30 });
+  say(`3/8 seeding ${server.url} through the official MLflow Python client`);
+  await seedMlflow(server, { bigMb: 16, many: 30 });
 
-    const issuer = "CN=Sealgate Dev Issuing CA, O=Sealgate Demo Org";
-    const person = (email: string) => pki.approvers.find((a) => a.email === email)!;
-    const policy = (await readFile(join(REPO_ROOT, "config/policy.example.yaml"), "utf8")).replace(
-      /approvers:[\s\S]*?(?=\n# Model owners)/,
-      `approvers:\n${Object.entries(PEOPLE)
-        .map(
-          ([role, email]) =>
-            `  - { name: "${email}", roles: [${role}], subject: "CN=${person(email).name}, O=Sealgate Demo Org", issuer: "${issuer}", effectiveFrom: "2026-01-01T00:00:00Z" }`,
-        )
-        .join("\n")}\n`,
-    );
-    await writeFile(join(out, "policy.yaml"), policy);
-    const config = join(out, "sealgate.yaml");
-    await writeFile(
-      config,
-      `mlflow:\n  trackingUri: ${server.url}\n  auth: { type: none }\nstore: { path: store }\npolicy: policy.yaml\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\nsealing:\n  key: { type: pem, key: ${pki.sealing.key}, cert: ${pki.sealing.cert} }\n${yaml}`,
-    );
-    say(`    simulators: ${sims.map((s) => s.url).join(", ")}`);
-    say((await cli(["config", "check", "--config", config, "--remote"])).trimEnd().replace(/^/gm, "    "));
-
-    const request = async (name: string, justification: string) => {
-      const path = join(out, `${name}.yaml`);
-      await writeFile(
-        path,
-        `justification: ${JSON.stringify(justification)}\nscope: retail lending, EU\nintendedDeployment: nightly batch scoring\nknownLimitations: thin-file applicants are under-represented in the evaluation set\n`,
-      );
-      return path;
-    };
-    const review = async (model: string, version: string, justification: string) => {
-      const r = JSON.parse(
-        await cli([
-          "review",
-          "--config",
-          config,
-          "--model",
-          model,
-          "--version",
-          version,
-          "--request",
-          await request(`request-${model}-${version}`, justification),
-          "--json",
-        ]),
-      ) as {
-        package: string;
-        tier: string;
-        chain: string[];
-        reasons: string[];
-        cycle: { number: number; changes: unknown[] };
-      };
-      say(
-        `    ${model} v${version}: tier ${r.tier} (${r.chain.join(" -> ")}), cycle ${r.cycle.number}${r.cycle.changes.length ? `, ${r.cycle.changes.length} field(s) changed since the rejection` : ""}`,
-      );
-      for (const reason of r.reasons) say(`      - ${reason}`);
-      return r;
-    };
-    const sign = async (
-      model: string,
-      version: string,
-      chain: string[],
-      decision = "approve",
-      comment = "",
-    ) => {
-      for (const role of chain) {
-        const p = person(PEOPLE[role]!);
-        await cli([
-          "approve",
-          "--config",
-          config,
-          "--model",
-          model,
-          "--version",
-          version,
-          "--role",
-          role,
-          "--decision",
-          decision,
-          "--condition",
-          "targets: prod-eu",
-          ...(comment ? ["--comment", comment] : []),
-          "--key",
-          p.key,
-          "--cert",
-          p.cert,
-        ]);
-        say(`      ${decision} as ${role}: ${p.name}`);
-        if (decision !== "approve") return;
-      }
-    };
-
-    say("4/8 three promotions, reviewed and signed as the people would (sealgate review, comment, approve)");
-    const retrain = await review(
-      "credit-risk",
-      "2",
-      "Monthly retrain on October data; same features and model class.",
-    );
-    await sign("credit-risk", "2", retrain.chain);
-    const material = await review(
-      "credit-risk",
-      "3",
-      "Adds tenure_months and moves to naive Bayes; AUC improves on the evaluation set.",
-    );
-    const lei = person(PEOPLE["model-risk"]!);
-    await cli([
-      "comment",
-      "--config",
-      config,
-      "--model",
-      "credit-risk",
-      "--version",
-      "3",
-      "--section",
-      "dataset",
-      "--clarification",
-      "--text",
-      "Does the evaluation set cover thin-file applicants?",
-      "--key",
-      lei.key,
-      "--cert",
-      lei.cert,
-    ]);
-    await sign("credit-risk", "3", material.chain);
-    const first = await review("fraud-detector", "3", "New fraud model.");
-    await sign(
-      "fraud-detector",
-      "3",
-      first.chain.slice(0, 1),
-      "reject",
-      "The request does not say what changed or why.",
-    );
-
-    say(
-      "5/8 sealgate sync: seal what is decided (the rejection too), checkpoint, deliver to ServiceNow, Vanta and Archer",
-    );
-    say((await cli(["sync", "--config", config])).trimEnd().replace(/^/gm, "    "));
-    say("    the fraud model is resubmitted with the changes the rejection asked for");
-    const second = await review(
-      "fraud-detector",
-      "3",
-      "New fraud model: adds merchant-category features; recall at 1% FPR rises; see the updated explanation.",
-    );
-    await sign("fraud-detector", "3", second.chain);
-    say((await cli(["sync", "--config", config])).trimEnd().replace(/^/gm, "    "));
-
-    say("6/8 sealgate verify --store, and the deployment gate");
-    say(
-      (
-        await cli([
-          "verify",
-          "--store",
-          join(out, "store"),
-          "--ca",
-          pki.trust.anchors,
-          "--intermediates",
-          pki.trust.intermediates,
-        ])
+  const issuer = "CN=Sealgate Dev Issuing CA, O=Sealgate Demo Org";
+  const person = (email: string) => pki.approvers.find((a) => a.email === email)!;
+  const policy = (await readFile(join(REPO_ROOT, "config/policy.example.yaml"), "utf8")).replace(
+    /approvers:[\s\S]*?(?=\n# Model owners)/,
+    `approvers:\n${Object.entries(PEOPLE)
+      .map(
+        ([role, email]) =>
+          `  - { name: "${email}", roles: [${role}], subject: "CN=${person(email).name}, O=Sealgate Demo Org", issuer: "${issuer}", effectiveFrom: "2026-01-01T00:00:00Z" }`,
       )
+      .join("\n")}\n`,
+  );
+  await writeFile(join(out, "policy.yaml"), policy);
+  const config = join(out, "sealgate.yaml");
+  await writeFile(
+    config,
+    `mlflow:\n  trackingUri: ${server.url}\n  auth: { type: none }\nstore: { path: store }\npolicy: policy.yaml\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\nsealing:\n  key: { type: pem, key: ${pki.sealing.key}, cert: ${pki.sealing.cert} }\n${yaml}`,
+  );
+  say(`    simulators: ${sims.map((s) => s.url).join(", ")}`);
+  say((await cli(["config", "check", "--config", config, "--remote"])).trimEnd().replace(/^/gm, "    "));
+
+  const request = async (model: string, name: string, justification: string) => {
+    const path = join(out, `${name}.yaml`);
+    await writeFile(path, `justification: ${JSON.stringify(justification)}\n${CONTEXT[model]}`);
+    return path;
+  };
+  const review = async (model: string, version: string, justification: string) => {
+    const r = JSON.parse(
+      await cli([
+        "review",
+        "--config",
+        config,
+        "--model",
+        model,
+        "--version",
+        version,
+        "--request",
+        await request(model, `request-${model}-${version}`, justification),
+        "--json",
+      ]),
+    ) as {
+      package: string;
+      tier: string;
+      chain: string[];
+      reasons: string[];
+      cycle: { number: number; changes: unknown[] };
+    };
+    say(
+      `    ${model} v${version}: tier ${r.tier} (${r.chain.join(" -> ")}), cycle ${r.cycle.number}${r.cycle.changes.length ? `, ${r.cycle.changes.length} field(s) changed since the rejection` : ""}`,
+    );
+    for (const reason of r.reasons) say(`      - ${reason}`);
+    return r;
+  };
+  const sign = async (
+    model: string,
+    version: string,
+    chain: string[],
+    decision = "approve",
+    comment = "",
+  ) => {
+    for (const role of chain) {
+      const p = person(PEOPLE[role]!);
+      await cli([
+        "approve",
+        "--config",
+        config,
+        "--model",
+        model,
+        "--version",
+        version,
+        "--role",
+        role,
+        "--decision",
+        decision,
+        "--condition",
+        "targets: prod-eu",
+        ...(comment ? ["--comment", comment] : []),
+        "--key",
+        p.key,
+        "--cert",
+        p.cert,
+      ]);
+      say(`      ${decision} as ${role}: ${p.name}`);
+      if (decision !== "approve") return;
+    }
+  };
+
+  say("4/8 three promotions, reviewed and signed as the people would (sealgate review, comment, approve)");
+  const retrain = await review(
+    "credit-risk",
+    "2",
+    "Monthly retrain on October data; same features and model class. AUC falls from 0.93 to 0.91 and accuracy falls from 0.88 to 0.86 against the champion; PSI rises from 0.02 to 0.04.",
+  );
+  await sign("credit-risk", "2", retrain.chain);
+  const material = await review(
+    "credit-risk",
+    "3",
+    "Adds tenure_months and moves to naive Bayes, a simpler model at no loss: AUC holds at 0.93 and accuracy holds at 0.88 against the champion; PSI rises from 0.02 to 0.06.",
+  );
+  const lei = person(PEOPLE["model-risk"]!);
+  await cli([
+    "comment",
+    "--config",
+    config,
+    "--model",
+    "credit-risk",
+    "--version",
+    "3",
+    "--section",
+    "dataset",
+    "--clarification",
+    "--text",
+    "Does the evaluation set cover thin-file applicants?",
+    "--key",
+    lei.key,
+    "--cert",
+    lei.cert,
+  ]);
+  await sign("credit-risk", "3", material.chain);
+  const first = await review("fraud-detector", "3", "New fraud model.");
+  await sign(
+    "fraud-detector",
+    "3",
+    first.chain.slice(0, 1),
+    "reject",
+    "The request does not say what changed or why.",
+  );
+
+  say(
+    "5/8 sealgate sync: seal what is decided (the rejection too), checkpoint, deliver to ServiceNow, Vanta and Archer",
+  );
+  say((await cli(["sync", "--config", config])).trimEnd().replace(/^/gm, "    "));
+  say("    the fraud model is resubmitted with the changes the rejection asked for");
+  const second = await review(
+    "fraud-detector",
+    "3",
+    "New fraud model, retrained on the champion's inputs (same MLmodel signature): precision rises from 0.91 to 0.94 and recall holds at 0.84 against the champion; the explanation shows amount and merchant category drive the score.",
+  );
+  await sign("fraud-detector", "3", second.chain);
+  say((await cli(["sync", "--config", config])).trimEnd().replace(/^/gm, "    "));
+
+  say("6/8 sealgate verify --store, and the deployment gate");
+  say(
+    (
+      await cli([
+        "verify",
+        "--store",
+        join(out, "store"),
+        "--ca",
+        pki.trust.anchors,
+        "--intermediates",
+        pki.trust.intermediates,
+      ])
+    )
+      .trimEnd()
+      .split("\n")
+      .slice(-2)
+      .join("\n")
+      .replace(/^/gm, "    "),
+  );
+  for (const [model, version] of [
+    ["credit-risk", "3"],
+    ["fraud-detector", "3"],
+  ] as const)
+    say(
+      (await cli(["gate", "--config", config, "--model", model, "--version", version, "--target", "prod-eu"]))
         .trimEnd()
-        .split("\n")
-        .slice(-2)
-        .join("\n")
         .replace(/^/gm, "    "),
     );
-    for (const [model, version] of [
-      ["credit-risk", "3"],
-      ["fraud-detector", "3"],
-    ] as const)
-      say(
-        (
-          await cli([
-            "gate",
-            "--config",
-            config,
-            "--model",
-            model,
-            "--version",
-            version,
-            "--target",
-            "prod-eu",
-          ])
-        )
-          .trimEnd()
-          .replace(/^/gm, "    "),
-      );
 
-    say(
-      "7/8 sealgate export: one signed bundle per promotion, verified offline (sealgate, then openssl alone)",
-    );
-    const bundles: string[] = [];
-    for (const [model, version] of [
-      ["credit-risk", "2"],
-      ["credit-risk", "3"],
-      ["fraud-detector", "3"],
-    ] as const) {
-      const zip = join(out, "bundles", `${model}-v${version}.zip`);
-      await mkdir(join(out, "bundles"), { recursive: true });
-      await cli(["export", "--config", config, "--model", model, "--version", version, "--out", zip]);
-      const verdict = (await cli(["verify", zip, "--ca", pki.trust.anchors])).trimEnd().split("\n").pop();
-      say(`    ${zip}: ${verdict}`);
-      bundles.push(zip);
-    }
-    // Unpack the resubmitted fraud bundle and check the organisation's seal with openssl alone.
-    const unpacked = join(out, "bundles", "fraud-detector-v3");
-    const files = await readZip(await readFile(bundles[2]!));
-    for (const [name, bytes] of files) {
-      await mkdir(join(unpacked, name, ".."), { recursive: true });
-      await writeFile(join(unpacked, name), bytes);
-    }
-    await copyFile(pki.trust.anchors, join(unpacked, "org-root.pem"));
-    const index = JSON.parse(files.get("bundle.json")!.toString()) as { cycles: { number: number }[] };
-    const latest = Math.max(...index.cycles.map((c) => c.number));
-    const openssl = `openssl cms -verify -binary -inform DER -in records/${latest}/record.p7s -content records/${latest}/record.json -CAfile org-root.pem -purpose any -out /dev/null`;
-    const { stderr } = await promisify(execFile)("sh", ["-c", openssl], { cwd: unpacked });
-    say(`    cd ${unpacked} && ${openssl}\n      ${stderr.trim()}`);
-    say(
-      `    (VERIFY.md in each bundle walks an auditor through every check with openssl and sha256sum only)`,
-    );
-
-    say("8/8 summary");
-    const status = JSON.parse(await cli(["status", "--config", config, "--json"]));
-    say(`    deliveries: ${JSON.stringify(status)}`);
-    for (const s of sims)
-      say(
-        `    ${s.url}: ${s.records().length} record(s), ${s.records().reduce((n, r) => n + r.files.length, 0)} file(s)`,
-      );
-    say(`    store: ${join(out, "store")}`);
-    for (const b of bundles) say(`    bundle: ${b}`);
-  } finally {
-    await simulators.close();
-    await server.stop();
+  say(
+    "7/8 sealgate export: one signed bundle per promotion, verified offline (sealgate, then openssl alone)",
+  );
+  const bundles: string[] = [];
+  const pdfs: string[] = [];
+  for (const [model, version] of [
+    ["credit-risk", "2"],
+    ["credit-risk", "3"],
+    ["fraud-detector", "3"],
+  ] as const) {
+    const zip = join(out, "bundles", `${model}-v${version}.zip`);
+    await mkdir(join(out, "bundles"), { recursive: true });
+    await cli(["export", "--config", config, "--model", model, "--version", version, "--out", zip]);
+    const verdict = (await cli(["verify", zip, "--ca", pki.trust.anchors])).trimEnd().split("\n").pop();
+    say(`    ${zip}: ${verdict}`);
+    bundles.push(zip);
+    pdfs.push(...(await sealedEvidence(zip, `${model}-v${version}`, join(out, "pdfs"))));
   }
+  say("    every metric claim in every sealed request text matches its sealed comparison");
+  // Unpack the resubmitted fraud bundle and check the organisation's seal with openssl alone.
+  const unpacked = join(out, "bundles", "fraud-detector-v3");
+  const files = await readZip(await readFile(bundles[2]!));
+  for (const [name, bytes] of files) {
+    await mkdir(join(unpacked, name, ".."), { recursive: true });
+    await writeFile(join(unpacked, name), bytes);
+  }
+  await copyFile(pki.trust.anchors, join(unpacked, "org-root.pem"));
+  const index = JSON.parse(files.get("bundle.json")!.toString()) as { cycles: { number: number }[] };
+  const latest = Math.max(...index.cycles.map((c) => c.number));
+  const openssl = `openssl cms -verify -binary -inform DER -in records/${latest}/record.p7s -content records/${latest}/record.json -CAfile org-root.pem -purpose any -out /dev/null`;
+  const { stderr } = await promisify(execFile)("sh", ["-c", openssl], { cwd: unpacked });
+  say(`    cd ${unpacked} && ${openssl}\n      ${stderr.trim()}`);
+  say(`    (VERIFY.md in each bundle walks an auditor through every check with openssl and sha256sum only)`);
+
+  say("8/8 summary");
+  const status = JSON.parse(await cli(["status", "--config", config, "--json"]));
+  say(`    deliveries: ${JSON.stringify(status)}`);
+  for (const s of sims)
+    say(
+      `    ${s.url}: ${s.records().length} record(s), ${s.records().reduce((n, r) => n + r.files.length, 0)} file(s)`,
+    );
+  const paths = {
+    config,
+    store: join(out, "store"),
+    ca: pki.trust.anchors,
+    intermediates: pki.trust.intermediates,
+    bundle: bundles[1]!,
+  };
+  for (const line of await artefactLines({ ...paths, bundles, pdfs })) say(`    ${line}`);
+  return paths;
 }
 
-main().catch((err) => {
+/**
+ * Each cycle's sealed record from a bundle: fail the demo if its request text claims a metric
+ * moved in a way its own sealed comparison does not show; copy out its PDFs under readable names.
+ */
+async function sealedEvidence(zip: string, name: string, pdfDir: string): Promise<string[]> {
+  const files = await readZip(await readFile(zip));
+  const index = JSON.parse(files.get("bundle.json")!.toString()) as {
+    cycles: { number: number; reviewPdf?: string }[];
+  };
+  const written: string[] = [];
+  await mkdir(pdfDir, { recursive: true });
+  for (const { number: n, reviewPdf } of index.cycles) {
+    const record = JSON.parse(files.get(cycleFile(n, "record.json"))!.toString()) as PromotionRecord;
+    for (const [field, text] of Object.entries(record.request).filter(([f]) => f !== "object")) {
+      const wrong = contradictions(text, record.challenger);
+      if (wrong.length)
+        throw new Error(
+          `${zip} cycle ${n}: request.${field} contradicts the sealed comparison:\n  ${wrong.join("\n  ")}`,
+        );
+    }
+    const pdfs: [string, Buffer | undefined][] = [
+      [`${name}-cycle${n}-record.pdf`, files.get(cycleFile(n, "record.pdf"))],
+      [`${name}-cycle${n}-review.pdf`, reviewPdf ? files.get(objectPath(reviewPdf)) : undefined],
+    ];
+    for (const [file, bytes] of pdfs.filter(([, b]) => b)) {
+      await writeFile(join(pdfDir, file), bytes!);
+      written.push(join(pdfDir, file));
+    }
+  }
+  return written;
+}
+
+main(process.argv.slice(2)).catch((err) => {
   process.stderr.write(`demo failed: ${describeError(err)}\n`);
   process.exitCode = 1;
 });

@@ -17,16 +17,20 @@ export interface Simulators {
   close(): Promise<void>;
 }
 
+/**
+ * `tag` ends each ${ENV} name (SEALGATE_SIM_VANTA_SECRET_<tag>); by default unique per call, so
+ * two sets of simulators in one process never share a variable.
+ */
 export async function startSimulators(
   faults: Partial<FaultKnobs> = {},
   env = process.env,
+  tag = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`.toUpperCase(),
 ): Promise<Simulators> {
   const logger = createLogger({ level: "silent" });
   const [servicenow, vanta, archer] = await Promise.all(
     (["servicenow", "vanta", "archer"] as const).map((k) => CONNECTORS[k]!.simulate({ logger, faults })),
   );
   const sims = { servicenow: servicenow!, vanta: vanta!, archer: archer! };
-  const tag = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`.toUpperCase();
   const ref = (name: string, value: string | undefined) => {
     env[`SEALGATE_SIM_${name}_${tag}`] = value ?? "";
     return `"\${SEALGATE_SIM_${name}_${tag}}"`;
