@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { SealgateError } from "../errors.js";
 import { HttpClient } from "../http/client.js";
-import { redactUrl } from "../http/errors.js";
+import { HttpStatusError, redactUrl } from "../http/errors.js";
 import { type Checkpoint, verifyCheckpoint } from "../ledger/checkpoint.js";
 import { CHECKPOINTS, ENTRIES, type Line, lineBatches } from "../ledger/ledger.js";
 import { consistencyProof, verifyConsistency } from "../ledger/merkle.js";
@@ -40,7 +40,17 @@ export const LOG_LIMITS: LogFetchLimits = {
 };
 
 /** A ledger directory (or a store holding one), or a daemon's base URL serving /ledger/. */
-export type LiveLog = { dir: string } | { url: string; ca?: string; limits?: Partial<LogFetchLimits> };
+export type LiveLog = { dir: string } | LiveLogUrl;
+
+export interface LiveLogUrl {
+  url: string;
+  ca?: string;
+  /** The daemon's access token (daemon.http.accessToken), sent as a bearer token. */
+  token?: string;
+  /** A byte cap the operator chose (--log-max-mb), instead of the one scaled to the bundle. */
+  maxBytes?: number;
+  limits?: Partial<LogFetchLimits>;
+}
 
 /** Real lines are a few KiB; a hostile server must not make us buffer an endless one. */
 const MAX_LINE = 1 << 20;
@@ -76,7 +86,7 @@ async function ledgerDir(dir: string): Promise<string> {
 const seconds = (ms: number) => `${ms / 1000} s`;
 
 /** The limit an error from the fetch hit, in words; other errors pass through unchanged. */
-function limitHit(err: unknown, url: string, limits: LogFetchLimits): unknown {
+function limitHit(err: unknown, url: string, limits: LogFetchLimits, sentToken: boolean): unknown {
   const codes = [err, (err as { cause?: unknown }).cause].map((e) => (e as { code?: string })?.code ?? "");
   const at = `the live log at ${url}`;
   if (codes.some((c) => c === "UND_ERR_CONNECT_TIMEOUT" || c === "UND_ERR_HEADERS_TIMEOUT"))
@@ -89,6 +99,13 @@ function limitHit(err: unknown, url: string, limits: LogFetchLimits): unknown {
       "HTTP_TIMEOUT",
       `${at} sent nothing for ${seconds(limits.idleMs)} (idle timeout)`,
     );
+  if (err instanceof HttpStatusError && err.status === 401)
+    return new SealgateError(
+      "HTTP_STATUS",
+      sentToken
+        ? `${at} refused the access token (401): check that --log-token resolves to daemon.http.accessToken`
+        : `${at} wants the daemon's access token (401): pass --log-token '\${SEALGATE_DAEMON_TOKEN}'`,
+    );
   if (err instanceof SealgateError && err.code === "HTTP_CONNECTION") {
     const code = codes.find((c) => /^E[A-Z]+$/.test(c)) ?? (err.cause as Error)?.message;
     return new SealgateError("HTTP_CONNECTION", `cannot connect to ${at} (${code})`);
@@ -97,12 +114,12 @@ function limitHit(err: unknown, url: string, limits: LogFetchLimits): unknown {
 }
 
 /** The live log over HTTP, within LogFetchLimits (see the module comment). */
-async function fetchLedgerView(
-  log: { url: string; ca?: string; limits?: Partial<LogFetchLimits> },
-  bundleSize: number,
-): Promise<LedgerView> {
+async function fetchLedgerView(log: LiveLogUrl, bundleSize: number): Promise<LedgerView> {
   const limits = { ...LOG_LIMITS, ...log.limits };
-  const cap = Math.max(limits.minBytes, bundleSize * limits.bytesPerEntry);
+  const cap = log.maxBytes ?? Math.max(limits.minBytes, bundleSize * limits.bytesPerEntry);
+  const capWhy = log.maxBytes
+    ? "byte cap: --log-max-mb"
+    : `byte cap: ${limits.bytesPerEntry} bytes per entry of the bundle's ${bundleSize}-entry checkpoint, at least ${limits.minBytes}; raise it with --log-max-mb`;
   const url = redactUrl(new URL(log.url));
   const client = new HttpClient({
     baseUrl: log.url,
@@ -111,6 +128,10 @@ async function fetchLedgerView(
     bodyTimeoutMs: limits.idleMs,
     backoff: { retries: 0 },
   });
+  const headers = {
+    accept: "text/plain",
+    ...(log.token ? { authorization: `Bearer ${log.token}` } : {}),
+  };
   const bodies = new Set<Readable>();
   const expired = () =>
     new SealgateError(
@@ -125,8 +146,10 @@ async function fetchLedgerView(
   const get = async function* (name: string): AsyncGenerator<Buffer> {
     let received = 0;
     const res = await client
-      .stream({ method: "GET", path: `ledger/${name}`, headers: { accept: "text/plain" } })
-      .catch((err: unknown) => Promise.reject(timedOut ? expired() : limitHit(err, url, limits)));
+      .stream({ method: "GET", path: `ledger/${name}`, headers })
+      .catch((err: unknown) =>
+        Promise.reject(timedOut ? expired() : limitHit(err, url, limits, !!log.token)),
+      );
     bodies.add(res.body);
     try {
       if (timedOut) throw expired();
@@ -135,12 +158,12 @@ async function fetchLedgerView(
         if (received > cap)
           throw new SealgateError(
             "HTTP_STATUS",
-            `the live log at ${url} sent more than ${cap} bytes of ${name} (byte cap: ${limits.bytesPerEntry} bytes per entry of the bundle's ${bundleSize}-entry checkpoint, at least ${limits.minBytes})`,
+            `the live log at ${url} sent more than ${cap} bytes of ${name} (${capWhy})`,
           );
         yield chunk;
       }
     } catch (err) {
-      throw limitHit(err, url, limits);
+      throw limitHit(err, url, limits, !!log.token);
     } finally {
       bodies.delete(res.body);
       res.body.destroy();

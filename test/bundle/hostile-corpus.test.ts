@@ -103,7 +103,7 @@ describe("verify --log URL against a hostile server", () => {
     });
     const r = await verify([join(dir, "good.zip"), "--ca", s.pki.trust.anchors, "--log", url]);
     expect(r.out).toMatch(
-      /the live log at http:\/\/127\.0\.0\.1:\d+\/ sent more than 16777216 bytes of checkpoints\.log \(byte cap: 4096 bytes per entry of the bundle's 3-entry checkpoint, at least 16777216\)/,
+      /the live log at http:\/\/127\.0\.0\.1:\d+\/ sent more than 16777216 bytes of checkpoints\.log \(byte cap: 4096 bytes per entry of the bundle's 3-entry checkpoint, at least 16777216; raise it with --log-max-mb\)/,
     );
     expect(r.code).toBe(1);
     expect(r.peakMiB).toBeLessThan(MEMORY_BOUND_MIB);

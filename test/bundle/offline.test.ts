@@ -221,6 +221,34 @@ describe("verify --log: the bundle's checkpoint against the live log", () => {
     expect((await cli(["verify", bundle, "--ca", s.pki.trust.anchors, "--log", rewritten])).code).toBe(1);
   });
 
+  it("sends the daemon's access token from a reference, and says which token problem a 401 is", async () => {
+    const srv = createDaemonServer({
+      ready: async () => [],
+      registry: new Registry(),
+      ledgerDir: join(s.root, "ledger"),
+      accessToken: "a-daemon-access-token-0123456789",
+    });
+    servers.push(srv);
+    const { port } = await listen(srv, "127.0.0.1", 0);
+    const live = `http://127.0.0.1:${port}`;
+    const bundle = join(dir, "good.zip");
+    const args = ["verify", bundle, "--ca", s.pki.trust.anchors, "--log", live];
+    const none = await cli(args);
+    expect(none.code).toBe(1);
+    expect(none.out).toContain("wants the daemon's access token (401): pass --log-token");
+    const env = { LOG_TOKEN: "a-daemon-access-token-0123456789", WRONG_TOKEN: "not-the-daemon-token-000" };
+    const wrong = await cli([...args, "--log-token", "${WRONG_TOKEN}"], env);
+    expect(wrong.code).toBe(1);
+    expect(wrong.out).toContain("refused the access token (401)");
+    const ok = await cli([...args, "--log-token", "${LOG_TOKEN}", "--json"], env);
+    expect(ok.code).toBe(0);
+    expect(`${ok.out}${ok.err}`).not.toContain("a-daemon-access-token-0123456789");
+    // A literal token on the command line would show in ps: refused as not a reference.
+    const literal = await cli([...args, "--log-token", "a-daemon-access-token-0123456789"]);
+    expect(literal.code).toBe(2);
+    expect((await cli([...args, "--log-max-mb", "lots"])).code).toBe(2);
+  });
+
   it("marks the claim failed, without hanging or buffering, when the URL serves no ledger", async () => {
     const hostile = createServer((req, res) => {
       if (req.url?.startsWith("/garbage/")) return void res.end("not a checkpoint\n");

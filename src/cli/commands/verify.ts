@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { describeClaims } from "../../bundle/claims.js";
 import type { LiveLog } from "../../bundle/log-consistency.js";
 import { verifyBundle } from "../../bundle/verify.js";
+import { resolveSecret } from "../../config/secrets.js";
 import { SealgateError } from "../../errors.js";
 import { loadTrust, type Trust } from "../../pki/trust.js";
 import { describeFinding } from "../../verify/findings.js";
@@ -15,6 +16,8 @@ interface Options {
   store?: string;
   log?: string;
   logCa?: string;
+  logToken?: string;
+  logMaxMb?: string;
   ca?: string;
   intermediates?: string;
   crl?: string[];
@@ -37,6 +40,14 @@ export function registerVerify(program: Command, io: CliIO, setExit: (code: 0 | 
     .option(
       "--log-ca <file>",
       "PEM CA bundle for an https --log URL on a private CA (replaces the system roots)",
+    )
+    .option(
+      "--log-token <ref>",
+      "the daemon's access token for an --log URL, as a reference: '${SEALGATE_DAEMON_TOKEN}' or file:/path (never the token itself: it would show in ps)",
+    )
+    .option(
+      "--log-max-mb <n>",
+      "largest live log fetched from an --log URL, in MiB (default: 4 KiB per entry of the bundle's checkpoint, at least 16)",
     )
     .option(
       "--ca <file>",
@@ -105,22 +116,38 @@ const holdsLedger = async (dir: string) =>
     (await stat(join(dir, "entries.log")).catch(() => null))
   );
 
-async function liveLog(where: string, caFile?: string): Promise<LiveLog> {
-  if (/^https?:\/\//i.test(where)) {
-    if (!caFile) return { url: where };
-    try {
-      return { url: where, ca: await readFile(resolve(caFile), "utf8") };
-    } catch (cause) {
-      throw new SealgateError("USAGE", `--log-ca ${caFile}: cannot read it`, { cause });
-    }
-  }
-  if (caFile) throw new SealgateError("USAGE", "--log-ca applies to an https --log URL only");
+async function liveLog(where: string, opts: Options, env: NodeJS.ProcessEnv): Promise<LiveLog> {
+  if (/^https?:\/\//i.test(where)) return { url: where, ...(await urlOptions(opts, env)) };
+  for (const [set, flag] of [
+    [opts.logCa, "--log-ca"],
+    [opts.logToken, "--log-token"],
+    [opts.logMaxMb, "--log-max-mb"],
+  ] as const)
+    if (set) throw new SealgateError("USAGE", `${flag} applies to an http(s) --log URL only`);
   if (!(await holdsLedger(resolve(where))))
     throw new SealgateError(
       "USAGE",
       `--log ${where}: no ledger there (expected ledger/entries.log or entries.log, or an http(s) URL)`,
     );
   return { dir: resolve(where) };
+}
+
+/** What an --log URL takes beyond the URL: a private CA, the daemon's token, a larger byte cap. */
+async function urlOptions(opts: Options, env: NodeJS.ProcessEnv) {
+  let ca: string | undefined;
+  if (opts.logCa)
+    ca = await readFile(resolve(opts.logCa), "utf8").catch((cause: unknown) => {
+      throw new SealgateError("USAGE", `--log-ca ${opts.logCa}: cannot read it`, { cause });
+    });
+  const token = opts.logToken ? resolveSecret(opts.logToken, "--log-token", env) : undefined;
+  const mb = opts.logMaxMb === undefined ? undefined : Number(opts.logMaxMb);
+  if (mb !== undefined && !(Number.isInteger(mb) && mb > 0))
+    throw new SealgateError("USAGE", `--log-max-mb ${opts.logMaxMb}: give a whole number of MiB, e.g. 256`);
+  return {
+    ...(ca ? { ca } : {}),
+    ...(token ? { token } : {}),
+    ...(mb ? { maxBytes: mb * 2 ** 20 } : {}),
+  };
 }
 
 async function verifyBundleCommand(
@@ -144,7 +171,7 @@ async function verifyBundleCommand(
       "USAGE",
       `${path} is a directory, not a bundle: to verify a store, run sealgate verify --store ${path} --ca <root.pem>`,
     );
-  const log = opts.log ? await liveLog(opts.log, opts.logCa) : undefined;
+  const log = opts.log ? await liveLog(opts.log, opts, io.env) : undefined;
   const report = await verifyBundle(resolve(path), trust, log ? { log } : {});
   setExit(report.ok ? 0 : 1);
   if (opts.json) return void io.out(`${JSON.stringify(report, null, 2)}\n`);
