@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { acquireLock } from "../ledger/lock.js";
 
 const run = promisify(execFile);
 
@@ -43,7 +43,10 @@ export async function ensureVenv(log: (msg: string) => void = () => {}): Promise
   if (existsSync(VENV_PYTHON) && (await readFile(stamp, "utf8").catch(() => "")) === wanted)
     return VENV_PYTHON;
   await mkdir(join(VENV_DIR, ".."), { recursive: true });
-  const release = await lock(`${VENV_DIR}.lock`);
+  // Parallel test runs and the demo share one venv: one provisions it, the others wait.
+  const held = await acquireLock(`${VENV_DIR}.lock`, 60 * 60_000, {
+    what: `the test venv ${VENV_DIR} is being provisioned by another process`,
+  });
   try {
     // Another process may have finished the work while we waited for the lock.
     if (existsSync(VENV_PYTHON) && (await readFile(stamp, "utf8").catch(() => "")) === wanted)
@@ -65,36 +68,6 @@ export async function ensureVenv(log: (msg: string) => void = () => {}): Promise
     await writeFile(stamp, wanted);
     return VENV_PYTHON;
   } finally {
-    await release();
-  }
-}
-
-/** A crude cross-process lock: exclusive create, waiting while another holder is alive. */
-async function lock(path: string): Promise<() => Promise<void>> {
-  for (let i = 0; ; i++) {
-    try {
-      const fh = await open(path, "wx");
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      return () => rm(path, { force: true });
-    } catch (err) {
-      if ((err as { code?: string }).code !== "EEXIST") throw err;
-      const pid = Number(await readFile(path, "utf8").catch(() => "0"));
-      if (!pid || !alive(pid)) {
-        await rm(path, { force: true });
-        continue;
-      }
-      if (i > 3600) throw new Error(`timed out waiting for ${path} (held by pid ${pid})`, { cause: err });
-      await sleep(1000);
-    }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+    await held.release();
   }
 }
