@@ -39,6 +39,7 @@ describe("sealgate sync, config check, init and simulate", () => {
         ["approvers", true],
         ["trust", true],
         ["sealing key", true],
+        ["daemon http", true],
         ["destinations.snow", true],
         ["mlflow", true],
         ["destination snow", true],

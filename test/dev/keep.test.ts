@@ -152,9 +152,11 @@ describe("demo --keep lifecycle on real simulators", () => {
 
     const without = await configCheck(dir, false);
     expect(without.code).toBe(2);
-    expect(without.json.checks.find((c) => c.check === "destinations")?.detail).toMatch(
-      /environment variable SEALGATE_SIM_\w+ is not set/,
-    );
+    // One check per destination (config check names each), every one missing its secret.
+    const destinations = without.json.checks.filter((c) => c.check.startsWith("destinations."));
+    expect(destinations.length).toBeGreaterThan(0);
+    for (const d of destinations)
+      expect(d.detail).toMatch(/environment variable SEALGATE_SIM_\w+ is not set/);
     const sourced = await configCheck(dir, true);
     expect(sourced.json.checks.filter((c) => !c.ok)).toEqual([]);
     expect(sourced.code).toBe(0);
