@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { parseConfig } from "../../config/load.js";
-import { REPO_ROOT } from "../../dev/venv.js";
+import { PACKAGE_ROOT } from "../../util/package-root.js";
 import { SealgateError } from "../../errors.js";
 import type { CliIO } from "../io.js";
 
@@ -64,7 +64,7 @@ Example:
       for (const p of [configPath, policyPath])
         if (await exists(p))
           throw new SealgateError("USAGE", `${p} exists; sealgate init never overwrites a config`);
-      let text = await readFile(join(REPO_ROOT, "config/sealgate.example.yaml"), "utf8");
+      let text = await readFile(join(PACKAGE_ROOT, "config/sealgate.example.yaml"), "utf8");
       text = text
         .replace(/trackingUri: .*/, `trackingUri: ${opts.trackingUri}`)
         .replace(/^ {2}path: \/var\/lib\/sealgate$/m, "  path: ./sealgate-store")
@@ -86,7 +86,7 @@ Example:
       parseConfig(parseYaml(text), configPath); // what init writes must pass config check
       await mkdir(dir, { recursive: true });
       await writeFile(configPath, text, { flag: "wx" });
-      await copyFile(join(REPO_ROOT, "config/policy.example.yaml"), policyPath);
+      await copyFile(join(PACKAGE_ROOT, "config/policy.example.yaml"), policyPath);
       io.out(
         `wrote ${configPath}\nwrote ${policyPath}\nnext: sealgate config check --config ${configPath}\n`,
       );
