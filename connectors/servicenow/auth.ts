@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { resolveSecret } from "../../src/config/secrets.js";
+import { resolveSecret } from "../../src/core/secrets.js";
 import { SealgateError } from "../../src/errors.js";
 import type { HttpClient } from "../../src/http/client.js";
 import { HttpStatusError } from "../../src/http/errors.js";

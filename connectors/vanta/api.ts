@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { resolveSecret } from "../../src/config/secrets.js";
+import { resolveSecret } from "../../src/core/secrets.js";
 import { SealgateError } from "../../src/errors.js";
 import { HttpClient, type HttpClientOptions, type RequestOptions } from "../../src/http/client.js";
 import { HttpStatusError } from "../../src/http/errors.js";
