@@ -20,6 +20,7 @@ import {
   SearchModelVersions,
   SearchRegisteredModels,
 } from "./responses.js";
+import { MlflowError } from "./errors.js";
 
 const API = "api/2.0/mlflow";
 
@@ -135,7 +136,7 @@ export class MlflowClient {
 
   async loggedModel(modelId: string): Promise<LoggedModel> {
     if (!/^m-[0-9a-f]{32}$/.test(modelId)) {
-      throw new SealgateError(
+      throw new MlflowError(
         "MLFLOW_RESPONSE_INVALID",
         `not an MLflow logged-model id: ${JSON.stringify(modelId)}`,
       );
