@@ -2,6 +2,10 @@
  * One error base class for all of sealgate. `code` is a stable string that scripts and
  * tests can match on; `exitCode` follows the CLI contract:
  * 0 ok, 1 verification failed or gate denied, 2 usage or config error, 3 external failure.
+ *
+ * The codes below are sealgate's own. A source or destination keeps its vendor's codes in its
+ * own folder (connectors/<kind>/errors.ts): a subclass made by `errorClass` with its own
+ * exit-code table, so adding a vendor never touches this file.
  */
 
 const CODES = {
@@ -16,10 +20,6 @@ const CODES = {
   CANONICAL_JSON_INVALID: 2,
   MODEL_UNSUPPORTED: 2,
   GOVERNANCE_INCOMPLETE: 2,
-  SERVICENOW_AUTH_FAILED: 2,
-  SERVICENOW_TARGET_INVALID: 2,
-  ARCHER_LOGIN_FAILED: 2,
-  ARCHER_MAPPING_INVALID: 2,
   EXPORT_UNAVAILABLE: 2,
   // 3: something outside sealgate failed or answered nonsense.
   TSA_FAILED: 3,
@@ -27,15 +27,9 @@ const CODES = {
   HTTP_CONNECTION: 3,
   HTTP_TIMEOUT: 3,
   HTTP_RETRY_AFTER_TOO_LONG: 3,
-  MLFLOW_RESPONSE_INVALID: 3,
-  MLFLOW_UNSUPPORTED_ARTIFACT_URI: 3,
-  SERVICENOW_RESPONSE_INVALID: 3,
   UNSAFE_ARTIFACT_PATH: 3,
   STATE_CORRUPT: 3,
   IO: 3,
-  ARCHER_REJECTED: 3,
-  ARCHER_RESPONSE_INVALID: 3,
-  ARCHER_DUPLICATE_RECORD: 3,
   // 1: evidence or a signed request did not verify.
   WEBHOOK_SIGNATURE_INVALID: 1,
   WEBHOOK_TIMESTAMP_STALE: 1,
@@ -72,24 +66,46 @@ const CODES = {
   OUTBOX_LOCKED: 2,
   DELIVERY_FAILED: 3,
   EVIDENCE_INVALID: 1,
-  // GRC destinations.
-  VANTA_AUTH_FAILED: 2,
-  VANTA_RESPONSE_INVALID: 3,
 } as const;
 
 export type ErrorCode = keyof typeof CODES;
 export type ExitCode = 0 | 1 | 2 | 3;
+/** Each code of one owner with the exit code the CLI returns for it. */
+export type CodeTable<C extends string = string> = Readonly<Record<C, ExitCode>>;
 
-export class SealgateError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+export class SealgateError<C extends string = ErrorCode> extends Error {
+  readonly code: C;
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "SealgateError";
     this.code = code;
   }
   get exitCode(): ExitCode {
-    return CODES[this.code];
+    return this.codes()[this.code] ?? 3;
   }
+  /** The table this class's codes come from; a vendor's subclass returns its own. */
+  protected codes(): CodeTable {
+    return CODES;
+  }
+}
+
+/** A SealgateError subclass for one vendor's codes (connectors/<kind>/errors.ts). */
+export type VendorErrorClass<C extends string> = new (
+  code: C,
+  message: string,
+  options?: { cause?: unknown },
+) => SealgateError<C>;
+
+/**
+ * The error class of one vendor: its codes, with their exit codes, live in its own folder.
+ * Keep the codes prefixed with the vendor (`ARCHER_…`) so they stay unique across vendors.
+ */
+export function errorClass<const T extends CodeTable>(table: T): VendorErrorClass<keyof T & string> {
+  return class extends SealgateError<keyof T & string> {
+    protected override codes(): CodeTable {
+      return table;
+    }
+  };
 }
 
 /** Exit code for anything thrown: unknown errors are bugs or environment failures, so 3. */

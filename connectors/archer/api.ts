@@ -1,9 +1,8 @@
 import type { z } from "zod";
 import type { HttpClient, Query, RequestOptions } from "../../src/http/client.js";
-import { SealgateError } from "../../src/errors.js";
-import { HttpStatusError } from "../../src/http/errors.js";
 import { unwrapList } from "./responses.js";
-import { type ArcherSession, sessionHeader } from "./session.js";
+import type { ArcherSession } from "./session.js";
+import { ArcherError } from "./errors.js";
 
 /**
  * Authenticated calls to Archer's REST API. Every request carries the shared session; a 401
@@ -18,19 +17,10 @@ export class ArcherApi {
     private readonly pageSize: number,
   ) {}
 
-  async call(opts: RequestOptions): Promise<unknown> {
-    let token = await this.session.current();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.http.json({
-          ...opts,
-          headers: { ...opts.headers, authorization: sessionHeader(token) },
-        });
-      } catch (err) {
-        if (attempt > 0 || !(err instanceof HttpStatusError) || err.status !== 401) throw err;
-        token = await this.session.renew(token);
-      }
-    }
+  call(opts: RequestOptions): Promise<unknown> {
+    return this.session.send((authorization) =>
+      this.http.json({ ...opts, headers: { ...opts.headers, authorization } }),
+    );
   }
 
   /** A platform API path under the configured prefix (platformapi/ or api/). */
@@ -62,7 +52,7 @@ export class ArcherApi {
       // A server that ignores $skip would repeat page one forever.
       const first = JSON.stringify(page[0]);
       if (first === previous) {
-        throw new SealgateError("ARCHER_RESPONSE_INVALID", `${what}: Archer ignored $skip (a page repeated)`);
+        throw new ArcherError("ARCHER_RESPONSE_INVALID", `${what}: Archer ignored $skip (a page repeated)`);
       }
       previous = first;
       out.push(...page);

@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { EvidenceFile, RemoteFile } from "../../src/deliver/destination.js";
-import { SealgateError } from "../../src/errors.js";
 import { HttpStatusError } from "../../src/http/errors.js";
 import type { ArcherApi } from "./api.js";
 import { FieldType } from "./fields.js";
 import type { LevelMetadata } from "./metadata.js";
 import { Attachment, Content, Created, Id, parse, unwrap } from "./responses.js";
+import { ArcherError } from "./errors.js";
 
 /*
  * Evidence files on an Archer record. Archer stores an attachment first (base64, unlinked) and
@@ -109,7 +109,7 @@ export class Attachments {
     }
     // Archer ignores ids it does not know and still reports success, so only a re-read proves it.
     const what = missing.map(([n, id]) => `${id} (${n})`).join(", ");
-    throw new SealgateError(
+    throw new ArcherError(
       "ARCHER_REJECTED",
       `${missing.length === 1 ? "attachment" : "attachments"} ${what} ${missing.length === 1 ? "was" : "were"} not linked to record ${recordId}: Archer accepted the update but the record does not list ${missing.length === 1 ? "it" : "them"}`,
       { cause: lastError },
@@ -120,7 +120,7 @@ export class Attachments {
     const raw = await this.api.call({ method: "GET", path: this.api.path(`core/content/${recordId}`) });
     const content = unwrap(raw, Content, `read record ${recordId}`);
     if (content.Id !== recordId || content.LevelId !== this.meta.level.id) {
-      throw new SealgateError(
+      throw new ArcherError(
         "ARCHER_RESPONSE_INVALID",
         `record ${recordId}: Archer returned record ${content.Id} of level ${content.LevelId}, expected level ${this.meta.level.id} (${this.meta.level.name})`,
       );

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { resolveSecret } from "../../src/config/secrets.js";
+import { resolveSecret } from "../../src/core/secrets.js";
 import type {
   Delivery,
   Destination,

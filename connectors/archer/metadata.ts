@@ -1,4 +1,3 @@
-import { SealgateError } from "../../src/errors.js";
 import type { ArcherApi } from "./api.js";
 import type { ArcherTarget } from "./config.js";
 import {
@@ -8,6 +7,7 @@ import {
   type ValuesListValue,
   ValuesListValue as ValueSchema,
 } from "./responses.js";
+import { ArcherError } from "./errors.js";
 
 /*
  * Archer addresses fields by numeric id, admins by name. This resolves the mapping's names
@@ -106,8 +106,8 @@ export class ValuesLists {
   }
 }
 
-export function mappingError(where: string, detail: string): SealgateError {
-  return new SealgateError("ARCHER_MAPPING_INVALID", `archer mapping ${where}: ${detail}`);
+export function mappingError(where: string, detail: string): ArcherError {
+  return new ArcherError("ARCHER_MAPPING_INVALID", `archer mapping ${where}: ${detail}`);
 }
 
 function suggest(name: string, names: string[]): string {

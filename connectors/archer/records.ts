@@ -6,6 +6,7 @@ import type { ArcherApi } from "./api.js";
 import { type FieldContent, FieldType, toFieldContent } from "./fields.js";
 import { type LevelMetadata, mappingError, type ValuesLists } from "./metadata.js";
 import { ContentApiPage, Created, type FieldDefinition, Id, parse, unwrap } from "./responses.js";
+import { ArcherError } from "./errors.js";
 
 /*
  * Records of the target level, found by the digest in the correlation Text field. Archer has no
@@ -26,7 +27,7 @@ export class Records {
   async find(digest: string): Promise<number | null> {
     const ids = await this.search(digest);
     if (ids.length > 1) {
-      throw new SealgateError(
+      throw new ArcherError(
         "ARCHER_DUPLICATE_RECORD",
         `records ${ids.join(", ")} all carry ${digest} in "${this.correlation.Name}"; keep one and delete the others in Archer`,
       );
@@ -54,7 +55,7 @@ export class Records {
       });
     return parse(ContentApiPage, raw, `search ${alias}`).value.map((row) => {
       if (row[field] !== value) {
-        throw new SealgateError(
+        throw new ArcherError(
           "ARCHER_RESPONSE_INVALID",
           `search ${alias}: Archer returned a record whose ${field} is not the value searched; the $filter was ignored`,
         );

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SealgateError } from "../../src/errors.js";
+import { ArcherError } from "./errors.js";
 
 /*
  * What Archer answers, as far as sealgate relies on it. Responses are untrusted: every one is
@@ -67,7 +67,7 @@ export function reasons(messages: z.infer<typeof ValidationMessage>[] | null | u
 export function unwrap<T>(raw: unknown, schema: z.ZodType<T>, what: string): T {
   const env = parse(Envelope, raw, what);
   if (!env.IsSuccessful) {
-    throw new SealgateError("ARCHER_REJECTED", `${what}: Archer refused: ${reasons(env.ValidationMessages)}`);
+    throw new ArcherError("ARCHER_REJECTED", `${what}: Archer refused: ${reasons(env.ValidationMessages)}`);
   }
   return parse(schema, env.RequestedObject, `${what} RequestedObject`);
 }
@@ -82,7 +82,7 @@ export function parse<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = issue?.path.length ? issue.path.join(".") : "(root)";
-  throw new SealgateError(
+  throw new ArcherError(
     "ARCHER_RESPONSE_INVALID",
     `${what}: unexpected answer from Archer at ${path}: ${issue?.message ?? "invalid"}`,
   );

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { SealgateError } from "../../src/errors.js";
 import type { HttpClient } from "../../src/http/client.js";
+import { type Minted, SharedToken } from "../kit/token.js";
 import { LoginResult, reasons, unwrap, ValidationMessage } from "./responses.js";
+import { ArcherError } from "./errors.js";
 
 export interface Credentials {
   instance: string;
@@ -12,12 +13,11 @@ export interface Credentials {
 
 /**
  * One Archer session shared by every worker. Archer has no refresh: a 401 means log in again,
- * and concurrent workers that hit the same 401 share a single re-login (single flight), so a
- * revoked session never turns into a burst of logins.
+ * and concurrent workers that hit the same 401 share a single re-login (single flight,
+ * connectors/kit/token.ts), so a revoked session never turns into a burst of logins.
  */
 export class ArcherSession {
-  private token: string | null = null;
-  private pending: Promise<string> | null = null;
+  private readonly token = new SharedToken<string>(() => this.doLogin());
 
   constructor(
     private readonly http: HttpClient,
@@ -25,26 +25,13 @@ export class ArcherSession {
     private readonly creds: Credentials,
   ) {}
 
-  /** The current session token, logging in first if there is none. */
-  current(): Promise<string> {
-    return this.token ? Promise.resolve(this.token) : this.login();
+  /** `send` with the session's Authorization header; after a 401, once more after a new login. */
+  send<T>(send: (authorization: string) => Promise<T>): Promise<T> {
+    return this.token.send((token) => send(sessionHeader(token)));
   }
 
-  /** Called after a 401 with the token that failed; only the first caller logs in again. */
-  renew(stale: string): Promise<string> {
-    if (this.token && this.token !== stale) return Promise.resolve(this.token);
-    this.token = null;
-    return this.login();
-  }
-
-  private login(): Promise<string> {
-    this.pending ??= this.doLogin().finally(() => {
-      this.pending = null;
-    });
-    return this.pending;
-  }
-
-  private async doLogin(): Promise<string> {
+  /** A session lives until Archer answers 401: it has no expiry to renew before. */
+  private async doLogin(): Promise<Minted<string>> {
     const { instance, username, userDomain, password } = this.creds;
     const who = `Archer login to instance "${instance}" as "${userDomain ? `${userDomain}\\` : ""}${username}"`;
     const raw = await this.http.json({
@@ -54,19 +41,17 @@ export class ArcherSession {
     });
     const env = LoginEnvelope.safeParse(raw);
     if (env.success && !env.data.IsSuccessful) {
-      throw new SealgateError(
+      throw new ArcherError(
         "ARCHER_LOGIN_FAILED",
         `${who} failed: ${reasons(env.data.ValidationMessages)}; check auth.username, auth.password and target.instance`,
       );
     }
-    this.token = unwrap(raw, LoginResult, who).SessionToken;
-    return this.token;
+    return { token: unwrap(raw, LoginResult, who).SessionToken, renewAt: Infinity };
   }
 
   /** Ends the session (best effort: an expired session is already gone). */
   async logout(): Promise<void> {
-    const token = this.token;
-    this.token = null;
+    const token = this.token.clear();
     if (!token) return;
     await this.http.json({
       method: "POST",

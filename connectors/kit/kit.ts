@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sealedRecords, type SealedStore } from "../../test/support/sealed-records.js";
 import { connectorSecretPaths, destinationSchema } from "../../src/config/destinations.js";
-import { formatIssues } from "../../src/config/load.js";
+import { formatIssues } from "../../src/core/zod-issues.js";
 import { BUILTIN_FILES, unavailableFiles } from "../../src/deliver/files.js";
 import { type DeliveryTarget, pushOutbox } from "../../src/deliver/engine.js";
 import { createLogger } from "../../src/log.js";

@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import PQueue from "p-queue";
 import { SealgateError } from "../../src/errors.js";
 import type { MlflowClient } from "./client.js";
+import { MlflowError } from "./errors.js";
 
 /*
  * Artifacts are read through the tracking server's artifact proxy (`mlflow-artifacts:`), the
@@ -32,7 +33,7 @@ export function safeArtifactPath(path: string, what = "artifact path"): string {
 export function proxiedPath(uri: string): string {
   const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/.exec(uri) ?? /^mlflow-artifacts:([^/].*)$/.exec(uri);
   if (!m) {
-    throw new SealgateError(
+    throw new MlflowError(
       "MLFLOW_UNSUPPORTED_ARTIFACT_URI",
       `artifact URI ${JSON.stringify(uri)} is not served by the tracking server; run MLflow with --serve-artifacts (mlflow-artifacts:/ URIs)`,
     );
@@ -80,7 +81,7 @@ export async function listArtifactTree(client: MlflowClient, root: string, opts:
     const listing = await client.listProxiedArtifacts(rel ? `${base}/${rel}` : base);
     for (const f of listing.files) {
       if (++seen > maxEntries) {
-        throw new SealgateError(
+        throw new MlflowError(
           "MLFLOW_RESPONSE_INVALID",
           `artifact listing of ${base} exceeds ${maxEntries} entries`,
         );

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import type { Logger } from "pino";
-import { resolveSecret } from "../../src/config/secrets.js";
+import { resolveSecret } from "../../src/core/secrets.js";
 import { SealgateError } from "../../src/errors.js";
 import { HttpClient, type HttpClientOptions, type Query } from "../../src/http/client.js";
 import type { MlflowConfig } from "./config.js";
@@ -20,6 +20,7 @@ import {
   SearchModelVersions,
   SearchRegisteredModels,
 } from "./responses.js";
+import { MlflowError } from "./errors.js";
 
 const API = "api/2.0/mlflow";
 
@@ -135,7 +136,7 @@ export class MlflowClient {
 
   async loggedModel(modelId: string): Promise<LoggedModel> {
     if (!/^m-[0-9a-f]{32}$/.test(modelId)) {
-      throw new SealgateError(
+      throw new MlflowError(
         "MLFLOW_RESPONSE_INVALID",
         `not an MLflow logged-model id: ${JSON.stringify(modelId)}`,
       );

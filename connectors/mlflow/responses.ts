@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { responseParser } from "../../src/http/errors.js";
+import { MlflowError } from "./errors.js";
 
 /*
  * What MLflow's REST API answers, as far as sealgate relies on it. Responses are untrusted:
@@ -129,7 +130,7 @@ export const ListArtifacts = z.object({
 });
 
 /** Parse a MLflow response or fail naming the endpoint and the offending field. */
-export const parseResponse = responseParser("MLflow", "MLFLOW_RESPONSE_INVALID");
+export const parseResponse = responseParser("MLflow", MlflowError, "MLFLOW_RESPONSE_INVALID");
 
 export function tagMap(tags: readonly { key: string; value: string }[]): Record<string, string> {
   const out: Record<string, string> = {};

@@ -12,6 +12,7 @@ import { HttpStatusError } from "../../src/http/errors.js";
 import { ServiceNowAuthenticator } from "./auth.js";
 import type { ServiceNowConfig } from "./config.js";
 import { parseResponse } from "./responses.js";
+import { ServiceNowError } from "./errors.js";
 
 export interface ApiOptions {
   logger?: Logger;
@@ -62,20 +63,8 @@ export class ServiceNowApi {
   }
 
   /** Any call, authenticated; one more try with a fresh token after a 401. */
-  async authed<T>(send: (authorization: string) => Promise<T>): Promise<T> {
-    const first = await this.auth.header();
-    try {
-      return await send(first);
-    } catch (err) {
-      if (!(err instanceof HttpStatusError && err.status === 401)) throw err;
-      if (!this.auth.invalidate(first)) throw this.refused(err);
-      try {
-        return await send(await this.auth.header());
-      } catch (again) {
-        if (again instanceof HttpStatusError && again.status === 401) throw this.refused(again);
-        throw again;
-      }
-    }
+  authed<T>(send: (authorization: string) => Promise<T>): Promise<T> {
+    return this.auth.send(send, (err) => this.refused(err));
   }
 
   /** JSON call with Accept and (for writes) Content-Type set, as the instance requires. */
@@ -101,7 +90,7 @@ export class ServiceNowApi {
       try {
         body = JSON.parse(text);
       } catch (cause) {
-        throw new SealgateError("SERVICENOW_RESPONSE_INVALID", `ServiceNow ${endpoint}: body is not JSON`, {
+        throw new ServiceNowError("SERVICENOW_RESPONSE_INVALID", `ServiceNow ${endpoint}: body is not JSON`, {
           cause,
         });
       }
@@ -113,13 +102,13 @@ export class ServiceNowApi {
     }
   }
 
-  private refused(err: HttpStatusError): SealgateError {
+  private refused(err: HttpStatusError): ServiceNowError {
     const a = this.config.auth;
     const fix =
       a.type === "basic"
         ? `check auth.username (${a.username}) and auth.password`
         : "a freshly issued token was refused too: check the OAuth user's roles and the instance's OAuth setup";
-    return new SealgateError("SERVICENOW_AUTH_FAILED", `ServiceNow answered 401 Unauthorized; ${fix}`, {
+    return new ServiceNowError("SERVICENOW_AUTH_FAILED", `ServiceNow answered 401 Unauthorized; ${fix}`, {
       cause: err,
     });
   }

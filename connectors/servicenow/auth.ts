@@ -1,27 +1,28 @@
 import type { Logger } from "pino";
-import { resolveSecret } from "../../src/config/secrets.js";
-import { SealgateError } from "../../src/errors.js";
+import { resolveSecret } from "../../src/core/secrets.js";
 import type { HttpClient } from "../../src/http/client.js";
 import { HttpStatusError } from "../../src/http/errors.js";
+import { isUnauthorized, type Minted, SharedToken } from "../kit/token.js";
 import type { ServiceNowAuth } from "./config.js";
 import { parseResponse, TokenResponse } from "./responses.js";
+import { ServiceNowError } from "./errors.js";
 
 interface Held {
   header: string;
   refreshToken: string | undefined;
-  /** Epoch ms after which the token is not used any more (expiry minus skew). */
-  renewAt: number;
 }
 
 /**
  * The Authorization header for every API call. OAuth tokens are minted form-encoded at
  * /oauth_token.do (the instance rejects JSON there), renewed before they expire, refreshed with
- * the refresh token while it works and re-granted when it does not. Minting is single-flight:
- * concurrent workers share one token. Secret values stay in memory and request bodies only.
+ * the refresh token while it works and re-granted when it does not. Minting is single-flight
+ * (connectors/kit/token.ts): concurrent workers share one token. Secret values stay in memory
+ * and request bodies only.
  */
 export class ServiceNowAuthenticator {
-  private held: Held | null = null;
-  private minting: Promise<Held> | null = null;
+  private readonly token: SharedToken<Held>;
+  /** A refresh token the instance refused: never offered again. */
+  private refusedRefresh: string | undefined;
   private readonly basic: string | null;
   private readonly secrets: Record<string, string> = {};
 
@@ -35,6 +36,10 @@ export class ServiceNowAuthenticator {
       logger?: Logger;
     },
   ) {
+    this.token = new SharedToken(
+      (previous) => this.mint(previous),
+      () => this.now(),
+    );
     const env = opts.env ?? process.env;
     if (auth.type === "basic") {
       const password = resolveSecret(auth.password, "auth.password", env);
@@ -52,48 +57,47 @@ export class ServiceNowAuthenticator {
     return this.opts.now?.() ?? Date.now();
   }
 
-  /** The header value to send now; mints or renews a token when needed. */
-  async header(): Promise<string> {
-    if (this.basic) return this.basic;
-    if (this.held && this.now() < this.held.renewAt) return this.held.header;
-    this.minting ??= this.mint().finally(() => {
-      this.minting = null;
-    });
-    return (await this.minting).header;
-  }
-
   /**
-   * A 401 answered this header: stop using it (the refresh token may still work). Returns
-   * whether asking again can help (never for basic auth).
+   * `send` with the Authorization header; after a 401, once more with a fresh token (never for
+   * basic auth, where asking again cannot help). A 401 that stays becomes `refused(err)`.
    */
-  invalidate(rejected: string): boolean {
-    if (this.basic || this.held?.header !== rejected) return !this.basic;
-    this.held = { ...this.held, renewAt: 0 };
-    return true;
+  async send<T>(
+    send: (authorization: string) => Promise<T>,
+    refused: (err: HttpStatusError) => Error,
+  ): Promise<T> {
+    try {
+      return this.basic ? await send(this.basic) : await this.token.send((held) => send(held.header));
+    } catch (err) {
+      if (isUnauthorized(err)) throw refused(err);
+      throw err;
+    }
   }
 
-  private async mint(): Promise<Held> {
-    const refreshToken = this.held?.refreshToken;
-    if (refreshToken && this.auth.type !== "basic") {
+  private async mint(previous: Held | null): Promise<Minted<Held>> {
+    const refreshToken = previous?.refreshToken;
+    if (refreshToken && refreshToken !== this.refusedRefresh && this.auth.type !== "basic") {
       try {
-        return await this.grant({ grant_type: "refresh_token", refresh_token: refreshToken });
+        return await this.grant({ grant_type: "refresh_token", refresh_token: refreshToken }, refreshToken);
       } catch (err) {
-        if (!(err instanceof SealgateError && err.code === "SERVICENOW_AUTH_FAILED")) throw err;
-        this.held = null;
+        if (!(err instanceof ServiceNowError && err.code === "SERVICENOW_AUTH_FAILED")) throw err;
+        this.refusedRefresh = refreshToken;
         this.opts.logger?.info("ServiceNow refresh token rejected; requesting a new grant");
       }
     }
-    if (this.auth.type === "oauth-password") {
-      return this.grant({
-        grant_type: "password",
-        username: this.auth.username,
-        password: this.secrets.password ?? "",
-      });
-    }
-    return this.grant({ grant_type: "client_credentials" });
+    const minted =
+      this.auth.type === "oauth-password"
+        ? await this.grant({
+            grant_type: "password",
+            username: this.auth.username,
+            password: this.secrets.password ?? "",
+          })
+        : await this.grant({ grant_type: "client_credentials" });
+    this.refusedRefresh = undefined;
+    return minted;
   }
 
-  private async grant(params: Record<string, string>): Promise<Held> {
+  /** One grant; a refresh grant keeps `refreshing` if the answer carries no new refresh token. */
+  private async grant(params: Record<string, string>, refreshing?: string): Promise<Minted<Held>> {
     if (this.auth.type === "basic") throw new Error("unreachable: basic auth has no grants");
     const form = new URLSearchParams({
       ...params,
@@ -114,7 +118,7 @@ export class ServiceNowAuthenticator {
           this.auth.type === "oauth-password"
             ? `client ${this.auth.clientId}, user ${this.auth.username}`
             : `client ${this.auth.clientId}`;
-        throw new SealgateError(
+        throw new ServiceNowError(
           "SERVICENOW_AUTH_FAILED",
           `ServiceNow refused the OAuth ${params.grant_type} grant for ${who} (${err.status}); check auth.clientId, auth.clientSecret${this.auth.type === "oauth-password" ? ", auth.username and auth.password" : " and that the client credentials grant is enabled on the instance"}`,
           { cause: err },
@@ -125,10 +129,9 @@ export class ServiceNowAuthenticator {
     const token = parseResponse(TokenResponse, body, "oauth_token.do");
     const lifeMs = token.expires_in * 1000;
     const skewMs = Math.min(this.opts.skewSeconds * 1000, lifeMs / 5);
-    return (this.held = {
-      header: `Bearer ${token.access_token}`,
-      refreshToken: token.refresh_token ?? this.held?.refreshToken,
+    return {
+      token: { header: `Bearer ${token.access_token}`, refreshToken: token.refresh_token ?? refreshing },
       renewAt: this.now() + lifeMs - skewMs,
-    });
+    };
   }
 }

@@ -17,6 +17,7 @@ import { type Column, loadColumns } from "./dictionary.js";
 import { correlationMisfit, mappingFindings, rowToWrite } from "./fields.js";
 import { AttachmentCreated, AttachmentList, parseResponse, TableCreated, TableList } from "./responses.js";
 import { type RetryPolicy, writeOnce } from "./write-once.js";
+import { ServiceNowError } from "./errors.js";
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const SYS_ID = /^[0-9a-f]{32}$/;
@@ -60,7 +61,7 @@ export class ServiceNowDestination implements Destination {
       const { table, correlationField } = this.target;
       const columns = await loadColumns(this.api, table);
       const why = correlationMisfit(columns.get(correlationField), correlationField, table);
-      if (why) throw new SealgateError("SERVICENOW_TARGET_INVALID", `destination ${this.name}: ${why}`);
+      if (why) throw new ServiceNowError("SERVICENOW_TARGET_INVALID", `destination ${this.name}: ${why}`);
       return columns;
     })();
     this.columns.catch(() => (this.columns = null));
@@ -83,7 +84,7 @@ export class ServiceNowDestination implements Destination {
     });
     const rows = parseResponse(TableList, body, `table ${this.target.table} (find)`).result;
     if (rows.some((r) => r[field] !== correlation)) {
-      throw new SealgateError(
+      throw new ServiceNowError(
         "SERVICENOW_TARGET_INVALID",
         `destination ${this.name}: ${this.target.table} answered rows whose ${field} is not the value asked for; the filter was ignored, so lookups cannot be trusted`,
       );
@@ -158,7 +159,7 @@ export class ServiceNowDestination implements Destination {
     if ("landed" in out) return;
     const stored = parseResponse(AttachmentCreated, out.written, "attachment/file").result;
     if (stored.size_bytes !== file.bytes.length) {
-      throw new SealgateError(
+      throw new ServiceNowError(
         "SERVICENOW_RESPONSE_INVALID",
         `attachment ${file.name}: the instance stored ${stored.size_bytes} bytes of ${file.bytes.length}`,
       );
@@ -187,7 +188,7 @@ export class ServiceNowDestination implements Destination {
   private storedCorrelation(row: Record<string, string> & { sys_id: string }, correlation: string) {
     const { table, correlationField: field } = this.target;
     if (row[field] === correlation) return;
-    throw new SealgateError(
+    throw new ServiceNowError(
       "SERVICENOW_TARGET_INVALID",
       `destination ${this.name}: ${table} row ${row.sys_id} was created but ${field} reads ${JSON.stringify(row[field] ?? null)}, not the digest; grant the integration user write on ${table}.${field} (or remove the rule that clears it), then delete that row`,
     );

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SecretRef } from "../../src/config/secrets.js";
+import { SecretRef } from "../../src/core/secrets.js";
 
 /*
  * A ServiceNow destination: the instance, how to authenticate, TLS and timeouts (config), and

@@ -1,6 +1,6 @@
-import { SealgateError } from "../../src/errors.js";
 import type { ServiceNowApi } from "./api.js";
 import { DbObjectList, DictionaryList, parseResponse } from "./responses.js";
+import { ServiceNowError } from "./errors.js";
 
 /*
  * The target table's columns from the instance's own metadata: sys_db_object gives the table
@@ -42,12 +42,12 @@ async function tableChain(api: ServiceNowApi, table: string): Promise<string[]> 
     const row = only && (depth === 0 ? only.name === table : only.sys_id === parentId) ? only : undefined;
     if (!row) {
       if (depth === 0) {
-        throw new SealgateError(
+        throw new ServiceNowError(
           "SERVICENOW_TARGET_INVALID",
           `target.table: the instance has no table ${table} (or the integration user cannot read sys_db_object); set target.table to a table of your GRC application`,
         );
       }
-      throw new SealgateError(
+      throw new ServiceNowError(
         "SERVICENOW_RESPONSE_INVALID",
         `sys_db_object: the parent of ${chain.at(-1)} could not be read unambiguously`,
       );
@@ -55,12 +55,12 @@ async function tableChain(api: ServiceNowApi, table: string): Promise<string[]> 
     chain.push(row.name);
     if (!row.super_class) return chain;
     if (!/^[0-9a-f]{32}$/.test(row.super_class)) {
-      throw new SealgateError("SERVICENOW_RESPONSE_INVALID", `sys_db_object ${row.name}: bad super_class`);
+      throw new ServiceNowError("SERVICENOW_RESPONSE_INVALID", `sys_db_object ${row.name}: bad super_class`);
     }
     parentId = row.super_class;
     query = `sys_id=${parentId}`;
   }
-  throw new SealgateError("SERVICENOW_RESPONSE_INVALID", `sys_db_object: ${table} extends too many tables`);
+  throw new ServiceNowError("SERVICENOW_RESPONSE_INVALID", `sys_db_object: ${table} extends too many tables`);
 }
 
 /** Every active column of `table`, inherited ones included; the most derived definition wins. */
@@ -97,7 +97,7 @@ export async function loadColumns(api: ServiceNowApi, table: string): Promise<Ma
     }
   }
   if (columns.size === 0) {
-    throw new SealgateError(
+    throw new ServiceNowError(
       "SERVICENOW_TARGET_INVALID",
       `target.table: sys_dictionary lists no columns for ${table}; give the integration user read access to sys_dictionary`,
     );

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { responseParser } from "../../src/http/errors.js";
+import { ServiceNowError } from "./errors.js";
 
 /*
  * What the instance answers, as far as the connector relies on it. Every body is untrusted:
@@ -67,4 +68,4 @@ export const DbObjectList = z.object({
 });
 
 /** Parse a ServiceNow response or fail naming the endpoint and the offending field. */
-export const parseResponse = responseParser("ServiceNow", "SERVICENOW_RESPONSE_INVALID");
+export const parseResponse = responseParser("ServiceNow", ServiceNowError, "SERVICENOW_RESPONSE_INVALID");

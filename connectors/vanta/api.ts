@@ -3,15 +3,15 @@ import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { resolveSecret } from "../../src/config/secrets.js";
+import { resolveSecret } from "../../src/core/secrets.js";
 import { SealgateError } from "../../src/errors.js";
 import { HttpClient, type HttpClientOptions, type RequestOptions } from "../../src/http/client.js";
-import { HttpStatusError } from "../../src/http/errors.js";
 import { DEFAULT_BACKOFF } from "../../src/http/retry.js";
 import { VantaTokens } from "./auth.js";
 import type { VantaConfig } from "./config.js";
 import { Page, parseResponse } from "./responses.js";
 import type { RetryOptions } from "./retry.js";
+import { VantaError } from "./errors.js";
 
 export interface VantaApiOptions {
   logger?: Logger;
@@ -100,10 +100,7 @@ export class VantaApi {
       yield* results.data as z.infer<T>[];
       cursor = results.pageInfo.hasNextPage ? (results.pageInfo.endCursor ?? undefined) : undefined;
       if (results.pageInfo.hasNextPage && !cursor) {
-        throw new SealgateError(
-          "VANTA_RESPONSE_INVALID",
-          `Vanta GET /${path}: hasNextPage without endCursor`,
-        );
+        throw new VantaError("VANTA_RESPONSE_INVALID", `Vanta GET /${path}: hasNextPage without endCursor`);
       }
     } while (cursor);
   }
@@ -112,16 +109,8 @@ export class VantaApi {
     return this.http.close();
   }
 
-  private async authed<T>(send: (authorization: string) => Promise<T>): Promise<T> {
-    let token = await this.tokens.current();
-    for (let replaced = false; ; replaced = true) {
-      try {
-        return await send(`Bearer ${token}`);
-      } catch (err) {
-        if (replaced || !(err instanceof HttpStatusError) || err.status !== 401) throw err;
-        token = await this.tokens.replace(token);
-      }
-    }
+  private authed<T>(send: (authorization: string) => Promise<T>): Promise<T> {
+    return this.tokens.send(send);
   }
 }
 

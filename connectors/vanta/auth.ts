@@ -1,9 +1,10 @@
 import type { Logger } from "pino";
-import { SealgateError } from "../../src/errors.js";
 import type { HttpClient } from "../../src/http/client.js";
 import { HttpStatusError } from "../../src/http/errors.js";
+import { type Minted, SharedToken } from "../kit/token.js";
 import { parseResponse, TokenResponse } from "./responses.js";
 import { type RetryOptions, retryWait } from "./retry.js";
+import { VantaError } from "./errors.js";
 
 /** The official Vanta MCP server refreshes this long before expiry; so do we. */
 const REFRESH_EARLY_MS = 60_000;
@@ -24,40 +25,30 @@ export interface VantaTokensOptions {
  * Vanta allows ONE active token per application: minting revokes the previous token at once,
  * so concurrent mints would break every in-flight request. One manager per destination holds
  * the only token, shares one in-flight mint among all workers, re-mints only when the token a
- * 401 was answered for is still the current one, and spaces mints to the documented 5/minute.
+ * 401 was answered for is still the current one (connectors/kit/token.ts), and spaces mints to
+ * the documented 5/minute.
  */
 export class VantaTokens {
-  private token: { value: string; refreshAt: number } | null = null;
-  private minting: Promise<string> | null = null;
+  private readonly token: SharedToken<string>;
   private readonly mintedAt: number[] = [];
   private readonly now: () => number;
 
   constructor(private readonly o: VantaTokensOptions) {
     this.now = o.now ?? Date.now;
+    this.token = new SharedToken(() => this.mintWithRetries(), this.now);
   }
 
   /** A token valid for at least another minute, minting (once, shared) when needed. */
-  async current(): Promise<string> {
-    const t = this.token;
-    if (t && this.now() < t.refreshAt) return t.value;
-    return this.mint();
+  current(): Promise<string> {
+    return this.token.current();
   }
 
-  /** `used` was answered 401: mint again, unless another worker already replaced it. */
-  async replace(used: string): Promise<string> {
-    if (this.token && this.token.value !== used) return this.current();
-    this.token = null;
-    return this.mint();
+  /** `send` with `Bearer <token>`; after a 401, once more with a replaced token. */
+  send<T>(send: (authorization: string) => Promise<T>): Promise<T> {
+    return this.token.send((token) => send(`Bearer ${token}`));
   }
 
-  private mint(): Promise<string> {
-    this.minting ??= this.mintWithRetries().finally(() => {
-      this.minting = null;
-    });
-    return this.minting;
-  }
-
-  private async mintWithRetries(): Promise<string> {
+  private async mintWithRetries(): Promise<Minted<string>> {
     for (let attempt = 0; ; attempt++) {
       await this.waitForMintSlot();
       this.mintedAt.push(this.now());
@@ -72,7 +63,7 @@ export class VantaTokens {
     }
   }
 
-  private async mintOnce(): Promise<string> {
+  private async mintOnce(): Promise<Minted<string>> {
     let body: unknown;
     try {
       body = await this.o.http.json({
@@ -93,12 +84,11 @@ export class VantaTokens {
     const token = parseResponse(TokenResponse, body, "POST /oauth/token");
     // A minute early, or halfway for a token that lives under two minutes (never every call).
     const lifetime = token.expires_in * 1000;
-    this.token = {
-      value: token.access_token,
-      refreshAt: this.now() + lifetime - Math.min(REFRESH_EARLY_MS, lifetime / 2),
-    };
     this.o.logger?.info({ expiresInS: token.expires_in }, "minted Vanta access token");
-    return token.access_token;
+    return {
+      token: token.access_token,
+      renewAt: this.now() + lifetime - Math.min(REFRESH_EARLY_MS, lifetime / 2),
+    };
   }
 
   private async waitForMintSlot(): Promise<void> {
@@ -123,7 +113,7 @@ function authError(err: unknown): unknown {
     code === "invalid_scope"
       ? "the mapping's target.scope asks for scopes this application lacks; grant them in Vanta or narrow target.scope"
       : "check auth.clientId and the secret auth.clientSecret points to (and that the app is not deleted)";
-  return new SealgateError(
+  return new VantaError(
     "VANTA_AUTH_FAILED",
     `Vanta refused the token request (${err.status}${code ? ` ${code}` : ""}): ${fix}`,
     { cause: err },

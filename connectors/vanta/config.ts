@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SecretRef } from "../../src/config/secrets.js";
+import { SecretRef } from "../../src/core/secrets.js";
 
 /*
  * The Vanta destination's config (sealgate.yaml) and its mapping's `target:` section.

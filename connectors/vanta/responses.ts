@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { responseParser } from "../../src/http/errors.js";
+import { VantaError } from "./errors.js";
 
 /*
  * What Vanta answers, as far as the connector relies on it. Responses are untrusted: each is
@@ -42,4 +43,4 @@ export function Page<T extends z.ZodType>(item: T) {
 }
 
 /** Parse a Vanta response or fail naming the endpoint and the offending field. */
-export const parseResponse = responseParser("Vanta", "VANTA_RESPONSE_INVALID");
+export const parseResponse = responseParser("Vanta", VantaError, "VANTA_RESPONSE_INVALID");

@@ -3,11 +3,9 @@ import type { z } from "zod";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { CONNECTORS } from "../../connectors/index.js";
 import { SealgateError } from "../errors.js";
-import { formatIssues } from "./issues.js";
+import { formatIssues } from "../core/zod-issues.js";
 import { SealgateConfig } from "./schema.js";
 import { knownKeysAt, nearestKey } from "./unknown-keys.js";
-
-export { formatIssues };
 
 /*
  * Reading sealgate.yaml: YAML, then the zod schema (the single source of truth), with every

@@ -1,6 +1,6 @@
 import { validate } from "node-cron";
 import { z } from "zod";
-import { SecretRef } from "../config/secrets.js";
+import { SecretRef } from "../core/secrets.js";
 
 /*
  * The `daemon:` section of sealgate.yaml. Every default is written here once (zod prefault

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { WebhookReceiver, webhookHandler } from "../../connectors/mlflow/webhook.js";
 import { type App, openApp } from "../app.js";
 import { loadConfig } from "../config/load.js";
-import { resolveSecret } from "../config/secrets.js";
+import { resolveSecret } from "../core/secrets.js";
 import { describeError } from "../errors.js";
 import type { JobName } from "./config.js";
 import { type HttpSecurity, prepareHttp } from "./exposure.js";

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { createSecureContext } from "node:tls";
-import { resolveSecret } from "../config/secrets.js";
+import { resolveSecret } from "../core/secrets.js";
 import { SealgateError } from "../errors.js";
 import type { DaemonConfig } from "./config.js";
 

@@ -7,6 +7,7 @@ import { listArtifactTree, openArtifact } from "../../connectors/mlflow/artifact
 import type { MlflowClient } from "../../connectors/mlflow/client.js";
 import { SealgateError } from "../errors.js";
 import { HashPool } from "./hash-pool.js";
+import { MlflowError } from "../../connectors/mlflow/errors.js";
 
 /*
  * A model's content digest, by the OpenSSF model-signing v1.0 "files" serialization: SHA-256
@@ -121,7 +122,7 @@ export async function hashMlflowModel(
             size += (chunk as Buffer).length;
           }
           if (size !== f.size) {
-            throw new SealgateError(
+            throw new MlflowError(
               "MLFLOW_RESPONSE_INVALID",
               `artifact ${root}/${f.path}: listed as ${f.size} bytes, downloaded ${size}`,
             );

@@ -1,6 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { SealgateError } from "../errors.js";
+import { MlflowError } from "../../connectors/mlflow/errors.js";
 
 /*
  * The parts of an MLmodel file that decide materiality: flavors (the model class) and the input
@@ -23,11 +23,11 @@ export function parseMlModel(text: string, where: string): MlModelFacts {
   try {
     raw = parseYaml(text, { maxAliasCount: 100 });
   } catch (cause) {
-    throw new SealgateError("MLFLOW_RESPONSE_INVALID", `${where}: MLmodel is not valid YAML`, { cause });
+    throw new MlflowError("MLFLOW_RESPONSE_INVALID", `${where}: MLmodel is not valid YAML`, { cause });
   }
   const file = MlModelFile.safeParse(raw);
   if (!file.success)
-    throw new SealgateError("MLFLOW_RESPONSE_INVALID", `${where}: MLmodel has an unexpected shape`);
+    throw new MlflowError("MLFLOW_RESPONSE_INVALID", `${where}: MLmodel has an unexpected shape`);
   let features: string[] = [];
   const inputs = file.data.signature?.inputs;
   if (inputs) {
@@ -35,7 +35,7 @@ export function parseMlModel(text: string, where: string): MlModelFacts {
       const cols = JSON.parse(inputs) as { name?: unknown }[];
       features = cols.map((c) => (typeof c.name === "string" ? c.name : "")).filter(Boolean);
     } catch (cause) {
-      throw new SealgateError("MLFLOW_RESPONSE_INVALID", `${where}: MLmodel signature inputs are not JSON`, {
+      throw new MlflowError("MLFLOW_RESPONSE_INVALID", `${where}: MLmodel signature inputs are not JSON`, {
         cause,
       });
     }

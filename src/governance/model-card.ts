@@ -1,6 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { formatIssues } from "../config/issues.js";
+import { formatIssues } from "../core/zod-issues.js";
 import { DEFAULT_MODEL_CARD_PATHS } from "../config/schema.js";
 import { SealgateError } from "../errors.js";
 import type { ModelCardRef } from "../record/schema.js";

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { type ErrorCode, SealgateError } from "../errors.js";
+import { SealgateError, type VendorErrorClass } from "../errors.js";
 import { scrub } from "../util/secret-values.js";
 
 const SECRET_PARAM = /token|secret|password|passwd|key|sig|auth|session/i;
@@ -99,14 +99,15 @@ export class HttpStatusError extends SealgateError {
 /**
  * The response parser of one remote system: a body that does not fit `schema` fails naming
  * the system, the endpoint and the first offending field (never the body: it may hold secrets).
+ * The error is the system's own class and code (connectors/<kind>/errors.ts).
  */
-export function responseParser(system: string, code: ErrorCode) {
+export function responseParser<C extends string>(system: string, ErrorType: VendorErrorClass<C>, code: C) {
   return <T extends z.ZodType>(schema: T, body: unknown, endpoint: string): z.infer<T> => {
     const result = schema.safeParse(body);
     if (result.success) return result.data;
     const issue = result.error.issues[0];
     const where = issue?.path.length ? issue.path.join(".") : "(root)";
-    throw new SealgateError(
+    throw new ErrorType(
       code,
       `${system} ${endpoint} answered an unexpected shape at ${where}: ${issue?.message ?? "invalid"}`,
     );

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { formatIssues } from "../config/issues.js";
+import { formatIssues } from "../core/zod-issues.js";
 import { SealgateError } from "../errors.js";
 import { digestOf } from "../store/object-store.js";
 

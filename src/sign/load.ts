@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { resolveSecret } from "../config/secrets.js";
+import { resolveSecret } from "../core/secrets.js";
 import { SealgateError } from "../errors.js";
 import { readPkcs12 } from "../pki/pkcs12.js";
 import { parsePemCertificates, type x509 } from "../pki/x509.js";

@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { ConnectorModule } from "../../connectors/kit/connector.js";
 import { connectorSecretPaths, destinationsSchema, loadDestinations } from "../../src/config/destinations.js";
-import { formatIssues } from "../../src/config/load.js";
-import { SecretRef } from "../../src/config/secrets.js";
+import { formatIssues } from "../../src/core/zod-issues.js";
+import { SecretRef } from "../../src/core/secrets.js";
 import { createLogger } from "../../src/log.js";
 import { FileDestination } from "../support/file-destination.mjs";
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { beforeEach, describe, expect, it } from "vitest";
-import { resolveSecret } from "../../src/config/secrets.js";
+import { resolveSecret } from "../../src/core/secrets.js";
 import { HttpStatusError, parseErrorBody } from "../../src/http/errors.js";
 import { createLogger } from "../../src/log.js";
 import { Transition } from "../../src/outbox/state.js";

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { z } from "zod";
-import { resolveSecret, SecretRef } from "../../../src/config/secrets.js";
+import { resolveSecret, SecretRef } from "../../../src/core/secrets.js";
 import type {
   Delivery,
   Destination,

@@ -7,7 +7,7 @@ import { MlflowClient } from "../../../connectors/mlflow/client.js";
 import { loadDestinations } from "../../config/destinations.js";
 import { loadConfig } from "../../config/load.js";
 import type { SealgateConfig } from "../../config/schema.js";
-import { resolveSecret } from "../../config/secrets.js";
+import { resolveSecret } from "../../core/secrets.js";
 import type { DeliveryTarget } from "../../deliver/engine.js";
 import { describeError, exitCodeOf, SealgateError } from "../../errors.js";
 import { type HttpSecurity, prepareHttp } from "../../daemon/exposure.js";

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { MlflowClient } from "../../../connectors/mlflow/client.js";
-import { formatIssues } from "../../config/issues.js";
+import { formatIssues } from "../../core/zod-issues.js";
 import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
 import { assembleReviewPackage } from "../../governance/assemble.js";

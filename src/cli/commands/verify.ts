@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { describeClaims } from "../../bundle/claims.js";
 import type { LiveLog } from "../../bundle/log-consistency.js";
 import { verifyBundle } from "../../bundle/verify.js";
-import { resolveSecret } from "../../config/secrets.js";
+import { resolveSecret } from "../../core/secrets.js";
 import { SealgateError } from "../../errors.js";
 import { loadTrust, type Trust } from "../../pki/trust.js";
 import { describeFinding } from "../../verify/findings.js";
