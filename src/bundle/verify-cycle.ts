@@ -17,7 +17,7 @@ import { need, parseJsonFile, sha256Of } from "./facts.js";
 import { checkJsonDepth } from "./limits.js";
 import { documentIdOf, pdfId } from "../pdf/pdf-id.js";
 import { type BundleIndex, cycleFile, InclusionFile, objectPath, recordObjects } from "./layout.js";
-import { digestOf } from "../store/object-store.js";
+import { digestOf } from "../core/digest.js";
 
 /*
  * The claims of one cycle: its record, its three seals, the objects it names, the review

@@ -13,7 +13,7 @@ import { signJws } from "../sign/jws.js";
 import type { Signer } from "../sign/signer.js";
 import { storedPdfOf } from "../pdf/pdf-id.js";
 import type { FsObjectStore } from "../store/fs-store.js";
-import { type Digest, digestOf, isDigest } from "../store/object-store.js";
+import { type Digest, digestOf, isDigest } from "../core/digest.js";
 import { collectAnnotations } from "./annotations.js";
 import { readApprovalTags } from "./approval-tags.js";
 import { isExpired } from "./conditions.js";

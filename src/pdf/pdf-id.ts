@@ -1,5 +1,5 @@
 import type { FsObjectStore } from "../store/fs-store.js";
-import type { Digest } from "../store/object-store.js";
+import type { Digest } from "../core/digest.js";
 
 /** The trailer /ID sealgate gives a record's or package's PDF: the first 16 bytes of its digest. */
 export const documentIdOf = (digest: string) => digest.slice(7, 39);

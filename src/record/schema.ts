@@ -1,4 +1,4 @@
-import { digestOf } from "../store/object-store.js";
+import { digestOf } from "../core/digest.js";
 import { z } from "zod";
 import { DatasetRef } from "../digest/dataset.js";
 import { canonicalBytes } from "./canonical.js";
