@@ -7,7 +7,7 @@ import { loadConfig } from "./config/load.js";
 import type { SealgateConfig } from "./config/schema.js";
 import type { DeliveryTarget } from "./deliver/engine.js";
 import { SealgateError } from "./errors.js";
-import { SealIndex } from "./governance/seal-index.js";
+import { SealIndex } from "./store/seal-index.js";
 import type { SealerDeps } from "./governance/sealer.js";
 import { Ledger } from "./ledger/ledger.js";
 import { createAppLogger } from "./app/logger.js";

@@ -1,5 +1,5 @@
 import { open } from "node:fs/promises";
-import type { SealIndex } from "../governance/seal-index.js";
+import type { SealIndex } from "../store/seal-index.js";
 import { documentIdOf, pdfId, storedPdfOf } from "../pdf/pdf-id.js";
 import type { PromotionRecord } from "../record/schema.js";
 import type { FsObjectStore } from "../store/fs-store.js";

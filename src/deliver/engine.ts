@@ -1,7 +1,7 @@
 import PQueue from "p-queue";
 import type { Logger } from "pino";
 import { describeError } from "../errors.js";
-import { SealIndex } from "../governance/seal-index.js";
+import { SealIndex } from "../store/seal-index.js";
 import type { CompiledMapping } from "../mapping/compile.js";
 import type { AttachmentName } from "../mapping/schema.js";
 import { OutboxWriter } from "../outbox/outbox.js";

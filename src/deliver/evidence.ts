@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SealgateError } from "../errors.js";
-import type { SealEntry } from "../governance/seal-index.js";
+import type { SealEntry } from "../store/seal-index.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { PromotionRecord } from "../record/schema.js";
 import { b64u } from "../sign/base64.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { exportBundle } from "../bundle/export.js";
 import { SealgateError } from "../errors.js";
-import type { SealEntry } from "../governance/seal-index.js";
+import type { SealEntry } from "../store/seal-index.js";
 import type { AttachmentName } from "../mapping/schema.js";
 import { appendJsonl, readJsonl } from "../store/jsonl.js";
 import { Digest } from "../record/schema.js";

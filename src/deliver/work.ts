@@ -1,5 +1,5 @@
 import { SealgateError } from "../errors.js";
-import type { SealIndex, SealEntry } from "../governance/seal-index.js";
+import type { SealIndex, SealEntry } from "../store/seal-index.js";
 import type { CompiledMapping } from "../mapping/compile.js";
 import { PromotionRecord } from "../record/schema.js";
 import type { Signer } from "../sign/signer.js";

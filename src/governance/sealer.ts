@@ -18,7 +18,7 @@ import { collectAnnotations } from "./annotations.js";
 import { readApprovalTags } from "./approval-tags.js";
 import { isExpired } from "./conditions.js";
 import { renderSealedPdf } from "./seal-pdf.js";
-import type { SealIndex } from "./seal-index.js";
+import type { SealIndex } from "../store/seal-index.js";
 import { TAGS } from "./tags.js";
 
 /*

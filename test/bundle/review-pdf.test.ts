@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyBundle } from "../../src/bundle/verify.js";
 import { readZip } from "../../src/bundle/zip-read.js";
-import { SealIndex } from "../../src/governance/seal-index.js";
+import { SealIndex } from "../../src/store/seal-index.js";
 import { documentIdOf, pdfId } from "../../src/pdf/pdf-id.js";
 import { PromotionRecord } from "../../src/record/schema.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
