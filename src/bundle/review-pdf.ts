@@ -1,6 +1,7 @@
 import { open } from "node:fs/promises";
 import type { SealIndex } from "../store/seal-index.js";
-import { documentIdOf, pdfId, storedPdfOf } from "../pdf/pdf-id.js";
+import { documentIdOf, pdfId } from "../sign/pdf-id.js";
+import { storedPdfOf } from "../store/stored-pdf.js";
 import type { PromotionRecord } from "../record/schema.js";
 import type { FsObjectStore } from "../store/fs-store.js";
 import type { Digest } from "../core/digest.js";

@@ -8,10 +8,10 @@ import { OutboxWriter } from "../outbox/outbox.js";
 import type { DeliveryState, RecordState } from "../outbox/state.js";
 import type { Signer } from "../sign/signer.js";
 import { FsObjectStore } from "../store/fs-store.js";
-import type { Destination } from "./destination.js";
+import type { Destination } from "../delivery/destination/destination.js";
 import { type Call, deliverOne } from "./deliver-one.js";
 import { BUILTIN_FILES, type FileKind, FrozenFiles } from "./files.js";
-import { readDeliveryView } from "./ledger-view.js";
+import { readDeliveryView } from "../ledger/delivery-view.js";
 import { loadWork } from "./work.js";
 
 /*

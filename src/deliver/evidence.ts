@@ -7,7 +7,7 @@ import { b64u } from "../sign/base64.js";
 import { signJws } from "../sign/jws.js";
 import type { Signer } from "../sign/signer.js";
 import type { ObjectStore } from "../store/object-store.js";
-import { type DeliveryView, proofFor, StoredCheckpoint } from "./ledger-view.js";
+import { type DeliveryView, proofFor, StoredCheckpoint } from "../ledger/delivery-view.js";
 
 /*
  * evidence.json: one self-contained, signed JSON document per sealed record for GRC systems

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyBundle } from "../../src/bundle/verify.js";
 import { readZip } from "../../src/bundle/zip-read.js";
 import { SealIndex } from "../../src/store/seal-index.js";
-import { documentIdOf, pdfId } from "../../src/pdf/pdf-id.js";
+import { documentIdOf, pdfId } from "../../src/sign/pdf-id.js";
 import { PromotionRecord } from "../../src/record/schema.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
 import { exportOf, sealedStore, type SealedStore } from "./fixture.js";

@@ -5,7 +5,7 @@ import { describe, expect, inject, it } from "vitest";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
-import { conditionViolations } from "../../src/governance/conditions.js";
+import { conditionViolations } from "../../src/policy/conditions.js";
 import { SealIndex } from "../../src/store/seal-index.js";
 import { sealVersion } from "../../src/governance/sealer.js";
 import { Ledger } from "../../src/ledger/ledger.js";
