@@ -7,10 +7,10 @@ import { loadConfig } from "./config/load.js";
 import type { SealgateConfig } from "./config/schema.js";
 import type { DeliveryTarget } from "./deliver/engine.js";
 import { SealgateError } from "./errors.js";
-import { SealIndex } from "./governance/seal-index.js";
+import { SealIndex } from "./store/seal-index.js";
 import type { SealerDeps } from "./governance/sealer.js";
 import { Ledger } from "./ledger/ledger.js";
-import { createLogger } from "./log.js";
+import { createAppLogger } from "./app/logger.js";
 import { loadTrust } from "./pki/trust.js";
 import { type LoadedPolicy, loadPolicy } from "./policy/schema.js";
 import { loadSigner } from "./sign/load.js";
@@ -49,7 +49,7 @@ export async function openApp(configPath: string, o: OpenOptions = {}): Promise<
   const env = o.env ?? process.env;
   const config = await loadConfig(configPath);
   const rel = (p: string) => resolve(configPath, "..", p);
-  const logger = o.logger ?? createLogger();
+  const logger = o.logger ?? createAppLogger();
   const trustCfg = need(config.trust, "trust.anchors", configPath);
   const key = need(config.sealing, "sealing.key", configPath).key;
   const signer = await loadSigner(

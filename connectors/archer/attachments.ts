@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { EvidenceFile, RemoteFile } from "../../src/deliver/destination.js";
+import type { EvidenceFile, RemoteFile } from "../../src/delivery/destination/destination.js";
 import { HttpStatusError } from "../../src/http/errors.js";
 import type { ArcherApi } from "./api.js";
 import { FieldType } from "./fields.js";

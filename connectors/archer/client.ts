@@ -9,7 +9,7 @@ import type {
   MappingFinding,
   RemoteFile,
   RemoteRef,
-} from "../../src/deliver/destination.js";
+} from "../../src/delivery/destination/destination.js";
 import { SealgateError } from "../../src/errors.js";
 import { HttpClient, type HttpClientOptions } from "../../src/http/client.js";
 import { DEFAULT_BACKOFF } from "../../src/http/retry.js";

@@ -1,5 +1,5 @@
-import type { MappedFields } from "../../src/deliver/destination.js";
-import type { MappingFinding } from "../../src/deliver/destination.js";
+import type { MappedFields } from "../../src/delivery/destination/destination.js";
+import type { MappingFinding } from "../../src/delivery/destination/destination.js";
 import { mappingError, type ValuesLists } from "./metadata.js";
 import type { FieldDefinition } from "./responses.js";
 

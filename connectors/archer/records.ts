@@ -1,4 +1,4 @@
-import type { Delivery } from "../../src/deliver/destination.js";
+import type { Delivery } from "../../src/delivery/destination/destination.js";
 import { SealgateError } from "../../src/errors.js";
 import { HttpStatusError } from "../../src/http/errors.js";
 import { type BackoffPolicy, backoffDelay, isRetryableStatus } from "../../src/http/retry.js";

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { z } from "zod";
-import type { Destination } from "../../src/deliver/destination.js";
+import type { Destination } from "../../src/delivery/destination/destination.js";
 import type { FaultKnobs, SimulatorHandle } from "./simulator.js";
 
 /*

@@ -8,7 +8,7 @@ import type {
   MappingFinding,
   RemoteFile,
   RemoteRef,
-} from "../../src/deliver/destination.js";
+} from "../../src/delivery/destination/destination.js";
 import { SealgateError } from "../../src/errors.js";
 import { DEFAULT_BACKOFF } from "../../src/http/retry.js";
 import { type ApiOptions, ServiceNowApi } from "./api.js";

@@ -1,4 +1,4 @@
-import type { Delivery, MappedFields, MappingFinding } from "../../src/deliver/destination.js";
+import type { Delivery, MappedFields, MappingFinding } from "../../src/delivery/destination/destination.js";
 import { SealgateError } from "../../src/errors.js";
 import type { ServiceNowTarget } from "./config.js";
 import type { Column } from "./dictionary.js";

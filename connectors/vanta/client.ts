@@ -5,7 +5,7 @@ import type {
   MappingFinding,
   RemoteFile,
   RemoteRef,
-} from "../../src/deliver/destination.js";
+} from "../../src/delivery/destination/destination.js";
 import { SealgateError } from "../../src/errors.js";
 import { HttpStatusError } from "../../src/http/errors.js";
 import { VantaApi, type VantaApiOptions } from "./api.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { MappedFields, MappingFinding } from "../../src/deliver/destination.js";
+import type { MappedFields, MappingFinding } from "../../src/delivery/destination/destination.js";
 import { SealgateError } from "../../src/errors.js";
 import { IsoDuration, TIME_SENSITIVITY, type VantaTarget } from "./config.js";
 import { titleFor } from "./title.js";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { SealgateError } from "../errors.js";
-import { SealIndex } from "../governance/seal-index.js";
+import { SealIndex } from "../store/seal-index.js";
 import { inclusionProof } from "../ledger/merkle.js";
 import { toPem } from "../pki/x509.js";
 import { canonicalBytes } from "../record/canonical.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { sha256hex } from "../ledger/ledger.js";
 import { Digest, type PromotionRecord } from "../record/schema.js";
-import { referencedObjects } from "../verify/store.js";
+import { referencedObjects } from "../record/objects.js";
 
 /*
  * Where everything sits in a bundle (FORMAT.md section 17). Names are fixed so that VERIFY.md's

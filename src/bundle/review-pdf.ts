@@ -1,9 +1,10 @@
 import { open } from "node:fs/promises";
-import type { SealIndex } from "../governance/seal-index.js";
-import { documentIdOf, pdfId, storedPdfOf } from "../pdf/pdf-id.js";
+import type { SealIndex } from "../store/seal-index.js";
+import { documentIdOf, pdfId } from "../sign/pdf-id.js";
+import { storedPdfOf } from "../store/stored-pdf.js";
 import type { PromotionRecord } from "../record/schema.js";
 import type { FsObjectStore } from "../store/fs-store.js";
-import type { Digest } from "../store/object-store.js";
+import type { Digest } from "../core/digest.js";
 
 /*
  * The review package's PDF (what the approvers read) is stored by `sealgate review`, which

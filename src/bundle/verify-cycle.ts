@@ -4,7 +4,7 @@ import type { Checkpoint } from "../ledger/checkpoint.js";
 import { parseEntry } from "../ledger/ledger.js";
 import { SealgateError } from "../errors.js";
 import { leafHash, verifyInclusion } from "../ledger/merkle.js";
-import { verifyPdfSignature } from "../pdf/sign-pdf.js";
+import { verifyPdfSignature } from "../sign/pdf-signature.js";
 import type { Trust } from "../pki/trust.js";
 import type { x509 } from "../pki/x509.js";
 import { canonicalBytes } from "../record/canonical.js";
@@ -15,9 +15,9 @@ import { type Claim, checkClaim } from "./claims.js";
 import { verifyGovernance } from "./verify-governance.js";
 import { need, parseJsonFile, sha256Of } from "./facts.js";
 import { checkJsonDepth } from "./limits.js";
-import { documentIdOf, pdfId } from "../pdf/pdf-id.js";
+import { documentIdOf, pdfId } from "../sign/pdf-id.js";
 import { type BundleIndex, cycleFile, InclusionFile, objectPath, recordObjects } from "./layout.js";
-import { digestOf } from "../store/object-store.js";
+import { digestOf } from "../core/digest.js";
 
 /*
  * The claims of one cycle: its record, its three seals, the objects it names, the review

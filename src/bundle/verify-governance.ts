@@ -6,9 +6,9 @@ import { type PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { verifyApproval } from "../sign/approval.js";
 import { type Claim, checkClaim } from "./claims.js";
 import { need, parseJsonFile, tailOf } from "./facts.js";
-import { documentIdOf, pdfId } from "../pdf/pdf-id.js";
+import { documentIdOf, pdfId } from "../sign/pdf-id.js";
 import { type BundleIndex, objectPath } from "./layout.js";
-import { digestOf } from "../store/object-store.js";
+import { digestOf } from "../core/digest.js";
 
 /*
  * The governance claims of one cycle: the review package is the one the record describes, each

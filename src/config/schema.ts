@@ -2,10 +2,8 @@ import { z } from "zod";
 import { CONNECTORS } from "../../connectors/index.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { DaemonConfig } from "../daemon/config.js";
+import { DEFAULT_MODEL_CARD_PATHS } from "../governance/model-card.js";
 import { destinationsSchema } from "./destinations.js";
-
-/** Where a model card is looked for by default, first match wins. */
-export const DEFAULT_MODEL_CARD_PATHS = ["model_card.yaml", "model_card.yml", "model_card.json"];
 
 /** A signing key on disk; passphrases are `${ENV}` or `file:` references, never literals. */
 const KeySource = z.discriminatedUnion("type", [

@@ -2,7 +2,13 @@ import { SealgateError } from "../errors.js";
 import type { CompiledMapping } from "../mapping/compile.js";
 import type { OutboxWriter } from "../outbox/outbox.js";
 import type { PromotionRecord } from "../record/schema.js";
-import type { Delivery, Destination, EvidenceFile, RemoteFile, RemoteRef } from "./destination.js";
+import type {
+  Delivery,
+  Destination,
+  EvidenceFile,
+  RemoteFile,
+  RemoteRef,
+} from "../delivery/destination/destination.js";
 
 /*
  * The step sequence for one (record, destination): find by correlation -> create if missing

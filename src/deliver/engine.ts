@@ -1,17 +1,17 @@
 import PQueue from "p-queue";
 import type { Logger } from "pino";
 import { describeError } from "../errors.js";
-import { SealIndex } from "../governance/seal-index.js";
+import { SealIndex } from "../store/seal-index.js";
 import type { CompiledMapping } from "../mapping/compile.js";
 import type { AttachmentName } from "../mapping/schema.js";
 import { OutboxWriter } from "../outbox/outbox.js";
 import type { DeliveryState, RecordState } from "../outbox/state.js";
 import type { Signer } from "../sign/signer.js";
 import { FsObjectStore } from "../store/fs-store.js";
-import type { Destination } from "./destination.js";
+import type { Destination } from "../delivery/destination/destination.js";
 import { type Call, deliverOne } from "./deliver-one.js";
 import { BUILTIN_FILES, type FileKind, FrozenFiles } from "./files.js";
-import { readDeliveryView } from "./ledger-view.js";
+import { readDeliveryView } from "../ledger/delivery-view.js";
 import { loadWork } from "./work.js";
 
 /*

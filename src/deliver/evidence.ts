@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { SealgateError } from "../errors.js";
-import type { SealEntry } from "../governance/seal-index.js";
+import type { SealEntry } from "../store/seal-index.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { PromotionRecord } from "../record/schema.js";
 import { b64u } from "../sign/base64.js";
 import { signJws } from "../sign/jws.js";
 import type { Signer } from "../sign/signer.js";
 import type { ObjectStore } from "../store/object-store.js";
-import { type DeliveryView, proofFor, StoredCheckpoint } from "./ledger-view.js";
+import { type DeliveryView, proofFor, StoredCheckpoint } from "../ledger/delivery-view.js";
 
 /*
  * evidence.json: one self-contained, signed JSON document per sealed record for GRC systems

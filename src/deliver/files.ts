@@ -3,15 +3,15 @@ import { join } from "node:path";
 import { z } from "zod";
 import { exportBundle } from "../bundle/export.js";
 import { SealgateError } from "../errors.js";
-import type { SealEntry } from "../governance/seal-index.js";
+import type { SealEntry } from "../store/seal-index.js";
 import type { AttachmentName } from "../mapping/schema.js";
 import { appendJsonl, readJsonl } from "../store/jsonl.js";
 import { Digest } from "../record/schema.js";
 import type { Signer } from "../sign/signer.js";
 import type { FsObjectStore } from "../store/fs-store.js";
-import type { EvidenceFile } from "./destination.js";
+import type { EvidenceFile } from "../delivery/destination/destination.js";
 import { buildEvidence } from "./evidence.js";
-import type { DeliveryView } from "./ledger-view.js";
+import type { DeliveryView } from "../ledger/delivery-view.js";
 
 /*
  * The evidence files a mapping can attach. Stored objects (record, JWS, CMS, PDF) are read as

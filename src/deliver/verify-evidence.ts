@@ -9,7 +9,7 @@ import { verifyApproval } from "../sign/approval.js";
 import { b64u, fromB64 } from "../sign/base64.js";
 import { verifyJws } from "../sign/jws.js";
 import { EVIDENCE_TYP, type EvidenceBody, EvidenceDocument } from "./evidence.js";
-import { digestOf } from "../store/object-store.js";
+import { digestOf } from "../core/digest.js";
 
 /*
  * Check an evidence.json as an auditor's tool would: exact RFC 8785 bytes, the document

@@ -1,13 +1,13 @@
 import { SealgateError } from "../errors.js";
-import type { SealIndex, SealEntry } from "../governance/seal-index.js";
+import type { SealIndex, SealEntry } from "../store/seal-index.js";
 import type { CompiledMapping } from "../mapping/compile.js";
 import { PromotionRecord } from "../record/schema.js";
 import type { Signer } from "../sign/signer.js";
 import type { FsObjectStore } from "../store/fs-store.js";
 import type { Work } from "./deliver-one.js";
-import type { EvidenceFile } from "./destination.js";
+import type { EvidenceFile } from "../delivery/destination/destination.js";
 import type { FrozenFiles } from "./files.js";
-import type { DeliveryView } from "./ledger-view.js";
+import type { DeliveryView } from "../ledger/delivery-view.js";
 
 /** Everything one delivery needs from the store; null while a file cannot be made yet. */
 export async function loadWork(

@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
-import { z } from "zod";
 import { listArtifactTree, openArtifact, runArtifactRoot } from "../../connectors/mlflow/artifacts.js";
 import type { MlflowClient } from "../../connectors/mlflow/client.js";
 import type { Run } from "../../connectors/mlflow/responses.js";
 import { HttpClient } from "../http/client.js";
+import type { DatasetRef } from "../record/dataset-ref.js";
 
 /*
  * The evaluation dataset by content digest. MLflow's own dataset `digest` is a short label
@@ -15,29 +15,6 @@ import { HttpClient } from "../http/client.js";
  * allowed), or an http(s) URL on an allow-list. Otherwise the record says plainly that the
  * dataset is not content-addressed, and why; policy decides whether that blocks approval.
  */
-
-export const DatasetRef = z.discriminatedUnion("contentAddressed", [
-  z.strictObject({
-    contentAddressed: z.literal(true),
-    name: z.string(),
-    context: z.string(),
-    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-    size: z.int().nonnegative(),
-    resolvedFrom: z.enum(["mlflow-artifact", "file", "url"]),
-    location: z.string(),
-    mlflowDigest: z.string(),
-    mlflowSource: z.string(),
-  }),
-  z.strictObject({
-    contentAddressed: z.literal(false),
-    name: z.string(),
-    context: z.string(),
-    reason: z.string(),
-    mlflowDigest: z.string(),
-    mlflowSource: z.string(),
-  }),
-]);
-export type DatasetRef = z.infer<typeof DatasetRef>;
 
 export interface DatasetOptions {
   /** Hash local paths named by dataset sources (only where sealgate runs beside the data). */

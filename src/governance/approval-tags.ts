@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { MlflowClient } from "../../connectors/mlflow/client.js";
-import { isDigest, type ObjectStore } from "../store/object-store.js";
+import { isDigest } from "../core/digest.js";
+import type { ObjectStore } from "../store/object-store.js";
 
 /*
  * Approvals travel through the registry as model-version tags, one per assertion:

@@ -1,7 +1,8 @@
 import { SealgateError } from "../errors.js";
 import { diffFields } from "../record/diff.js";
 import { type Cycle, PromotionRecord, type ReviewPackage } from "../record/schema.js";
-import { isDigest, type ObjectStore } from "../store/object-store.js";
+import { isDigest } from "../core/digest.js";
+import type { ObjectStore } from "../store/object-store.js";
 
 /*
  * Review cycles. A package reviewed after a sealed decision on the same version (a resubmission

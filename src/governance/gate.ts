@@ -13,9 +13,9 @@ import { PromotionRecord, recordDigest } from "../record/schema.js";
 import { verifyCmsDetached } from "../sign/cms.js";
 import { type FlattenedJws, verifyJws } from "../sign/jws.js";
 import type { FsObjectStore } from "../store/fs-store.js";
-import type { SealIndex } from "./seal-index.js";
+import type { SealIndex } from "../store/seal-index.js";
 import { RECORD_JWS_TYP } from "../record/schema.js";
-import { conditionViolations, modelCardViolations } from "./conditions.js";
+import { conditionViolations, modelCardViolations } from "../policy/conditions.js";
 import { TAGS } from "./tags.js";
 
 /*

@@ -1,7 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { formatIssues } from "../core/zod-issues.js";
-import { DEFAULT_MODEL_CARD_PATHS } from "../config/schema.js";
 import { SealgateError } from "../errors.js";
 import type { ModelCardRef } from "../record/schema.js";
 import type { ObjectStore } from "../store/object-store.js";
@@ -32,7 +31,7 @@ export const ModelCard = z.looseObject({
 export type ModelCard = z.infer<typeof ModelCard>;
 
 /** Where cards are looked for, first match wins: the model's own files, then the run's artefacts. */
-export { DEFAULT_MODEL_CARD_PATHS };
+export const DEFAULT_MODEL_CARD_PATHS = ["model_card.yaml", "model_card.yml", "model_card.json"];
 
 export function parseModelCard(bytes: Uint8Array, where: string): ModelCard {
   let raw: unknown;

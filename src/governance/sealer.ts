@@ -11,14 +11,14 @@ import { verifyApproval } from "../sign/approval.js";
 import { signCmsDetached } from "../sign/cms.js";
 import { signJws } from "../sign/jws.js";
 import type { Signer } from "../sign/signer.js";
-import { storedPdfOf } from "../pdf/pdf-id.js";
+import { storedPdfOf } from "../store/stored-pdf.js";
 import type { FsObjectStore } from "../store/fs-store.js";
-import { type Digest, digestOf, isDigest } from "../store/object-store.js";
+import { type Digest, digestOf, isDigest } from "../core/digest.js";
 import { collectAnnotations } from "./annotations.js";
 import { readApprovalTags } from "./approval-tags.js";
-import { isExpired } from "./conditions.js";
+import { isExpired } from "../policy/conditions.js";
 import { renderSealedPdf } from "./seal-pdf.js";
-import type { SealIndex } from "./seal-index.js";
+import type { SealIndex } from "../store/seal-index.js";
 import { TAGS } from "./tags.js";
 
 /*

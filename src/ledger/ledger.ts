@@ -4,7 +4,7 @@ import { type FileHandle, mkdir, open, readFile, stat, truncate, writeFile } fro
 import { join } from "node:path";
 import { SealgateError } from "../errors.js";
 import { canonicalBytes } from "../record/canonical.js";
-import { type Digest, isDigest } from "../store/object-store.js";
+import { type Digest, isDigest } from "../core/digest.js";
 import type { Signer } from "../sign/signer.js";
 import { type Checkpoint, parseCheckpoint, type SignedCheckpoint, signCheckpoint } from "./checkpoint.js";
 import { acquireLock, type Lock } from "./lock.js";

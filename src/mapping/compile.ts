@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import type { MappedFields } from "../deliver/destination.js";
+import type { MappedFields } from "../delivery/destination/destination.js";
 import { SealgateError } from "../errors.js";
 import type { PromotionRecord } from "../record/schema.js";
 import { type AttachmentName, MappingFile } from "./schema.js";

@@ -1,4 +1,4 @@
-import { readDeliveryView } from "../deliver/ledger-view.js";
+import { readDeliveryView } from "../ledger/delivery-view.js";
 import { FsObjectStore } from "../store/fs-store.js";
 import { readOutbox } from "./outbox.js";
 import { DELIVERY_STATES, type DeliveryState, type RecordState } from "./state.js";

@@ -11,10 +11,10 @@ import {
 } from "pdf-lib";
 import type { Annotation, PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { FontSet } from "./fonts.js";
-import { documentIdOf } from "./pdf-id.js";
+import { documentIdOf } from "../sign/pdf-id.js";
 import { formatValue, Layout, NOT_RECORDED } from "./layout.js";
 import { embedPng } from "./png.js";
-import { addSignaturePlaceholder, type SignatureInfo, signPdf } from "./sign-pdf.js";
+import { addSignaturePlaceholder, type SignatureInfo, signPdf } from "../sign/pdf-signature.js";
 import { fingerprint } from "../pki/x509.js";
 import type { Signer } from "../sign/signer.js";
 import { BoundedCache } from "../util/bounded-cache.js";

@@ -3,7 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { formatIssues } from "../core/zod-issues.js";
 import { SealgateError } from "../errors.js";
-import { digestOf } from "../store/object-store.js";
+import { digestOf } from "../core/digest.js";
 
 /*
  * Governance policy as code: which changes are material, which ordered chain of roles each tier

@@ -1,6 +1,6 @@
-import { digestOf } from "../store/object-store.js";
+import { digestOf } from "../core/digest.js";
 import { z } from "zod";
-import { DatasetRef } from "../digest/dataset.js";
+import { DatasetRef } from "./dataset-ref.js";
 import { canonicalBytes } from "./canonical.js";
 
 /*

@@ -18,7 +18,8 @@ import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { SealgateError } from "../errors.js";
-import { type Digest, digestOf, isDigest, type ObjectStore } from "./object-store.js";
+import { type Digest, digestOf, isDigest } from "../core/digest.js";
+import type { ObjectStore } from "./object-store.js";
 
 /*
  * The embedded object store: one file per object at objects/sha256/<2 hex>/<62 hex>. A write

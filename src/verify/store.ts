@@ -15,6 +15,7 @@ import {
   sha256hex,
 } from "../ledger/ledger.js";
 import type { Trust } from "../pki/trust.js";
+import { referencedObjects } from "../record/objects.js";
 import { PromotionRecord } from "../record/schema.js";
 import { FsObjectStore } from "../store/fs-store.js";
 import type { Finding } from "./findings.js";
@@ -91,18 +92,6 @@ async function checkObject(store: FsObjectStore, digest: string, entry: number, 
     findings.push({ code, message: (err as Error).message, entry, object: digest });
     return false;
   }
-}
-
-/** Every object a sealed record refers to (its six fields' bytes), for re-hashing. */
-export function referencedObjects(record: PromotionRecord): string[] {
-  return [
-    record.model.manifest,
-    record.request.object,
-    record.explanation.object,
-    ...record.approvals.map((a) => a.assertion),
-    ...(record.modelCard ? [record.modelCard.object] : []),
-    ...record.annotations.map((a) => a.assertion),
-  ];
 }
 
 /** Check a record object and then each object it refers to. */

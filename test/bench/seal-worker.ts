@@ -10,7 +10,7 @@ import { signCmsDetached } from "../../src/sign/cms.js";
 import { signJws } from "../../src/sign/jws.js";
 import { loadSigner } from "../../src/sign/load.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
-import { digestOf } from "../../src/store/object-store.js";
+import { digestOf } from "../../src/core/digest.js";
 import { makePng } from "../support/png.js";
 
 /*

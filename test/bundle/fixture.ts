@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportBundle } from "../../src/bundle/export.js";
 import { renderReviewPdf } from "../../src/governance/seal-pdf.js";
-import { SealIndex } from "../../src/governance/seal-index.js";
+import { SealIndex } from "../../src/store/seal-index.js";
 import { RECORD_JWS_TYP } from "../../src/record/schema.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { renderSignedRecordPdf } from "../../src/pdf/record-pdf.js";

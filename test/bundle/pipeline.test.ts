@@ -8,7 +8,7 @@ import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { readZip } from "../../src/bundle/zip-read.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
-import { SealIndex } from "../../src/governance/seal-index.js";
+import { SealIndex } from "../../src/store/seal-index.js";
 import { sealVersion } from "../../src/governance/sealer.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { loadPolicy } from "../../src/policy/schema.js";

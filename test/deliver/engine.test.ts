@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { pushOutbox } from "../../src/deliver/engine.js";
-import { readDeliveryView } from "../../src/deliver/ledger-view.js";
+import { readDeliveryView } from "../../src/ledger/delivery-view.js";
 import { verifyEvidence } from "../../src/deliver/verify-evidence.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { createLogger } from "../../src/log.js";

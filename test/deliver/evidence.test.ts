@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildEvidence } from "../../src/deliver/evidence.js";
-import { readDeliveryView } from "../../src/deliver/ledger-view.js";
+import { readDeliveryView } from "../../src/ledger/delivery-view.js";
 import { verifyEvidence } from "../../src/deliver/verify-evidence.js";
-import { SealIndex } from "../../src/governance/seal-index.js";
+import { SealIndex } from "../../src/store/seal-index.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
 import { respell } from "../support/respell.js";
 import { sealedRecords, sealMore } from "../support/sealed-records.js";

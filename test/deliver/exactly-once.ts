@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { expect } from "vitest";
-import { SealIndex } from "../../src/governance/seal-index.js";
+import { SealIndex } from "../../src/store/seal-index.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
 import type { FileDestination } from "../support/file-destination.mjs";
 import type { SealedStore } from "../support/sealed-records.js";

@@ -1,9 +1,9 @@
 import { rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SealIndex } from "../../src/governance/seal-index.js";
+import { SealIndex } from "../../src/store/seal-index.js";
 import { Ledger } from "../../src/ledger/ledger.js";
-import { verifyPdfSignature } from "../../src/pdf/sign-pdf.js";
+import { verifyPdfSignature } from "../../src/sign/pdf-signature.js";
 import type { PromotionRecord } from "../../src/record/schema.js";
 import { verifyCmsDetached } from "../../src/sign/cms.js";
 import { verifyStore } from "../../src/verify/store.js";

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { openApp } from "../../src/app.js";
-import { SealIndex } from "../../src/governance/seal-index.js";
+import { SealIndex } from "../../src/store/seal-index.js";
 import { TAGS } from "../../src/governance/tags.js";
 import { parseEntry, readLines } from "../../src/ledger/ledger.js";
 import { syncOnce } from "../../src/sync/sync.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { SealgateError } from "../../src/errors.js";
 import { ENTRIES, GENESIS, Ledger, parseEntry, sha256hex } from "../../src/ledger/ledger.js";
-import type { Digest } from "../../src/store/object-store.js";
+import type { Digest } from "../../src/core/digest.js";
 
 const dir = () => mkdtemp(join(tmpdir(), "sealgate-ledger-"));
 const rec = (i: number) => `sha256:${sha256hex(Buffer.from(`record ${i}`))}` as Digest;

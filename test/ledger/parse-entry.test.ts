@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { entryLine, type LedgerEntry, parseEntry } from "../../src/ledger/ledger.js";
 import { canonicalBytes } from "../../src/record/canonical.js";
-import { isDigest } from "../../src/store/object-store.js";
+import { isDigest } from "../../src/core/digest.js";
 
 /*
  * parseEntry is the verifier's hot path, so it matches the one canonical form instead of

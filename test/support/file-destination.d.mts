@@ -4,7 +4,7 @@ import type {
   EvidenceFile,
   RemoteFile,
   RemoteRef,
-} from "../../src/deliver/destination.js";
+} from "../../src/delivery/destination/destination.js";
 
 export interface FileFaults {
   failBefore: number;

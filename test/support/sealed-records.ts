@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { z } from "zod";
 import { join } from "node:path";
 import { sampleRecord } from "../../src/dev/sample-record.js";
-import { SealIndex } from "../../src/governance/seal-index.js";
+import { SealIndex } from "../../src/store/seal-index.js";
 import { RECORD_JWS_TYP } from "../../src/record/schema.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { acquireLock } from "../../src/ledger/lock.js";

@@ -5,7 +5,7 @@ import { expect, inject } from "vitest";
 import { runArtifactRoot } from "../../connectors/mlflow/artifacts.js";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
-import { SealIndex } from "../../src/governance/seal-index.js";
+import { SealIndex } from "../../src/store/seal-index.js";
 import { type SealerDeps, sealVersion } from "../../src/governance/sealer.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { loadPolicy } from "../../src/policy/schema.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import pino, { type Logger } from "pino";
-import type { Delivery, EvidenceFile } from "../../../src/deliver/destination.js";
+import type { Delivery, EvidenceFile } from "../../../src/delivery/destination/destination.js";
 import { ArcherDestination } from "../client.js";
 import { ArcherConfig, type ArcherConfigInput, ArcherTarget, type ArcherTargetInput } from "../config.js";
 import { type ArcherSimOptions, ArcherSimulator } from "../simulator/server.js";

@@ -8,7 +8,7 @@ import type {
   MappingFinding,
   RemoteFile,
   RemoteRef,
-} from "../../../src/deliver/destination.js";
+} from "../../../src/delivery/destination/destination.js";
 import { SealgateError } from "../../../src/errors.js";
 import { HttpClient } from "../../../src/http/client.js";
 import { HttpStatusError } from "../../../src/http/errors.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Destination } from "../../../src/deliver/destination.js";
+import type { Destination } from "../../../src/delivery/destination/destination.js";
 import { delivery, push, startSim, testDestination } from "./helpers.js";
 
 class Crash extends Error {}

@@ -1,6 +1,6 @@
 import { afterEach } from "vitest";
 import { createHash } from "node:crypto";
-import type { Delivery, Destination, EvidenceFile } from "../../../src/deliver/destination.js";
+import type { Delivery, Destination, EvidenceFile } from "../../../src/delivery/destination/destination.js";
 import { createLogger } from "../../../src/log.js";
 import type { FaultKnobs } from "../../kit/simulator.js";
 import { VantaDestination } from "../client.js";

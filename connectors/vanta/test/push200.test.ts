@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Delivery } from "../../../src/deliver/destination.js";
+import type { Delivery } from "../../../src/delivery/destination/destination.js";
 import { delivery, leakedSecrets, push, startSim, testDestination } from "./helpers.js";
 
 /*

@@ -11,7 +11,7 @@ import { resolveSecret } from "../../core/secrets.js";
 import type { DeliveryTarget } from "../../deliver/engine.js";
 import { describeError, exitCodeOf, SealgateError } from "../../errors.js";
 import { type HttpSecurity, prepareHttp } from "../../daemon/exposure.js";
-import { createLogger } from "../../log.js";
+import { createAppLogger } from "../../app/logger.js";
 import { loadTrust, type Trust } from "../../pki/trust.js";
 import { validatePath } from "../../pki/validate.js";
 import { uncoveredRoles } from "../../policy/coverage.js";
@@ -229,7 +229,7 @@ async function destinationChecks(
   for (const [name, d] of entries) {
     const check = `destinations.${name}`;
     try {
-      const logger = createLogger({ level: "silent" });
+      const logger = createAppLogger({ level: "silent" });
       targets.push(
         ...(await loadDestinations({ [name]: d }, { configPath, connectors: CONNECTORS, logger })),
       );

@@ -4,7 +4,7 @@ import { capHeapGrowth } from "../../daemon/heap.js";
 import { humanStream } from "../../daemon/human-log.js";
 import { runOnce } from "../../daemon/once.js";
 import { untilSignal } from "../../daemon/signals.js";
-import { createLogger } from "../../log.js";
+import { createAppLogger } from "../../app/logger.js";
 import type { CliIO } from "../io.js";
 
 export function registerDaemon(program: Command, io: CliIO, setExit: (code: 0 | 1) => void): void {
@@ -33,7 +33,7 @@ export function registerDaemon(program: Command, io: CliIO, setExit: (code: 0 | 
     .action(async (opts: { config: string; once?: boolean }) => {
       capHeapGrowth();
       // JSON for log collectors; one readable line per entry for a person at a terminal.
-      const logger = createLogger(process.stderr.isTTY ? { destination: humanStream() } : {});
+      const logger = createAppLogger(process.stderr.isTTY ? { destination: humanStream() } : {});
       if (opts.once) {
         const findings = await runOnce(opts.config, { env: io.env, logger });
         if (findings > 0) setExit(1);

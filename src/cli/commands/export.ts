@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
 import { exportBundle, type Selector } from "../../bundle/export.js";
 import { SealgateError } from "../../errors.js";
-import { isDigest } from "../../store/object-store.js";
+import { isDigest } from "../../core/digest.js";
 import type { CliIO } from "../io.js";
 
 interface Options {

@@ -4,7 +4,7 @@ import { MlflowClient } from "../../../connectors/mlflow/client.js";
 import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
 import { gate } from "../../governance/gate.js";
-import { SealIndex } from "../../governance/seal-index.js";
+import { SealIndex } from "../../store/seal-index.js";
 import { loadTrust } from "../../pki/trust.js";
 import { FsObjectStore } from "../../store/fs-store.js";
 import type { CliIO } from "../io.js";

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
-import { SealIndex } from "../../governance/seal-index.js";
+import { SealIndex } from "../../store/seal-index.js";
 import { outboxRows, outboxStatus } from "../../outbox/report.js";
 import { retryDeliveries } from "../../outbox/retry.js";
 import { DELIVERY_STATES, type DeliveryState } from "../../outbox/state.js";

@@ -8,7 +8,7 @@ import { formatIssues } from "../../core/zod-issues.js";
 import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
 import { assembleReviewPackage } from "../../governance/assemble.js";
-import { SealIndex } from "../../governance/seal-index.js";
+import { SealIndex } from "../../store/seal-index.js";
 import { renderReviewPdf } from "../../governance/seal-pdf.js";
 import { TAGS } from "../../governance/tags.js";
 import { loadPolicy } from "../../policy/schema.js";

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { CONNECTORS } from "../../../connectors/index.js";
 import { SealgateError } from "../../errors.js";
-import { createLogger } from "../../log.js";
+import { createAppLogger } from "../../app/logger.js";
 import type { CliIO } from "../io.js";
 
 interface Options {
@@ -44,7 +44,11 @@ Example:
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new SealgateError("USAGE", `--port ${opts.port}: use a port number 0-65535`);
-      const sim = await module.simulate({ port, host: opts.host, logger: createLogger({ level: "warn" }) });
+      const sim = await module.simulate({
+        port,
+        host: opts.host,
+        logger: createAppLogger({ level: "warn" }),
+      });
       const info = { kind, url: sim.url, credentials: sim.credentials };
       io.out(
         opts.json

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { openApp } from "../../app.js";
-import { createLogger } from "../../log.js";
+import { createAppLogger } from "../../app/logger.js";
 import { syncOnce } from "../../sync/sync.js";
 import type { CliIO } from "../io.js";
 import { progressBar } from "../progress.js";
@@ -35,7 +35,7 @@ Example:
     .action(async (opts: Options) => {
       const app = await openApp(opts.config, {
         env: io.env,
-        logger: createLogger({ level: io.env.SEALGATE_LOG_LEVEL ?? "warn" }),
+        logger: createAppLogger({ level: io.env.SEALGATE_LOG_LEVEL ?? "warn" }),
       });
       const bar = progressBar(io, "sealing");
       try {

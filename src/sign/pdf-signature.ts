@@ -1,8 +1,8 @@
 import { PDFArray, type PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString } from "pdf-lib";
 import { SealgateError } from "../errors.js";
 import type { Trust } from "../pki/trust.js";
-import { signCmsDetached, type VerifiedCms, verifyCmsDetached } from "../sign/cms.js";
-import type { Signer } from "../sign/signer.js";
+import { signCmsDetached, type VerifiedCms, verifyCmsDetached } from "./cms.js";
+import type { Signer } from "./signer.js";
 
 /*
  * PAdES baseline B-B: an invisible signature field whose /Sig dictionary (SubFilter

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { Digest } from "../record/schema.js";
-import { appendJsonl, readJsonl } from "../store/jsonl.js";
+import { appendJsonl, readJsonl } from "./jsonl.js";
 
 /*
  * Which record sealed which review package, and where its signatures are. Written (fsynced)

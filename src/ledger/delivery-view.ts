@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { z } from "zod";
-import { inclusionProof } from "../ledger/merkle.js";
-import { readLedgerView } from "../ledger/view.js";
-import type { Hash } from "../ledger/merkle.js";
+import { inclusionProof } from "./merkle.js";
+import { readLedgerView } from "./view.js";
+import type { Hash } from "./merkle.js";
 
 /*
  * The ledger as delivery sees it: which records are sealed (the work to derive), their leaves

@@ -8,11 +8,11 @@ import { VENV_PYTHON } from "../../src/dev/venv.js";
 import type { SealgateError } from "../../src/errors.js";
 import type { KeySpec } from "../../src/pki/keys.js";
 import { type RecordPdfInput, renderSignedRecordPdf } from "../../src/pdf/record-pdf.js";
-import { verifyPdfSignature } from "../../src/pdf/sign-pdf.js";
+import { verifyPdfSignature } from "../../src/sign/pdf-signature.js";
 import { loadSigner } from "../../src/sign/load.js";
 import type { Signer } from "../../src/sign/signer.js";
 import { devPki } from "../support/pki.js";
-import { pdfInput } from "./fixture.js";
+import { pdfInput } from "../pdf/fixture.js";
 
 const run = promisify(execFile);
 
