@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { describeConnectorKit } from "../../connectors/kit/kit.js";
+import { describeConnectorKit } from "../connector-kit/kit.js";
 import reference from "../../connectors/kit/reference/index.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
 

@@ -2,17 +2,17 @@ import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sealedRecords, type SealedStore } from "../../test/support/sealed-records.js";
+import { sealedRecords, type SealedStore } from "../support/sealed-records.js";
 import { connectorSecretPaths, destinationSchema } from "../../src/config/destinations.js";
 import { formatIssues } from "../../src/config/load.js";
 import { BUILTIN_FILES, unavailableFiles } from "../../src/deliver/files.js";
 import { type DeliveryTarget, pushOutbox } from "../../src/deliver/engine.js";
 import { createLogger } from "../../src/log.js";
 import { type CompiledMapping, loadMapping } from "../../src/mapping/compile.js";
-import type { ConnectorModule } from "./connector.js";
+import type { ConnectorModule } from "../../connectors/kit/connector.js";
+import { NO_FAULTS, type SimulatorHandle } from "../../connectors/kit/simulator.js";
 import { crashTrials } from "./kit-crash.js";
 import { expectExactlyOnceRemote } from "./remote-check.js";
-import { NO_FAULTS, type SimulatorHandle } from "./simulator.js";
 
 /*
  * The checks every GRC connector must pass, registered as vitest tests. One line per
