@@ -60,6 +60,14 @@ describe("dist/", () => {
     expect(offending).toEqual([]);
   });
 
+  it("loads no simulator with the connector registry or the CLI (`sealgate simulate` imports its own)", async () => {
+    for (const entry of ["dist/connectors/index.js", "dist/src/cli/main.js"]) {
+      const reached = await staticGraph(join(pkg, entry));
+      expect(reached.filter((f) => /\/simulator(s\.js|\/)/.test(f)).map((f) => relative(pkg, f))).toEqual([]);
+      expect(reached.length).toBeGreaterThan(3);
+    }
+  });
+
   it("packs nothing from test/ and no connector-kit harness file", () => {
     expect(packed).toContain("dist/src/cli/main.js");
     const harness = packed.filter(
@@ -94,12 +102,23 @@ async function jsFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile() && e.name.endsWith(".js")).map((e) => join(e.parentPath, e.name));
 }
 
+/** The files an entry loads at start: relative static imports, followed (not import()). */
+async function staticGraph(entry: string): Promise<string[]> {
+  const seen = new Set<string>([entry]);
+  for (const file of seen) {
+    const js = await readFile(file, "utf8");
+    for (const spec of importsOf(js, { dynamic: false }))
+      if (spec.startsWith(".")) seen.add(resolve(dirname(file), spec));
+  }
+  return [...seen];
+}
+
 /** Every module specifier of an emitted ES module: static imports, re-exports, dynamic import(). */
-function importsOf(js: string): string[] {
+function importsOf(js: string, { dynamic = true } = {}): string[] {
   const specs: string[] = [];
   for (const m of js.matchAll(/(?:^|[\s;])(?:import|export)\b[^"'`;]*?\bfrom\s*["']([^"']+)["']/g))
     specs.push(m[1]!);
   for (const m of js.matchAll(/(?:^|[\s;])import\s*["']([^"']+)["']/g)) specs.push(m[1]!);
-  for (const m of js.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) specs.push(m[1]!);
+  if (dynamic) for (const m of js.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) specs.push(m[1]!);
   return specs;
 }
