@@ -2,9 +2,8 @@ import type { ConnectorModule } from "../kit/connector.js";
 import { sourceFile } from "../kit/source-file.js";
 import { ArcherDestination } from "./client.js";
 import { ARCHER_QUEUE_DEFAULTS, ARCHER_SECRET_PATHS, ArcherConfig, ArcherTarget } from "./config.js";
-import { ArcherSimulator } from "./simulator/server.js";
 
-/** The Archer destination as the config registry, delivery engine and `sealgate simulate` see it. */
+/** The Archer destination as the config registry and the delivery engine see it. */
 export const archer: ConnectorModule<ArcherConfig, ArcherTarget> = {
   kind: "archer",
   config: ArcherConfig,
@@ -13,13 +12,6 @@ export const archer: ConnectorModule<ArcherConfig, ArcherTarget> = {
   defaultMappingPath: sourceFile(import.meta.dirname, "mapping.yaml"),
   queueDefaults: ARCHER_QUEUE_DEFAULTS,
   create: (name, config, target, ctx) => new ArcherDestination(name, config, target, { logger: ctx.logger }),
-  simulate: (opts) =>
-    new ArcherSimulator({
-      ...(opts.port !== undefined ? { port: opts.port } : {}),
-      ...(opts.host !== undefined ? { host: opts.host } : {}),
-      ...(opts.faults ? { faults: opts.faults } : {}),
-      ...(opts.logger ? { logger: opts.logger } : {}),
-    }).listen(),
 };
 
 export default archer;

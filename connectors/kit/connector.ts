@@ -1,12 +1,12 @@
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Destination } from "../../src/delivery/destination/destination.js";
-import type { FaultKnobs, SimulatorHandle } from "./simulator.js";
 
 /*
  * What one destination folder (connectors/<kind>/index.ts) exports. The config registry,
- * the delivery engine, `sealgate simulate` and the connector test kit only ever see this, so
- * adding a destination means copying a folder and adding one line to connectors/index.ts.
+ * the delivery engine and the connector test kit only ever see this, so adding a destination
+ * means copying a folder and adding one line to connectors/index.ts (and its simulator's
+ * SimulatorModule, in simulator/index.ts, one line to connectors/simulators.ts).
  */
 export interface ConnectorModule<Config = unknown, Target = unknown> {
   kind: string;
@@ -21,11 +21,4 @@ export interface ConnectorModule<Config = unknown, Target = unknown> {
   /** The vendor's documented limits, used as queue defaults. */
   queueDefaults: { concurrency: number; perMinute: number };
   create(name: string, config: Config, target: Target, ctx: { logger: Logger }): Destination;
-  /** Start this vendor's simulator on loopback (port 0 = any free port). */
-  simulate(opts: {
-    port?: number;
-    host?: string;
-    faults?: Partial<FaultKnobs>;
-    logger?: Logger;
-  }): Promise<SimulatorHandle>;
 }

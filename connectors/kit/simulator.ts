@@ -1,3 +1,5 @@
+import type { Logger } from "pino";
+
 /*
  * What every destination simulator offers tests and `sealgate simulate`: a real HTTP server
  * on loopback, fault knobs an engineer can turn at run time, and an inspection view of what
@@ -56,4 +58,23 @@ export interface SimulatorHandle {
   /** Every secret the simulator issued or accepted (tokens, session ids), for log scans. */
   secrets(): string[];
   close(): Promise<void>;
+}
+
+/** How to start a simulator: loopback, port 0 = any free port. */
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  faults?: Partial<FaultKnobs>;
+  logger?: Logger;
+}
+
+/*
+ * What connectors/<kind>/simulator/index.ts exports, registered in connectors/simulators.ts.
+ * Kept apart from the ConnectorModule so the runtime never loads a simulator: only
+ * `sealgate simulate` (on demand), the dev tools and the tests do.
+ */
+export interface SimulatorModule {
+  kind: string;
+  /** Start this vendor's simulator. */
+  start(opts: SimulatorOptions): Promise<SimulatorHandle>;
 }

@@ -2,7 +2,6 @@ import type { ConnectorModule } from "../kit/connector.js";
 import { sourceFile } from "../kit/source-file.js";
 import { ServiceNowDestination } from "./client.js";
 import { SERVICENOW_SECRET_PATHS, ServiceNowConfig, ServiceNowTarget } from "./config.js";
-import { startServiceNowSimulator } from "./simulator/server.js";
 
 /**
  * ServiceNow: instance rate limits are per-hour rules an admin defines (none by default), and
@@ -18,7 +17,6 @@ export const servicenow: ConnectorModule<ServiceNowConfig, ServiceNowTarget> = {
   queueDefaults: { concurrency: 4, perMinute: 600 },
   create: (name, config, target, ctx) =>
     new ServiceNowDestination(name, config, target, { logger: ctx.logger }),
-  simulate: (opts) => startServiceNowSimulator(opts),
 };
 
 export default servicenow;

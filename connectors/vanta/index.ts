@@ -2,7 +2,6 @@ import type { ConnectorModule } from "../kit/connector.js";
 import { sourceFile } from "../kit/source-file.js";
 import { VANTA_SECRET_PATHS, VantaConfig, VantaTarget } from "./config.js";
 import { VantaDestination } from "./client.js";
-import { startVantaSimulator } from "./simulator/server.js";
 
 /** The Vanta destination: documents with uploads, de-duplicated by the digest in the title. */
 export const vanta: ConnectorModule<VantaConfig, VantaTarget> = {
@@ -14,7 +13,6 @@ export const vanta: ConnectorModule<VantaConfig, VantaTarget> = {
   // Vanta documents 100 requests/minute per application; four workers stay well inside it.
   queueDefaults: { concurrency: 4, perMinute: 100 },
   create: (name, config, target, ctx) => new VantaDestination(name, config, target, ctx),
-  simulate: (opts) => startVantaSimulator(opts),
 };
 
 export default vanta;

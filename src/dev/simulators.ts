@@ -1,5 +1,5 @@
-import { CONNECTORS } from "../../connectors/index.js";
 import type { FaultKnobs, SimulatorHandle } from "../../connectors/kit/simulator.js";
+import { SIMULATORS } from "../../connectors/simulators.js";
 import { createLogger } from "../log.js";
 
 /*
@@ -28,7 +28,7 @@ export async function startSimulators(
 ): Promise<Simulators> {
   const logger = createLogger({ level: "silent" });
   const [servicenow, vanta, archer] = await Promise.all(
-    (["servicenow", "vanta", "archer"] as const).map((k) => CONNECTORS[k]!.simulate({ logger, faults })),
+    (["servicenow", "vanta", "archer"] as const).map((k) => SIMULATORS[k]!.start({ logger, faults })),
   );
   const sims = { servicenow: servicenow!, vanta: vanta!, archer: archer! };
   const ref = (name: string, value: string | undefined) => {

@@ -2,22 +2,19 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { acquireLock } from "../ledger/lock.js";
+import { PACKAGE_ROOT } from "../util/package-root.js";
 
 const run = promisify(execFile);
 
-/** The checkout this code runs from (as .ts under src/ or as .js under dist/src/). */
-export const REPO_ROOT = findRoot(import.meta.dirname);
-
-function findRoot(from: string): string {
-  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "test/mlflow/requirements.txt")))
-      return dir;
-  }
-  throw new Error(`cannot find the sealgate checkout above ${from}`);
-}
+/**
+ * The checkout this code runs from (as .ts under src/ or as .js under dist/src/). In an
+ * installed package, which ships no test/, it is the package's folder: nothing here throws at
+ * import, and ensureVenv, the first thing that needs the checkout's test/ side, says so then.
+ */
+export const REPO_ROOT = PACKAGE_ROOT;
 export const REQUIREMENTS = join(REPO_ROOT, "test/mlflow/requirements.txt");
 export const VENV_DIR = process.env.SEALGATE_VENV ?? join(REPO_ROOT, ".cache/venv");
 export const VENV_PYTHON = join(VENV_DIR, "bin/python");
@@ -36,6 +33,8 @@ export const PYTHON_ENV = { MLFLOW_DISABLE_TELEMETRY: "true" } as const;
  * reused while the requirements file is unchanged, and rebuilt when it changes.
  */
 export async function ensureVenv(log: (msg: string) => void = () => {}): Promise<string> {
+  if (!existsSync(REQUIREMENTS))
+    throw new Error(`cannot find the sealgate checkout: ${REPO_ROOT} has no test/mlflow/requirements.txt`);
   const wanted = createHash("sha256")
     .update(await readFile(REQUIREMENTS))
     .digest("hex");

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { servicenow } from "../../connectors/servicenow/index.js";
+import { servicenowSimulator } from "../../connectors/servicenow/simulator/index.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
 import { cli } from "../support/cli.js";
 import { cloneModel, workspace } from "../support/workflow.js";
@@ -16,7 +17,7 @@ import { cloneModel, workspace } from "../support/workflow.js";
 
 describe("sealgate sync, config check, init and simulate", () => {
   it("seals a completed cycle, checkpoints and delivers it exactly once; a second sync changes nothing", async () => {
-    const sim = await servicenow.simulate({});
+    const sim = await servicenowSimulator.start({});
     process.env.SEALGATE_TEST_SNOW_SECRET = sim.credentials.clientSecret;
     process.env.SEALGATE_TEST_SNOW_PASSWORD = sim.credentials.password;
     const destinations = `destinations:\n  snow:\n    kind: servicenow\n    url: ${sim.url}\n    auth: { type: oauth-password, clientId: ${sim.credentials.clientId}, clientSecret: "\${SEALGATE_TEST_SNOW_SECRET}", username: ${sim.credentials.username}, password: "\${SEALGATE_TEST_SNOW_PASSWORD}" }\n`;
@@ -71,7 +72,7 @@ describe("sealgate sync, config check, init and simulate", () => {
   });
 
   it("config check names a mapping field the live target does not have (exit 2)", async () => {
-    const sim = await servicenow.simulate({});
+    const sim = await servicenowSimulator.start({});
     process.env.SEALGATE_TEST_SNOW_SECRET = sim.credentials.clientSecret;
     process.env.SEALGATE_TEST_SNOW_PASSWORD = sim.credentials.password;
     const mapping = (await readFile(servicenow.defaultMappingPath, "utf8")).replace(

@@ -2,9 +2,7 @@ import { access, appendFile, mkdir, readFile, writeFile } from "node:fs/promises
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { SimulatorHandle } from "../../connectors/kit/simulator.js";
-import { archer } from "../../connectors/archer/index.js";
-import { servicenow } from "../../connectors/servicenow/index.js";
-import { vanta } from "../../connectors/vanta/index.js";
+import { SIMULATORS } from "../../connectors/simulators.js";
 import { createLogger } from "../../src/log.js";
 import { verifyStore } from "../../src/verify/store.js";
 import { cloneModel, workspace } from "../support/workflow.js";
@@ -139,9 +137,9 @@ beforeAll(async () => {
   await ws.deps.ledger.close();
   const quiet = { logger: createLogger({ level: "silent" }) };
   sims = {
-    servicenow: await servicenow.simulate(quiet),
-    vanta: await vanta.simulate(quiet),
-    archer: await archer.simulate(quiet),
+    servicenow: await SIMULATORS.servicenow!.start(quiet),
+    vanta: await SIMULATORS.vanta!.start(quiet),
+    archer: await SIMULATORS.archer!.start(quiet),
   };
   env.SEALGATE_TEST_SN_SECRET = sims.servicenow.credentials.clientSecret!;
   env.SEALGATE_TEST_SN_PASSWORD = sims.servicenow.credentials.password!;

@@ -19,7 +19,6 @@ const fake: ConnectorModule<{ url: string; auth: { password: string } }, { folde
   defaultMappingPath: "/nonexistent/default.yaml",
   queueDefaults: { concurrency: 2, perMinute: 60 },
   create: (name) => new FileDestination(name, "/tmp/unused"),
-  simulate: () => Promise.reject(new Error("no simulator")),
 };
 const schema = destinationsSchema({ fake });
 

@@ -182,9 +182,11 @@ describe("demo --keep lifecycle on real simulators", () => {
       scripts: { demo: string };
     };
     expect(pkg.scripts.demo).toContain("node dist/src/dev/demo.js");
+    // Skipped below: building cleans dist/, which the other test files run.
+    expect(pkg.scripts.demo).toContain("npm run build");
     const dir = await mkdtemp(join(tmpdir(), "sealgate-keep-"));
     // The script as npm runs it, building skipped: Ctrl-C signals the whole foreground group.
-    const child = startChild(dir, "keep", pkg.scripts.demo.replace("tsc -p tsconfig.json", "true"));
+    const child = startChild(dir, "keep", pkg.scripts.demo.replace("npm run build", "true"));
     await child.waitFor("config check --config");
     const urls = child.urls();
     process.kill(-child.proc.pid!, "SIGINT");

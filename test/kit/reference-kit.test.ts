@@ -1,6 +1,7 @@
 import { join } from "node:path";
-import { describeConnectorKit } from "../../connectors/kit/kit.js";
+import { describeConnectorKit } from "../connector-kit/kit.js";
 import reference from "../../connectors/kit/reference/index.js";
+import { referenceSimulator } from "../../connectors/kit/reference/simulator/index.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
 
 // The kit on its own reference connector (30 records instead of 200 to spare CI; the real
@@ -11,5 +12,6 @@ describeConnectorKit(reference, {
     auth: { clientId: sim.credentials.clientId!, clientSecret: secret(sim.credentials.clientSecret!) },
   }),
   records: 30,
+  simulator: referenceSimulator,
   modulePath: join(REPO_ROOT, "dist/connectors/kit/reference/index.js"),
 });

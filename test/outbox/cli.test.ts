@@ -21,7 +21,6 @@ CONNECTORS.files = {
   defaultMappingPath: "/nonexistent.yaml",
   queueDefaults: { concurrency: 2, perMinute: 600 },
   create: (name: string, c: { dir: string }) => new FileDestination(name, c.dir),
-  simulate: () => Promise.reject(new Error("none")),
 };
 
 describe("sealgate outbox and status", async () => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { expectExactlyOnceRemote } from "../../connectors/kit/remote-check.js";
+import { expectExactlyOnceRemote } from "../connector-kit/remote-check.js";
 import { startSimulators } from "../../src/dev/simulators.js";
 import { readLedgerView } from "../../src/ledger/view.js";
 import { loadMapping } from "../../src/mapping/compile.js";

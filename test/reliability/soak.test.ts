@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { CONNECTORS } from "../../connectors/index.js";
-import { expectExactlyOnceRemote } from "../../connectors/kit/remote-check.js";
+import { expectExactlyOnceRemote } from "../connector-kit/remote-check.js";
 import { loadDestinations } from "../../src/config/destinations.js";
 import { parseConfig } from "../../src/config/load.js";
 import { pushOutbox } from "../../src/deliver/engine.js";

@@ -1,4 +1,4 @@
-import { describeConnectorKit } from "../../kit/kit.js";
+import { describeConnectorKit } from "../../../test/connector-kit/kit.js";
 import { archer } from "../index.js";
 
 // The simulator's instance name is the default mapping's target.instance (SealgateSim).

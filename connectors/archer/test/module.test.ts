@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import pino from "pino";
 import { archer } from "../index.js";
+import { archerSimulator } from "../simulator/index.js";
 
 describe("the Archer connector module", () => {
   afterEach(() => {
@@ -69,9 +70,9 @@ describe("the Archer connector module", () => {
     expect(create).toThrow(/destinations\.grc\.ca: cannot read \/nonexistent\/ca\.pem/);
   });
 
-  it("simulate() starts a server without printing anything and returns the handle", async () => {
+  it("its simulator starts a server without printing anything and returns the handle", async () => {
     const out = vi.spyOn(process.stdout, "write");
-    const handle = await archer.simulate({ port: 0, faults: { latencyMs: 1 } });
+    const handle = await archerSimulator.start({ port: 0, faults: { latencyMs: 1 } });
     expect(handle.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/Archer$/);
     expect(Object.keys(handle.credentials).sort()).toEqual(["instance", "password", "username"]);
     expect(handle.records()).toEqual([]);

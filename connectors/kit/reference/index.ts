@@ -6,7 +6,6 @@ import {
   type ReferenceTarget,
   ReferenceTarget as Target,
 } from "./client.js";
-import { startReferenceSimulator } from "./simulator.js";
 
 /*
  * The reference connector: the smallest complete ConnectorModule, against the reference
@@ -21,7 +20,6 @@ const reference: ConnectorModule<ReferenceConfig, ReferenceTarget> = {
   defaultMappingPath: sourceFile(import.meta.dirname, "mapping.yaml"),
   queueDefaults: { concurrency: 4, perMinute: 600 },
   create: (name, config, _target, { logger }) => new ReferenceDestination(name, config, logger),
-  simulate: (opts) => startReferenceSimulator(opts),
 };
 
 export default reference;

@@ -1,4 +1,4 @@
-import { describeConnectorKit } from "../../kit/kit.js";
+import { describeConnectorKit } from "../../../test/connector-kit/kit.js";
 import { servicenow } from "../index.js";
 
 describeConnectorKit(servicenow, {

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
 import { servicenow } from "../index.js";
+import { servicenowSimulator } from "../simulator/index.js";
 
 const auth = { type: "basic", username: "svc", password: "${SN_PASSWORD}" };
 
@@ -59,10 +60,10 @@ describe("the ServiceNow connector module", () => {
     expect(servicenow.queueDefaults.concurrency).toBeGreaterThan(0);
   });
 
-  it("simulate() starts a server, prints nothing and returns a handle that closes", async () => {
+  it("its simulator starts a server, prints nothing and returns a handle that closes", async () => {
     const out = vi.spyOn(process.stdout, "write");
     const err = vi.spyOn(process.stderr, "write");
-    const sim = await servicenow.simulate({ port: 0 });
+    const sim = await servicenowSimulator.start({ port: 0 });
     expect(sim.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const { type, ...literal } = sim.credentials;
     expect(Object.keys(literal).sort()).toEqual(["clientId", "clientSecret", "password", "username"]);
@@ -80,10 +81,10 @@ describe("the ServiceNow connector module", () => {
     err.mockRestore();
   });
 
-  it("simulate() on a port in use fails with a usage error instead of hanging", async () => {
-    const first = await servicenow.simulate({});
+  it("its simulator on a port in use fails with a usage error instead of hanging", async () => {
+    const first = await servicenowSimulator.start({});
     const port = Number(new URL(first.url).port);
-    await expect(servicenow.simulate({ port })).rejects.toThrow(
+    await expect(servicenowSimulator.start({ port })).rejects.toThrow(
       /cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/,
     );
     await first.close();

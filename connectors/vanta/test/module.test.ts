@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import { createLogger } from "../../../src/log.js";
 import { unknownFieldFindings } from "../fields.js";
 import { vanta } from "../index.js";
+import { vantaSimulator } from "../simulator/index.js";
 import { delivery, push } from "./helpers.js";
 
 afterEach(() => vi.restoreAllMocks());
@@ -63,10 +64,10 @@ describe("the Vanta connector module", () => {
     ]);
   });
 
-  it("simulate() prints nothing and returns a working simulator the module's destination can push to", async () => {
+  it("its simulator prints nothing and returns a working simulator the module's destination can push to", async () => {
     const out = vi.spyOn(process.stdout, "write");
     const log = vi.spyOn(console, "log");
-    const sim = await vanta.simulate({ port: 0 });
+    const sim = await vantaSimulator.start({ port: 0 });
     const lines: string[] = [];
     const logger = createLogger({ destination: { write: (s: string) => void lines.push(s) } });
     const config = vanta.config.parse({

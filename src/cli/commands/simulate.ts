@@ -35,8 +35,10 @@ Example:
   $ sealgate simulate servicenow --port 8443`,
     )
     .action(async (kind: string, opts: Options) => {
-      const module = CONNECTORS[kind];
-      if (!module)
+      // Loaded only now: no other command needs a simulator's code.
+      const { SIMULATORS } = await import("../../../connectors/simulators.js");
+      const simulator = SIMULATORS[kind];
+      if (!simulator)
         throw new SealgateError(
           "USAGE",
           `unknown destination kind ${kind}: use ${Object.keys(CONNECTORS).join(", ")}`,
@@ -44,7 +46,7 @@ Example:
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new SealgateError("USAGE", `--port ${opts.port}: use a port number 0-65535`);
-      const sim = await module.simulate({
+      const sim = await simulator.start({
         port,
         host: opts.host,
         logger: createAppLogger({ level: "warn" }),

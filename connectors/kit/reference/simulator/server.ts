@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type FaultKnobs, NO_FAULTS, type SimulatedRecord, type SimulatorHandle } from "../simulator.js";
+import { type FaultKnobs, NO_FAULTS, type SimulatedRecord, type SimulatorHandle } from "../../simulator.js";
 
 /*
  * The reference GRC API: a minimal evidence service with OAuth client credentials, records

@@ -6,14 +6,13 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { expect } from "vitest";
-import { sealedRecords } from "../../test/support/sealed-records.js";
+import { sealedRecords } from "../support/sealed-records.js";
 import { type DeliveryTarget, pushOutbox } from "../../src/deliver/engine.js";
-import { REPO_ROOT } from "../../src/dev/venv.js";
-import type { ConnectorModule } from "./connector.js";
+import type { ConnectorModule } from "../../connectors/kit/connector.js";
+import type { SimulatorHandle } from "../../connectors/kit/simulator.js";
 import type { KitOptions } from "./kit.js";
-import type { PushChildSpec } from "./push-child.js";
+import type { PushChildSpec } from "./push-child.mjs";
 import { expectExactlyOnceRemote } from "./remote-check.js";
-import type { SimulatorHandle } from "./simulator.js";
 
 /*
  * Crash trials of the connector kit: in each round a fresh store and simulator, a child
@@ -21,7 +20,9 @@ import type { SimulatorHandle } from "./simulator.js";
  * in-process that must end exactly once. The child's output joins the captured logs.
  */
 
-const CHILD = join(REPO_ROOT, "dist/connectors/kit/push-child.js");
+const CHILD = join(import.meta.dirname, "push-child.mjs");
+/** What the child imports: the built runtime. */
+const BUILT = join(import.meta.dirname, "../../dist/connectors/index.js");
 
 export async function crashTrials(k: {
   module: ConnectorModule;
@@ -36,7 +37,7 @@ export async function crashTrials(k: {
   secret: (value: string) => string;
   logger: Logger;
 }): Promise<void> {
-  if (!existsSync(CHILD))
+  if (!existsSync(BUILT))
     throw new Error("dist/ is missing: run `npm run build` (npm test does) before the kit");
   const rounds = k.opts.crash?.rounds ?? 5;
   const kills = k.opts.crash?.killsPerRound ?? 4;

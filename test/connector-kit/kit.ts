@@ -2,17 +2,18 @@ import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sealedRecords, type SealedStore } from "../../test/support/sealed-records.js";
+import { sealedRecords, type SealedStore } from "../support/sealed-records.js";
 import { connectorSecretPaths, destinationSchema } from "../../src/config/destinations.js";
 import { formatIssues } from "../../src/core/zod-issues.js";
 import { BUILTIN_FILES, unavailableFiles } from "../../src/deliver/files.js";
 import { type DeliveryTarget, pushOutbox } from "../../src/deliver/engine.js";
 import { createLogger } from "../../src/log.js";
 import { type CompiledMapping, loadMapping } from "../../src/mapping/compile.js";
-import type { ConnectorModule } from "./connector.js";
+import type { ConnectorModule } from "../../connectors/kit/connector.js";
+import { NO_FAULTS, type SimulatorHandle, type SimulatorModule } from "../../connectors/kit/simulator.js";
+import { SIMULATORS } from "../../connectors/simulators.js";
 import { crashTrials } from "./kit-crash.js";
 import { expectExactlyOnceRemote } from "./remote-check.js";
-import { NO_FAULTS, type SimulatorHandle } from "./simulator.js";
 
 /*
  * The checks every GRC connector must pass, registered as vitest tests. One line per
@@ -34,6 +35,8 @@ export interface KitOptions {
   crash?: { rounds?: number; killsPerRound?: number; records?: number };
   /** Built module (default export = the connector) for the crash child, if not in connectors/index.ts. */
   modulePath?: string;
+  /** The connector's simulator, if not in connectors/simulators.ts. */
+  simulator?: SimulatorModule;
   /** Queue for the tests (default: the module's concurrency, no rate cap: simulators need none). */
   queue?: { concurrency: number; perMinute: number };
   /** Extra connector-specific bad configs and the path their error must name. */
@@ -68,8 +71,10 @@ export function describeConnectorKit(module: ConnectorModule, opts: KitOptions):
   let mapping: CompiledMapping;
   let sealed: SealedStore;
 
+  const simulator = opts.simulator ?? SIMULATORS[kind];
+  if (!simulator) throw new Error(`no simulator of kind ${kind} in connectors/simulators.ts`);
   const simulate = async () => {
-    const h = await module.simulate({ logger: createLogger({ level: "silent" }) });
+    const h = await simulator.start({ logger: createLogger({ level: "silent" }) });
     simulators.push(h);
     return h;
   };
