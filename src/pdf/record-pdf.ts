@@ -12,7 +12,8 @@ import {
 import type { Annotation, PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { FontSet } from "./fonts.js";
 import { documentIdOf } from "./pdf-id.js";
-import { formatValue, Layout, NOT_RECORDED } from "./layout.js";
+import { formatValue } from "./axis.js";
+import { Layout, NOT_RECORDED } from "./layout.js";
 import { embedPng } from "./png.js";
 import { addSignaturePlaceholder, type SignatureInfo, signPdf } from "./sign-pdf.js";
 import { fingerprint } from "../pki/x509.js";
