@@ -17,13 +17,13 @@ import { readZip } from "../bundle/zip-read.js";
 import type { CliIO } from "../cli/io.js";
 import { runCli } from "../cli/program.js";
 import { describeError } from "../errors.js";
-import { createDevPki } from "../pki/dev-pki.js";
+import { createDevPki, type DevPkiManifest } from "../pki/dev-pki.js";
 import type { PromotionRecord } from "../record/schema.js";
 import { contradictions } from "./claims.js";
 import { artefactLines } from "./demo-summary.js";
 import { type DemoPaths, demoLifecycle, type Running, tryCommands } from "./keep.js";
 import { seedMlflow, startMlflowServer } from "./mlflow-server.js";
-import { startSimulators } from "./simulators.js";
+import { type Simulators, startSimulators } from "./simulators.js";
 import { REPO_ROOT } from "./venv.js";
 
 const say = (msg: string) => process.stdout.write(`${msg}\n`);
@@ -79,7 +79,27 @@ async function main(argv: string[]) {
   });
 }
 
+/** What the demo's steps share once everything is running. */
+interface Demo {
+  out: string;
+  config: string;
+  pki: DevPkiManifest;
+  sims: Simulators["sims"][keyof Simulators["sims"]][];
+}
+
+/** The demo in the order it prints its steps; returns what the summary and --keep point to. */
 async function run(out: string, running: Running): Promise<DemoPaths> {
+  const demo = await start(out, running);
+  await reviewAndApprove(demo);
+  await syncAndResubmit(demo);
+  await verifyAndGate(demo);
+  const { bundles, pdfs } = await exportBundles(demo);
+  await opensslCheck(demo, bundles[2]!);
+  return summary(demo, bundles, pdfs);
+}
+
+/** Steps 1-3: a fresh PKI, MLflow and the simulators (each registered to be stopped), and the config. */
+async function start(out: string, running: Running): Promise<Demo> {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   say("1/8 creating a development PKI (root, issuing CA, sealing key, five approvers)");
@@ -91,114 +111,56 @@ async function run(out: string, running: Running): Promise<DemoPaths> {
   const simulators = await startSimulators({}, process.env, "DEMO");
   for (const [name, sim] of Object.entries(simulators.sims))
     running.add(`${name} simulator`, sim.url, () => sim.close());
-  const { yaml } = simulators;
   const sims = Object.values(simulators.sims);
   say(`3/8 seeding ${server.url} through the official MLflow Python client`);
   await seedMlflow(server, { bigMb: 16, many: 30 });
 
+  await writeFile(join(out, "policy.yaml"), await demoPolicy(pki));
+  const config = join(out, "sealgate.yaml");
+  await writeFile(
+    config,
+    `mlflow:\n  trackingUri: ${server.url}\n  auth: { type: none }\nstore: { path: store }\npolicy: policy.yaml\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\nsealing:\n  key: { type: pem, key: ${pki.sealing.key}, cert: ${pki.sealing.cert} }\n${simulators.yaml}`,
+  );
+  say(`    simulators: ${sims.map((s) => s.url).join(", ")}`);
+  say(indent(await cli(["config", "check", "--config", config, "--remote"])));
+  return { out, config, pki, sims };
+}
+
+/** The example policy with the demo organisation's approvers in place of its own. */
+async function demoPolicy(pki: DevPkiManifest): Promise<string> {
   const issuer = "CN=Sealgate Dev Issuing CA, O=Sealgate Demo Org";
-  const person = (email: string) => pki.approvers.find((a) => a.email === email)!;
-  const policy = (await readFile(join(REPO_ROOT, "config/policy.example.yaml"), "utf8")).replace(
+  return (await readFile(join(REPO_ROOT, "config/policy.example.yaml"), "utf8")).replace(
     /approvers:[\s\S]*?(?=\n# Model owners)/,
     `approvers:\n${Object.entries(PEOPLE)
       .map(
         ([role, email]) =>
-          `  - { name: "${email}", roles: [${role}], subject: "CN=${person(email).name}, O=Sealgate Demo Org", issuer: "${issuer}", effectiveFrom: "2026-01-01T00:00:00Z" }`,
+          `  - { name: "${email}", roles: [${role}], subject: "CN=${person(pki, email).name}, O=Sealgate Demo Org", issuer: "${issuer}", effectiveFrom: "2026-01-01T00:00:00Z" }`,
       )
       .join("\n")}\n`,
   );
-  await writeFile(join(out, "policy.yaml"), policy);
-  const config = join(out, "sealgate.yaml");
-  await writeFile(
-    config,
-    `mlflow:\n  trackingUri: ${server.url}\n  auth: { type: none }\nstore: { path: store }\npolicy: policy.yaml\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\nsealing:\n  key: { type: pem, key: ${pki.sealing.key}, cert: ${pki.sealing.cert} }\n${yaml}`,
-  );
-  say(`    simulators: ${sims.map((s) => s.url).join(", ")}`);
-  say((await cli(["config", "check", "--config", config, "--remote"])).trimEnd().replace(/^/gm, "    "));
+}
 
-  const request = async (model: string, name: string, justification: string) => {
-    const path = join(out, `${name}.yaml`);
-    await writeFile(path, `justification: ${JSON.stringify(justification)}\n${CONTEXT[model]}`);
-    return path;
-  };
-  const review = async (model: string, version: string, justification: string) => {
-    const r = JSON.parse(
-      await cli([
-        "review",
-        "--config",
-        config,
-        "--model",
-        model,
-        "--version",
-        version,
-        "--request",
-        await request(model, `request-${model}-${version}`, justification),
-        "--json",
-      ]),
-    ) as {
-      package: string;
-      tier: string;
-      chain: string[];
-      reasons: string[];
-      cycle: { number: number; changes: unknown[] };
-    };
-    say(
-      `    ${model} v${version}: tier ${r.tier} (${r.chain.join(" -> ")}), cycle ${r.cycle.number}${r.cycle.changes.length ? `, ${r.cycle.changes.length} field(s) changed since the rejection` : ""}`,
-    );
-    for (const reason of r.reasons) say(`      - ${reason}`);
-    return r;
-  };
-  const sign = async (
-    model: string,
-    version: string,
-    chain: string[],
-    decision = "approve",
-    comment = "",
-  ) => {
-    for (const role of chain) {
-      const p = person(PEOPLE[role]!);
-      await cli([
-        "approve",
-        "--config",
-        config,
-        "--model",
-        model,
-        "--version",
-        version,
-        "--role",
-        role,
-        "--decision",
-        decision,
-        "--condition",
-        "targets: prod-eu",
-        ...(comment ? ["--comment", comment] : []),
-        "--key",
-        p.key,
-        "--cert",
-        p.cert,
-      ]);
-      say(`      ${decision} as ${role}: ${p.name}`);
-      if (decision !== "approve") return;
-    }
-  };
-
+/** Step 4: three promotions reviewed, commented on and signed as the people would. */
+async function reviewAndApprove(demo: Demo) {
   say("4/8 three promotions, reviewed and signed as the people would (sealgate review, comment, approve)");
   const retrain = await review(
+    demo,
     "credit-risk",
     "2",
     "Monthly retrain on October data; same features and model class. AUC falls from 0.93 to 0.91 and accuracy falls from 0.88 to 0.86 against the champion; PSI rises from 0.02 to 0.04.",
   );
-  await sign("credit-risk", "2", retrain.chain);
+  await sign(demo, "credit-risk", "2", retrain.chain);
   const material = await review(
+    demo,
     "credit-risk",
     "3",
     "Adds tenure_months and moves to naive Bayes, a simpler model at no loss: AUC holds at 0.93 and accuracy holds at 0.88 against the champion; PSI rises from 0.02 to 0.06.",
   );
-  const lei = person(PEOPLE["model-risk"]!);
+  const lei = person(demo.pki, PEOPLE["model-risk"]!);
   await cli([
     "comment",
     "--config",
-    config,
+    demo.config,
     "--model",
     "credit-risk",
     "--version",
@@ -213,58 +175,71 @@ async function run(out: string, running: Running): Promise<DemoPaths> {
     "--cert",
     lei.cert,
   ]);
-  await sign("credit-risk", "3", material.chain);
-  const first = await review("fraud-detector", "3", "New fraud model.");
+  await sign(demo, "credit-risk", "3", material.chain);
+  const first = await review(demo, "fraud-detector", "3", "New fraud model.");
   await sign(
+    demo,
     "fraud-detector",
     "3",
     first.chain.slice(0, 1),
     "reject",
     "The request does not say what changed or why.",
   );
+}
 
+/** Step 5: seal and deliver what is decided, then the rejected model comes back and is approved. */
+async function syncAndResubmit(demo: Demo) {
   say(
     "5/8 sealgate sync: seal what is decided (the rejection too), checkpoint, deliver to ServiceNow, Vanta and Archer",
   );
-  say((await cli(["sync", "--config", config])).trimEnd().replace(/^/gm, "    "));
+  say(indent(await cli(["sync", "--config", demo.config])));
   say("    the fraud model is resubmitted with the changes the rejection asked for");
   const second = await review(
+    demo,
     "fraud-detector",
     "3",
     "New fraud model, retrained on the champion's inputs (same MLmodel signature): precision rises from 0.91 to 0.94 and recall holds at 0.84 against the champion; the explanation shows amount and merchant category drive the score.",
   );
-  await sign("fraud-detector", "3", second.chain);
-  say((await cli(["sync", "--config", config])).trimEnd().replace(/^/gm, "    "));
+  await sign(demo, "fraud-detector", "3", second.chain);
+  say(indent(await cli(["sync", "--config", demo.config])));
+}
 
+/** Step 6: the whole store verified, and the deployment gate asked for each model. */
+async function verifyAndGate({ out, config, pki }: Demo) {
   say("6/8 sealgate verify --store, and the deployment gate");
-  say(
-    (
-      await cli([
-        "verify",
-        "--store",
-        join(out, "store"),
-        "--ca",
-        pki.trust.anchors,
-        "--intermediates",
-        pki.trust.intermediates,
-      ])
-    )
-      .trimEnd()
-      .split("\n")
-      .slice(-2)
-      .join("\n")
-      .replace(/^/gm, "    "),
-  );
+  const verified = await cli([
+    "verify",
+    "--store",
+    join(out, "store"),
+    "--ca",
+    pki.trust.anchors,
+    "--intermediates",
+    pki.trust.intermediates,
+  ]);
+  say(indent(verified.trimEnd().split("\n").slice(-2).join("\n")));
   for (const [model, version] of [
     ["credit-risk", "3"],
     ["fraud-detector", "3"],
   ] as const)
     say(
-      (await cli(["gate", "--config", config, "--model", model, "--version", version, "--target", "prod-eu"]))
-        .trimEnd()
-        .replace(/^/gm, "    "),
+      indent(
+        await cli([
+          "gate",
+          "--config",
+          config,
+          "--model",
+          model,
+          "--version",
+          version,
+          "--target",
+          "prod-eu",
+        ]),
+      ),
     );
+}
 
+/** Step 7: one bundle per promotion, verified offline, its claims checked and its PDFs copied out. */
+async function exportBundles({ out, config, pki }: Demo) {
   say(
     "7/8 sealgate export: one signed bundle per promotion, verified offline (sealgate, then openssl alone)",
   );
@@ -284,9 +259,13 @@ async function run(out: string, running: Running): Promise<DemoPaths> {
     pdfs.push(...(await sealedEvidence(zip, `${model}-v${version}`, join(out, "pdfs"))));
   }
   say("    every metric claim in every sealed request text matches its sealed comparison");
-  // Unpack the resubmitted fraud bundle and check the organisation's seal with openssl alone.
+  return { bundles, pdfs };
+}
+
+/** Unpack a bundle (the resubmitted fraud model's) and check the organisation's seal with openssl alone. */
+async function opensslCheck({ out, pki }: Demo, bundle: string) {
   const unpacked = join(out, "bundles", "fraud-detector-v3");
-  const files = await readZip(await readFile(bundles[2]!));
+  const files = await readZip(await readFile(bundle));
   for (const [name, bytes] of files) {
     await mkdir(join(unpacked, name, ".."), { recursive: true });
     await writeFile(join(unpacked, name), bytes);
@@ -298,7 +277,10 @@ async function run(out: string, running: Running): Promise<DemoPaths> {
   const { stderr } = await promisify(execFile)("sh", ["-c", openssl], { cwd: unpacked });
   say(`    cd ${unpacked} && ${openssl}\n      ${stderr.trim()}`);
   say(`    (VERIFY.md in each bundle walks an auditor through every check with openssl and sha256sum only)`);
+}
 
+/** Step 8: delivery status, what each simulator received, and where every artefact is. */
+async function summary({ out, config, pki, sims }: Demo, bundles: string[], pdfs: string[]) {
   say("8/8 summary");
   const status = JSON.parse(await cli(["status", "--config", config, "--json"]));
   say(`    deliveries: ${JSON.stringify(status)}`);
@@ -315,6 +297,78 @@ async function run(out: string, running: Running): Promise<DemoPaths> {
   };
   for (const line of await artefactLines({ ...paths, bundles, pdfs })) say(`    ${line}`);
   return paths;
+}
+
+/** A command's output under a step's line. */
+const indent = (text: string) => text.trimEnd().replace(/^/gm, "    ");
+
+const person = (pki: DevPkiManifest, email: string) => pki.approvers.find((a) => a.email === email)!;
+
+/** `sealgate review` of a version with a request file; prints its tier, chain and reasons. */
+async function review({ out, config }: Demo, model: string, version: string, justification: string) {
+  const request = join(out, `request-${model}-${version}.yaml`);
+  await writeFile(request, `justification: ${JSON.stringify(justification)}\n${CONTEXT[model]}`);
+  const r = JSON.parse(
+    await cli([
+      "review",
+      "--config",
+      config,
+      "--model",
+      model,
+      "--version",
+      version,
+      "--request",
+      request,
+      "--json",
+    ]),
+  ) as {
+    package: string;
+    tier: string;
+    chain: string[];
+    reasons: string[];
+    cycle: { number: number; changes: unknown[] };
+  };
+  say(
+    `    ${model} v${version}: tier ${r.tier} (${r.chain.join(" -> ")}), cycle ${r.cycle.number}${r.cycle.changes.length ? `, ${r.cycle.changes.length} field(s) changed since the rejection` : ""}`,
+  );
+  for (const reason of r.reasons) say(`      - ${reason}`);
+  return r;
+}
+
+/** `sealgate approve` by each role of `chain` in turn, stopping at the first decision that is not approve. */
+async function sign(
+  { config, pki }: Demo,
+  model: string,
+  version: string,
+  chain: string[],
+  decision = "approve",
+  comment = "",
+) {
+  for (const role of chain) {
+    const p = person(pki, PEOPLE[role]!);
+    await cli([
+      "approve",
+      "--config",
+      config,
+      "--model",
+      model,
+      "--version",
+      version,
+      "--role",
+      role,
+      "--decision",
+      decision,
+      "--condition",
+      "targets: prod-eu",
+      ...(comment ? ["--comment", comment] : []),
+      "--key",
+      p.key,
+      "--cert",
+      p.cert,
+    ]);
+    say(`      ${decision} as ${role}: ${p.name}`);
+    if (decision !== "approve") return;
+  }
 }
 
 /**

@@ -1,63 +1,8 @@
-import { deflateSync } from "node:zlib";
-import { type PDFDocument, type PDFFont, PDFHexString, type PDFImage, type PDFPage } from "pdf-lib";
+import { type PDFDocument, PDFHexString, type PDFImage } from "pdf-lib";
+import { axisTicks, formatValue, tickLabel } from "./axis.js";
 import { type FontSet, runWidthAt } from "./fonts.js";
+import { num, PageInk, type Rgb, rgb } from "./page-ink.js";
 import { wrap } from "./wrap.js";
-
-/**
- * A number in a content stream: three decimals (a thousandth of a point) and no trailing zeros.
- * Positions are computed, never typed in, so this is their only rounding.
- */
-export const num = (n: number) => {
-  // Shortest decimal of the rounded value: never an exponent at this scale, and -0 prints "0".
-  // (toFixed and a regex cost a sixth of the layout.)
-  const r = Math.round(n * 1000) / 1000;
-  return String(r === 0 ? 0 : r);
-};
-/** A colour as its fill and stroke operators, written once. */
-interface Rgb {
-  fill: string;
-  stroke: string;
-}
-const rgb = (r: number, g: number, b: number): Rgb => {
-  const c = `${num(r)} ${num(g)} ${num(b)}`;
-  return { fill: `${c} rg`, stroke: `${c} RG` };
-};
-
-/**
- * One page's drawing, written as content-stream operators directly (pdf-lib builds an object
- * per operator and operand, which cost more than the layout itself). Each font and image gets
- * one resource name per page.
- */
-class PageInk {
-  readonly ops: string[] = [];
-  private readonly names = new Map<PDFFont | PDFImage, string>();
-
-  constructor(readonly page: PDFPage) {}
-
-  fontName(font: PDFFont): string {
-    let name = this.names.get(font);
-    if (!name)
-      this.names.set(font, (name = this.page.node.newFontDictionary(font.name, font.ref).toString()));
-    return name;
-  }
-
-  imageName(image: PDFImage): string {
-    let name = this.names.get(image);
-    if (!name) this.names.set(image, (name = this.page.node.newXObject("Image", image.ref).toString()));
-    return name;
-  }
-
-  /**
-   * The page's one content stream, deflated by zlib at level 1: on page text, the default level
-   * took five times as long for 1.2 KB less per record PDF (of 200 KB), and an eighth of a render.
-   */
-  finish(doc: PDFDocument) {
-    const content = deflateSync(Buffer.from(this.ops.join("\n"), "latin1"), { level: 1 });
-    this.page.node.addContentStream(
-      doc.context.register(doc.context.stream(content, { Filter: "FlateDecode" })),
-    );
-  }
-}
 
 /*
  * A small flowing layout on pdf-lib: headings, wrapped paragraphs, key/value blocks, tables
@@ -78,6 +23,8 @@ const RULE = rgb(0.8, 0.8, 0.83);
 const SHADE = rgb(0.94, 0.95, 0.97);
 const AXIS = rgb(0.55, 0.55, 0.6);
 const SERIES = [rgb(0.12, 0.47, 0.71), rgb(1, 0.5, 0.05), rgb(0.17, 0.63, 0.17)];
+/** Height of a chart panel's plot area, in points. */
+const PANEL_PLOT = 90;
 
 /** What a table cell with nothing in it says. */
 export const NOT_RECORDED = "not recorded";
@@ -482,39 +429,4 @@ export class Layout {
     this.flush();
     for (const p of this.pages) p.finish(this.doc);
   }
-}
-
-/** Height of a chart panel's plot area, in points. */
-const PANEL_PLOT = 90;
-
-/** A chart value as the table writes it: integers exactly, fractions to six significant digits. */
-export const formatValue = (n: number) =>
-  Number.isInteger(n) && Math.abs(n) < 1e21 ? String(n) : String(Number(n.toPrecision(6)));
-
-/** A tick: three significant digits, in exponent form when long. */
-const tickLabel = (t: number) => {
-  const r = Number(t.toPrecision(3));
-  return r !== 0 && (Math.abs(r) >= 1e6 || Math.abs(r) < 1e-4) ? r.toExponential() : String(r);
-};
-
-/**
- * Axis ticks that include 0 and every value: at most five steps of 1, 2, 2.5 or 5 times a power
- * of ten, from the last tick at or below the smallest value to the first at or above the largest.
- */
-export function axisTicks(values: number[]): number[] {
-  const lo = Math.min(0, ...values);
-  const hi = Math.max(0, ...values);
-  if (lo === hi) return [0, 1];
-  const raw = (hi - lo) / 4;
-  // Below this a power of ten is not a double: the axis is just its two ends.
-  if (raw < 1e-300) return [...new Set([lo, 0, hi])];
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw * (1 - 1e-12))!;
-  const tick = (i: number) => Number((i * step).toPrecision(12));
-  let first = Math.floor(lo / step);
-  let last = Math.ceil(hi / step);
-  // Rounded to twelve digits, an end tick can land just inside a value: one step further out.
-  if (tick(first) > lo) first--;
-  if (tick(last) < hi) last++;
-  return Array.from({ length: last - first + 1 }, (_, i) => tick(first + i));
 }

@@ -12,7 +12,8 @@ import {
 import type { Annotation, PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { FontSet } from "./fonts.js";
 import { documentIdOf } from "../sign/pdf-id.js";
-import { formatValue, Layout, NOT_RECORDED } from "./layout.js";
+import { formatValue } from "./axis.js";
+import { Layout, NOT_RECORDED } from "./layout.js";
 import { embedPng } from "./png.js";
 import { addSignaturePlaceholder, type SignatureInfo, signPdf } from "../sign/pdf-signature.js";
 import { fingerprint } from "../pki/x509.js";
@@ -164,16 +165,36 @@ function nativeStreams(doc: PDFDocument) {
     ctx.stream(deflateOnce(contents), { ...dict, Filter: "FlateDecode" });
 }
 
+/** The document in reading order: the cover, then one section per review criterion, then the footer. */
 async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfInput): Promise<void> {
-  const r = input.record;
-  const sealed = "sealedAt" in r;
-  const when = sealed ? r.sealedAt : r.observedAt;
-  const at = new Date(when);
-  const title =
-    input.kind === "sealed-record"
-      ? `Sealed promotion record: ${r.model.name} v${r.model.version}`
-      : `Review package: ${r.model.name} v${r.model.version}`;
-  doc.setTitle(title);
+  const at = new Date(recordTime(input.record));
+  documentInfo(doc, input, at);
+  const l = new Layout(doc, fonts);
+  cover(l, input);
+  dataProvenance(l, input.record);
+  evaluationResults(l, input);
+  limitationsAndScope(l, input.record);
+  requestConditionsAndMateriality(l, input.record);
+  await explanationArtefact(doc, l, input);
+  approvalsAndComments(l, input);
+  cycleHistory(l, input);
+  await embeddedEvidence(doc, l, input, at);
+  l.footer(`${input.kind === "sealed-record" ? "record" : "package"} ${input.digest}`);
+  l.finish();
+  doc.catalog.set(PDFName.of("Lang"), PDFHexString.fromText("en"));
+}
+
+/** The record's own time: when it was sealed, or, for a package, when it was observed. */
+const recordTime = (r: RecordPdfInput["record"]) => ("sealedAt" in r ? r.sealedAt : r.observedAt);
+
+const titleOf = ({ kind, record: r }: RecordPdfInput) =>
+  kind === "sealed-record"
+    ? `Sealed promotion record: ${r.model.name} v${r.model.version}`
+    : `Review package: ${r.model.name} v${r.model.version}`;
+
+/** The document information dictionary and file identifier: all from the input, no clock. */
+function documentInfo(doc: PDFDocument, input: RecordPdfInput, at: Date) {
+  doc.setTitle(titleOf(input));
   doc.setAuthor("sealgate");
   doc.setSubject(input.digest);
   doc.setProducer("sealgate");
@@ -183,18 +204,20 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
   // A fixed file identifier derived from the digest (pdf-lib would otherwise leave none).
   const id = PDFHexString.of(documentIdOf(input.digest));
   doc.context.trailerInfo.ID = doc.context.obj([id, id]);
+}
 
-  const l = new Layout(doc, fonts);
-
-  // Cover.
-  l.heading(title, 1);
+/** Page 1: the title, the seal block and the identifying digests. */
+function cover(l: Layout, input: RecordPdfInput) {
+  const r = input.record;
+  const sealed = "sealedAt" in r;
+  l.heading(titleOf(input), 1);
   l.keyValues(sealBlock(input), { shade: true });
   l.keyValues([
     ["Model", `${r.model.name}, version ${r.model.version}`],
     ["Model content digest", grouped(r.model.contentDigest)],
     ["Decision", sealed ? r.decision : "pending review"],
     ["Materiality tier", r.materiality.tier],
-    ...(sealed ? [] : ([["Assembled at", displayTime(when)]] as [string, string][])),
+    ...(sealed ? [] : ([["Assembled at", displayTime(recordTime(r))]] as [string, string][])),
     ["Observed in registry at", displayTime(r.observedAt)],
     [input.kind === "sealed-record" ? "Record digest" : "Package digest", grouped(input.digest)],
     [
@@ -204,7 +227,9 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
     ["Registry", r.model.registry],
     ["Source", r.model.source],
   ]);
+}
 
+function dataProvenance(l: Layout, r: RecordPdfInput["record"]) {
   l.heading("1. Training and evaluation data provenance");
   const d = r.dataset;
   l.keyValues([
@@ -221,7 +246,10 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
         : NOT_RECORDED,
     ],
   ]);
+}
 
+function evaluationResults(l: Layout, input: RecordPdfInput) {
+  const r = input.record;
   l.heading("2. Evaluation results against policy and the challenger");
   const c = r.challenger;
   l.paragraph(
@@ -238,23 +266,27 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
           .join(", ")
       : "no threshold";
   };
-  if (!metrics.length) l.paragraph("No metrics recorded for the candidate or the challenger.");
-  else {
-    l.table(
-      [
-        ["Metric", "Candidate", "Challenger", "Delta", "Policy"],
-        ...metrics.map((m) => [m, fmt(c.candidate[m]), fmt(c.challenger[m]), fmt(c.delta[m]), bound(m)]),
-      ],
-      [0.3, 0.17, 0.17, 0.16, 0.2],
-    );
-    l.barChart(metrics, [
-      { name: `candidate v${r.model.version}`, values: metrics.map((m) => c.candidate[m]) },
-      ...(c.against === "none"
-        ? []
-        : [{ name: `challenger v${c.version ?? "?"}`, values: metrics.map((m) => c.challenger[m]) }]),
-    ]);
+  if (!metrics.length) {
+    l.paragraph("No metrics recorded for the candidate or the challenger.");
+    return;
   }
+  l.table(
+    [
+      ["Metric", "Candidate", "Challenger", "Delta", "Policy"],
+      ...metrics.map((m) => [m, fmt(c.candidate[m]), fmt(c.challenger[m]), fmt(c.delta[m]), bound(m)]),
+    ],
+    [0.3, 0.17, 0.17, 0.16, 0.2],
+  );
+  l.barChart(metrics, [
+    { name: `candidate v${r.model.version}`, values: metrics.map((m) => c.candidate[m]) },
+    ...(c.against === "none"
+      ? []
+      : [{ name: `challenger v${c.version ?? "?"}`, values: metrics.map((m) => c.challenger[m]) }]),
+  ]);
+}
 
+/** Sections 3 and 4: what the model cannot do, and where it may be deployed. */
+function limitationsAndScope(l: Layout, r: RecordPdfInput["record"]) {
   const card = r.modelCard;
   l.heading("3. Known limitations");
   l.paragraph(r.request.knownLimitations || "None stated in the request.");
@@ -271,6 +303,11 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
         ] as [string, string][])
       : ([["Model card", "none among the version's artefacts"]] as [string, string][])),
   ]);
+}
+
+/** Sections 5 to 7: the request, the conditions set on it, and why it needed this approval chain. */
+function requestConditionsAndMateriality(l: Layout, r: RecordPdfInput["record"]) {
+  const sealed = "sealedAt" in r;
   l.heading("5. Approval request");
   l.paragraph(r.request.justification);
   l.paragraph(`Request object: ${grouped(r.request.object)}`, { size: 8, muted: true });
@@ -291,7 +328,10 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
       ? r.materiality.reasons.map((x) => `• ${x}`).join("\n")
       : "No material change.",
   );
+}
 
+async function explanationArtefact(doc: PDFDocument, l: Layout, input: RecordPdfInput) {
+  const r = input.record;
   l.heading("8. Explanation artefact (as the approvers saw it)");
   l.paragraph(
     `${r.explanation.name}, ${r.explanation.mediaType}, ${r.explanation.size} bytes, ${grouped(r.explanation.object)}`,
@@ -300,7 +340,11 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
   if (input.explanation.mediaType === "image/png") l.image(await embedPng(doc, input.explanation.bytes));
   else if (input.explanation.mediaType === "image/jpeg") l.image(await doc.embedJpg(input.explanation.bytes));
   else l.paragraph("The explanation is a machine-readable document; it is attached to this PDF.");
+}
 
+/** Section 9: each approval with its certificate identity, then the signed reviewer comments. */
+function approvalsAndComments(l: Layout, input: RecordPdfInput) {
+  const r = input.record;
   l.heading("9. Approvals, in chain order");
   if (input.approvals.length === 0) l.paragraph("No approvals yet.");
   for (const [i, a] of input.approvals.entries()) {
@@ -317,23 +361,24 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
     );
   }
 
-  const notes = sealed ? r.annotations : (input.annotations ?? []);
-  if (notes.length) {
-    l.subheading("Reviewer comments and clarification requests");
-    for (const n of notes) {
-      l.table(
-        [
-          [`${n.kind} on ${n.section}`, `${n.identity.email} at ${displayTime(n.signedAt)}`],
-          ["Text", n.text],
-        ],
-        [0.25, 0.75],
-        { header: false, size: 8.5, together: true },
-      );
-    }
+  const notes = "sealedAt" in r ? r.annotations : (input.annotations ?? []);
+  if (!notes.length) return;
+  l.subheading("Reviewer comments and clarification requests");
+  for (const n of notes) {
+    l.table(
+      [
+        [`${n.kind} on ${n.section}`, `${n.identity.email} at ${displayTime(n.signedAt)}`],
+        ["Text", n.text],
+      ],
+      [0.25, 0.75],
+      { header: false, size: 8.5, together: true },
+    );
   }
+}
 
+function cycleHistory(l: Layout, input: RecordPdfInput) {
   l.heading("10. Review cycle history");
-  if (!input.history?.length) l.paragraph(`Cycle ${r.cycle.number}; no earlier cycle.`);
+  if (!input.history?.length) l.paragraph(`Cycle ${input.record.cycle.number}; no earlier cycle.`);
   for (const h of input.history ?? []) {
     l.subheading(`Cycle ${h.cycle}: ${h.decision} (${grouped(h.record)})`);
     if (h.changes.length) {
@@ -347,7 +392,10 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
       );
     }
   }
+}
 
+/** Section 11: the list of attached files, and the files themselves, dated by the record. */
+async function embeddedEvidence(doc: PDFDocument, l: Layout, input: RecordPdfInput, at: Date) {
   l.heading("11. Embedded evidence");
   l.table(
     [["File", "Type", "Contents"], ...input.attachments.map((a) => [a.name, a.mimeType, a.description])],
@@ -363,9 +411,6 @@ async function layoutRecord(doc: PDFDocument, fonts: FontSet, input: RecordPdfIn
       afRelationship: AFRelationship.Data,
     });
   }
-  l.footer(`${input.kind === "sealed-record" ? "record" : "package"} ${input.digest}`);
-  l.finish();
-  doc.catalog.set(PDFName.of("Lang"), PDFHexString.fromText("en"));
 }
 
 /** One side of a history change: an added field had no value before it, a removed one none after. */

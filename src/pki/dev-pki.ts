@@ -72,6 +72,23 @@ export const slug = (email: string) =>
     .replace(/[^a-z0-9]+/gi, "-")
     .toLowerCase();
 
+/** What every step below issues and writes with: the two CAs, the key spec, dates and files. */
+interface DevCa {
+  dir: string;
+  spec: KeySpec;
+  org: string;
+  /** `days` from now (negative: in the past). */
+  at: (days: number) => Date;
+  p12Passphrase: string;
+  root: Issued;
+  issuing: Issued;
+}
+
+type LeafOptions = Partial<Parameters<typeof issueCertificate>[0]>;
+
+const CA_KU = KU.keyCertSign | KU.cRLSign;
+const APPROVER_EKU = { oids: [OID.emailProtection, OID.clientAuth] };
+
 export async function createDevPki(dir: string, opts: DevPkiOptions = {}): Promise<DevPkiManifest> {
   const spec = opts.spec ?? "ec-p256";
   const org = opts.org ?? "Sealgate Demo Org";
@@ -82,173 +99,11 @@ export async function createDevPki(dir: string, opts: DevPkiOptions = {}): Promi
   await mkdir(join(dir, "bad"), { recursive: true });
   await mkdir(join(dir, "trust"), { recursive: true });
 
-  const caKu = KU.keyCertSign | KU.cRLSign;
-  // CAs predate every leaf, as in a real organisation, so the expired leaf chains properly.
-  const root = await issueCertificate({
-    subject: `CN=Sealgate Dev Root CA, O=${org}`,
-    spec,
-    notBefore: at(-1095),
-    notAfter: at(3650),
-    ca: { pathLength: 1 },
-    keyUsage: caKu,
-  });
-  const issuing = await issueCertificate({
-    subject: `CN=Sealgate Dev Issuing CA, O=${org}`,
-    spec,
-    issuer: issuerOf(root),
-    notBefore: at(-1095),
-    notAfter: at(1825),
-    ca: { pathLength: 0 },
-    keyUsage: caKu,
-  });
-  const leaf = (subject: string, extra: Partial<Parameters<typeof issueCertificate>[0]> = {}) =>
-    issueCertificate({
-      subject,
-      spec,
-      issuer: issuerOf(issuing),
-      notBefore: at(-1),
-      notAfter: at(730),
-      keyUsage: SIGNING_KU,
-      ...extra,
-    });
-  const save = async (base: string, issued: Issued, chain: x509.X509Certificate[]): Promise<Identity> => {
-    const key = await toKeyObject(issued.keys.privateKey);
-    const pkcs8 = await subtle.exportKey("pkcs8", issued.keys.privateKey);
-    const files = {
-      key: join(dir, `${base}.key`),
-      cert: join(dir, `${base}.pem`),
-      p12: join(dir, `${base}.p12`),
-    };
-    await writeFile(files.key, pkcs8Pem(key), { mode: 0o600 });
-    await writeFile(files.cert, chain.map((c) => c.toString("pem")).join("\n") + "\n");
-    await writeFile(files.p12, await writePkcs12(pkcs8, chain, p12Passphrase), { mode: 0o600 });
-    return { ...files, fingerprint: await fingerprint(issued.cert) };
-  };
-
-  const sealingCert = await leaf(`CN=sealgate evidence sealing, O=${org}`, {
-    emails: ["sealgate@example.org"],
-    // emailProtection: openssl cms -verify's S/MIME purpose and pdfsig; codeSigning: OpenSSF
-    // model signing; documentSigning: RFC 9336 for PDF validators.
-    eku: { oids: [OID.emailProtection, OID.codeSigning, OID.documentSigning] },
-  });
-  const sealing = await save("sealing", sealingCert, [sealingCert.cert, issuing.cert]);
-  const tsaCert = await leaf(`CN=Sealgate Dev TSA, O=${org}`, {
-    // RFC 3161 2.3: exactly one EKU, timeStamping, marked critical.
-    eku: { oids: [OID.timeStamping], critical: true },
-  });
-  const tsa = await save("tsa", tsaCert, [tsaCert.cert, issuing.cert]);
-
-  const approvers: DevPkiManifest["approvers"] = [];
-  for (const person of opts.approvers ?? DEMO_APPROVERS) {
-    const issued = await leaf(`CN=${person.name}, O=${org}`, {
-      emails: [person.email],
-      eku: { oids: [OID.emailProtection, OID.clientAuth] },
-    });
-    const s = slug(person.email);
-    approvers.push({
-      ...person,
-      slug: s,
-      ...(await save(join("approvers", s), issued, [issued.cert, issuing.cert])),
-    });
-  }
-
-  const approverEku = { oids: [OID.emailProtection, OID.clientAuth] };
-  const badEmail = (name: string) => [`${name}@example.org`];
-  const rogue = await issueCertificate({
-    subject: `CN=Rogue CA, O=Not ${org}`,
-    spec,
-    notBefore: at(-1),
-    notAfter: at(3650),
-    ca: {},
-    keyUsage: caKu,
-  });
-  const badIssued: Record<BadCert, [Issued, x509.X509Certificate[]]> = {} as never;
-  const mk = async (name: BadCert, issued: Issued, chain?: x509.X509Certificate[]) => {
-    badIssued[name] = [issued, chain ?? [issued.cert, issuing.cert]];
-  };
-  await mk(
-    "expired",
-    await leaf("CN=Expired Approver", {
-      notBefore: at(-730),
-      notAfter: at(-365),
-      eku: approverEku,
-      emails: badEmail("expired"),
-    }),
-  );
-  await mk(
-    "not-yet-valid",
-    await leaf("CN=Future Approver", {
-      notBefore: at(365),
-      notAfter: at(730),
-      eku: approverEku,
-      emails: badEmail("future"),
-    }),
-  );
-  const wrong = await issueCertificate({
-    subject: "CN=Wrong Issuer Approver",
-    emails: badEmail("wrong-issuer"),
-    spec,
-    issuer: issuerOf(rogue),
-    notBefore: at(-1),
-    notAfter: at(365),
-    keyUsage: SIGNING_KU,
-    eku: approverEku,
-  });
-  await mk("wrong-issuer", wrong, [wrong.cert, rogue.cert]);
-  await mk(
-    "no-key-usage",
-    await leaf("CN=No Key Usage Approver", { keyUsage: null, eku: approverEku, emails: badEmail("no-ku") }),
-  );
-  const self = await issueCertificate({
-    subject: "CN=Self Signed Approver",
-    emails: badEmail("self-signed"),
-    spec,
-    notBefore: at(-1),
-    notAfter: at(365),
-    keyUsage: SIGNING_KU,
-    eku: approverEku,
-  });
-  await mk("self-signed", self, [self.cert]);
-  const revoked = await leaf("CN=Revoked Approver", { eku: approverEku, emails: badEmail("revoked") });
-  await mk("revoked", revoked);
-  const bad = {} as Record<BadCert, Identity>;
-  for (const name of BAD_CERTS) {
-    const [issued, chain] = badIssued[name];
-    bad[name] = await save(join("bad", name), issued, chain);
-  }
-
-  const crl = await x509.X509CrlGenerator.create({
-    issuer: issuing.cert.subject,
-    thisUpdate: at(0),
-    nextUpdate: at(30),
-    entries: [
-      {
-        serialNumber: revoked.cert.serialNumber,
-        revocationDate: at(-0.5),
-        reason: x509.X509CrlReason.keyCompromise,
-      },
-    ],
-    signingKey: issuing.keys.privateKey,
-    signingAlgorithm: certSigningAlgorithm(spec),
-    extensions: [await x509.AuthorityKeyIdentifierExtension.create(issuing.cert)],
-  });
-  const trust = {
-    anchors: join(dir, "trust/anchors.pem"),
-    intermediates: join(dir, "trust/intermediates.pem"),
-    crl: join(dir, "trust/crl.pem"),
-  };
-  await writeFile(trust.anchors, root.cert.toString("pem") + "\n");
-  await writeFile(trust.intermediates, issuing.cert.toString("pem") + "\n");
-  // "X509 CRL" is the PEM label openssl and RFC 7468 use.
-  await writeFile(trust.crl, toPem(crl.rawData, "X509 CRL"));
-  // CA keys stay beside the PKI so a developer can issue more; this is a development PKI only.
-  await writeFile(join(dir, "root-ca.key"), pkcs8Pem(await toKeyObject(root.keys.privateKey)), {
-    mode: 0o600,
-  });
-  await writeFile(join(dir, "issuing-ca.key"), pkcs8Pem(await toKeyObject(issuing.keys.privateKey)), {
-    mode: 0o600,
-  });
-  await writeFile(join(dir, "p12.passphrase"), `${p12Passphrase}\n`, { mode: 0o600 });
+  const ca: DevCa = { dir, spec, org, at, p12Passphrase, ...(await issueCas(spec, org, at)) };
+  const { sealing, tsa } = await issueSealingAndTsa(ca);
+  const approvers = await issueApprovers(ca, opts.approvers ?? DEMO_APPROVERS);
+  const { bad, revoked } = await issueBadCerts(ca);
+  const trust = await writeTrust(ca, revoked);
 
   const manifest: DevPkiManifest = {
     format: "sealgate.dev-pki/1",
@@ -263,6 +118,205 @@ export async function createDevPki(dir: string, opts: DevPkiOptions = {}): Promi
   };
   await writeFile(join(dir, "pki.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
+}
+
+/** Root and issuing CA. They predate every leaf, as in a real organisation, so the expired leaf chains properly. */
+async function issueCas(spec: KeySpec, org: string, at: DevCa["at"]) {
+  const root = await issueCertificate({
+    subject: `CN=Sealgate Dev Root CA, O=${org}`,
+    spec,
+    notBefore: at(-1095),
+    notAfter: at(3650),
+    ca: { pathLength: 1 },
+    keyUsage: CA_KU,
+  });
+  const issuing = await issueCertificate({
+    subject: `CN=Sealgate Dev Issuing CA, O=${org}`,
+    spec,
+    issuer: issuerOf(root),
+    notBefore: at(-1095),
+    notAfter: at(1825),
+    ca: { pathLength: 0 },
+    keyUsage: CA_KU,
+  });
+  return { root, issuing };
+}
+
+/** A signing certificate from the issuing CA, valid from yesterday for two years unless `extra` says otherwise. */
+function issueLeaf(ca: DevCa, subject: string, extra: LeafOptions = {}) {
+  return issueCertificate({
+    subject,
+    spec: ca.spec,
+    issuer: issuerOf(ca.issuing),
+    notBefore: ca.at(-1),
+    notAfter: ca.at(730),
+    keyUsage: SIGNING_KU,
+    ...extra,
+  });
+}
+
+/** `<base>.key`, `<base>.pem` (the chain) and `<base>.p12` under the PKI's folder. */
+async function saveIdentity(
+  ca: DevCa,
+  base: string,
+  issued: Issued,
+  chain: x509.X509Certificate[],
+): Promise<Identity> {
+  const key = await toKeyObject(issued.keys.privateKey);
+  const pkcs8 = await subtle.exportKey("pkcs8", issued.keys.privateKey);
+  const files = {
+    key: join(ca.dir, `${base}.key`),
+    cert: join(ca.dir, `${base}.pem`),
+    p12: join(ca.dir, `${base}.p12`),
+  };
+  await writeFile(files.key, pkcs8Pem(key), { mode: 0o600 });
+  await writeFile(files.cert, chain.map((c) => c.toString("pem")).join("\n") + "\n");
+  await writeFile(files.p12, await writePkcs12(pkcs8, chain, ca.p12Passphrase), { mode: 0o600 });
+  return { ...files, fingerprint: await fingerprint(issued.cert) };
+}
+
+async function issueSealingAndTsa(ca: DevCa) {
+  const sealingCert = await issueLeaf(ca, `CN=sealgate evidence sealing, O=${ca.org}`, {
+    emails: ["sealgate@example.org"],
+    // emailProtection: openssl cms -verify's S/MIME purpose and pdfsig; codeSigning: OpenSSF
+    // model signing; documentSigning: RFC 9336 for PDF validators.
+    eku: { oids: [OID.emailProtection, OID.codeSigning, OID.documentSigning] },
+  });
+  const sealing = await saveIdentity(ca, "sealing", sealingCert, [sealingCert.cert, ca.issuing.cert]);
+  const tsaCert = await issueLeaf(ca, `CN=Sealgate Dev TSA, O=${ca.org}`, {
+    // RFC 3161 2.3: exactly one EKU, timeStamping, marked critical.
+    eku: { oids: [OID.timeStamping], critical: true },
+  });
+  const tsa = await saveIdentity(ca, "tsa", tsaCert, [tsaCert.cert, ca.issuing.cert]);
+  return { sealing, tsa };
+}
+
+async function issueApprovers(ca: DevCa, people: DevPerson[]): Promise<DevPkiManifest["approvers"]> {
+  const approvers: DevPkiManifest["approvers"] = [];
+  for (const person of people) {
+    const issued = await issueLeaf(ca, `CN=${person.name}, O=${ca.org}`, {
+      emails: [person.email],
+      eku: APPROVER_EKU,
+    });
+    const s = slug(person.email);
+    approvers.push({
+      ...person,
+      slug: s,
+      ...(await saveIdentity(ca, join("approvers", s), issued, [issued.cert, ca.issuing.cert])),
+    });
+  }
+  return approvers;
+}
+
+/** One approver certificate per BAD_CERTS reason; `revoked` is returned for the CRL to list. */
+async function issueBadCerts(ca: DevCa) {
+  const { spec, at } = ca;
+  const badEmail = (name: string) => [`${name}@example.org`];
+  const rogue = await issueCertificate({
+    subject: `CN=Rogue CA, O=Not ${ca.org}`,
+    spec,
+    notBefore: at(-1),
+    notAfter: at(3650),
+    ca: {},
+    keyUsage: CA_KU,
+  });
+  const expired = await issueLeaf(ca, "CN=Expired Approver", {
+    notBefore: at(-730),
+    notAfter: at(-365),
+    eku: APPROVER_EKU,
+    emails: badEmail("expired"),
+  });
+  const future = await issueLeaf(ca, "CN=Future Approver", {
+    notBefore: at(365),
+    notAfter: at(730),
+    eku: APPROVER_EKU,
+    emails: badEmail("future"),
+  });
+  const wrong = await issueCertificate({
+    subject: "CN=Wrong Issuer Approver",
+    emails: badEmail("wrong-issuer"),
+    spec,
+    issuer: issuerOf(rogue),
+    notBefore: at(-1),
+    notAfter: at(365),
+    keyUsage: SIGNING_KU,
+    eku: APPROVER_EKU,
+  });
+  const noKeyUsage = await issueLeaf(ca, "CN=No Key Usage Approver", {
+    keyUsage: null,
+    eku: APPROVER_EKU,
+    emails: badEmail("no-ku"),
+  });
+  const self = await issueCertificate({
+    subject: "CN=Self Signed Approver",
+    emails: badEmail("self-signed"),
+    spec,
+    notBefore: at(-1),
+    notAfter: at(365),
+    keyUsage: SIGNING_KU,
+    eku: APPROVER_EKU,
+  });
+  const revoked = await issueLeaf(ca, "CN=Revoked Approver", {
+    eku: APPROVER_EKU,
+    emails: badEmail("revoked"),
+  });
+  // Each with the chain it presents: the issuing CA's, except where that is the fault.
+  const viaIssuing = (issued: Issued) => [issued.cert, ca.issuing.cert];
+  const issued: Record<BadCert, [Issued, x509.X509Certificate[]]> = {
+    expired: [expired, viaIssuing(expired)],
+    "not-yet-valid": [future, viaIssuing(future)],
+    "wrong-issuer": [wrong, [wrong.cert, rogue.cert]],
+    "no-key-usage": [noKeyUsage, viaIssuing(noKeyUsage)],
+    "self-signed": [self, [self.cert]],
+    revoked: [revoked, viaIssuing(revoked)],
+  };
+  const bad = {} as Record<BadCert, Identity>;
+  for (const name of BAD_CERTS) {
+    const [cert, chain] = issued[name];
+    bad[name] = await saveIdentity(ca, join("bad", name), cert, chain);
+  }
+  return { bad, revoked };
+}
+
+/**
+ * The trust files a verifier is given (anchors, intermediates, a CRL revoking `revoked`), the CA
+ * keys, kept beside the PKI so a developer can issue more (a development PKI only), and the
+ * PKCS#12 passphrase.
+ */
+async function writeTrust(ca: DevCa, revoked: Issued): Promise<DevPkiManifest["trust"]> {
+  const { dir, at, issuing, root } = ca;
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: issuing.cert.subject,
+    thisUpdate: at(0),
+    nextUpdate: at(30),
+    entries: [
+      {
+        serialNumber: revoked.cert.serialNumber,
+        revocationDate: at(-0.5),
+        reason: x509.X509CrlReason.keyCompromise,
+      },
+    ],
+    signingKey: issuing.keys.privateKey,
+    signingAlgorithm: certSigningAlgorithm(ca.spec),
+    extensions: [await x509.AuthorityKeyIdentifierExtension.create(issuing.cert)],
+  });
+  const trust = {
+    anchors: join(dir, "trust/anchors.pem"),
+    intermediates: join(dir, "trust/intermediates.pem"),
+    crl: join(dir, "trust/crl.pem"),
+  };
+  await writeFile(trust.anchors, root.cert.toString("pem") + "\n");
+  await writeFile(trust.intermediates, issuing.cert.toString("pem") + "\n");
+  // "X509 CRL" is the PEM label openssl and RFC 7468 use.
+  await writeFile(trust.crl, toPem(crl.rawData, "X509 CRL"));
+  await writeFile(join(dir, "root-ca.key"), pkcs8Pem(await toKeyObject(root.keys.privateKey)), {
+    mode: 0o600,
+  });
+  await writeFile(join(dir, "issuing-ca.key"), pkcs8Pem(await toKeyObject(issuing.keys.privateKey)), {
+    mode: 0o600,
+  });
+  await writeFile(join(dir, "p12.passphrase"), `${ca.p12Passphrase}\n`, { mode: 0o600 });
+  return trust;
 }
 
 function issuerOf(i: Issued): Issuer {

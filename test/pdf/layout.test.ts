@@ -4,18 +4,17 @@ import fontkit from "@pdf-lib/fontkit";
 import fc from "fast-check";
 import { PDFDocument } from "pdf-lib";
 import { describe, expect, it } from "vitest";
+import { axisTicks, formatValue } from "../../src/pdf/axis.js";
 import { charactersByFont, FontSet } from "../../src/pdf/fonts.js";
 import {
-  axisTicks,
-  formatValue,
   Layout,
   type LayoutBlock,
   NOT_RECORDED,
-  num,
   PAGE_BOTTOM,
   PAGE_TOP,
   type TextStyle,
 } from "../../src/pdf/layout.js";
+import { num } from "../../src/pdf/page-ink.js";
 import { embedPng } from "../../src/pdf/png.js";
 import { makePng } from "../support/png.js";
 

@@ -34,6 +34,25 @@ async function textOf(pdf: Uint8Array, first?: number, last?: number) {
   return stdout;
 }
 
+/** The input as the review package the record was before its decision (the fields a seal adds removed). */
+function asReviewPackage(
+  base: RecordPdfInput,
+  change: (pkg: ReviewPackage) => ReviewPackage = (pkg) => pkg,
+): RecordPdfInput {
+  const {
+    approvals: _a,
+    decision: _d,
+    conditions: _c,
+    sealedAt: _s,
+    annotations: _n,
+    package: _p,
+    type: _t,
+    ...fields
+  } = base.record as PromotionRecord;
+  const pkg = change({ ...fields, type: "sealgate.review-package/1" });
+  return { ...base, kind: "review-package", record: pkg, digest: packageDigest(pkg) };
+}
+
 describe("the sealed record as PDF", () => {
   it("is byte-identical for the same record (no clock, fixed IDs, fixed font names)", async () => {
     const input = pdfInput();
@@ -104,28 +123,12 @@ describe("the sealed record as PDF", () => {
     ]);
     const { readFile } = await import("node:fs/promises");
     const jpeg = await readFile(join(dir, "page.jpg"));
-    const base = pdfInput();
-    const {
-      approvals: _a,
-      decision: _d,
-      conditions: _c,
-      sealedAt: _s,
-      annotations: _n,
-      package: _p,
-      type: _t,
-      ...fields
-    } = base.record as PromotionRecord;
-    const pkg: ReviewPackage = {
-      ...fields,
-      type: "sealgate.review-package/1",
-      materiality: { ...fields.materiality, chain: ["data-governance", "model-risk"] },
-      explanation: { ...fields.explanation, mediaType: "image/jpeg" },
-    };
     const input = {
-      ...base,
-      kind: "review-package" as const,
-      record: pkg,
-      digest: packageDigest(pkg),
+      ...asReviewPackage(pdfInput(), (pkg) => ({
+        ...pkg,
+        materiality: { ...pkg.materiality, chain: ["data-governance", "model-risk"] },
+        explanation: { ...pkg.explanation, mediaType: "image/jpeg" },
+      })),
       approvals: [],
       explanation: { bytes: jpeg, mediaType: "image/jpeg" },
     };
@@ -254,25 +257,7 @@ describe("the sealed record as PDF", () => {
   });
 
   it("says on page 1 that a review package is not sealed yet", async () => {
-    const base = pdfInput();
-    const {
-      approvals: _a,
-      decision: _d,
-      conditions: _c,
-      sealedAt: _s,
-      annotations: _n,
-      package: _p,
-      type: _t,
-      ...fields
-    } = base.record as PromotionRecord;
-    const pkg: ReviewPackage = { ...fields, type: "sealgate.review-package/1" };
-    const input = {
-      ...base,
-      kind: "review-package" as const,
-      record: pkg,
-      digest: packageDigest(pkg),
-      seal: undefined,
-    };
+    const input = { ...asReviewPackage(pdfInput()), seal: undefined };
     const page1 = (await textOf(await renderRecordPdf(input), 1, 1)).replace(/\s+/g, " ");
     expect(page1).toContain("Sealed by not sealed yet");
     expect(page1).toContain(`Assembled at 2026-11-21 09:59 UTC`);

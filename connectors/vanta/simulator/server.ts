@@ -42,6 +42,15 @@ export interface VantaSimulatorHandle extends SimulatorHandle {
 const MAX_BODY = 64 * 1024 * 1024;
 const WINDOW_MS = 60_000;
 
+/** The running tenant's parts, which the request path below reads and updates. */
+interface Tenant {
+  state: VantaState;
+  faults: FaultKnobs;
+  quirks: VantaQuirks;
+  /** Request times in the last minute, for the token endpoint and the API. */
+  windows: { token: number[]; api: number[] };
+}
+
 export async function startVantaSimulator(
   opts: {
     port?: number;
@@ -52,93 +61,16 @@ export async function startVantaSimulator(
   } = {},
 ): Promise<VantaSimulatorHandle> {
   const state = new VantaState();
-  let faults: FaultKnobs = { ...NO_FAULTS, ...opts.faults };
-  let quirks: VantaQuirks = { ...DEFAULT_QUIRKS, ...opts.quirks };
-  const windows = { token: [] as number[], api: [] as number[] };
-
-  /** Sliding one-minute window: null when this request fits, else seconds until a slot frees. */
-  const admit = (w: number[], limit: number, now: number): number | null => {
-    while (w.length && (w[0] as number) <= now - WINDOW_MS) w.shift();
-    if (limit > 0 && w.length >= limit)
-      return Math.max(1, Math.ceil(((w[0] as number) + WINDOW_MS - now) / 1000));
-    w.push(now);
-    return null;
+  const t: Tenant = {
+    state,
+    faults: { ...NO_FAULTS, ...opts.faults },
+    quirks: { ...DEFAULT_QUIRKS, ...opts.quirks },
+    windows: { token: [], api: [] },
   };
-
-  const tooMany = (retryAfterS?: number): Reply => {
-    state.count("429");
-    return { ...fail(429, "TooManyRequests", "Too many requests"), ...(retryAfterS ? { retryAfterS } : {}) };
-  };
-
-  async function route(req: SimRequest): Promise<Reply> {
-    const now = Date.now();
-    const isToken = req.path === "/oauth/token";
-    const limit = isToken ? quirks.tokenRequestsPerMinute : faults.ratePerMinute;
-    const wait = admit(isToken ? windows.token : windows.api, limit, now);
-    if (wait !== null) return tooMany(wait);
-    if (isToken) {
-      return req.method === "POST"
-        ? token(state, req, { tokenTtlSeconds: quirks.tokenTtlSeconds, now })
-        : fail(405, "MethodNotAllowed", "POST only");
-    }
-    return dispatch(state, req, { now, slowUploadMs: faults.slowUploadMs, resubmit: quirks.resubmit });
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? "/", "http://simulator");
-    const key = routeKey(req.method ?? "GET", url.pathname);
-    state.count(key);
-    const body = await readBody(req);
-    if (faults.latencyMs > 0) await sleep(Math.random() * faults.latencyMs);
-    // A reset either loses the request (before) or only its answer (after: the write happened).
-    let reset = Math.random() < faults.resetRate ? (Math.random() < 0.5 ? "before" : "after") : null;
-    const lose = quirks.loseAnswers[key] ?? 0;
-    if (lose > 0) {
-      quirks = { ...quirks, loseAnswers: { ...quirks.loseAnswers, [key]: lose - 1 } };
-      reset = "after";
-    }
-    if (reset === "before" || body === null) return destroy(req, body === null ? null : "before");
-    let reply: Reply;
-    if (faults.burst429 > 0) {
-      faults = { ...faults, burst429: faults.burst429 - 1 };
-      reply = tooMany();
-    } else if (Math.random() < faults.errorRate) {
-      state.count("5xx");
-      reply = fail(Math.random() < 0.5 ? 500 : 503, "InternalServerError", "simulated failure");
-    } else {
-      reply = await route({
-        method: req.method ?? "GET",
-        path: url.pathname,
-        query: url.searchParams,
-        headers: req.headers,
-        body,
-      });
-    }
-    if (reset === "after") return destroy(req, "after");
-    send(res, reply);
-  }
-
-  function send(res: ServerResponse, raw: Reply) {
-    const reply = { ...shapeError(raw, quirks.errorShape), retryAfterS: raw.retryAfterS };
-    const headers: Record<string, string> = {};
-    if (reply.status === 429 && quirks.retryAfterHeader)
-      headers["retry-after"] = String(reply.retryAfterS ?? faults.retryAfterSeconds);
-    const payload = reply.bytes ?? Buffer.from(JSON.stringify(reply.json ?? {}));
-    headers["content-type"] = reply.bytes
-      ? (reply.contentType ?? "application/octet-stream")
-      : "application/json";
-    res.writeHead(reply.status, headers).end(payload);
-  }
-
-  function destroy(req: IncomingMessage, when: "before" | "after" | null) {
-    if (when) state.count(`reset-${when}`);
-    req.socket.destroy();
-  }
-
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    handle(t, req, res).catch((err: unknown) => {
       opts.logger?.error({ err }, "Vanta simulator failed a request");
-      if (!res.headersSent) send(res, fail(500, "InternalServerError", "simulator bug"));
+      if (!res.headersSent) send(t, res, fail(500, "InternalServerError", "simulator bug"));
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -152,8 +84,8 @@ export async function startVantaSimulator(
     url: `http://${host}:${port}`,
     credentials: { clientId: state.clientId, clientSecret: state.clientSecret },
     state,
-    setFaults: (f) => void (faults = { ...faults, ...f }),
-    setQuirks: (q) => void (quirks = { ...quirks, ...q }),
+    setFaults: (f) => void (t.faults = { ...t.faults, ...f }),
+    setQuirks: (q) => void (t.quirks = { ...t.quirks, ...q }),
     revokeTokens: () => state.revokeAll(),
     records: () => state.records(),
     stats: () => Object.fromEntries(state.counters),
@@ -164,6 +96,87 @@ export async function startVantaSimulator(
         server.close(() => resolve());
       }),
   };
+}
+
+/** Sliding one-minute window: null when this request fits, else seconds until a slot frees. */
+function admit(w: number[], limit: number, now: number): number | null {
+  while (w.length && (w[0] as number) <= now - WINDOW_MS) w.shift();
+  if (limit > 0 && w.length >= limit)
+    return Math.max(1, Math.ceil(((w[0] as number) + WINDOW_MS - now) / 1000));
+  w.push(now);
+  return null;
+}
+
+function tooMany(t: Tenant, retryAfterS?: number): Reply {
+  t.state.count("429");
+  return { ...fail(429, "TooManyRequests", "Too many requests"), ...(retryAfterS ? { retryAfterS } : {}) };
+}
+
+/** The route table: each endpoint's rate limit, then the token endpoint or the API. */
+async function route(t: Tenant, req: SimRequest): Promise<Reply> {
+  const now = Date.now();
+  const isToken = req.path === "/oauth/token";
+  const limit = isToken ? t.quirks.tokenRequestsPerMinute : t.faults.ratePerMinute;
+  const wait = admit(isToken ? t.windows.token : t.windows.api, limit, now);
+  if (wait !== null) return tooMany(t, wait);
+  if (isToken) {
+    return req.method === "POST"
+      ? token(t.state, req, { tokenTtlSeconds: t.quirks.tokenTtlSeconds, now })
+      : fail(405, "MethodNotAllowed", "POST only");
+  }
+  return dispatch(t.state, req, { now, slowUploadMs: t.faults.slowUploadMs, resubmit: t.quirks.resubmit });
+}
+
+/** One request through the faults: latency, a reset before or after, a 429 burst or a 5xx, else routed. */
+async function handle(t: Tenant, req: IncomingMessage, res: ServerResponse) {
+  const url = new URL(req.url ?? "/", "http://simulator");
+  const key = routeKey(req.method ?? "GET", url.pathname);
+  t.state.count(key);
+  const body = await readBody(req);
+  if (t.faults.latencyMs > 0) await sleep(Math.random() * t.faults.latencyMs);
+  // A reset either loses the request (before) or only its answer (after: the write happened).
+  let reset = Math.random() < t.faults.resetRate ? (Math.random() < 0.5 ? "before" : "after") : null;
+  const lose = t.quirks.loseAnswers[key] ?? 0;
+  if (lose > 0) {
+    t.quirks = { ...t.quirks, loseAnswers: { ...t.quirks.loseAnswers, [key]: lose - 1 } };
+    reset = "after";
+  }
+  if (reset === "before" || body === null) return destroy(t, req, body === null ? null : "before");
+  let reply: Reply;
+  if (t.faults.burst429 > 0) {
+    t.faults = { ...t.faults, burst429: t.faults.burst429 - 1 };
+    reply = tooMany(t);
+  } else if (Math.random() < t.faults.errorRate) {
+    t.state.count("5xx");
+    reply = fail(Math.random() < 0.5 ? 500 : 503, "InternalServerError", "simulated failure");
+  } else {
+    reply = await route(t, {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+    });
+  }
+  if (reset === "after") return destroy(t, req, "after");
+  send(t, res, reply);
+}
+
+function send(t: Tenant, res: ServerResponse, raw: Reply) {
+  const reply = { ...shapeError(raw, t.quirks.errorShape), retryAfterS: raw.retryAfterS };
+  const headers: Record<string, string> = {};
+  if (reply.status === 429 && t.quirks.retryAfterHeader)
+    headers["retry-after"] = String(reply.retryAfterS ?? t.faults.retryAfterSeconds);
+  const payload = reply.bytes ?? Buffer.from(JSON.stringify(reply.json ?? {}));
+  headers["content-type"] = reply.bytes
+    ? (reply.contentType ?? "application/octet-stream")
+    : "application/json";
+  res.writeHead(reply.status, headers).end(payload);
+}
+
+function destroy(t: Tenant, req: IncomingMessage, when: "before" | "after" | null) {
+  if (when) t.state.count(`reset-${when}`);
+  req.socket.destroy();
 }
 
 /** Stats key of a request: ids replaced, so counts add up per endpoint. */
