@@ -115,8 +115,16 @@ export function parseCheckpoint(note: string): {
   };
 }
 
-/** Verify a signed checkpoint: the note signature by the chain's leaf, and that chain against `trust`. */
-export async function verifyCheckpoint(s: SignedCheckpoint, trust: Trust): Promise<Checkpoint> {
+/** A signed checkpoint parsed, with its signer's certificates, before any check of either. */
+export interface DecodedCheckpoint {
+  checkpoint: Checkpoint;
+  text: string;
+  signatures: { name: string; sig: Buffer }[];
+  signer: x509.X509Certificate;
+  intermediates: x509.X509Certificate[];
+}
+
+export function decodeCheckpoint(s: SignedCheckpoint): DecodedCheckpoint {
   const { checkpoint, text, signatures } = parseCheckpoint(s.note);
   if (!Array.isArray(s.chain) || s.chain.length === 0) throw bad("no signer certificate");
   let certs: x509.X509Certificate[];
@@ -125,7 +133,12 @@ export async function verifyCheckpoint(s: SignedCheckpoint, trust: Trust): Promi
   } catch {
     throw bad("unreadable signer certificate");
   }
-  const leaf = certs[0]!;
+  return { checkpoint, text, signatures, signer: certs[0]!, intermediates: certs.slice(1) };
+}
+
+/** The note signature(s) by the signer's key: every one under its key id must verify, and one must exist. */
+export function verifyCheckpointSignature(d: DecodedCheckpoint): void {
+  const { checkpoint, text, signatures, signer: leaf } = d;
   const key = createPublicKey({ key: Buffer.from(leaf.publicKey.rawData), format: "der", type: "spki" });
   const schemes: Scheme[] = key.asymmetricKeyType === "ec" ? ["ecdsa"] : ["rsa-pss", "rsa-pkcs1"];
   const curve = key.asymmetricKeyDetails?.namedCurve;
@@ -156,6 +169,17 @@ export async function verifyCheckpoint(s: SignedCheckpoint, trust: Trust): Promi
     }
   }
   if (verified === 0) throw bad("no signature by the certificate's key");
-  await validatePath(leaf, certs.slice(1), trust, { at: checkpoint.time, purpose: "sealing" });
-  return checkpoint;
+}
+
+/** The signer's chain against `trust`, for sealing, at the checkpoint's own time. */
+export async function validateCheckpointChain(d: DecodedCheckpoint, trust: Trust): Promise<void> {
+  await validatePath(d.signer, d.intermediates, trust, { at: d.checkpoint.time, purpose: "sealing" });
+}
+
+/** Verify a signed checkpoint: the note signature by the chain's leaf, and that chain against `trust`. */
+export async function verifyCheckpoint(s: SignedCheckpoint, trust: Trust): Promise<Checkpoint> {
+  const d = decodeCheckpoint(s);
+  verifyCheckpointSignature(d);
+  await validateCheckpointChain(d, trust);
+  return d.checkpoint;
 }

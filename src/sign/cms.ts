@@ -157,7 +157,6 @@ export interface VerifiedCms {
 const bad = (msg: string, cause?: unknown) =>
   new SealgateError("SIGNATURE_MALFORMED", `CMS: ${msg}`, cause ? { cause } : undefined);
 
-/** Verify a detached `.p7s` over `data`: signature, signed attributes, then the chain at signingTime. */
 /**
  * True when OpenSSL parses the bytes as one certificate and encodes it back identically, and an
  * ECDSA signature inside is minimal DER too (OpenSSL treats it as opaque bits, and the
@@ -229,14 +228,21 @@ function isMinimalEcdsaDer(bytes: Uint8Array): boolean {
 
 const der = (schema: asn1js.AsnType) => Buffer.from(schema.toBER(false));
 
-export async function verifyCmsDetached(
+/** A detached SignedData read and checked for shape, before its signature or chain is checked. */
+export interface DecodedCms {
+  p7s: Buffer;
+  signedData: pkijs.SignedData;
+  si: pkijs.SignerInfo;
+  signingTime: Date;
+  attr: (oid: string) => unknown;
+}
+
+/** Canonical DER, version 1 over id-data, detached, one signer with signingTime and contentType. */
+export function decodeCmsDetached(
   p7s: Uint8Array,
-  data: Uint8Array,
-  trust: Trust,
-  purpose: Purpose = "sealing",
   /** The signing time when the CMS carries none (PAdES: the signature dictionary's /M). */
   claimedTime?: Date,
-): Promise<VerifiedCms> {
+): DecodedCms {
   let signedData: pkijs.SignedData;
   try {
     const info = pkijs.ContentInfo.fromBER(ab(p7s));
@@ -267,6 +273,15 @@ export async function verifyCmsDetached(
   if (!(ct instanceof asn1js.ObjectIdentifier) || ct.valueBlock.toString() !== OIDS.data) {
     throw bad("contentType attribute is not id-data");
   }
+  return { p7s: Buffer.from(p7s), signedData, si, signingTime, attr };
+}
+
+/** The signature over `data`, and the signingCertificateV2 naming the certificate that made it. */
+export async function verifyCmsSignature(
+  d: DecodedCms,
+  data: Uint8Array,
+): Promise<{ signer: x509.X509Certificate; others: x509.X509Certificate[] }> {
+  const { signedData, si, attr } = d;
   let result: pkijs.SignedDataVerifyResult;
   try {
     result = await signedData.verify({ signer: 0, data: ab(data), checkChain: false, extendedMode: true });
@@ -298,10 +313,39 @@ export async function verifyCmsDetached(
   if (!signedData.digestAlgorithms.some((d) => d.algorithmId === digest)) {
     throw bad("the signer's digest algorithm is missing from digestAlgorithms");
   }
-  const { path } = await validatePath(signer, others, trust, { at: signingTime, purpose });
+  return { signer, others };
+}
+
+/**
+ * The signer's path to `trust` at signingTime, then the certificates carried: each part of that
+ * path and in the one DER form, like the rest of the unsigned fields.
+ */
+export async function checkCmsCertificates(
+  d: DecodedCms,
+  signed: { signer: x509.X509Certificate; others: x509.X509Certificate[] },
+  trust: Trust,
+  purpose: Purpose = "sealing",
+): Promise<x509.X509Certificate[]> {
+  const { signer, others } = signed;
+  const { path } = await validatePath(signer, others, trust, { at: d.signingTime, purpose });
   const inPath = (c: x509.X509Certificate) =>
     path.some((p) => Buffer.from(p.rawData).equals(Buffer.from(c.rawData)));
   if (!others.every(inPath)) throw bad("carries a certificate that is not part of the signer's chain");
-  checkUnsignedFields(Buffer.from(p7s), signedData, si, signer, [signer, ...others]);
-  return { signer, signingTime, path };
+  checkUnsignedFields(d.p7s, d.signedData, d.si, signer, [signer, ...others]);
+  return path;
+}
+
+/** Verify a detached `.p7s` over `data`: signature, signed attributes, then the chain at signingTime. */
+export async function verifyCmsDetached(
+  p7s: Uint8Array,
+  data: Uint8Array,
+  trust: Trust,
+  purpose: Purpose = "sealing",
+  /** The signing time when the CMS carries none (PAdES: the signature dictionary's /M). */
+  claimedTime?: Date,
+): Promise<VerifiedCms> {
+  const d = decodeCmsDetached(p7s, claimedTime);
+  const signed = await verifyCmsSignature(d, data);
+  const path = await checkCmsCertificates(d, signed, trust, purpose);
+  return { signer: signed.signer, signingTime: d.signingTime, path };
 }

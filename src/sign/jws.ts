@@ -91,16 +91,18 @@ function allowedAlgorithms(cert: x509.X509Certificate): SignatureAlgorithm[] {
   return [];
 }
 
-/**
- * Verify a flattened or compact JWS: header shape, kid, algorithm bound to the key type, the
- * signature (by jose, an implementation independent of the signer), then the x5c path to the
- * trust anchors at `at` for `purpose`.
- */
-export async function verifyJws(
-  jws: FlattenedJws | string,
-  trust: Trust,
-  opts: { purpose: Purpose; at: Date; typ?: string },
-): Promise<VerifiedJws> {
+/** A JWS read and checked for shape, before any signature or certificate check. */
+export interface DecodedJws {
+  jws: FlattenedJws | string;
+  flat: FlattenedJws;
+  header: JwsHeader;
+  signer: x509.X509Certificate;
+  /** The x5c certificates after the signer (intermediates, maybe a root). */
+  intermediates: x509.X509Certificate[];
+}
+
+/** Header shape, canonical signature encoding, typ, kid and the algorithm bound to the key type. */
+export function decodeJws(jws: FlattenedJws | string, opts: { typ?: string } = {}): DecodedJws {
   const flat: FlattenedJws =
     typeof jws === "string"
       ? (() => {
@@ -141,19 +143,36 @@ export async function verifyJws(
       `JWS: alg ${header.alg} does not fit the signer's ${leaf.publicKey.algorithm.name} key`,
     );
   }
-  const key = createPublicKey({ key: Buffer.from(leaf.publicKey.rawData), format: "der", type: "spki" });
-  let payload: Uint8Array;
+  return { jws, flat, header, signer: leaf, intermediates: certs.slice(1) };
+}
+
+/** The signature by x5c[0]'s key (by jose, independent of the signer); returns the signed payload. */
+export async function verifyJwsSignature(d: DecodedJws): Promise<Uint8Array> {
+  const key = createPublicKey({ key: Buffer.from(d.signer.publicKey.rawData), format: "der", type: "spki" });
   try {
     const result =
-      typeof jws === "string"
-        ? await compactVerify(jws, key, { algorithms: [header.alg] })
-        : await flattenedVerify(flat, key, { algorithms: [header.alg] });
-    payload = result.payload;
+      typeof d.jws === "string"
+        ? await compactVerify(d.jws, key, { algorithms: [d.header.alg] })
+        : await flattenedVerify(d.flat, key, { algorithms: [d.header.alg] });
+    return result.payload;
   } catch (cause) {
-    throw new SealgateError("SIGNATURE_INVALID", `JWS: signature by "${leaf.subject}" does not verify`, {
+    throw new SealgateError("SIGNATURE_INVALID", `JWS: signature by "${d.signer.subject}" does not verify`, {
       cause,
     });
   }
-  const { path } = await validatePath(leaf, certs.slice(1), trust, opts);
-  return { payload, header, signer: leaf, path };
+}
+
+/**
+ * Verify a flattened or compact JWS: its shape (decodeJws), the signature, then the x5c path to
+ * the trust anchors at `at` for `purpose`.
+ */
+export async function verifyJws(
+  jws: FlattenedJws | string,
+  trust: Trust,
+  opts: { purpose: Purpose; at: Date; typ?: string },
+): Promise<VerifiedJws> {
+  const d = decodeJws(jws, opts);
+  const payload = await verifyJwsSignature(d);
+  const { path } = await validatePath(d.signer, d.intermediates, trust, opts);
+  return { payload, header: d.header, signer: d.signer, path };
 }

@@ -3,7 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { SealgateError } from "../errors.js";
-import { type Checkpoint, type SignedCheckpoint, verifyCheckpoint } from "../ledger/checkpoint.js";
+import type { Checkpoint, SignedCheckpoint } from "../ledger/checkpoint.js";
 import {
   CHECKPOINTS,
   ENTRIES,
@@ -18,8 +18,9 @@ import type { Trust } from "../pki/trust.js";
 import { referencedObjects } from "../record/objects.js";
 import { PromotionRecord } from "../record/schema.js";
 import { FsObjectStore } from "../store/fs-store.js";
-import type { Finding } from "./findings.js";
+import { type Finding, finding, findingOf } from "./findings.js";
 import { merkleRoots } from "./merkle-roots.js";
+import { Verifier } from "./verifier.js";
 
 /*
  * `sealgate verify --store DIR`: recompute everything and report every failure, pinned to its
@@ -54,31 +55,48 @@ async function loadCheckpoints(dir: string, trust: Trust | undefined, findings: 
       "the ledger has signed checkpoints: pass --ca with your organisation's root CA to verify them",
     );
   }
+  const verifier = new Verifier(trust);
   const origin = (await readFile(join(dir, ORIGIN), "utf8").catch(() => "")).trim();
   for await (const { line, complete } of readLines(path)) {
-    const i = index++;
-    try {
-      if (!complete) throw new SealgateError("CHECKPOINT_INVALID", "incomplete last line");
-      const parsed = JSON.parse(line.toString("utf8")) as SignedCheckpoint;
-      const c = await verifyCheckpoint(parsed, trust);
-      if (origin && c.origin !== origin) {
-        throw new SealgateError("CHECKPOINT_INVALID", `origin ${c.origin} is not this ledger's (${origin})`);
-      }
-      const prev = good[good.length - 1];
-      if (prev && (c.size < prev.size || c.time < prev.time)) {
-        throw new SealgateError(
-          "CHECKPOINT_INVALID",
-          `size or time goes backwards after checkpoint ${prev.index}`,
-        );
-      }
-      good.push({ ...c, index: i });
-    } catch (err) {
-      findings.push({
-        code: err instanceof SealgateError ? err.code : "CHECKPOINT_INVALID",
-        message: (err as Error).message,
-        checkpoint: i,
-      });
+    const where = { checkpoint: index++ };
+    if (!complete) {
+      findings.push(finding("CHECKPOINT_INVALID", "container", "incomplete last line", where));
+      continue;
     }
+    let parsed: SignedCheckpoint;
+    try {
+      parsed = JSON.parse(line.toString("utf8")) as SignedCheckpoint;
+    } catch (err) {
+      findings.push(findingOf(err, "container", where, "CHECKPOINT_INVALID"));
+      continue;
+    }
+    const { checkpoint: c, findings: refused } = await verifier.verifyCheckpoint(parsed, where);
+    findings.push(...refused);
+    if (!c) continue;
+    if (origin && c.origin !== origin) {
+      findings.push(
+        finding(
+          "CHECKPOINT_INVALID",
+          "inclusion",
+          `origin ${c.origin} is not this ledger's (${origin})`,
+          where,
+        ),
+      );
+      continue;
+    }
+    const prev = good[good.length - 1];
+    if (prev && (c.size < prev.size || c.time < prev.time)) {
+      findings.push(
+        finding(
+          "CHECKPOINT_INVALID",
+          "inclusion",
+          `size or time goes backwards after checkpoint ${prev.index}`,
+          where,
+        ),
+      );
+      continue;
+    }
+    good.push({ ...c, index: where.checkpoint });
   }
   return good;
 }
@@ -88,8 +106,7 @@ async function checkObject(store: FsObjectStore, digest: string, entry: number, 
     await pipeline(await store.open(digest as never), createHash("sha256"));
     return true;
   } catch (err) {
-    const code = err instanceof SealgateError ? err.code : "OBJECT_UNREADABLE";
-    findings.push({ code, message: (err as Error).message, entry, object: digest });
+    findings.push(findingOf(err, "container", { entry, object: digest }, "OBJECT_UNREADABLE"));
     return false;
   }
 }
@@ -107,12 +124,14 @@ async function checkRecord(store: FsObjectStore, digest: string, entry: number, 
   const record = PromotionRecord.safeParse(parsed);
   if (!record.success) {
     const issue = record.error.issues[0];
-    findings.push({
-      code: "RECORD_INVALID",
-      message: `not a promotion record: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
-      entry,
-      object: digest,
-    });
+    findings.push(
+      finding(
+        "RECORD_INVALID",
+        "container",
+        `not a promotion record: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+        { entry, object: digest },
+      ),
+    );
     return;
   }
   for (const ref of referencedObjects(record.data)) await checkObject(store, ref, entry, findings);
@@ -144,31 +163,37 @@ export async function verifyStore(root: string, opts: VerifyOptions = {}): Promi
     for (const { line, offset, complete } of batch) {
       const i = count++;
       if (!complete) {
-        findings.push({
-          code: "LEDGER_TORN_TAIL",
-          message: `incomplete last line (${line.length} bytes)`,
-          entry: i,
-        });
+        findings.push(
+          finding("LEDGER_TORN_TAIL", "inclusion", `incomplete last line (${line.length} bytes)`, {
+            entry: i,
+          }),
+        );
         torn = true;
         break;
       }
       const entry = parseEntry(line);
       if (!entry) {
-        findings.push({ code: "ENTRY_MALFORMED", message: "not a canonical ledger entry", entry: i });
+        findings.push(finding("ENTRY_MALFORMED", "inclusion", "not a canonical ledger entry", { entry: i }));
       } else {
         if (entry.seq !== prevSeq + 1) {
-          findings.push({
-            code: "ENTRY_SEQUENCE",
-            message: `sequence ${entry.seq} follows ${prevSeq}: entries are missing, duplicated or reordered here`,
-            entry: i,
-          });
+          findings.push(
+            finding(
+              "ENTRY_SEQUENCE",
+              "inclusion",
+              `sequence ${entry.seq} follows ${prevSeq}: entries are missing, duplicated or reordered here`,
+              { entry: i },
+            ),
+          );
         }
         if (entry.prev !== prevDigest) {
-          findings.push({
-            code: "ENTRY_CHAIN_BROKEN",
-            message: `prev does not match the digest of the entry before it (entry ${i - 1} or this one was altered)`,
-            entry: i,
-          });
+          findings.push(
+            finding(
+              "ENTRY_CHAIN_BROKEN",
+              "inclusion",
+              `prev does not match the digest of the entry before it (entry ${i - 1} or this one was altered)`,
+              { entry: i },
+            ),
+          );
         }
         // Awaited only when objects are checked: an await per entry would dominate otherwise.
         if (objects) await checkRecord(store, entry.record, i, findings);
@@ -184,17 +209,25 @@ export async function verifyStore(root: string, opts: VerifyOptions = {}): Promi
   for (const c of [...checkpoints].sort((x, y) => x.size - y.size)) {
     const root = roots.get(c.size);
     if (!root) {
-      findings.push({
-        code: "LEDGER_TRUNCATED",
-        message: `checkpoint signed ${c.size} entries; the ledger holds ${complete}`,
-        checkpoint: c.index,
-      });
+      findings.push(
+        finding(
+          "LEDGER_TRUNCATED",
+          "inclusion",
+          `checkpoint signed ${c.size} entries; the ledger holds ${complete}`,
+          {
+            checkpoint: c.index,
+          },
+        ),
+      );
     } else if (!root.equals(c.root)) {
-      findings.push({
-        code: "CHECKPOINT_ROOT_MISMATCH",
-        message: `the first ${c.size} entries no longer hash to the root signed in this checkpoint`,
-        checkpoint: c.index,
-      });
+      findings.push(
+        finding(
+          "CHECKPOINT_ROOT_MISMATCH",
+          "inclusion",
+          `the first ${c.size} entries no longer hash to the root signed in this checkpoint`,
+          { checkpoint: c.index },
+        ),
+      );
     }
   }
   const covered = checkpoints.reduce((m, c) => Math.max(m, c.size), 0);

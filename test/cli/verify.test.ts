@@ -34,7 +34,12 @@ describe("sealgate verify --store", () => {
     expect(bad.code).toBe(1);
     const report = JSON.parse(bad.out);
     expect(report.ok).toBe(false);
-    expect(report.findings.map((f: { code: string; entry?: number }) => [f.code, f.entry ?? null])).toEqual([
+    expect(
+      report.findings.map((f: { code: string; where: { entry?: number } }) => [
+        f.code,
+        f.where.entry ?? null,
+      ]),
+    ).toEqual([
       ["ENTRY_SEQUENCE", 3],
       ["ENTRY_SEQUENCE", 4],
       ["ENTRY_CHAIN_BROKEN", 4],

@@ -48,7 +48,8 @@ async function copy(): Promise<string> {
 
 const entryOfByte = (b: number) => lineStarts.filter((s) => s <= b).length - 1;
 const lines = () => entries.toString("utf8").split("\n").slice(0, N);
-const entriesIn = (f: Finding[]) => new Set(f.filter((x) => x.entry !== undefined).map((x) => x.entry));
+const entriesIn = (f: Finding[]) =>
+  new Set(f.filter((x) => x.where.entry !== undefined).map((x) => x.where.entry));
 
 describe("sealgate verify --store", () => {
   it("passes an untouched store and says what is covered", async () => {
@@ -127,7 +128,7 @@ describe("sealgate verify --store", () => {
           await writeFile(s.pathOf(digest as never), bytes);
           const r = await verifyStore(d, { trust });
           expect(r.findings).toEqual([
-            expect.objectContaining({ code: "OBJECT_CORRUPT", entry: 7, object: digest }),
+            expect.objectContaining({ code: "OBJECT_CORRUPT", where: { entry: 7, object: digest } }),
           ]);
         },
       ),
@@ -146,8 +147,8 @@ describe("sealgate verify --store", () => {
     await rm(store.pathOf(fifth), { force: true });
     const r = await verifyStore(d, { trust });
     expect(r.findings).toEqual([
-      expect.objectContaining({ code: "OBJECT_CORRUPT", entry: 2, object: third }),
-      expect.objectContaining({ code: "OBJECT_MISSING", entry: 4, object: fifth }),
+      expect.objectContaining({ code: "OBJECT_CORRUPT", where: { entry: 2, object: third } }),
+      expect.objectContaining({ code: "OBJECT_MISSING", where: { entry: 4, object: fifth } }),
     ]);
   });
 
@@ -160,10 +161,12 @@ describe("sealgate verify --store", () => {
     cps[1] = JSON.stringify(second);
     await writeFile(path, `${cps.join("\n")}\n`);
     const r = await verifyStore(d, { trust });
-    expect(r.findings).toEqual([expect.objectContaining({ code: "SIGNATURE_INVALID", checkpoint: 1 })]);
+    expect(r.findings).toEqual([
+      expect.objectContaining({ code: "SIGNATURE_INVALID", where: { checkpoint: 1 } }),
+    ]);
     const other = await devPki("ec-p256", "verify-other");
     const foreign = await verifyStore(base, { trust: other.trust });
-    expect(foreign.findings.map((f) => [f.code, f.checkpoint])).toEqual([
+    expect(foreign.findings.map((f) => [f.code, f.where.checkpoint])).toEqual([
       ["CERT_UNTRUSTED_ROOT", 0],
       ["CERT_UNTRUSTED_ROOT", 1],
       ["CERT_UNTRUSTED_ROOT", 2],
