@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { MlflowClient } from "../../connectors/mlflow/client.js";
+import type { RegistrySource } from "../source/registry-source.js";
 import { isDigest, type ObjectStore } from "../store/object-store.js";
 
 /*
@@ -14,7 +14,7 @@ export const APPROVAL_TAG_PREFIX = "sealgate.approval.";
 export const ANNOTATION_TAG_PREFIX = "sealgate.comment.";
 
 export async function writeApprovalTag(
-  client: MlflowClient,
+  source: Pick<RegistrySource, "setTags">,
   store: ObjectStore,
   model: string,
   version: string,
@@ -24,7 +24,7 @@ export async function writeApprovalTag(
 ): Promise<{ key: string; value: string }> {
   const key = `${prefix}${createHash("sha256").update(jws).digest("hex").slice(0, 16)}`;
   const value = jws.length <= limit ? jws : await store.put(Buffer.from(jws, "utf8"));
-  await client.setModelVersionTag(model, version, key, value);
+  await source.setTags(model, version, { [key]: value });
   return { key, value };
 }
 
