@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { CONNECTORS } from "../connectors/index.js";
-import { MlflowClient } from "../connectors/mlflow/client.js";
+import { SOURCES } from "../connectors/sources.js";
 import { loadDestinations } from "./config/destinations.js";
 import { loadConfig } from "./config/load.js";
 import type { SealgateConfig } from "./config/schema.js";
@@ -18,7 +18,7 @@ import { FsObjectStore } from "./store/fs-store.js";
 
 /*
  * Everything one config file opens, built in one place for `sync`, the daemon, the demo and
- * tests: the MLflow client, the evidence store and ledger (locked: one writer), the policy,
+ * tests: the registry source, the evidence store and ledger (locked: one writer), the policy,
  * the trust anchors, the sealing key and the delivery targets. Paths resolve against the
  * config file's folder.
  */
@@ -70,14 +70,14 @@ export async function openApp(configPath: string, o: OpenOptions = {}): Promise<
     logger,
   });
   const store = await new FsObjectStore(storeRoot).init();
-  const client = new MlflowClient(config.mlflow, { env, logger });
+  const source = SOURCES.mlflow.create(config.mlflow, { env, logger });
   const ledger = await Ledger.open(resolve(storeRoot, "ledger"), { waitMs: o.lockWaitMs ?? 0 });
   const index = await SealIndex.open(storeRoot);
   return {
     configPath,
     config,
     logger,
-    client,
+    source,
     store,
     ledger,
     index,
@@ -88,7 +88,7 @@ export async function openApp(configPath: string, o: OpenOptions = {}): Promise<
     async close() {
       await Promise.allSettled(targets.map((t) => t.destination.close()));
       await ledger.close();
-      await client.close();
+      await source.close();
     },
   };
 }

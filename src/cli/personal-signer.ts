@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { MlflowClient } from "../../connectors/mlflow/client.js";
+import { SOURCES } from "../../connectors/sources.js";
 import type { SealgateConfig } from "../config/schema.js";
 import { SealgateError } from "../errors.js";
 import { APPROVAL_TAG_PREFIX, writeApprovalTag } from "../governance/approval-tags.js";
@@ -98,10 +98,10 @@ export async function signPackage<V>(o: {
   if (!o.config.store)
     throw new SealgateError("CONFIG_INVALID", `config ${o.configPath}: store.path is required here`);
   const store = await new FsObjectStore(resolve(o.configPath, "..", o.config.store.path)).init();
-  const client = new MlflowClient(o.config.mlflow, { env: o.io.env });
+  const source = SOURCES.mlflow.create(o.config.mlflow, { env: o.io.env });
   try {
-    const version = await client.modelVersion(o.model, o.version);
-    const packageDigest = version.tags.find((t) => t.key === TAGS.package)?.value;
+    const version = await source.version(o.model, o.version);
+    const packageDigest = version.tags[TAGS.package];
     if (!packageDigest)
       throw new SealgateError(
         "GOVERNANCE_INCOMPLETE",
@@ -110,7 +110,7 @@ export async function signPackage<V>(o: {
     const jws = await o.sign(packageDigest);
     const verified = await o.verify(jws);
     const tag = await writeApprovalTag(
-      client,
+      source,
       store,
       o.model,
       o.version,
@@ -120,6 +120,6 @@ export async function signPackage<V>(o: {
     );
     return { packageDigest, jws, verified, tag };
   } finally {
-    await client.close();
+    await source.close();
   }
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CONNECTORS } from "../../connectors/index.js";
-import { MlflowConfig } from "../../connectors/mlflow/config.js";
+import { MlflowConfig } from "../../connectors/sources.js";
 import { DaemonConfig } from "../daemon/config.js";
 import { DEFAULT_MODEL_CARD_PATHS } from "../governance/model-card.js";
 import { destinationsSchema } from "./destinations.js";

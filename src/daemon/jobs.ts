@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { App } from "../app.js";
+import type { DaemonDeps } from "./deps.js";
 import { pushOutbox } from "../deliver/engine.js";
 import { outboxStatus } from "../outbox/report.js";
 import { syncOnce } from "../sync/sync.js";
@@ -15,7 +15,7 @@ import type { DaemonMetrics } from "./metrics.js";
  */
 
 export interface JobContext {
-  app: App;
+  app: DaemonDeps;
   lane: Lane;
   metrics: DaemonMetrics;
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { App } from "../app.js";
+import type { DaemonDeps } from "./deps.js";
 import { describeError } from "../errors.js";
 
 /*
- * /readyz: ready means this daemon can do its work right now: MLflow answers, the store takes
+ * /readyz: ready means this daemon can do its work right now: the registry answers, the store takes
  * a write, and the ledger verified when the daemon started (a tampered ledger must not get
  * new entries appended silently). Each failing check gives one reason a person can act on.
  */
@@ -16,19 +16,12 @@ export interface StartupVerify {
   error?: string;
 }
 
-export async function readinessReasons(app: App, startup: StartupVerify): Promise<string[]> {
+export async function readinessReasons(app: DaemonDeps, startup: StartupVerify): Promise<string[]> {
   const reasons: string[] = [];
-  const mlflow = app.client.http
-    .json({
-      method: "GET",
-      path: "api/2.0/mlflow/registered-models/search",
-      query: { max_results: 1 },
-      retries: 0,
-    })
-    .then(
-      () => null,
-      (err: unknown) => `mlflow: ${describeError(err)}`,
-    );
+  const registry = app.source.ping().then(
+    () => null,
+    (err: unknown) => `${app.source.kind}: ${describeError(err)}`,
+  );
   const probe = join(app.store.root, `.readyz-${randomBytes(6).toString("hex")}`);
   const store = writeFile(probe, "ok", { flag: "wx" })
     .then(() => rm(probe, { force: true }))
@@ -37,7 +30,7 @@ export async function readinessReasons(app: App, startup: StartupVerify): Promis
       (err: unknown) =>
         `store: ${app.store.root} is not writable (${(err as { code?: string }).code ?? describeError(err)})`,
     );
-  for (const r of await Promise.all([mlflow, store])) if (r) reasons.push(r);
+  for (const r of await Promise.all([registry, store])) if (r) reasons.push(r);
   if (startup.error) reasons.push(`ledger: start-up verification failed: ${startup.error}`);
   else if (startup.findings === null) reasons.push("ledger: start-up verification still running");
   else if (startup.findings > 0)

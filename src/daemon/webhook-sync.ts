@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
-import { modelMatcher } from "../../connectors/mlflow/config.js";
-import type { VersionChangedEvent } from "../../connectors/mlflow/events.js";
 import { describeError } from "../errors.js";
+import type { VersionChangedEvent } from "../source/registry-source.js";
 
 /*
  * Turns verified webhook events into immediate syncs of the versions they name. MLflow sends
@@ -16,17 +15,15 @@ export type Version = { model: string; version: string };
 export class WebhookSync {
   private readonly pending = new Map<string, Version>();
   private draining: Promise<void> | null = null;
-  private readonly watched: (model: string) => boolean;
   private closed = false;
 
   constructor(
-    models: readonly string[],
+    /** Whether the source watches this model (RegistrySource.watched). */
+    private readonly watched: (model: string) => boolean,
     private readonly sync: (versions: Version[]) => Promise<void>,
     private readonly allowed: Promise<boolean>,
     private readonly log: Logger,
-  ) {
-    this.watched = modelMatcher(models);
-  }
+  ) {}
 
   accept(event: VersionChangedEvent): void {
     if (this.closed || !event.version || !this.watched(event.model)) return;

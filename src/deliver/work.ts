@@ -33,6 +33,7 @@ export async function loadWork(
   return { record: parsed.data, digest: entry.record, files };
 }
 
+// A ledger entry with no index line cannot be recovered (governance/seal-recovery.ts): refuse it.
 function sealOf(index: SealIndex, record: string): SealEntry {
   const seal = index.byRecord(record);
   if (!seal)

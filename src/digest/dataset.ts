@@ -2,11 +2,9 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
-import { listArtifactTree, openArtifact, runArtifactRoot } from "../../connectors/mlflow/artifacts.js";
-import type { MlflowClient } from "../../connectors/mlflow/client.js";
-import type { Run } from "../../connectors/mlflow/responses.js";
 import { HttpClient } from "../http/client.js";
 import type { DatasetRef } from "../record/dataset-ref.js";
+import type { RegistrySource, SourceRun } from "../source/registry-source.js";
 
 /*
  * The evaluation dataset by content digest. MLflow's own dataset `digest` is a short label
@@ -46,20 +44,19 @@ export function sourceLocation(source: string): string | undefined {
 
 /** Content digests for every dataset input of a run, in the run's order. */
 export async function resolveDatasets(
-  client: MlflowClient,
-  run: Run,
+  source: RegistrySource,
+  run: SourceRun,
   opts: DatasetOptions = {},
 ): Promise<DatasetRef[]> {
-  const inputs = run.inputs.dataset_inputs;
+  const inputs = run.datasets;
   if (inputs.length === 0) return [];
-  const root = await runArtifactRoot(client, run.info.run_id);
-  const artifacts = await listArtifactTree(client, root).catch(() => []);
+  const root = await source.runFiles(run.id);
+  const artifacts = await source.list(root).catch(() => []);
   const out: DatasetRef[] = [];
-  for (const input of inputs) {
-    const { dataset } = input;
+  for (const dataset of inputs) {
     const base = {
       name: dataset.name,
-      context: input.tags.find((t) => t.key === "mlflow.data.context")?.value ?? "",
+      context: dataset.context,
       mlflowDigest: dataset.digest,
       mlflowSource: dataset.source,
     };
@@ -67,7 +64,7 @@ export async function resolveDatasets(
     const file = location ? basename(location) : undefined;
     const artifact = file ? artifacts.find((a) => basename(a.path) === file) : undefined;
     if (artifact) {
-      const r = await sha256Stream(await openArtifact(client, root, artifact.path));
+      const r = await sha256Stream(await source.open(root, artifact.path));
       out.push({
         ...base,
         contentAddressed: true,

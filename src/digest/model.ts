@@ -1,13 +1,9 @@
 import { createHash } from "node:crypto";
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import PQueue from "p-queue";
 import { z } from "zod";
-import { listArtifactTree, openArtifact } from "../../connectors/mlflow/artifacts.js";
-import type { MlflowClient } from "../../connectors/mlflow/client.js";
 import { SealgateError } from "../errors.js";
 import { HashPool } from "./hash-pool.js";
-import { MlflowError } from "../../connectors/mlflow/errors.js";
 
 /*
  * A model's content digest, by the OpenSSF model-signing v1.0 "files" serialization: SHA-256
@@ -98,38 +94,4 @@ export async function hashLocalModel(
   } finally {
     if (!opts.pool) await pool.close();
   }
-}
-
-/**
- * Hash a model straight from MLflow's artifact proxy: every file streamed through SHA-256,
- * never written to disk, a bounded number at a time, so memory stays flat whatever the size.
- */
-export async function hashMlflowModel(
-  client: MlflowClient,
-  root: string,
-  opts: { concurrency?: number } = {},
-) {
-  const listed = (await listArtifactTree(client, root)).filter((f) => !isIgnored(f.path));
-  const queue = new PQueue({ concurrency: opts.concurrency ?? client.config.concurrency });
-  const files = await Promise.all(
-    listed.map(
-      (f) =>
-        queue.add(async (): Promise<ModelFile> => {
-          const h = createHash("sha256");
-          let size = 0;
-          for await (const chunk of await openArtifact(client, root, f.path)) {
-            h.update(chunk as Buffer);
-            size += (chunk as Buffer).length;
-          }
-          if (size !== f.size) {
-            throw new MlflowError(
-              "MLFLOW_RESPONSE_INVALID",
-              `artifact ${root}/${f.path}: listed as ${f.size} bytes, downloaded ${size}`,
-            );
-          }
-          return { name: f.path, size, digest: h.digest("hex") };
-        }) as Promise<ModelFile>,
-    ),
-  );
-  return buildManifest(files);
 }

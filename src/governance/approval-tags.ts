@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { MlflowClient } from "../../connectors/mlflow/client.js";
 import { isDigest } from "../core/digest.js";
+import type { RegistrySource } from "../source/registry-source.js";
 import type { ObjectStore } from "../store/object-store.js";
 
 /*
@@ -15,7 +15,7 @@ export const APPROVAL_TAG_PREFIX = "sealgate.approval.";
 export const ANNOTATION_TAG_PREFIX = "sealgate.comment.";
 
 export async function writeApprovalTag(
-  client: MlflowClient,
+  source: Pick<RegistrySource, "setTags">,
   store: ObjectStore,
   model: string,
   version: string,
@@ -25,7 +25,7 @@ export async function writeApprovalTag(
 ): Promise<{ key: string; value: string }> {
   const key = `${prefix}${createHash("sha256").update(jws).digest("hex").slice(0, 16)}`;
   const value = jws.length <= limit ? jws : await store.put(Buffer.from(jws, "utf8"));
-  await client.setModelVersionTag(model, version, key, value);
+  await source.setTags(model, version, { [key]: value });
   return { key, value };
 }
 

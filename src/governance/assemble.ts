@@ -1,30 +1,28 @@
 import { createHash } from "node:crypto";
-import {
-  listArtifactTree,
-  modelVersionRoot,
-  openArtifact,
-  runArtifactRoot,
-} from "../../connectors/mlflow/artifacts.js";
-import type { MlflowClient } from "../../connectors/mlflow/client.js";
-import { type ModelVersion, type Run, tagMap } from "../../connectors/mlflow/responses.js";
 import { resolveDatasets } from "../digest/dataset.js";
-import { hashMlflowModel } from "../digest/model.js";
+import type { ModelManifest } from "../digest/model.js";
 import { SealgateError } from "../errors.js";
 import { type ModelFacts, route } from "../policy/materiality.js";
 import type { LoadedPolicy } from "../policy/schema.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { type ModelCardRef, packageDigest, type ReviewPackage } from "../record/schema.js";
+import type {
+  FileRoot,
+  RegistrySource,
+  SourceFile,
+  SourceRun,
+  SourceVersion,
+} from "../source/registry-source.js";
 import type { ObjectStore } from "../store/object-store.js";
 import { TAGS } from "./tags.js";
-import { parseMlModel } from "./mlmodel.js";
 import { DEFAULT_MODEL_CARD_PATHS, sealModelCard } from "./model-card.js";
 import { previousCycle } from "./cycle.js";
 
 /*
  * `sealgate review`: everything the approvers need, frozen. Reads the version, its run and the
- * incumbent from MLflow, hashes both models' files, stores the explanation bytes, the request
- * text and the manifests as objects, routes by materiality, and returns the package and its
- * digest: the digest approvers sign.
+ * incumbent from the registry, hashes both models' files, stores the explanation bytes, the
+ * request text and the manifests as objects, routes by materiality, and returns the package and
+ * its digest: the digest approvers sign.
  */
 
 export interface ApprovalRequestText {
@@ -35,7 +33,7 @@ export interface ApprovalRequestText {
 }
 
 export interface AssembleOptions {
-  client: MlflowClient;
+  source: RegistrySource;
   store: ObjectStore;
   policy: LoadedPolicy;
   model: string;
@@ -63,26 +61,22 @@ const MEDIA: Record<string, "image/png" | "image/jpeg" | "application/json" | "t
   html: "text/html",
 };
 
-const numericMetrics = (run: Run) =>
-  Object.fromEntries(
-    run.data.metrics.filter((m) => typeof m.value === "number").map((m) => [m.key, m.value as number]),
-  );
+interface Facts {
+  manifest: ModelManifest;
+  facts: ModelFacts;
+  run: SourceRun | null;
+}
 
-async function modelFacts(client: MlflowClient, v: ModelVersion) {
-  const root = await modelVersionRoot(client, v.name, v.version);
-  const manifest = await hashMlflowModel(client, root);
-  const mlmodel = manifest.files.some((f) => f.name === "MLmodel")
-    ? parseMlModel(
-        Buffer.concat(await (await openArtifact(client, root, "MLmodel")).toArray()).toString("utf8"),
-        `${v.name} v${v.version}`,
-      )
-    : { flavors: [], features: [] };
-  const run = v.run_id ? await client.run(v.run_id) : null;
-  const tags = tagMap(v.tags);
+async function modelFacts(source: RegistrySource, v: SourceVersion): Promise<Facts> {
+  const root = await source.modelFiles(v.model, v.version);
+  const manifest = await source.hashModel(root);
+  const modelClass = await source.modelClass(root, manifest, `${v.model} v${v.version}`);
+  const run = v.runId ? await source.run(v.runId) : null;
+  const tags = v.tags;
   const facts: ModelFacts = {
-    ...mlmodel,
-    metrics: run ? numericMetrics(run) : {},
-    tags: { ...(run ? tagMap(run.data.tags) : {}), ...tags },
+    ...modelClass,
+    metrics: run ? run.metrics : {},
+    tags: { ...(run ? run.tags : {}), ...tags },
     deploymentContext: tags["sealgate.deployment_context"] ?? null,
     featurePipelineVersion: tags["sealgate.feature_pipeline"] ?? tags.feature_pipeline_version ?? null,
   };
@@ -95,14 +89,14 @@ const MODEL_CARD_MAX_BYTES = 1024 * 1024;
 async function findModelCard(
   o: AssembleOptions,
   modelFiles: { name: string; size: number; digest: string }[],
-  runRoot: string,
-  runFiles: { path: string; size: number }[],
+  runRoot: FileRoot,
+  runFiles: SourceFile[],
 ): Promise<ModelCardRef | null> {
   const paths = o.modelCardPaths ?? DEFAULT_MODEL_CARD_PATHS;
   const inModel = paths.map((p) => modelFiles.find((f) => f.name === p)).find(Boolean);
   const inRun = paths.map((p) => runFiles.find((f) => f.path === p)).find(Boolean);
   const found = inModel
-    ? { root: await modelVersionRoot(o.client, o.model, o.version), path: inModel.name, size: inModel.size }
+    ? { root: await o.source.modelFiles(o.model, o.version), path: inModel.name, size: inModel.size }
     : inRun && { root: runRoot, path: inRun.path, size: inRun.size };
   if (!found) return null;
   const where = `${found.path} of ${o.model} v${o.version}`;
@@ -111,46 +105,48 @@ async function findModelCard(
       "GOVERNANCE_INCOMPLETE",
       `model card ${where} is ${found.size} bytes; the limit is ${MODEL_CARD_MAX_BYTES}`,
     );
-  const bytes = Buffer.concat(await (await openArtifact(o.client, found.root, found.path)).toArray());
+  const bytes = Buffer.concat(await (await o.source.open(found.root, found.path)).toArray());
   // A card inside the model was hashed into the content digest: it must be those very bytes.
   if (inModel && createHash("sha256").update(bytes).digest("hex") !== inModel.digest)
     throw new SealgateError("GOVERNANCE_INCOMPLETE", `model card ${where} changed while it was being read`);
   return sealModelCard(bytes, found.path, where, o.store);
 }
 
-export async function assembleReviewPackage(
-  o: AssembleOptions,
-): Promise<{ pkg: ReviewPackage; digest: string }> {
-  const now = o.now ?? (() => new Date());
-  const observedAt = now().toISOString();
-  const version = await o.client.modelVersion(o.model, o.version);
+/** The version under review: READY, hashed, and with the run its evidence comes from. */
+async function readyCandidate(o: AssembleOptions) {
+  const version = await o.source.version(o.model, o.version);
   if (version.status !== "READY") {
     throw new SealgateError(
       "GOVERNANCE_INCOMPLETE",
       `${o.model} v${o.version} is ${version.status}, not READY`,
     );
   }
-  const candidate = await modelFacts(o.client, version);
-  if (!candidate.run)
+  const candidate = await modelFacts(o.source, version);
+  const run = candidate.run;
+  if (!run)
     throw new SealgateError(
       "GOVERNANCE_INCOMPLETE",
       `${o.model} v${o.version} has no run: no metrics, datasets or explanation to review`,
     );
+  return { version, candidate, run };
+}
 
-  const alias = o.incumbentAlias ?? "champion";
-  const registered = await o.client.registeredModel(o.model);
-  const incumbentVersion = registered.aliases.find((a) => a.alias === alias)?.version;
-  const incumbent =
-    incumbentVersion && incumbentVersion !== o.version
-      ? {
-          version: incumbentVersion,
-          ...(await modelFacts(o.client, await o.client.modelVersion(o.model, incumbentVersion))),
-        }
-      : null;
+/** The version the alias names today, unless that is the candidate itself. */
+async function incumbentOf(o: AssembleOptions, alias: string) {
+  const registered = await o.source.model(o.model);
+  const incumbentVersion = registered.aliases[alias];
+  return incumbentVersion && incumbentVersion !== o.version
+    ? {
+        version: incumbentVersion,
+        ...(await modelFacts(o.source, await o.source.version(o.model, incumbentVersion))),
+      }
+    : null;
+}
 
-  // The explanation artefact, as bytes in the store.
-  const runRoot = await runArtifactRoot(o.client, candidate.run.info.run_id);
-  const artifacts = await listArtifactTree(o.client, runRoot);
+/** The explanation artefact, as bytes in the store. */
+async function freezeExplanation(o: AssembleOptions, run: SourceRun) {
+  const runRoot = await o.source.runFiles(run.id);
+  const artifacts = await o.source.list(runRoot);
   const explanation =
     (o.explanationPath && artifacts.find((a) => a.path === o.explanationPath)) ||
     artifacts.find(
@@ -159,21 +155,59 @@ export async function assembleReviewPackage(
   if (!explanation) {
     throw new SealgateError(
       "GOVERNANCE_INCOMPLETE",
-      `no explanation artefact for ${o.model} v${o.version}: log a PNG, JPEG, JSON or HTML under explanations/ in run ${candidate.run.info.run_id}, or name one with --explanation`,
+      `no explanation artefact for ${o.model} v${o.version}: log a PNG, JPEG, JSON or HTML under explanations/ in run ${run.id}, or name one with --explanation`,
     );
   }
-  const stored = await o.store.putStream(await openArtifact(o.client, runRoot, explanation.path));
-
-  const datasets = await resolveDatasets(o.client, candidate.run);
-  const evalSet = datasets.find((d) => d.context === "eval") ?? {
-    contentAddressed: false as const,
-    name: "",
-    context: "eval",
-    reason: "no dataset was logged with context eval",
-    mlflowDigest: "",
-    mlflowSource: "",
+  const stored = await o.store.putStream(await o.source.open(runRoot, explanation.path));
+  return {
+    runRoot,
+    artifacts,
+    explanation: {
+      object: stored.digest,
+      mediaType: MEDIA[explanation.path.split(".").pop()!.toLowerCase()]!,
+      name: explanation.path,
+      size: stored.size,
+    },
   };
+}
 
+/** The dataset the metrics were measured on, content-addressed when sealgate can reach it. */
+async function evalDataset(o: AssembleOptions, run: SourceRun) {
+  const datasets = await resolveDatasets(o.source, run);
+  return (
+    datasets.find((d) => d.context === "eval") ?? {
+      contentAddressed: false as const,
+      name: "",
+      context: "eval",
+      reason: "no dataset was logged with context eval",
+      mlflowDigest: "",
+      mlflowSource: "",
+    }
+  );
+}
+
+/** The candidate's metrics beside the incumbent's, and their difference where both have one. */
+function comparison(candidate: Facts, incumbent: Facts | null) {
+  const cand = candidate.facts.metrics;
+  const chal = incumbent?.facts.metrics ?? {};
+  const delta = Object.fromEntries(
+    Object.keys(cand)
+      .filter((k) => k in chal)
+      .map((k) => [k, cand[k]! - chal[k]!]),
+  );
+  return { cand, chal, delta };
+}
+
+export async function assembleReviewPackage(
+  o: AssembleOptions,
+): Promise<{ pkg: ReviewPackage; digest: string }> {
+  const now = o.now ?? (() => new Date());
+  const observedAt = now().toISOString();
+  const { version, candidate, run } = await readyCandidate(o);
+  const alias = o.incumbentAlias ?? "champion";
+  const incumbent = await incumbentOf(o, alias);
+  const { runRoot, artifacts, explanation } = await freezeExplanation(o, run);
+  const evalSet = await evalDataset(o, run);
   const routing = route(o.policy.policy, {
     candidate: { ...candidate.facts, datasetContentAddressed: evalSet.contentAddressed },
     incumbent: incumbent
@@ -183,24 +217,17 @@ export async function assembleReviewPackage(
         }
       : null,
   });
-
-  const cand = candidate.facts.metrics;
-  const chal = incumbent?.facts.metrics ?? {};
-  const delta = Object.fromEntries(
-    Object.keys(cand)
-      .filter((k) => k in chal)
-      .map((k) => [k, cand[k]! - chal[k]!]),
-  );
+  const { cand, chal, delta } = comparison(candidate, incumbent);
   const modelCard = await findModelCard(o, candidate.manifest.files, runRoot, artifacts);
   const fp = candidate.facts.featurePipelineVersion;
   const pkg: ReviewPackage = {
     type: "sealgate.review-package/1",
     model: {
-      registry: o.client.config.trackingUri,
+      registry: o.source.uri,
       name: o.model,
       version: o.version,
       source: version.source,
-      runId: version.run_id,
+      runId: version.runId,
       contentDigest: candidate.manifest.root,
       manifest: await o.store.put(canonicalBytes(candidate.manifest, "model manifest")),
     },
@@ -216,12 +243,7 @@ export async function assembleReviewPackage(
       delta,
     },
     request: { object: await o.store.put(canonicalBytes(o.request, "approval request")), ...o.request },
-    explanation: {
-      object: stored.digest,
-      mediaType: MEDIA[explanation.path.split(".").pop()!.toLowerCase()]!,
-      name: explanation.path,
-      size: stored.size,
-    },
+    explanation,
     dataset: evalSet,
     materiality: routing,
     policy: { digest: o.policy.digest, version: o.policy.policy.version },
@@ -230,6 +252,6 @@ export async function assembleReviewPackage(
     cycle: { number: 1, previous: null, changes: [] },
     observedAt,
   };
-  pkg.cycle = await previousCycle(o.store, pkg, o.previous ?? tagMap(version.tags)[TAGS.event]);
+  pkg.cycle = await previousCycle(o.store, pkg, o.previous ?? version.tags[TAGS.event]);
   return { pkg, digest: packageDigest(pkg) };
 }

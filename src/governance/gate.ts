@@ -1,14 +1,12 @@
 import { join } from "node:path";
-import { listArtifactTree, modelVersionRoot } from "../../connectors/mlflow/artifacts.js";
-import type { MlflowClient } from "../../connectors/mlflow/client.js";
-import { tagMap } from "../../connectors/mlflow/responses.js";
-import { buildManifest, hashMlflowModel, ModelManifest } from "../digest/model.js";
+import { buildManifest, ModelManifest } from "../digest/model.js";
 import { SealgateError } from "../errors.js";
 import { HttpStatusError } from "../http/errors.js";
 import { verifyCheckpoint } from "../ledger/checkpoint.js";
 import { readLedgerView } from "../ledger/view.js";
 import { inclusionProof, verifyInclusion } from "../ledger/merkle.js";
 import type { Trust } from "../pki/trust.js";
+import type { RegistrySource } from "../source/registry-source.js";
 import { PromotionRecord, recordDigest } from "../record/schema.js";
 import { verifyCmsDetached } from "../sign/cms.js";
 import { type FlattenedJws, verifyJws } from "../sign/jws.js";
@@ -32,7 +30,7 @@ export interface GateResult {
 }
 
 export interface GateDeps {
-  client: MlflowClient;
+  source: RegistrySource;
   store: FsObjectStore;
   index: SealIndex;
   trust: Trust;
@@ -47,7 +45,7 @@ export async function gate(
 ): Promise<GateResult> {
   const now = (d.now ?? (() => new Date()))();
   const deny = (...reasons: string[]): GateResult => ({ allowed: false, reasons });
-  const found = await modelVersionTags(d.client, model, version);
+  const found = await modelVersionTags(d.source, model, version);
   if (typeof found === "string") return deny(found);
   const digest = found[TAGS.event];
   if (!digest)
@@ -69,20 +67,20 @@ export async function gate(
   reasons.push(...modelCardViolations(record, opts.target));
 
   // The bytes being deployed must be the bytes that were approved.
-  const root = await modelVersionRoot(d.client, model, version);
+  const root = await d.source.modelFiles(model, version);
   if (opts.fast) {
     const manifest = ModelManifest.parse(
       JSON.parse(Buffer.from(await d.store.get(record.model.manifest as never)).toString("utf8")),
     );
     if (buildManifest(manifest.files).root !== record.model.contentDigest)
       reasons.push("the cached manifest does not hash to the sealed content digest");
-    const listed = new Map((await listArtifactTree(d.client, root)).map((f) => [f.path, f.size]));
+    const listed = new Map((await d.source.list(root)).map((f) => [f.path, f.size]));
     const changed = manifest.files.filter((f) => listed.get(f.name) !== f.size).map((f) => f.name);
     const extra = [...listed.keys()].filter((p) => !manifest.files.some((f) => f.name === p));
     if (changed.length || extra.length)
       reasons.push(`model files changed since sealing: ${[...changed, ...extra].join(", ")}`);
   } else {
-    const current = await hashMlflowModel(d.client, root);
+    const current = await d.source.hashModel(root);
     if (current.root !== record.model.contentDigest) {
       reasons.push(
         `the model's content digest is now ${current.root}; ${record.model.contentDigest} was approved: the artefact bytes changed after sealing`,
@@ -122,12 +120,12 @@ export async function gate(
 
 /** The version's tags, or why it cannot ship: a model or version MLflow does not have is a denial. */
 async function modelVersionTags(
-  client: MlflowClient,
+  source: RegistrySource,
   model: string,
   version: string,
 ): Promise<Record<string, string> | string> {
   try {
-    return tagMap((await client.modelVersion(model, version)).tags);
+    return (await source.version(model, version)).tags;
   } catch (err) {
     if (err instanceof HttpStatusError && err.remote.code === "RESOURCE_DOES_NOT_EXIST")
       return `${model} v${version} does not exist in MLflow: ${err.remote.message}`;

@@ -1,7 +1,5 @@
-import type { MlflowClient } from "../../connectors/mlflow/client.js";
-import { tagMap } from "../../connectors/mlflow/responses.js";
 import { SealgateError } from "../errors.js";
-import { type Ledger, parseEntry, readLines } from "../ledger/ledger.js";
+import type { Ledger } from "../ledger/ledger.js";
 import { type CycleState, evaluateChain, type VerifiedAssertion } from "../policy/chain.js";
 import type { LoadedPolicy } from "../policy/schema.js";
 import type { Trust } from "../pki/trust.js";
@@ -19,17 +17,20 @@ import { readApprovalTags } from "./approval-tags.js";
 import { isExpired } from "../policy/conditions.js";
 import { renderSealedPdf } from "./seal-pdf.js";
 import type { SealIndex } from "../store/seal-index.js";
+import { SealJournal } from "./seal-recovery.js";
 import { TAGS } from "./tags.js";
+import type { RegistrySource, SourceVersion } from "../source/registry-source.js";
 
 /*
  * The sealer: for a version with a review package, verify every approval carried in its tags,
  * walk the policy's chain, and when the cycle completes (approved or rejected) seal it: store
  * the record and its signatures (JWS, CMS, signed PDF), append it to the ledger, then point
- * the registry at it. Idempotent: a package is sealed once, also across a crash.
+ * the registry at it. Idempotent: a package is sealed once, also across a crash; the order of
+ * the commit and how each crash point recovers are in seal-recovery.ts.
  */
 
 export interface SealerDeps {
-  client: MlflowClient;
+  source: RegistrySource;
   store: FsObjectStore;
   ledger: Ledger;
   index: SealIndex;
@@ -43,43 +44,6 @@ export type SealOutcome =
   | { outcome: "sealed" | "already-sealed"; record: string; decision: "approved" | "rejected" }
   | { outcome: "waiting"; state: CycleState; nextRole: string | null; ignored: string[] }
   | { outcome: "no-package" | "pre-discipline" };
-
-/**
- * Records the seal index names that the ledger lacks: a crash between the index write and the
- * ledger append leaves one. Found with one scan of the ledger per open ledger (not one per
- * version a sync pass revisits), then kept current by appendToLedger, the only writer here.
- */
-const unledgered = new WeakMap<Ledger, Promise<Set<string>>>();
-
-function missingFromLedger(d: SealerDeps): Promise<Set<string>> {
-  let missing = unledgered.get(d.ledger);
-  if (!missing) {
-    missing = (async () => {
-      const records = new Set(d.index.records());
-      for await (const { line, complete } of readLines(`${d.ledger.dir}/entries.log`)) {
-        const record = complete ? parseEntry(line)?.record : undefined;
-        if (record) records.delete(record);
-      }
-      return records;
-    })();
-    unledgered.set(d.ledger, missing);
-    missing.catch(() => unledgered.delete(d.ledger));
-  }
-  return missing;
-}
-
-async function appendToLedger(d: SealerDeps, record: Digest): Promise<void> {
-  const missing = await missingFromLedger(d);
-  missing.add(record);
-  try {
-    await d.ledger.append(record);
-  } catch (err) {
-    // The line may or may not be on disk: the next pass scans the ledger again.
-    unledgered.delete(d.ledger);
-    throw err;
-  }
-  missing.delete(record);
-}
 
 export interface StoredSeal {
   digest: Digest;
@@ -121,37 +85,26 @@ async function recordReviewPdf(d: SealerDeps, pkg: string, pdf: string | undefin
   if (await storedPdfOf(d.store, pdf, pkg)) await d.index.addReviewPdf({ package: pkg, pdf });
 }
 
-async function setTags(d: SealerDeps, model: string, version: string, tags: Record<string, string>) {
-  for (const [k, v] of Object.entries(tags)) await d.client.setModelVersionTag(model, version, k, v);
+/** Finish or acknowledge an earlier seal of this very package (crash between steps included). */
+async function finishEarlierSeal(
+  d: SealerDeps,
+  done: { record: string; decision: "approved" | "rejected" },
+  model: string,
+  version: string,
+  now: Date,
+): Promise<SealOutcome> {
+  await SealJournal.of(d.ledger, d.index).finish(done.record as Digest);
+  // An approval whose expiry or re-review date has passed shows as expired in the registry.
+  const sealed = PromotionRecord.parse(
+    JSON.parse(Buffer.from(await d.store.get(done.record as never)).toString()),
+  );
+  const state = isExpired(sealed, now) ? "expired" : done.decision;
+  await d.source.setTags(model, version, { [TAGS.event]: done.record, [TAGS.state]: state });
+  return { outcome: "already-sealed", record: done.record, decision: done.decision };
 }
 
-export async function sealVersion(d: SealerDeps, model: string, version: string): Promise<SealOutcome> {
-  const now = d.now ?? (() => new Date());
-  const mv = await d.client.modelVersion(model, version);
-  const tags = tagMap(mv.tags);
-  const pkgDigest = tags[TAGS.package];
-  if (!pkgDigest) return { outcome: "no-package" };
-  await recordReviewPdf(d, pkgDigest, tags[TAGS.packagePdf]);
-
-  // Finish or acknowledge an earlier seal of this very package (crash between steps included).
-  const done = d.index.get(pkgDigest);
-  if (done) {
-    if ((await missingFromLedger(d)).has(done.record)) await appendToLedger(d, done.record as Digest);
-    // An approval whose expiry or re-review date has passed shows as expired in the registry.
-    const sealed = PromotionRecord.parse(
-      JSON.parse(Buffer.from(await d.store.get(done.record as never)).toString()),
-    );
-    const state = isExpired(sealed, now()) ? "expired" : done.decision;
-    await setTags(d, model, version, { [TAGS.event]: done.record, [TAGS.state]: state });
-    return { outcome: "already-sealed", record: done.record, decision: done.decision };
-  }
-
-  // No backfill: the discipline applies from the policy's effective date on.
-  if ((mv.creation_timestamp ?? 0) < Date.parse(d.policy.policy.effectiveFrom)) {
-    await setTags(d, model, version, { [TAGS.state]: "pre_discipline" });
-    return { outcome: "pre-discipline" };
-  }
-
+/** The review package the version's tag names, which must be for this very version. */
+async function readPackage(d: SealerDeps, pkgDigest: string, model: string, version: string) {
   const parsed = ReviewPackage.safeParse(
     JSON.parse(Buffer.from(await d.store.get(pkgDigest as never)).toString("utf8")),
   );
@@ -164,7 +117,16 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
       `the package tag of ${model} v${version} names ${pkg.model.name} v${pkg.model.version}`,
     );
   }
+  return pkg;
+}
 
+/** Every approval the tags carry, verified; the ones refused, each with why. */
+async function verifyApprovalTags(
+  d: SealerDeps,
+  tags: Record<string, string>,
+  model: string,
+  version: string,
+) {
   const verified: VerifiedAssertion[] = [];
   const refused: string[] = [];
   for (const { key, jws } of await readApprovalTags(tags, d.store)) {
@@ -179,12 +141,19 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
       );
     }
   }
+  return { verified, refused };
+}
+
+/** Walk the policy's chain over the verified approvals, and collect the signed comments. */
+async function evaluate(d: SealerDeps, mv: SourceVersion, pkg: ReviewPackage, pkgDigest: string, now: Date) {
+  const { model, version, tags } = mv;
+  const { verified, refused } = await verifyApprovalTags(d, tags, model, version);
   const result = evaluateChain(verified, {
     policy: d.policy.policy,
     chain: pkg.materiality.chain,
     packageDigest: pkgDigest,
-    conflicted: [...d.policy.policy.owners, ...(mv.user_id ? [mv.user_id] : [])],
-    now: now(),
+    conflicted: [...d.policy.policy.owners, ...(mv.createdBy ? [mv.createdBy] : [])],
+    now,
   });
   const notes = await collectAnnotations(tags, {
     store: d.store,
@@ -199,12 +168,20 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
     ...notes.refused,
     ...result.ignored.map((i) => `${i.approval.identity.email} as ${i.approval.assertion.role}: ${i.reason}`),
   ];
-  if (result.state === "pending_review" || result.state === "changes_requested") {
-    await setTags(d, model, version, { [TAGS.state]: result.state });
-    return { outcome: "waiting", state: result.state, nextRole: result.nextRole, ignored };
-  }
+  return { result, notes, ignored };
+}
 
-  const decision = result.state;
+type Evaluation = Awaited<ReturnType<typeof evaluate>>;
+
+/** The promotion record of a completed cycle: the package's fields, the approvals, the decision. */
+async function buildRecord(
+  d: SealerDeps,
+  pkg: ReviewPackage,
+  pkgDigest: string,
+  { result, notes }: Evaluation,
+  decision: "approved" | "rejected",
+  now: Date,
+): Promise<PromotionRecord> {
   const approvals = await Promise.all(
     result.counted.map(async (a) => ({
       role: a.assertion.role,
@@ -215,7 +192,7 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
     })),
   );
   const { type: _type, ...fields } = pkg;
-  const record: PromotionRecord = {
+  return {
     ...fields,
     type: "sealgate.promotion-record/1",
     package: pkgDigest,
@@ -223,18 +200,56 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
     decision,
     conditions: [...new Set(result.counted.flatMap((a) => a.assertion.conditions))],
     annotations: notes.annotations,
-    sealedAt: now().toISOString(),
+    sealedAt: now.toISOString(),
   };
+}
+
+/** Store the record and its seals, then commit in the order seal-recovery.ts documents. */
+async function commitSeal(
+  d: SealerDeps,
+  record: PromotionRecord,
+  counted: VerifiedAssertion[],
+  model: string,
+  version: string,
+): Promise<SealOutcome> {
   // The policy that routed and judged this cycle, by the digest the record names.
   if (digestOf(d.policy.bytes) !== record.policy.digest)
     throw new SealgateError("CONFIG_INVALID", "the loaded policy's bytes do not match its digest");
   const [, { digest, jws, p7s, pdf }] = await Promise.all([
     d.store.put(d.policy.bytes),
-    storeSealedRecord(d, record, result.counted, d.policy.policy.thresholds),
+    storeSealedRecord(d, record, counted, d.policy.policy.thresholds),
   ]);
-  // Intent first, then the ledger, then the registry: each step can be redone after a crash.
-  await d.index.add({ package: pkgDigest, record: digest, jws, p7s, pdf, model, version, decision });
-  await appendToLedger(d, digest);
-  await setTags(d, model, version, { [TAGS.event]: digest, [TAGS.state]: decision });
+  const { package: pkgDigest, decision } = record;
+  await d.index.add({ package: pkgDigest, record: digest, jws, p7s, pdf, model, version, decision }); // (1)
+  await SealJournal.of(d.ledger, d.index).append(digest); // (2)
+  await d.source.setTags(model, version, { [TAGS.event]: digest, [TAGS.state]: decision }); // (3)
   return { outcome: "sealed", record: digest, decision };
+}
+
+export async function sealVersion(d: SealerDeps, model: string, version: string): Promise<SealOutcome> {
+  const now = d.now ?? (() => new Date());
+  const mv = await d.source.version(model, version);
+  const tags = mv.tags;
+  const pkgDigest = tags[TAGS.package];
+  if (!pkgDigest) return { outcome: "no-package" };
+  await recordReviewPdf(d, pkgDigest, tags[TAGS.packagePdf]);
+
+  const done = d.index.get(pkgDigest);
+  if (done) return finishEarlierSeal(d, done, model, version, now());
+
+  // No backfill: the discipline applies from the policy's effective date on.
+  if ((mv.createdAt ?? 0) < Date.parse(d.policy.policy.effectiveFrom)) {
+    await d.source.setTags(model, version, { [TAGS.state]: "pre_discipline" });
+    return { outcome: "pre-discipline" };
+  }
+
+  const pkg = await readPackage(d, pkgDigest, model, version);
+  const evaluation = await evaluate(d, mv, pkg, pkgDigest, now());
+  const { result, ignored } = evaluation;
+  if (result.state === "pending_review" || result.state === "changes_requested") {
+    await d.source.setTags(model, version, { [TAGS.state]: result.state });
+    return { outcome: "waiting", state: result.state, nextRole: result.nextRole, ignored };
+  }
+  const record = await buildRecord(d, pkg, pkgDigest, evaluation, result.state, now());
+  return commitSeal(d, record, result.counted, model, version);
 }

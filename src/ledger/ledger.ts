@@ -150,6 +150,7 @@ export class Ledger {
       const report: OpenReport = { size: 0 };
       for await (const { line, offset, complete } of readLines(path)) {
         if (!complete) {
+          // A crash mid-append; how a seal recovers from it: governance/seal-recovery.ts.
           report.tornTail = await quarantine(dir, path, line, offset, "entries");
           break;
         }

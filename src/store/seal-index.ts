@@ -8,6 +8,7 @@ import { appendJsonl, readJsonl } from "./jsonl.js";
  * before the ledger append, so a crash between append and tag write is finished on the next
  * pass with the same record instead of sealing the package twice. Beside it, which PDF the
  * approvers read for each package, so export takes that very file instead of rendering it again.
+ * Step (1) of a seal's commit; the order and each crash point's recovery: governance/seal-recovery.ts.
  */
 
 export const SealEntry = z.strictObject({

@@ -1,15 +1,13 @@
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import PQueue from "p-queue";
-import { ReconcileState, reconcile, versionKey } from "../../connectors/mlflow/reconcile.js";
-import type { App } from "../app.js";
-import { type DestinationResult, pushOutbox } from "../deliver/engine.js";
+import type { Logger } from "pino";
+import { type DeliveryTarget, type DestinationResult, pushOutbox } from "../deliver/engine.js";
 import { describeError } from "../errors.js";
-import { type SealOutcome, sealVersion } from "../governance/sealer.js";
+import { type SealerDeps, type SealOutcome, sealVersion } from "../governance/sealer.js";
 import { TAGS } from "../governance/tags.js";
 
 /*
- * One evidence sync pass, as `sealgate sync` and the daemon run it: reconcile MLflow against
+ * One evidence sync pass, as `sealgate sync` and the daemon run it: reconcile the registry against
  * the last seen state, seal every changed version whose review cycle completed (and re-check
  * sealed approvals for expiry), several at once, sign a checkpoint over anything new, then push
  * the outbox. The reconcile state is committed only after sealing, so a crash replays the changes.
@@ -31,30 +29,33 @@ export interface SyncReport {
   deliveries: Record<string, DestinationResult>;
 }
 
-export function reconcileStatePath(app: App): string {
-  const tag = createHash("sha256").update(app.config.mlflow.trackingUri).digest("hex").slice(0, 12);
-  return join(app.store.root, "state", `mlflow-${tag}.json`);
+/** What a sync pass needs: the sealer's parts, the delivery targets and how many lanes to run. */
+export interface SyncDeps extends SealerDeps {
+  logger: Logger;
+  targets: DeliveryTarget[];
+  config: { sync: { concurrency: number } };
 }
 
-export async function syncOnce(app: App, o: SyncOptions = {}): Promise<SyncReport> {
+const versionKey = (model: string, version: string) => `${model}\n${version}`;
+
+export async function syncOnce(app: SyncDeps, o: SyncOptions = {}): Promise<SyncReport> {
   const log = app.logger.child({ job: "sync" });
   let work: { model: string; version: string }[];
   let commit = async () => {};
   // Once each: two lanes sealing one version at once could seal its package twice.
   if (o.only) work = [...new Map(o.only.map((v) => [versionKey(v.model, v.version), v])).values()];
   else {
-    const r = await reconcile(
-      app.client,
-      new ReconcileState(reconcileStatePath(app), app.config.mlflow.trackingUri),
-    );
+    // The source keeps its last-seen state beside the evidence it led to.
+    const r = await app.source.changes(join(app.store.root, "state"));
     const changed = new Set(r.events.filter((e) => e.version).map((e) => versionKey(e.model, e.version!)));
     // Changed versions under review, plus every sealed approval (its expiry may have passed).
-    work = [...r.current.entries()]
-      .filter(([k, v]) => (changed.has(k) && v.tags[TAGS.package]) || v.tags[TAGS.state] === "approved")
-      .map(([k]) => {
-        const [model, version] = k.split("\n") as [string, string];
-        return { model, version };
-      });
+    work = r.current
+      .filter(
+        (v) =>
+          (changed.has(versionKey(v.model, v.version)) && v.tags[TAGS.package]) ||
+          v.tags[TAGS.state] === "approved",
+      )
+      .map(({ model, version }) => ({ model, version }));
     commit = r.commit;
   }
   const before = app.ledger.size;

@@ -1,4 +1,4 @@
-import { SealIndex } from "../governance/seal-index.js";
+import { SealIndex } from "../store/seal-index.js";
 import { PromotionRecord } from "../record/schema.js";
 import { inclusionProof } from "../ledger/merkle.js";
 import type { LedgerView } from "../ledger/view.js";

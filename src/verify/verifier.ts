@@ -7,7 +7,7 @@ import {
 } from "../ledger/checkpoint.js";
 import { parseEntry } from "../ledger/ledger.js";
 import { leafHash, verifyInclusion } from "../ledger/merkle.js";
-import { verifyPdfSignature } from "../pdf/sign-pdf.js";
+import { verifyPdfSignature } from "../sign/pdf-signature.js";
 import type { Trust } from "../pki/trust.js";
 import { validatePath } from "../pki/validate.js";
 import type { x509 } from "../pki/x509.js";
@@ -15,7 +15,7 @@ import { PromotionRecord, RECORD_JWS_TYP, recordDigest } from "../record/schema.
 import { verifyApproval } from "../sign/approval.js";
 import { checkCmsCertificates, decodeCmsDetached, verifyCmsSignature } from "../sign/cms.js";
 import { type DecodedJws, decodeJws, type FlattenedJws, verifyJwsSignature } from "../sign/jws.js";
-import { digestOf } from "../store/object-store.js";
+import { digestOf } from "../core/digest.js";
 import { type Finding, type FindingCode, findingOf, type Step, type Where } from "./findings.js";
 
 /*

@@ -38,14 +38,18 @@ beforeAll(async () => {
   // so its relative imports climb one level less once it is connectors/acme.
   const folder = join(tree, "connectors", KIND);
   await cp(join(REPO, "connectors/kit/reference"), folder, { recursive: true });
-  for (const file of await readdir(folder)) {
+  for (const file of await readdir(folder, { recursive: true })) {
     if (!file.endsWith(".ts")) continue;
+    const up = file.includes("/") ? "../" : ""; // simulator/ sits one folder deeper
     const text = await readFile(join(folder, file), "utf8");
     await writeFile(
       join(folder, file),
       text
-        .replaceAll('"../../../src/', '"../../src/')
-        .replace(/"\.\.\/(connector|source-file|simulator)\.js"/g, '"../kit/$1.js"')
+        .replaceAll(`"${up}../../../src/`, `"${up}../../src/`)
+        .replace(
+          new RegExp(`"${up}\\.\\./(connector|source-file|simulator)\\.js"`, "g"),
+          `"${up}../kit/$1.js"`,
+        )
         .replace('kind: "reference"', `kind: "${KIND}"`),
     );
   }
@@ -132,7 +136,10 @@ describe("adding a destination is one folder plus one line", () => {
       "test/support/sealed-records.ts",
     )) as typeof import("../support/sealed-records.js");
 
-    const sim = await CONNECTORS[KIND]!.simulate({});
+    const { default: simulator } = (await load(`connectors/${KIND}/simulator/index.ts`)) as {
+      default: import("../../connectors/kit/simulator.js").SimulatorModule;
+    };
+    const sim = await simulator.start({});
     try {
       process.env.SG_ACME_SECRET = sim.credentials.clientSecret!;
       const config = parseConfig(

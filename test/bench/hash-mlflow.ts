@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { proxiedPath } from "../../connectors/mlflow/artifacts.js";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
-import { hashLocalModel, hashMlflowModel } from "../../src/digest/model.js";
+import { hashMlflowModel } from "../../connectors/mlflow/model-hash.js";
+import { hashLocalModel } from "../../src/digest/model.js";
 import { startMlflowServer } from "../../src/dev/mlflow-server.js";
 import {
   type BenchResult,

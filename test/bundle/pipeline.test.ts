@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { describe, expect, inject, it } from "vitest";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
+import { MlflowSource } from "../../connectors/mlflow/source.js";
 import { readZip } from "../../src/bundle/zip-read.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
 import { SealIndex } from "../../src/store/seal-index.js";
@@ -67,7 +68,7 @@ describe("a bundle exported from the real pipeline (MLflow, review, approve, sea
     try {
       const sealed = await sealVersion(
         {
-          client,
+          source: new MlflowSource(client),
           store: await new FsObjectStore(join(dir, "store")).init(),
           ledger,
           index: await SealIndex.open(join(dir, "store")),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { VersionChangedEvent } from "../../connectors/mlflow/events.js";
+import type { VersionChangedEvent } from "../../src/source/registry-source.js";
 import { type Version, WebhookSync } from "../../src/daemon/webhook-sync.js";
 import { createLogger } from "../../src/log.js";
 
@@ -42,7 +42,7 @@ function recorder() {
 describe("webhook sync", () => {
   it("syncs the first event at once and coalesces the burst that arrives meanwhile into one pass", async () => {
     const r = recorder();
-    const w = new WebhookSync(["credit-*"], r.sync, Promise.resolve(true), logger);
+    const w = new WebhookSync((m) => m.startsWith("credit-"), r.sync, Promise.resolve(true), logger);
     w.accept(event("credit-risk", "2"));
     await settle();
     expect(r.calls).toEqual([[{ model: "credit-risk", version: "2" }]]);
@@ -63,7 +63,7 @@ describe("webhook sync", () => {
   it("leaves unwatched models and events naming no version to the sync job", async () => {
     const r = recorder();
     r.release();
-    const w = new WebhookSync(["credit-*"], r.sync, Promise.resolve(true), logger);
+    const w = new WebhookSync((m) => m.startsWith("credit-"), r.sync, Promise.resolve(true), logger);
     w.accept(event("fraud-model", "1"));
     w.accept(event("credit-risk", null));
     await settle();
@@ -74,7 +74,7 @@ describe("webhook sync", () => {
     const r = recorder();
     r.release();
     let verdict!: (clean: boolean) => void;
-    const w = new WebhookSync(["*"], r.sync, new Promise((res) => (verdict = res)), logger);
+    const w = new WebhookSync(() => true, r.sync, new Promise((res) => (verdict = res)), logger);
     w.accept(event("credit-risk", "2"));
     await settle();
     verdict(false);
@@ -86,7 +86,7 @@ describe("webhook sync", () => {
 
   it("stops starting syncs once closed; what is still queued is left to the next sync job", async () => {
     const r = recorder();
-    const w = new WebhookSync(["*"], r.sync, Promise.resolve(true), logger);
+    const w = new WebhookSync(() => true, r.sync, Promise.resolve(true), logger);
     w.accept(event("m", "1"));
     await settle();
     w.accept(event("m", "2"));
@@ -109,7 +109,7 @@ describe("webhook sync", () => {
         throw new Error("mlflow unreachable");
       }
     };
-    const w = new WebhookSync(["*"], sync, Promise.resolve(true), logger);
+    const w = new WebhookSync(() => true, sync, Promise.resolve(true), logger);
     later.push(() => w.accept(event("m", "2")));
     w.accept(event("m", "1"));
     await settle();

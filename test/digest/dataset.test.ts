@@ -5,11 +5,14 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
-import type { Run } from "../../connectors/mlflow/responses.js";
+import { MlflowSource } from "../../connectors/mlflow/source.js";
+import type { SourceRun } from "../../src/source/registry-source.js";
 import { resolveDatasets } from "../../src/digest/dataset.js";
 
 const client = () =>
-  new MlflowClient(MlflowConfig.parse({ trackingUri: inject("mlflow").url, auth: { type: "none" } }));
+  new MlflowSource(
+    new MlflowClient(MlflowConfig.parse({ trackingUri: inject("mlflow").url, auth: { type: "none" } })),
+  );
 
 describe("evaluation datasets by content digest", () => {
   it("hashes the bytes of a dataset logged with mlflow.data, and keeps MLflow's digest as a label only", async () => {
@@ -36,18 +39,12 @@ describe("evaluation datasets by content digest", () => {
     const facts = (inject("mlflow").manifest.models["credit-risk"] as { versions: { run_id: string }[] })
       .versions[1]!;
     const run = await c.run(facts.run_id);
-    const elsewhere: Run = {
+    const elsewhere: SourceRun = {
       ...run,
-      inputs: {
-        ...run.inputs,
-        dataset_inputs: run.inputs.dataset_inputs.map((d, i) => ({
-          ...d,
-          dataset: {
-            ...d.dataset,
-            source: JSON.stringify({ url: i ? "https://data.example.com/q3.parquet" : "s3://lake/q3/" }),
-          },
-        })),
-      },
+      datasets: run.datasets.map((d, i) => ({
+        ...d,
+        source: JSON.stringify({ url: i ? "https://data.example.com/q3.parquet" : "s3://lake/q3/" }),
+      })),
     };
     const refs = await resolveDatasets(c, elsewhere);
     expect(refs.every((r) => !r.contentAddressed)).toBe(true);
@@ -64,20 +61,9 @@ describe("evaluation datasets by content digest", () => {
     const facts = (inject("mlflow").manifest.models["credit-risk"] as { versions: { run_id: string }[] })
       .versions[2]!;
     const run = await c.run(facts.run_id);
-    const local: Run = {
+    const local: SourceRun = {
       ...run,
-      inputs: {
-        ...run.inputs,
-        dataset_inputs: [
-          {
-            ...run.inputs.dataset_inputs[0]!,
-            dataset: {
-              ...run.inputs.dataset_inputs[0]!.dataset,
-              source: JSON.stringify({ uri: join(dir, "holdout.csv") }),
-            },
-          },
-        ],
-      },
+      datasets: [{ ...run.datasets[0]!, source: JSON.stringify({ uri: join(dir, "holdout.csv") }) }],
     };
     expect((await resolveDatasets(c, local))[0]!.contentAddressed).toBe(false);
     expect((await resolveDatasets(c, local, { allowLocalFiles: true }))[0]).toMatchObject({

@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from "vitest";
 import { modelVersionRoot } from "../../connectors/mlflow/artifacts.js";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
-import { hashMlflowModel } from "../../src/digest/model.js";
+import { hashMlflowModel } from "../../connectors/mlflow/model-hash.js";
 
 describe("model digest streamed from the real MLflow server", () => {
   it("equals model_signing's digest of the folder the seed uploaded, with flat memory", async () => {

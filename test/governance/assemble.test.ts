@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
+import { MlflowSource } from "../../connectors/mlflow/source.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
 import type { SealgateError } from "../../src/errors.js";
 import { assembleReviewPackage } from "../../src/governance/assemble.js";
@@ -19,7 +20,9 @@ const request = {
 
 async function setup() {
   const { url } = inject("mlflow");
-  const client = new MlflowClient(MlflowConfig.parse({ trackingUri: url, auth: { type: "none" } }));
+  const client = new MlflowSource(
+    new MlflowClient(MlflowConfig.parse({ trackingUri: url, auth: { type: "none" } })),
+  );
   const store = await new FsObjectStore(await mkdtemp(join(tmpdir(), "sealgate-review-"))).init();
   const policy = await loadPolicy(join(REPO_ROOT, "config/policy.example.yaml"));
   return { client, store, policy };
@@ -35,7 +38,7 @@ describe("assembling the review package from the real MLflow server", () => {
     ).versions[2]!;
     const at = new Date("2026-11-21T12:00:00Z");
     const { pkg, digest } = await assembleReviewPackage({
-      client,
+      source: client,
       store,
       policy,
       model: "credit-risk",
@@ -60,7 +63,7 @@ describe("assembling the review package from the real MLflow server", () => {
     expect(
       (
         await assembleReviewPackage({
-          client,
+          source: client,
           store,
           policy,
           model: "credit-risk",
@@ -71,7 +74,7 @@ describe("assembling the review package from the real MLflow server", () => {
       ).digest,
     ).toBe(digest);
     const changed = await assembleReviewPackage({
-      client,
+      source: client,
       store,
       policy,
       model: "credit-risk",
@@ -86,7 +89,7 @@ describe("assembling the review package from the real MLflow server", () => {
   it("says what is missing when a version has no explanation artefact", async () => {
     const { client, store, policy } = await setup();
     const err = (await assembleReviewPackage({
-      client,
+      source: client,
       store,
       policy,
       model: "fraud-detector",

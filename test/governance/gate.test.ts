@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
+import { MlflowSource } from "../../connectors/mlflow/source.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
 import { conditionViolations } from "../../src/policy/conditions.js";
 import { SealIndex } from "../../src/store/seal-index.js";
@@ -90,7 +91,7 @@ describe("the deployment gate on the real MLflow server", () => {
     const ledger = await Ledger.open(join(dir, "store", "ledger"));
     const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
     const deps = {
-      client,
+      source: new MlflowSource(client),
       store,
       ledger,
       index: await SealIndex.open(join(dir, "store")),

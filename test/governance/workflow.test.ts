@@ -138,7 +138,7 @@ describe("the governance workflow on the real MLflow server", () => {
       },
       signer,
     );
-    await writeApprovalTag(w.client, w.deps.store, name, "2", forged, 5000);
+    await writeApprovalTag(w.deps.source, w.deps.store, name, "2", forged, 5000);
     // A valid certificate of someone the registry does not name as on-call.
     expect((await w.approve(name, "2", "on-call", "layla.haddad@example.org")).err).toBe("");
     // Ada approves, then someone edits her tag in MLflow to add a condition-free comment.

@@ -5,6 +5,7 @@ import { expect, inject } from "vitest";
 import { runArtifactRoot } from "../../connectors/mlflow/artifacts.js";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
+import { MlflowSource } from "../../connectors/mlflow/source.js";
 import { SealIndex } from "../../src/store/seal-index.js";
 import { type SealerDeps, sealVersion } from "../../src/governance/sealer.js";
 import { Ledger } from "../../src/ledger/ledger.js";
@@ -116,7 +117,7 @@ export async function workspace(o: WorkspaceOptions = {}) {
   const store = await new FsObjectStore(join(dir, "store")).init();
   const ledger = await Ledger.open(join(dir, "store", "ledger"));
   const deps: SealerDeps = {
-    client,
+    source: new MlflowSource(client),
     store,
     ledger,
     index: await SealIndex.open(join(dir, "store")),

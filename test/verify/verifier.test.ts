@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SealIndex } from "../../src/governance/seal-index.js";
+import { SealIndex } from "../../src/store/seal-index.js";
 import { readLedgerView } from "../../src/ledger/view.js";
 import { FsObjectStore } from "../../src/store/fs-store.js";
 import type { Finding } from "../../src/verify/findings.js";

@@ -3,7 +3,7 @@ import { access, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { CONNECTORS } from "../../../connectors/index.js";
-import { MlflowClient } from "../../../connectors/mlflow/client.js";
+import { SOURCES } from "../../../connectors/sources.js";
 import { loadDestinations } from "../../config/destinations.js";
 import { loadConfig } from "../../config/load.js";
 import type { SealgateConfig } from "../../config/schema.js";
@@ -251,24 +251,20 @@ function withoutName(message: string, name: string): string {
 type Run = <T>(name: string, fn: () => Promise<T>, ok: (v: T) => string) => Promise<T | undefined>;
 
 async function remoteChecks(
-  mlflow: ConstructorParameters<typeof MlflowClient>[0],
+  mlflow: Parameters<typeof SOURCES.mlflow.create>[0],
   targets: DeliveryTarget[],
   io: CliIO,
   run: Run,
 ) {
-  const client = new MlflowClient(mlflow, { env: io.env });
+  const source = SOURCES.mlflow.create(mlflow, { env: io.env });
   try {
     await run(
       "mlflow",
-      async () => {
-        let models = 0;
-        for await (const _ of client.registeredModels()) models++;
-        return models;
-      },
+      () => source.countModels(),
       (n) => `${mlflow.trackingUri} answers; ${n} registered model(s) watched`,
     );
   } finally {
-    await client.close();
+    await source.close();
   }
   for (const t of targets) {
     await run(

@@ -1,11 +1,47 @@
 import type { Command } from "commander";
-import { startDaemon } from "../../daemon/daemon.js";
+import type { Logger } from "pino";
+import { openApp } from "../../app.js";
+import { loadConfig } from "../../config/load.js";
+import { resolveSecret } from "../../core/secrets.js";
+import { type DaemonHandle, runDaemon } from "../../daemon/daemon.js";
+import { prepareHttp } from "../../daemon/exposure.js";
 import { capHeapGrowth } from "../../daemon/heap.js";
 import { humanStream } from "../../daemon/human-log.js";
 import { runOnce } from "../../daemon/once.js";
 import { untilSignal } from "../../daemon/signals.js";
 import { createAppLogger } from "../../app/logger.js";
 import type { CliIO } from "../io.js";
+
+export interface DaemonOptions {
+  env?: NodeJS.ProcessEnv;
+  logger: Logger;
+}
+
+/** Compose the daemon: its bind checked, then the app opened (ledger locked), then run. */
+export async function startDaemon(configPath: string, o: DaemonOptions): Promise<DaemonHandle> {
+  const env = o.env ?? process.env;
+  // Refused before the ledger is locked or a key loaded: an exposed bind is a config error.
+  const http = await prepareHttp((await loadConfig(configPath)).daemon, configPath, env);
+  const app = await openApp(configPath, { env, logger: o.logger });
+  try {
+    const hook = app.config.daemon.webhook;
+    const webhookSecret = hook ? resolveSecret(hook.secret, "daemon.webhook.secret", env) : undefined;
+    return await runDaemon(app, { logger: o.logger, http, ...(webhookSecret ? { webhookSecret } : {}) });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}
+
+/** `--once`: open the app, run each job once, close it. */
+async function daemonOnce(configPath: string, o: DaemonOptions): Promise<number> {
+  const app = await openApp(configPath, { ...(o.env ? { env: o.env } : {}), logger: o.logger });
+  try {
+    return await runOnce(app, { logger: o.logger });
+  } finally {
+    await app.close();
+  }
+}
 
 export function registerDaemon(program: Command, io: CliIO, setExit: (code: 0 | 1) => void): void {
   program
@@ -35,7 +71,7 @@ export function registerDaemon(program: Command, io: CliIO, setExit: (code: 0 | 
       // JSON for log collectors; one readable line per entry for a person at a terminal.
       const logger = createAppLogger(process.stderr.isTTY ? { destination: humanStream() } : {});
       if (opts.once) {
-        const findings = await runOnce(opts.config, { env: io.env, logger });
+        const findings = await daemonOnce(opts.config, { env: io.env, logger });
         if (findings > 0) setExit(1);
         return;
       }

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { MlflowClient } from "../../../connectors/mlflow/client.js";
+import { SOURCES } from "../../../connectors/sources.js";
 import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
 import { gate } from "../../governance/gate.js";
@@ -36,13 +36,13 @@ async function gateFromConfig(opts: Options, io: CliIO) {
     ...(config.trust.intermediates ? { intermediates: rel(config.trust.intermediates) } : {}),
     ...(config.trust.crls ? { crls: config.trust.crls.map(rel) } : {}),
   });
-  const client = new MlflowClient(config.mlflow, { env: io.env });
-  const deps = { client, store: new FsObjectStore(storeRoot), index: await SealIndex.open(storeRoot), trust };
+  const source = SOURCES.mlflow.create(config.mlflow, { env: io.env });
+  const deps = { source, store: new FsObjectStore(storeRoot), index: await SealIndex.open(storeRoot), trust };
   const result = await gate(deps, opts.model, opts.version, {
     ...(opts.target ? { target: opts.target } : {}),
     ...(opts.fast ? { fast: true } : {}),
   });
-  return { client, result };
+  return { source, result };
 }
 
 function report(io: CliIO, opts: Options, result: Awaited<ReturnType<typeof gate>>, extra: object = {}) {
@@ -72,8 +72,8 @@ export function registerGate(program: Command, io: CliIO, setExit: (code: 0 | 1)
       "\nFor CI/CD pipelines: exit 0 allow, 1 deny (with the reasons), 2 usage, 3 external failure.\n\nExample:\n  $ sealgate gate --config sealgate.yaml --model credit-risk --version 3 --target prod-eu || exit 1",
     )
     .action(async (opts: Options) => {
-      const { client, result } = await gateFromConfig(opts, io);
-      await client.close();
+      const { source, result } = await gateFromConfig(opts, io);
+      await source.close();
       setExit(result.allowed ? 0 : 1);
       report(io, opts, result);
     });
@@ -94,11 +94,11 @@ export function registerGate(program: Command, io: CliIO, setExit: (code: 0 | 1)
       "\nExample:\n  $ sealgate promote --config sealgate.yaml --model credit-risk --version 3 --alias production",
     )
     .action(async (opts: Options) => {
-      const { client, result } = await gateFromConfig(opts, io);
+      const { source, result } = await gateFromConfig(opts, io);
       try {
-        if (result.allowed) await client.setAlias(opts.model, opts.alias!, opts.version);
+        if (result.allowed) await source.setAlias(opts.model, opts.alias!, opts.version);
       } finally {
-        await client.close();
+        await source.close();
       }
       setExit(result.allowed ? 0 : 1);
       report(io, opts, result, { alias: result.allowed ? opts.alias : null });

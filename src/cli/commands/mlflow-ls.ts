@@ -1,33 +1,17 @@
 import type { Command } from "commander";
-import { MlflowClient } from "../../../connectors/mlflow/client.js";
-import { MlflowConfig } from "../../../connectors/mlflow/config.js";
-import { fetchWatched } from "../../../connectors/mlflow/registry.js";
-import { tagMap } from "../../../connectors/mlflow/responses.js";
+import { type MlflowConfig, SOURCES } from "../../../connectors/sources.js";
 import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
+import type { ListedModel } from "../../source/registry-source.js";
 import type { CliIO } from "../io.js";
+
+export type { ListedModel };
 
 interface Options {
   config?: string;
   trackingUri?: string;
   model?: string[];
   json?: boolean;
-}
-
-export interface ListedModel {
-  name: string;
-  description: string;
-  tags: Record<string, string>;
-  aliases: Record<string, string>;
-  versions: {
-    version: string;
-    status: string;
-    aliases: string[];
-    tags: Record<string, string>;
-    source: string;
-    runId: string;
-    createdAt: string | null;
-  }[];
 }
 
 /** Resolve where MLflow is: --tracking-uri, then the config file, then MLFLOW_TRACKING_URI. */
@@ -40,7 +24,7 @@ export async function mlflowConfigFrom(opts: Options, io: CliIO): Promise<Mlflow
       "no MLflow server given: pass --tracking-uri URL, --config FILE, or set MLFLOW_TRACKING_URI",
     );
   }
-  const parsed = MlflowConfig.safeParse({
+  const parsed = SOURCES.mlflow.config.safeParse({
     ...fromFile,
     trackingUri,
     ...(opts.model ? { models: opts.model } : {}),
@@ -49,35 +33,6 @@ export async function mlflowConfigFrom(opts: Options, io: CliIO): Promise<Mlflow
     throw new SealgateError("USAGE", `--tracking-uri ${trackingUri}: ${parsed.error.issues[0]?.message}`);
   }
   return parsed.data;
-}
-
-export async function listModels(client: MlflowClient): Promise<ListedModel[]> {
-  const { models, versions } = await fetchWatched(client);
-  const byModel = new Map<string, typeof versions>();
-  for (const v of versions) {
-    const list = byModel.get(v.name);
-    if (list) list.push(v);
-    else byModel.set(v.name, [v]);
-  }
-  return models
-    .map((m) => ({
-      name: m.name,
-      description: m.description,
-      tags: tagMap(m.tags),
-      aliases: Object.fromEntries(m.aliases.map((a) => [a.alias, a.version])),
-      versions: (byModel.get(m.name) ?? [])
-        .sort((a, b) => Number(b.version) - Number(a.version))
-        .map((v) => ({
-          version: v.version,
-          status: v.status,
-          aliases: m.aliases.filter((a) => a.version === v.version).map((a) => a.alias),
-          tags: tagMap(v.tags),
-          source: v.source,
-          runId: v.run_id,
-          createdAt: v.creation_timestamp ? new Date(v.creation_timestamp).toISOString() : null,
-        })),
-    }))
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
 export function renderModels(models: ListedModel[], limit: number): string {
@@ -122,16 +77,16 @@ export function registerMlflowLs(parent: Command, io: CliIO): void {
       "\nExamples:\n  $ sealgate mlflow ls --tracking-uri http://127.0.0.1:5000\n  $ sealgate mlflow ls --config sealgate.yaml --model 'credit-*' --json | jq '.models[].name'\n\nAuth comes from the config, or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN.",
     )
     .action(async (opts: Options & { all?: boolean }) => {
-      const client = new MlflowClient(await mlflowConfigFrom(opts, io), { env: io.env });
+      const source = SOURCES.mlflow.create(await mlflowConfigFrom(opts, io), { env: io.env });
       try {
-        const models = await listModels(client);
+        const models = await source.listWatched();
         io.out(
           opts.json
             ? `${JSON.stringify({ models }, null, 2)}\n`
             : renderModels(models, opts.all ? Infinity : 20),
         );
       } finally {
-        await client.close();
+        await source.close();
       }
     });
 }

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { MlflowClient } from "../../../connectors/mlflow/client.js";
+import { SOURCES } from "../../../connectors/sources.js";
 import { formatIssues } from "../../core/zod-issues.js";
 import { loadConfig } from "../../config/load.js";
 import { SealgateError } from "../../errors.js";
@@ -11,9 +11,12 @@ import { assembleReviewPackage } from "../../governance/assemble.js";
 import { SealIndex } from "../../store/seal-index.js";
 import { renderReviewPdf } from "../../governance/seal-pdf.js";
 import { TAGS } from "../../governance/tags.js";
-import { loadPolicy } from "../../policy/schema.js";
+import { type LoadedPolicy, loadPolicy } from "../../policy/schema.js";
 import { canonicalBytes } from "../../record/canonical.js";
+import type { ReviewPackage } from "../../record/schema.js";
+import type { RegistrySource } from "../../source/registry-source.js";
 import { FsObjectStore } from "../../store/fs-store.js";
+import type { Digest } from "../../core/digest.js";
 import type { CliIO } from "../io.js";
 
 const RequestFile = z.strictObject({
@@ -80,70 +83,93 @@ and approvals of the old package no longer count.
 Example:
   $ sealgate review --config sealgate.yaml --model credit-risk --version 3 --request request.yaml`,
     )
-    .action(async (opts: Options) => {
-      const config = await loadConfig(opts.config);
-      if (!config.store || !config.policy) {
-        throw new SealgateError(
-          "CONFIG_INVALID",
-          `config ${opts.config}: review needs store.path and policy`,
-        );
-      }
-      const request = await readRequest(opts.request);
-      const policy = await loadPolicy(resolve(opts.config, "..", config.policy));
-      const storeRoot = resolve(opts.config, "..", config.store.path);
-      const store = await new FsObjectStore(storeRoot).init();
-      const client = new MlflowClient(config.mlflow, { env: io.env });
-      try {
-        const { pkg, digest } = await assembleReviewPackage({
-          client,
-          store,
-          policy,
-          model: opts.model,
-          version: opts.version,
-          request,
-          ...(opts.incumbentAlias ? { incumbentAlias: opts.incumbentAlias } : {}),
-          ...(opts.explanation ? { explanationPath: opts.explanation } : {}),
-          ...(opts.previous ? { previous: opts.previous } : {}),
-          modelCardPaths: config.modelCard.paths,
-        });
-        const pkgBytes = canonicalBytes(pkg, "review package");
-        const stored = await store.put(pkgBytes);
-        if (stored !== digest) throw new Error(`package digest mismatch: ${stored} != ${digest}`);
-        const pdf = await renderReviewPdf(store, pkg, digest, policy.policy.thresholds);
-        const pdfDigest = await store.put(pdf);
-        // Export takes this very file by its digest (see bundle/review-pdf.ts).
-        await (await SealIndex.open(storeRoot)).addReviewPdf({ package: digest, pdf: pdfDigest });
-        for (const [key, value] of [
-          [TAGS.package, digest],
-          [TAGS.packagePdf, pdfDigest],
-          [TAGS.state, "pending_review"],
-          [TAGS.tier, pkg.materiality.tier],
-        ] as const) {
-          await client.setModelVersionTag(opts.model, opts.version, key, value);
-        }
-        const summary = {
-          package: digest,
-          pdf: pdfDigest,
-          tier: pkg.materiality.tier,
-          chain: pkg.materiality.chain,
-          reasons: pkg.materiality.reasons,
-          cycle: pkg.cycle,
-          modelCard: pkg.modelCard,
-          pdfPath: store.pathOf(pdfDigest),
-        };
-        if (opts.json) return void io.out(`${JSON.stringify(summary, null, 2)}\n`);
-        io.out(`review package for ${opts.model} v${opts.version}: ${digest}\n`);
-        io.out(`  tier ${summary.tier}: ${summary.chain.join(" -> ")}\n`);
-        for (const r of summary.reasons) io.out(`  - ${r}\n`);
-        if (pkg.cycle.previous)
-          io.out(
-            `  cycle ${pkg.cycle.number}, answering ${pkg.cycle.previous}: ${pkg.cycle.changes.length} field(s) changed\n`,
-          );
-        if (pkg.modelCard)
-          io.out(`  model card ${pkg.modelCard.path}: targets ${pkg.modelCard.targets.join(", ")}\n`);
-        io.out(`  PDF ${pdfDigest} (${summary.pdfPath})\n`);
-      } finally {
-        await client.close();
-      }
+    .action((opts: Options) => runReview(opts, io));
+}
+
+/** Assemble the package, store it and its PDF, point the registry at them, and say what was frozen. */
+async function runReview(opts: Options, io: CliIO): Promise<void> {
+  const config = await loadConfig(opts.config);
+  if (!config.store || !config.policy) {
+    throw new SealgateError("CONFIG_INVALID", `config ${opts.config}: review needs store.path and policy`);
+  }
+  const request = await readRequest(opts.request);
+  const policy = await loadPolicy(resolve(opts.config, "..", config.policy));
+  const storeRoot = resolve(opts.config, "..", config.store.path);
+  const store = await new FsObjectStore(storeRoot).init();
+  const source = SOURCES.mlflow.create(config.mlflow, { env: io.env });
+  try {
+    const { pkg, digest } = await assembleReviewPackage({
+      source,
+      store,
+      policy,
+      model: opts.model,
+      version: opts.version,
+      request,
+      ...(opts.incumbentAlias ? { incumbentAlias: opts.incumbentAlias } : {}),
+      ...(opts.explanation ? { explanationPath: opts.explanation } : {}),
+      ...(opts.previous ? { previous: opts.previous } : {}),
+      modelCardPaths: config.modelCard.paths,
     });
+    const pdfDigest = await storeAndTag({ opts, store, storeRoot, source, policy, pkg, digest });
+    printSummary(io, opts, pkg, digest, pdfDigest, store.pathOf(pdfDigest));
+  } finally {
+    await source.close();
+  }
+}
+
+/** Store the package and its PDF, index the PDF for export, and tag the version with both. */
+async function storeAndTag(o: {
+  opts: Options;
+  store: FsObjectStore;
+  storeRoot: string;
+  source: RegistrySource;
+  policy: LoadedPolicy;
+  pkg: ReviewPackage;
+  digest: string;
+}): Promise<Digest> {
+  const { opts, store, pkg, digest } = o;
+  const stored = await store.put(canonicalBytes(pkg, "review package"));
+  if (stored !== digest) throw new Error(`package digest mismatch: ${stored} != ${digest}`);
+  const pdf = await renderReviewPdf(store, pkg, digest, o.policy.policy.thresholds);
+  const pdfDigest = await store.put(pdf);
+  // Export takes this very file by its digest (see bundle/review-pdf.ts).
+  await (await SealIndex.open(o.storeRoot)).addReviewPdf({ package: digest, pdf: pdfDigest });
+  await o.source.setTags(opts.model, opts.version, {
+    [TAGS.package]: digest,
+    [TAGS.packagePdf]: pdfDigest,
+    [TAGS.state]: "pending_review",
+    [TAGS.tier]: pkg.materiality.tier,
+  });
+  return pdfDigest;
+}
+
+function printSummary(
+  io: CliIO,
+  opts: Options,
+  pkg: ReviewPackage,
+  digest: string,
+  pdfDigest: Digest,
+  pdfPath: string,
+): void {
+  const summary = {
+    package: digest,
+    pdf: pdfDigest,
+    tier: pkg.materiality.tier,
+    chain: pkg.materiality.chain,
+    reasons: pkg.materiality.reasons,
+    cycle: pkg.cycle,
+    modelCard: pkg.modelCard,
+    pdfPath,
+  };
+  if (opts.json) return void io.out(`${JSON.stringify(summary, null, 2)}\n`);
+  io.out(`review package for ${opts.model} v${opts.version}: ${digest}\n`);
+  io.out(`  tier ${summary.tier}: ${summary.chain.join(" -> ")}\n`);
+  for (const r of summary.reasons) io.out(`  - ${r}\n`);
+  if (pkg.cycle.previous)
+    io.out(
+      `  cycle ${pkg.cycle.number}, answering ${pkg.cycle.previous}: ${pkg.cycle.changes.length} field(s) changed\n`,
+    );
+  if (pkg.modelCard)
+    io.out(`  model card ${pkg.modelCard.path}: targets ${pkg.modelCard.targets.join(", ")}\n`);
+  io.out(`  PDF ${pdfDigest} (${summary.pdfPath})\n`);
 }

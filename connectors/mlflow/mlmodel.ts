@@ -1,6 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { MlflowError } from "../../connectors/mlflow/errors.js";
+import { MlflowError } from "./errors.js";
 
 /*
  * The parts of an MLmodel file that decide materiality: flavors (the model class) and the input

@@ -1,0 +1,11 @@
+import type { SyncDeps } from "../sync/sync.js";
+import type { DaemonConfig } from "./config.js";
+
+/**
+ * What the daemon runs on: a sync pass's parts, its own config section, and how to close them.
+ * Structural, so the pipeline never imports the app that builds it (cli/commands/daemon.ts does).
+ */
+export interface DaemonDeps extends SyncDeps {
+  config: SyncDeps["config"] & { daemon: DaemonConfig };
+  close(): Promise<void>;
+}
