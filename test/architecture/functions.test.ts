@@ -17,13 +17,11 @@ const ROOT = resolve(import.meta.dirname, "../..");
  * no longer over the limit fails too, so it is removed when its function is split.
  */
 const ALLOWED: { file: string; name: string; lines: number }[] = [
+  // The bundle's checks move onto the Verifier (issue 20 item 3, steps F6-F7), which splits them.
   { file: "src/bundle/verify.ts", name: "verifyBundle", lines: 125 },
-  { file: "src/daemon/daemon.ts", name: "run", lines: 133 },
-  { file: "src/governance/assemble.ts", name: "assembleReviewPackage", lines: 115 },
-  { file: "src/governance/sealer.ts", name: "sealVersion", lines: 113 },
-  // Moving to test/ with the rest of the connector kit's conformance suite.
-  { file: "connectors/kit/kit.ts", name: "describeConnectorKit", lines: 154 },
-  { file: "connectors/kit/kit.ts", name: "<anonymous>", lines: 114 },
+  // The Verifier's steps become one function each when gate and bundle move onto it.
+  { file: "src/verify/verifier.ts", name: "verify", lines: 171 },
+  { file: "src/verify/store.ts", name: "verifyStore", lines: 101 },
 ];
 
 interface Found {
