@@ -1,5 +1,5 @@
 import { archer } from "./archer/index.js";
-import type { ConnectorModule } from "./kit/connector.js";
+import type { ConnectorModule } from "./sdk/connector.js";
 import { servicenow } from "./servicenow/index.js";
 import { vanta } from "./vanta/index.js";
 

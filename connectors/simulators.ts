@@ -1,5 +1,5 @@
 import { archerSimulator } from "./archer/simulator/index.js";
-import type { SimulatorModule } from "./kit/simulator.js";
+import type { SimulatorModule } from "./sdk/simulator.js";
 import { servicenowSimulator } from "./servicenow/simulator/index.js";
 import { vantaSimulator } from "./vanta/simulator/index.js";
 

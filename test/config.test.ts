@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig, parseConfig } from "../src/config/load.js";
+import { loadConfig, parseConfig } from "../src/app/config/load.js";
 import { REPO_ROOT } from "../src/dev/venv.js";
-import type { SealgateError } from "../src/errors.js";
+import type { SealgateError } from "../src/core/errors.js";
 
 describe("config loading", () => {
   it("accepts the commented example in config/", async () => {

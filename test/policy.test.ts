@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../src/dev/venv.js";
-import type { SealgateError } from "../src/errors.js";
+import type { SealgateError } from "../src/core/errors.js";
 import { evaluateChain, type VerifiedAssertion } from "../src/policy/chain.js";
 import { route } from "../src/policy/materiality.js";
 import { loadPolicy, parsePolicy, type Policy } from "../src/policy/schema.js";

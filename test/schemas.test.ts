@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../src/dev/venv.js";
-import { PUBLISHED_SCHEMAS, renderSchema } from "../src/schemas.js";
+import { PUBLISHED_SCHEMAS, renderSchema } from "../src/app/schemas.js";
 
 // SEALGATE_UPDATE_SCHEMAS=1 (npm run schemas) rewrites the files instead of comparing.
 const update = process.env.SEALGATE_UPDATE_SCHEMAS === "1";

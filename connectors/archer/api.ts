@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { HttpClient, Query, RequestOptions } from "../../src/http/client.js";
+import type { HttpClient, Query, RequestOptions } from "../../src/core/http/client.js";
 import { unwrapList } from "./responses.js";
 import type { ArcherSession } from "./session.js";
 import { ArcherError } from "./errors.js";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { EvidenceFile, RemoteFile } from "../../src/delivery/destination/destination.js";
-import { HttpStatusError } from "../../src/http/errors.js";
+import { HttpStatusError } from "../../src/core/http/errors.js";
 import type { ArcherApi } from "./api.js";
 import { FieldType } from "./fields.js";
 import type { LevelMetadata } from "./metadata.js";

@@ -10,9 +10,9 @@ import type {
   RemoteFile,
   RemoteRef,
 } from "../../src/delivery/destination/destination.js";
-import { SealgateError } from "../../src/errors.js";
-import { HttpClient, type HttpClientOptions } from "../../src/http/client.js";
-import { DEFAULT_BACKOFF } from "../../src/http/retry.js";
+import { SealgateError } from "../../src/core/errors.js";
+import { HttpClient, type HttpClientOptions } from "../../src/core/http/client.js";
+import { DEFAULT_BACKOFF } from "../../src/core/http/retry.js";
 import { ArcherApi } from "./api.js";
 import { Attachments } from "./attachments.js";
 import type { ArcherConfig, ArcherTarget } from "./config.js";

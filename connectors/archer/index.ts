@@ -1,5 +1,5 @@
-import type { ConnectorModule } from "../kit/connector.js";
-import { sourceFile } from "../kit/source-file.js";
+import type { ConnectorModule } from "../sdk/connector.js";
+import { sourceFile } from "../sdk/source-file.js";
 import { ArcherDestination } from "./client.js";
 import { ARCHER_QUEUE_DEFAULTS, ARCHER_SECRET_PATHS, ArcherConfig, ArcherTarget } from "./config.js";
 

@@ -1,7 +1,7 @@
 import type { Delivery } from "../../src/delivery/destination/destination.js";
-import { SealgateError } from "../../src/errors.js";
-import { HttpStatusError } from "../../src/http/errors.js";
-import { type BackoffPolicy, backoffDelay, isRetryableStatus } from "../../src/http/retry.js";
+import { SealgateError } from "../../src/core/errors.js";
+import { HttpStatusError } from "../../src/core/http/errors.js";
+import { type BackoffPolicy, backoffDelay, isRetryableStatus } from "../../src/core/http/retry.js";
 import type { ArcherApi } from "./api.js";
 import { type FieldContent, FieldType, toFieldContent } from "./fields.js";
 import { type LevelMetadata, mappingError, type ValuesLists } from "./metadata.js";

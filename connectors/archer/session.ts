@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { HttpClient } from "../../src/http/client.js";
-import { type Minted, SharedToken } from "../kit/token.js";
+import type { HttpClient } from "../../src/core/http/client.js";
+import { type Minted, SharedToken } from "../sdk/token.js";
 import { LoginResult, reasons, unwrap, ValidationMessage } from "./responses.js";
 import { ArcherError } from "./errors.js";
 
@@ -14,7 +14,7 @@ export interface Credentials {
 /**
  * One Archer session shared by every worker. Archer has no refresh: a 401 means log in again,
  * and concurrent workers that hit the same 401 share a single re-login (single flight,
- * connectors/kit/token.ts), so a revoked session never turns into a burst of logins.
+ * connectors/sdk/token.ts), so a revoked session never turns into a burst of logins.
  */
 export class ArcherSession {
   private readonly token = new SharedToken<string>(() => this.doLogin());

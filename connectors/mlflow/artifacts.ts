@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import PQueue from "p-queue";
-import { SealgateError } from "../../src/errors.js";
+import { SealgateError } from "../../src/core/errors.js";
 import type { MlflowClient } from "./client.js";
 import { MlflowError } from "./errors.js";
 

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import type { Logger } from "pino";
 import { resolveSecret } from "../../src/core/secrets.js";
-import { SealgateError } from "../../src/errors.js";
-import { HttpClient, type HttpClientOptions, type Query } from "../../src/http/client.js";
+import { SealgateError } from "../../src/core/errors.js";
+import { HttpClient, type HttpClientOptions, type Query } from "../../src/core/http/client.js";
 import type { MlflowConfig } from "./config.js";
 import {
   GetDownloadUri,

@@ -1,4 +1,4 @@
-import { errorClass } from "../../src/errors.js";
+import { errorClass } from "../../src/core/errors.js";
 
 /** MLflow's error codes, with the exit code the CLI returns for each. */
 export const MlflowError = errorClass({

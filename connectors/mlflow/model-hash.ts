@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import PQueue from "p-queue";
-import { buildManifest, isIgnored, type ModelFile } from "../../src/digest/model.js";
+import { buildManifest, isIgnored, type ModelFile } from "../../src/source/digest/model.js";
 import { MlflowError } from "./errors.js";
 import { listArtifactTree, openArtifact } from "./artifacts.js";
 import type { MlflowClient } from "./client.js";

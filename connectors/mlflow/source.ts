@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import type { ModelManifest } from "../../src/digest/model.js";
+import type { ModelManifest } from "../../src/source/digest/model.js";
 import type {
   ChangeSet,
   FileRoot,

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { SealgateError } from "../../src/errors.js";
+import { SealgateError } from "../../src/core/errors.js";
 import type { VersionChange, VersionChangedEvent } from "./events.js";
 
 /*

@@ -1,14 +1,14 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { SealgateError } from "../../src/errors.js";
+import { SealgateError } from "../../src/core/errors.js";
 import {
   HttpClient,
   type HttpClientOptions,
   type Query,
   type RequestOptions,
-} from "../../src/http/client.js";
-import { HttpStatusError } from "../../src/http/errors.js";
+} from "../../src/core/http/client.js";
+import { HttpStatusError } from "../../src/core/http/errors.js";
 import { ServiceNowAuthenticator } from "./auth.js";
 import type { ServiceNowConfig } from "./config.js";
 import { parseResponse } from "./responses.js";

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import { resolveSecret } from "../../src/core/secrets.js";
-import type { HttpClient } from "../../src/http/client.js";
-import { HttpStatusError } from "../../src/http/errors.js";
-import { isUnauthorized, type Minted, SharedToken } from "../kit/token.js";
+import type { HttpClient } from "../../src/core/http/client.js";
+import { HttpStatusError } from "../../src/core/http/errors.js";
+import { isUnauthorized, type Minted, SharedToken } from "../sdk/token.js";
 import type { ServiceNowAuth } from "./config.js";
 import { parseResponse, TokenResponse } from "./responses.js";
 import { ServiceNowError } from "./errors.js";
@@ -16,7 +16,7 @@ interface Held {
  * The Authorization header for every API call. OAuth tokens are minted form-encoded at
  * /oauth_token.do (the instance rejects JSON there), renewed before they expire, refreshed with
  * the refresh token while it works and re-granted when it does not. Minting is single-flight
- * (connectors/kit/token.ts): concurrent workers share one token. Secret values stay in memory
+ * (connectors/sdk/token.ts): concurrent workers share one token. Secret values stay in memory
  * and request bodies only.
  */
 export class ServiceNowAuthenticator {

@@ -9,8 +9,8 @@ import type {
   RemoteFile,
   RemoteRef,
 } from "../../src/delivery/destination/destination.js";
-import { SealgateError } from "../../src/errors.js";
-import { DEFAULT_BACKOFF } from "../../src/http/retry.js";
+import { SealgateError } from "../../src/core/errors.js";
+import { DEFAULT_BACKOFF } from "../../src/core/http/retry.js";
 import { type ApiOptions, ServiceNowApi } from "./api.js";
 import type { ServiceNowConfig, ServiceNowTarget } from "./config.js";
 import { type Column, loadColumns } from "./dictionary.js";

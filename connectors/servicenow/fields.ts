@@ -1,5 +1,5 @@
 import type { Delivery, MappedFields, MappingFinding } from "../../src/delivery/destination/destination.js";
-import { SealgateError } from "../../src/errors.js";
+import { SealgateError } from "../../src/core/errors.js";
 import type { ServiceNowTarget } from "./config.js";
 import type { Column } from "./dictionary.js";
 

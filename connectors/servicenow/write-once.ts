@@ -1,6 +1,6 @@
-import { SealgateError } from "../../src/errors.js";
-import { HttpStatusError } from "../../src/http/errors.js";
-import { type BackoffPolicy, backoffDelay, isRetryableStatus } from "../../src/http/retry.js";
+import { SealgateError } from "../../src/core/errors.js";
+import { HttpStatusError } from "../../src/core/http/errors.js";
+import { type BackoffPolicy, backoffDelay, isRetryableStatus } from "../../src/core/http/retry.js";
 
 export interface RetryPolicy extends BackoffPolicy {
   sleep: (ms: number) => Promise<unknown>;

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
-import type { HttpClient } from "../../src/http/client.js";
-import { HttpStatusError } from "../../src/http/errors.js";
-import { type Minted, SharedToken } from "../kit/token.js";
+import type { HttpClient } from "../../src/core/http/client.js";
+import { HttpStatusError } from "../../src/core/http/errors.js";
+import { type Minted, SharedToken } from "../sdk/token.js";
 import { parseResponse, TokenResponse } from "./responses.js";
 import { type RetryOptions, retryWait } from "./retry.js";
 import { VantaError } from "./errors.js";
@@ -25,7 +25,7 @@ export interface VantaTokensOptions {
  * Vanta allows ONE active token per application: minting revokes the previous token at once,
  * so concurrent mints would break every in-flight request. One manager per destination holds
  * the only token, shares one in-flight mint among all workers, re-mints only when the token a
- * 401 was answered for is still the current one (connectors/kit/token.ts), and spaces mints to
+ * 401 was answered for is still the current one (connectors/sdk/token.ts), and spaces mints to
  * the documented 5/minute.
  */
 export class VantaTokens {

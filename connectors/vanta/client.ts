@@ -6,8 +6,8 @@ import type {
   RemoteFile,
   RemoteRef,
 } from "../../src/delivery/destination/destination.js";
-import { SealgateError } from "../../src/errors.js";
-import { HttpStatusError } from "../../src/http/errors.js";
+import { SealgateError } from "../../src/core/errors.js";
+import { HttpStatusError } from "../../src/core/http/errors.js";
 import { VantaApi, type VantaApiOptions } from "./api.js";
 import type { VantaConfig, VantaTarget } from "./config.js";
 import { documentBody, unknownFieldFindings } from "./fields.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { MappedFields, MappingFinding } from "../../src/delivery/destination/destination.js";
-import { SealgateError } from "../../src/errors.js";
+import { SealgateError } from "../../src/core/errors.js";
 import { IsoDuration, TIME_SENSITIVITY, type VantaTarget } from "./config.js";
 import { titleFor } from "./title.js";
 

@@ -1,5 +1,5 @@
-import type { ConnectorModule } from "../kit/connector.js";
-import { sourceFile } from "../kit/source-file.js";
+import type { ConnectorModule } from "../sdk/connector.js";
+import { sourceFile } from "../sdk/source-file.js";
 import { VANTA_SECRET_PATHS, VantaConfig, VantaTarget } from "./config.js";
 import { VantaDestination } from "./client.js";
 

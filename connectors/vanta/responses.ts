@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { responseParser } from "../../src/http/errors.js";
+import { responseParser } from "../../src/core/http/errors.js";
 import { VantaError } from "./errors.js";
 
 /*

@@ -1,6 +1,6 @@
-import { SealgateError } from "../../src/errors.js";
-import { HttpStatusError } from "../../src/http/errors.js";
-import { backoffDelay, type BackoffPolicy } from "../../src/http/retry.js";
+import { SealgateError } from "../../src/core/errors.js";
+import { HttpStatusError } from "../../src/core/http/errors.js";
+import { backoffDelay, type BackoffPolicy } from "../../src/core/http/retry.js";
 
 /*
  * Retries the shared HTTP client cannot do for Vanta: token mints (each attempt counts

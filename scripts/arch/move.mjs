@@ -3,7 +3,7 @@
 // rename is one mechanical commit:
 //   - relative string literals ("../sign/jws.js", "../../dist/src/cli/main.js") in .ts/.mts/.mjs
 //     files, resolved from the file's old place and written from its new one;
-//   - repo-relative mentions ("src/sign/jws.ts", "dist/src/sign/") in code, JSON, YAML and Markdown.
+//   - repo-relative mentions ("src/crypto/sign/jws.ts", "dist/src/crypto/sign/") in code, JSON, YAML and Markdown.
 // It prints the lines it cannot rewrite safely (path segments joined at run time) for a hand check.
 // Usage: node scripts/arch/move.mjs moves.txt      (one "from to" pair per line, # comments)
 import { execFileSync } from "node:child_process";

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { CONNECTORS } from "../../connectors/index.js";
-import { connectorSecretPaths } from "../config/destinations.js";
-import { createLogger, type LoggerOptions } from "../log.js";
+import { connectorSecretPaths } from "./config/destinations.js";
+import { createLogger, type LoggerOptions } from "../core/log.js";
 
 /**
  * The logger an entry point hands down: createLogger plus every secret path the registered

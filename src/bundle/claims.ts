@@ -1,4 +1,4 @@
-import { SealgateError } from "../errors.js";
+import { SealgateError } from "../core/errors.js";
 
 /*
  * A bundle report is a list of claims, each ✓ or ✗ with the reasons it failed. Every claim is

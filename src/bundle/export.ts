@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import { z } from "zod";
-import { SealgateError } from "../errors.js";
-import { SealIndex } from "../store/seal-index.js";
-import { inclusionProof } from "../ledger/merkle.js";
-import { toPem } from "../pki/x509.js";
+import { SealgateError } from "../core/errors.js";
+import { SealIndex } from "../evidence/store/seal-index.js";
+import { inclusionProof } from "../evidence/ledger/merkle.js";
+import { toPem } from "../crypto/pki/x509.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { PromotionRecord, ReviewPackage } from "../record/schema.js";
-import { FsObjectStore } from "../store/fs-store.js";
+import { FsObjectStore } from "../evidence/store/fs-store.js";
 import {
   type BundleIndex,
   CHECKPOINT_CHAIN,
@@ -20,7 +20,7 @@ import {
   SEALING_CHAIN,
   VERIFY_MD,
 } from "./layout.js";
-import { holdsCheckpoint, type LedgerView, readLedgerView } from "../ledger/view.js";
+import { holdsCheckpoint, type LedgerView, readLedgerView } from "../evidence/ledger/view.js";
 import { bundleFacts } from "./facts.js";
 import { reviewPdfFinder } from "./review-pdf.js";
 import { renderVerifyMd } from "./verify-md.js";

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { SealgateError } from "../errors.js";
-import { parseCheckpoint } from "../ledger/checkpoint.js";
-import { parsePemCertificates } from "../pki/x509.js";
+import { SealgateError } from "../core/errors.js";
+import { parseCheckpoint } from "../evidence/ledger/checkpoint.js";
+import { parsePemCertificates } from "../crypto/pki/x509.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { PromotionRecord } from "../record/schema.js";
-import { sha256hex } from "../ledger/ledger.js";
+import { sha256hex } from "../evidence/ledger/ledger.js";
 import { checkJsonDepth, memberRule } from "./limits.js";
 import type { ZipMember } from "./zip-read.js";
 import {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { sha256hex } from "../ledger/ledger.js";
+import { sha256hex } from "../evidence/ledger/ledger.js";
 import { Digest, type PromotionRecord } from "../record/schema.js";
 import { referencedObjects } from "../record/objects.js";
 

@@ -1,4 +1,4 @@
-import { SealgateError } from "../errors.js";
+import { SealgateError } from "../core/errors.js";
 import { CHECKPOINT_CHAIN, CHECKPOINT_NOTE, INDEX, MANIFEST, SEALING_CHAIN, VERIFY_MD } from "./layout.js";
 
 /*

@@ -1,14 +1,14 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { SealgateError } from "../errors.js";
-import { HttpClient } from "../http/client.js";
-import { HttpStatusError, redactUrl } from "../http/errors.js";
-import { type Checkpoint, verifyCheckpoint } from "../ledger/checkpoint.js";
-import { CHECKPOINTS, ENTRIES, type Line, lineBatches } from "../ledger/ledger.js";
-import { consistencyProof, verifyConsistency } from "../ledger/merkle.js";
-import type { Trust } from "../pki/trust.js";
-import { build, holdsCheckpoint, type LedgerView, readLedgerView } from "../ledger/view.js";
+import { SealgateError } from "../core/errors.js";
+import { HttpClient } from "../core/http/client.js";
+import { HttpStatusError, redactUrl } from "../core/http/errors.js";
+import { type Checkpoint, verifyCheckpoint } from "../evidence/ledger/checkpoint.js";
+import { CHECKPOINTS, ENTRIES, type Line, lineBatches } from "../evidence/ledger/ledger.js";
+import { consistencyProof, verifyConsistency } from "../evidence/ledger/merkle.js";
+import type { Trust } from "../crypto/pki/trust.js";
+import { build, holdsCheckpoint, type LedgerView, readLedgerView } from "../evidence/ledger/view.js";
 
 /*
  * `verify BUNDLE --log DIR|URL`: the live log's latest checkpoint must be signed by the CA, hold its

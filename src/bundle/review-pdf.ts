@@ -1,9 +1,9 @@
 import { open } from "node:fs/promises";
-import type { SealIndex } from "../store/seal-index.js";
-import { documentIdOf, pdfId } from "../sign/pdf-id.js";
-import { storedPdfOf } from "../store/stored-pdf.js";
+import type { SealIndex } from "../evidence/store/seal-index.js";
+import { documentIdOf, pdfId } from "../crypto/sign/pdf-id.js";
+import { storedPdfOf } from "../evidence/store/stored-pdf.js";
 import type { PromotionRecord } from "../record/schema.js";
-import type { FsObjectStore } from "../store/fs-store.js";
+import type { FsObjectStore } from "../evidence/store/fs-store.js";
 import type { Digest } from "../core/digest.js";
 
 /*

@@ -1,12 +1,12 @@
-import type { Trust } from "../pki/trust.js";
+import type { Trust } from "../crypto/pki/trust.js";
 import { evaluateChain, type VerifiedAssertion } from "../policy/chain.js";
 import { parsePolicy } from "../policy/schema.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { type PromotionRecord, ReviewPackage } from "../record/schema.js";
-import { verifyApproval } from "../sign/approval.js";
+import { verifyApproval } from "../crypto/sign/approval.js";
 import { type Claim, checkClaim } from "./claims.js";
 import { need, parseJsonFile, tailOf } from "./facts.js";
-import { documentIdOf, pdfId } from "../sign/pdf-id.js";
+import { documentIdOf, pdfId } from "../crypto/sign/pdf-id.js";
 import { type BundleIndex, objectPath } from "./layout.js";
 import { digestOf } from "../core/digest.js";
 

@@ -1,8 +1,8 @@
-import { type Checkpoint, parseCheckpoint, verifyCheckpoint } from "../ledger/checkpoint.js";
-import type { Trust } from "../pki/trust.js";
-import { isStrictDerCertificate } from "../sign/cms.js";
-import { validatePath } from "../pki/validate.js";
-import { parsePemCertificates, toPem, type x509 } from "../pki/x509.js";
+import { type Checkpoint, parseCheckpoint, verifyCheckpoint } from "../evidence/ledger/checkpoint.js";
+import type { Trust } from "../crypto/pki/trust.js";
+import { isStrictDerCertificate } from "../crypto/sign/cms.js";
+import { validatePath } from "../crypto/pki/validate.js";
+import { parsePemCertificates, toPem, type x509 } from "../crypto/pki/x509.js";
 import { PromotionRecord } from "../record/schema.js";
 import { type Claim, checkClaim } from "./claims.js";
 import { BundleFiles, bundleFacts, memberNames, need, parseJsonFile, sha256Of } from "./facts.js";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import yauzl from "yauzl";
-import { SealgateError } from "../errors.js";
+import { SealgateError } from "../core/errors.js";
 
 /*
  * A bundle is untrusted input. It is never extracted (nothing is ever written to disk),

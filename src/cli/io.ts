@@ -1,4 +1,4 @@
-import { scrub } from "../util/secret-values.js";
+import { scrub } from "../core/util/secret-values.js";
 
 /** Where a command writes, so tests can run commands in-process and read what they print. */
 export interface CliIO {

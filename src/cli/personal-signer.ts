@@ -1,15 +1,15 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { SOURCES } from "../../connectors/sources.js";
-import type { SealgateConfig } from "../config/schema.js";
-import { SealgateError } from "../errors.js";
-import { APPROVAL_TAG_PREFIX, writeApprovalTag } from "../governance/approval-tags.js";
-import { TAGS } from "../governance/tags.js";
-import { loadTrust, type Trust } from "../pki/trust.js";
-import { validatePath } from "../pki/validate.js";
-import { loadSigner } from "../sign/load.js";
-import type { Signer } from "../sign/signer.js";
-import { FsObjectStore } from "../store/fs-store.js";
+import type { SealgateConfig } from "../app/config/schema.js";
+import { SealgateError } from "../core/errors.js";
+import { APPROVAL_TAG_PREFIX, writeApprovalTag } from "../governance/approvals/approval-tags.js";
+import { TAGS } from "../governance/cycle/tags.js";
+import { loadTrust, type Trust } from "../crypto/pki/trust.js";
+import { validatePath } from "../crypto/pki/validate.js";
+import { loadSigner } from "../crypto/sign/load.js";
+import type { Signer } from "../crypto/sign/signer.js";
+import { FsObjectStore } from "../evidence/store/fs-store.js";
 import type { CliIO } from "./io.js";
 
 /*

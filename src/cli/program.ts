@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { describeError, type ExitCode, exitCodeOf } from "../errors.js";
+import { describeError, type ExitCode, exitCodeOf } from "../core/errors.js";
 import { registerApprove } from "./commands/approve.js";
 import { registerComment } from "./commands/comment.js";
 import { registerConfigCheck } from "./commands/config-check.js";

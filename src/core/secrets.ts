@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { SealgateError } from "../errors.js";
-import { registerSecret } from "../util/secret-values.js";
+import { SealgateError } from "./errors.js";
+import { registerSecret } from "./util/secret-values.js";
 
 /**
  * A secret in config is never written literally: it is `${ENV_VAR}` or `file:/path`, so config

@@ -1,7 +1,7 @@
 import type { PromotionRecord } from "../record/schema.js";
 import { recordBytes } from "../record/schema.js";
 import type { Digest } from "../core/digest.js";
-import type { ObjectStore } from "../store/object-store.js";
+import type { ObjectStore } from "../evidence/store/object-store.js";
 
 /*
  * A complete, valid promotion record for tests, benchmarks and crash tests, and a way to store

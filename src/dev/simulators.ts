@@ -1,6 +1,6 @@
-import type { FaultKnobs, SimulatorHandle } from "../../connectors/kit/simulator.js";
+import type { FaultKnobs, SimulatorHandle } from "../../connectors/sdk/simulator.js";
 import { SIMULATORS } from "../../connectors/simulators.js";
-import { createLogger } from "../log.js";
+import { createLogger } from "../core/log.js";
 
 /*
  * The three GRC simulators on loopback, and the `destinations:` block that points sealgate at

@@ -4,8 +4,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { acquireLock } from "../ledger/lock.js";
-import { PACKAGE_ROOT } from "../util/package-root.js";
+import { acquireLock } from "../evidence/ledger/lock.js";
+import { PACKAGE_ROOT } from "../core/util/package-root.js";
 
 const run = promisify(execFile);
 

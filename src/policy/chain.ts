@@ -1,5 +1,5 @@
-import type { ApproverIdentity } from "../sign/approval.js";
-import type { ApprovalAssertion } from "../sign/approval.js";
+import type { ApproverIdentity } from "../crypto/sign/approval.js";
+import type { ApprovalAssertion } from "../crypto/sign/approval.js";
 import type { Approver, Policy } from "./schema.js";
 
 /*

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { formatIssues } from "../core/zod-issues.js";
-import { SealgateError } from "../errors.js";
+import { SealgateError } from "../core/errors.js";
 import { digestOf } from "../core/digest.js";
 
 /*

@@ -1,5 +1,5 @@
 import canonicalizeJson from "canonicalize";
-import { SealgateError } from "../errors.js";
+import { SealgateError } from "../core/errors.js";
 
 /**
  * RFC 8785 (JCS) canonical bytes, via `canonicalize` (by one of the RFC's authors). Refuses what

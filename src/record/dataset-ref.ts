@@ -3,7 +3,7 @@ import { z } from "zod";
 /*
  * How a sealed record names its evaluation dataset: by content digest, or with a plain
  * statement that it is not content-addressed and why. The format belongs to the record; the
- * resolver that fills it (src/digest/dataset.ts) sits above, beside the registry it reads.
+ * resolver that fills it (src/source/digest/dataset.ts) sits above, beside the registry it reads.
  */
 
 export const DatasetRef = z.discriminatedUnion("contentAddressed", [

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import type { ModelManifest } from "../digest/model.js";
+import type { ModelManifest } from "./digest/model.js";
 
 /*
  * The model registry sealgate governs, seen from the rest of sealgate: versions with tags, the

@@ -6,7 +6,7 @@ import { ArcherError } from "../../connectors/archer/errors.js";
 import { MlflowError } from "../../connectors/mlflow/errors.js";
 import { ServiceNowError } from "../../connectors/servicenow/errors.js";
 import { VantaError } from "../../connectors/vanta/errors.js";
-import { exitCodeOf, SealgateError } from "../../src/errors.js";
+import { exitCodeOf, SealgateError } from "../../src/core/errors.js";
 
 /*
  * connectors/index.ts promises that adding a destination is one folder plus one line. This
@@ -34,10 +34,10 @@ beforeAll(async () => {
   await cp(join(REPO, "package.json"), join(tree, "package.json"));
   await symlink(join(REPO, "node_modules"), join(tree, "node_modules"));
 
-  // The folder: the reference connector, which lives one level deeper (connectors/kit/reference),
+  // The folder: the reference connector, which lives one level deeper (connectors/reference),
   // so its relative imports climb one level less once it is connectors/acme.
   const folder = join(tree, "connectors", KIND);
-  await cp(join(REPO, "connectors/kit/reference"), folder, { recursive: true });
+  await cp(join(REPO, "connectors/reference"), folder, { recursive: true });
   for (const file of await readdir(folder, { recursive: true })) {
     if (!file.endsWith(".ts")) continue;
     const up = file.includes("/") ? "../" : ""; // simulator/ sits one folder deeper
@@ -80,11 +80,11 @@ describe("adding a destination is one folder plus one line", () => {
 
   it("loads through config: the schema accepts the new kind and takes its secrets from the module", async () => {
     const { parseConfig } = (await import(
-      join(tree, "src/config/load.ts")
-    )) as typeof import("../../src/config/load.js");
+      join(tree, "src/app/config/load.ts")
+    )) as typeof import("../../src/app/config/load.js");
     const { connectorSecretPaths } = (await import(
-      join(tree, "src/config/destinations.ts")
-    )) as typeof import("../../src/config/destinations.js");
+      join(tree, "src/app/config/destinations.ts")
+    )) as typeof import("../../src/app/config/destinations.js");
     const { CONNECTORS } = (await import(
       join(tree, "connectors/index.ts")
     )) as typeof import("../../connectors/index.js");
@@ -115,7 +115,7 @@ describe("adding a destination is one folder plus one line", () => {
     })();
     expect(bad?.message).toContain("grc.url");
     // And the real tree still does not know it.
-    const real = await import("../../src/config/load.js");
+    const real = await import("../../src/app/config/load.js");
     expect(() => real.parseConfig({ destinations: { grc: { kind: KIND } } }, "t")).toThrow(
       /unknown destination kind/,
     );
@@ -123,21 +123,23 @@ describe("adding a destination is one folder plus one line", () => {
 
   it("delivers sealed records to the new destination through the engine, exactly once", async () => {
     const load = (p: string) => import(join(tree, p));
-    const { parseConfig } = (await load("src/config/load.ts")) as typeof import("../../src/config/load.js");
+    const { parseConfig } = (await load(
+      "src/app/config/load.ts",
+    )) as typeof import("../../src/app/config/load.js");
     const { loadDestinations } = (await load(
-      "src/config/destinations.ts",
-    )) as typeof import("../../src/config/destinations.js");
+      "src/app/config/destinations.ts",
+    )) as typeof import("../../src/app/config/destinations.js");
     const { pushOutbox } = (await load(
-      "src/deliver/engine.ts",
-    )) as typeof import("../../src/deliver/engine.js");
+      "src/delivery/engine/engine.ts",
+    )) as typeof import("../../src/delivery/engine/engine.js");
     const { CONNECTORS } = (await load("connectors/index.ts")) as typeof import("../../connectors/index.js");
-    const { createLogger } = (await load("src/log.ts")) as typeof import("../../src/log.js");
+    const { createLogger } = (await load("src/core/log.ts")) as typeof import("../../src/core/log.js");
     const { sealedRecords } = (await load(
       "test/support/sealed-records.ts",
     )) as typeof import("../support/sealed-records.js");
 
     const { default: simulator } = (await load(`connectors/${KIND}/simulator/index.ts`)) as {
-      default: import("../../connectors/kit/simulator.js").SimulatorModule;
+      default: import("../../connectors/sdk/simulator.js").SimulatorModule;
     };
     const sim = await simulator.start({});
     try {
@@ -212,8 +214,8 @@ describe("vendor error codes live in their vendor's folder", () => {
     }
   });
 
-  it("are not named in src/errors.ts", async () => {
-    const text = await readFile(join(REPO, "src/errors.ts"), "utf8");
+  it("are not named in src/core/errors.ts", async () => {
+    const text = await readFile(join(REPO, "src/core/errors.ts"), "utf8");
     expect(text).not.toMatch(/\b(SERVICENOW|VANTA|ARCHER|MLFLOW)_[A-Z_]+\s*:/);
   });
 });

@@ -8,7 +8,6 @@ export const LAYERS: { layer: string; units: string[] }[] = [
   { layer: "crypto", units: ["src/crypto/sign"] },
   { layer: "policy", units: ["src/policy"] },
   { layer: "source", units: ["src/source"] },
-  { layer: "source", units: ["src/source/digest"] },
   { layer: "evidence", units: ["src/evidence/store"] },
   { layer: "evidence", units: ["src/evidence/ledger"] },
   { layer: "evidence", units: ["src/evidence/verify"] },

@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import { buildManifest, hashLocalModel } from "../../src/digest/model.js";
+import { buildManifest, hashLocalModel } from "../../src/source/digest/model.js";
 import { VENV_PYTHON, REPO_ROOT } from "../../src/dev/venv.js";
 import {
   type BenchResult,
@@ -76,7 +76,7 @@ export async function benchHashLocal(): Promise<BenchResult> {
   const { dir, files } = await ensureModel(total);
   const paths = files.map((f) => join(dir, f));
   const cores = availableParallelism();
-  const omsScript = join(REPO_ROOT, "test/digest/oms_digest.py");
+  const omsScript = join(REPO_ROOT, "test/source/digest/oms_digest.py");
   // Warm the page cache so every contender reads from memory, not from whoever read first.
   await timePeer("sha256sum", paths);
 
@@ -148,7 +148,7 @@ export async function benchHashLocal(): Promise<BenchResult> {
     ],
     notes: [
       `A stricter limit than the target's: OpenSSL's single-core throughput x ${cores} = ${(openssl.value * cores).toFixed(0)} MB/s; sealgate reaches ${(ours.value / (openssl.value * cores)).toFixed(2)}x of it.`,
-      "Before (21 Nov 2026, this AMD EPYC machine, same command): 1388 MB/s, 5.32 CPU s, 0.94x model_signing (missed). The hash threads read 1 MiB at a time, more than the core's L2 cache, so every byte left the cache between the copy from the page cache and the hash; at 128 KiB the same files take 3.4 CPU s instead of 5.5 (src/digest/hash-pool.ts).",
+      "Before (21 Nov 2026, this AMD EPYC machine, same command): 1388 MB/s, 5.32 CPU s, 0.94x model_signing (missed). The hash threads read 1 MiB at a time, more than the core's L2 cache, so every byte left the cache between the copy from the page cache and the hash; at 128 KiB the same files take 3.4 CPU s instead of 5.5 (src/source/digest/hash-pool.ts).",
     ],
   };
 }

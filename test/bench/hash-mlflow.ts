@@ -5,7 +5,7 @@ import { proxiedPath } from "../../connectors/mlflow/artifacts.js";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { hashMlflowModel } from "../../connectors/mlflow/model-hash.js";
-import { hashLocalModel } from "../../src/digest/model.js";
+import { hashLocalModel } from "../../src/source/digest/model.js";
 import { startMlflowServer } from "../../src/dev/mlflow-server.js";
 import {
   type BenchResult,

@@ -4,10 +4,10 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { signCheckpoint } from "../../src/ledger/checkpoint.js";
-import { Ledger } from "../../src/ledger/ledger.js";
-import { leafHash, MerkleAccumulator } from "../../src/ledger/merkle.js";
-import { verifyStore } from "../../src/verify/store.js";
+import { signCheckpoint } from "../../src/evidence/ledger/checkpoint.js";
+import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { leafHash, MerkleAccumulator } from "../../src/evidence/ledger/merkle.js";
+import { verifyStore } from "../../src/evidence/verify/store.js";
 import {
   type BenchResult,
   benchPki,
@@ -35,7 +35,7 @@ const SCRIPT = fileURLToPath(import.meta.url);
 
 /** The code before the fix, measured on the same 1M-entry ledger and machine. */
 const BEFORE_AFTER = [
-  "Before the fix (commit 8fc5dee: JSON.parse plus re-canonicalizing each line, a Hash object per SHA-256, an await per line, the Merkle tree on the main thread): 47.0 s wall, 16.1 s CPU (62k entries per CPU second), 149 MB peak, at load average 11. After (the table above): the canonical form matched directly, one-shot hashes with string digests, a batch of lines per read, the Merkle roots on a worker thread (src/verify/merkle-roots.ts). What remains, per entry, on the main thread: the pattern match (~1.3 us) and the chain SHA-256 (~0.9 us); on the Merkle thread: the leaf and node SHA-256 (~1.9 us together). On an idle 2-core machine that is about 3 s for a million entries.",
+  "Before the fix (commit 8fc5dee: JSON.parse plus re-canonicalizing each line, a Hash object per SHA-256, an await per line, the Merkle tree on the main thread): 47.0 s wall, 16.1 s CPU (62k entries per CPU second), 149 MB peak, at load average 11. After (the table above): the canonical form matched directly, one-shot hashes with string digests, a batch of lines per read, the Merkle roots on a worker thread (src/evidence/verify/merkle-roots.ts). What remains, per entry, on the main thread: the pattern match (~1.3 us) and the chain SHA-256 (~0.9 us); on the Merkle thread: the leaf and node SHA-256 (~1.9 us together). On an idle 2-core machine that is about 3 s for a million entries.",
   "Earlier runs (21 Nov 2026) reported 143k entries/s at load average 10 (the machine shared with CI), and one run 260 MB: that child's maxRSS included its parent's, which had just written the ledger (Linux carries maxRSS across fork and exec). Peak RSS is now the child's own VmHWM (peakRssMb in test/bench/lib.ts).",
 ];
 const EVERY = 100_000;

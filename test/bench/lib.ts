@@ -5,10 +5,10 @@ import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { PYTHON_ENV, REPO_ROOT, VENV_PYTHON } from "../../src/dev/venv.js";
-import { createDevPki, type DevPkiManifest } from "../../src/pki/dev-pki.js";
-import { loadTrust, type Trust } from "../../src/pki/trust.js";
-import type { KeySigner } from "../../src/sign/key-signer.js";
-import { loadSigner } from "../../src/sign/load.js";
+import { createDevPki, type DevPkiManifest } from "../../src/crypto/pki/dev-pki.js";
+import { loadTrust, type Trust } from "../../src/crypto/pki/trust.js";
+import type { KeySigner } from "../../src/crypto/sign/key-signer.js";
+import { loadSigner } from "../../src/crypto/sign/load.js";
 
 /*
  * What every benchmark shares: the machine it ran on, medians, and two ways to measure one

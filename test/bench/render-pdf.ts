@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
-import { renderRecordPdf } from "../../src/pdf/record-pdf.js";
-import { pdfInput } from "../pdf/fixture.js";
+import { renderRecordPdf } from "../../src/render/pdf/record-pdf.js";
+import { pdfInput } from "../render/pdf/fixture.js";
 
 /*
  * Not a benchmark of its own (no peer to run beside it): the seal benchmark's PDF step alone, for

@@ -1,21 +1,21 @@
 import { createHash } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { sampleRecord } from "../../src/dev/sample-record.js";
-import { DEMO_APPROVERS } from "../../src/pki/dev-pki.js";
-import { storeSealedRecord } from "../../src/governance/sealer.js";
+import { DEMO_APPROVERS } from "../../src/crypto/pki/dev-pki.js";
+import { storeSealedRecord } from "../../src/governance/seal/sealer.js";
 import type { VerifiedAssertion } from "../../src/policy/chain.js";
 import { canonicalBytes } from "../../src/record/canonical.js";
 import { type PromotionRecord, RECORD_JWS_TYP, recordBytes } from "../../src/record/schema.js";
-import { signCmsDetached } from "../../src/sign/cms.js";
-import { signJws } from "../../src/sign/jws.js";
-import { loadSigner } from "../../src/sign/load.js";
-import { FsObjectStore } from "../../src/store/fs-store.js";
+import { signCmsDetached } from "../../src/crypto/sign/cms.js";
+import { signJws } from "../../src/crypto/sign/jws.js";
+import { loadSigner } from "../../src/crypto/sign/load.js";
+import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
 import { digestOf } from "../../src/core/digest.js";
 import { makePng } from "../support/png.js";
 
 /*
  * The seal benchmark's sealer: for each record number, the steps of sealVersion
- * (src/governance/sealer.ts) after the approvals are verified: store each approval assertion
+ * (src/governance/seal/sealer.ts) after the approvals are verified: store each approval assertion
  * and the policy, assemble the record, then storeSealedRecord (the sealer's own code: RFC 8785
  * bytes, JWS, CMS, the PDF rendered and PAdES-signed, each stored). It answers with the record
  * digest, which the caller appends to the ledger (one writer). Run in the benchmark's own

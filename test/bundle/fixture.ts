@@ -2,11 +2,11 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportBundle } from "../../src/bundle/export.js";
-import { renderReviewPdf } from "../../src/governance/seal-pdf.js";
-import { SealIndex } from "../../src/store/seal-index.js";
+import { renderReviewPdf } from "../../src/governance/seal/seal-pdf.js";
+import { SealIndex } from "../../src/evidence/store/seal-index.js";
 import { RECORD_JWS_TYP } from "../../src/record/schema.js";
-import { Ledger } from "../../src/ledger/ledger.js";
-import { renderSignedRecordPdf } from "../../src/pdf/record-pdf.js";
+import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { renderSignedRecordPdf } from "../../src/render/pdf/record-pdf.js";
 import { parsePolicy } from "../../src/policy/schema.js";
 import { canonicalBytes } from "../../src/record/canonical.js";
 import {
@@ -16,12 +16,12 @@ import {
   recordDigest,
   type ReviewPackage,
 } from "../../src/record/schema.js";
-import { signApproval } from "../../src/sign/approval.js";
-import { signCmsDetached } from "../../src/sign/cms.js";
-import { signJws } from "../../src/sign/jws.js";
-import { loadSigner } from "../../src/sign/load.js";
-import { FsObjectStore } from "../../src/store/fs-store.js";
-import type { KeySpec } from "../../src/pki/keys.js";
+import { signApproval } from "../../src/crypto/sign/approval.js";
+import { signCmsDetached } from "../../src/crypto/sign/cms.js";
+import { signJws } from "../../src/crypto/sign/jws.js";
+import { loadSigner } from "../../src/crypto/sign/load.js";
+import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
+import type { KeySpec } from "../../src/crypto/pki/keys.js";
 import { devPki } from "../support/pki.js";
 import { makePng } from "../support/png.js";
 

@@ -6,10 +6,10 @@ import { readZip } from "../../src/bundle/zip-read.js";
 import { writeZip } from "../../src/bundle/zip-write.js";
 import { RECORD_JWS_TYP } from "../../src/record/schema.js";
 import { canonicalBytes } from "../../src/record/canonical.js";
-import { signCmsDetached } from "../../src/sign/cms.js";
-import { signJws } from "../../src/sign/jws.js";
-import { loadSigner } from "../../src/sign/load.js";
-import { toPem } from "../../src/pki/x509.js";
+import { signCmsDetached } from "../../src/crypto/sign/cms.js";
+import { signJws } from "../../src/crypto/sign/jws.js";
+import { loadSigner } from "../../src/crypto/sign/load.js";
+import { toPem } from "../../src/crypto/pki/x509.js";
 import { exportOf, sealedStore, type SealedStore } from "./fixture.js";
 
 /*

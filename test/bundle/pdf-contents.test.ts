@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SealgateError } from "../../src/errors.js";
-import { cmsFromContents } from "../../src/sign/pdf-signature.js";
+import { SealgateError } from "../../src/core/errors.js";
+import { cmsFromContents } from "../../src/crypto/sign/pdf-signature.js";
 
 // Found by the bundle tests: about 1 PDF seal in 256 ends in a 0x00 byte, which stripping
 // trailing zeros cut off, so a valid PDF failed to verify.

@@ -2,10 +2,10 @@ import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyBundle } from "../../src/bundle/verify.js";
 import { readZip } from "../../src/bundle/zip-read.js";
-import { SealIndex } from "../../src/store/seal-index.js";
-import { documentIdOf, pdfId } from "../../src/sign/pdf-id.js";
+import { SealIndex } from "../../src/evidence/store/seal-index.js";
+import { documentIdOf, pdfId } from "../../src/crypto/sign/pdf-id.js";
 import { PromotionRecord } from "../../src/record/schema.js";
-import { FsObjectStore } from "../../src/store/fs-store.js";
+import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
 import { exportOf, sealedStore, type SealedStore } from "./fixture.js";
 
 /*

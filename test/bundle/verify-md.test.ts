@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { verifyBundle } from "../../src/bundle/verify.js";
 import { proofSides } from "../../src/bundle/verify-md.js";
 import { readZip } from "../../src/bundle/zip-read.js";
-import { inclusionProof, leafHash, nodeHash, rootOf } from "../../src/ledger/merkle.js";
-import type { KeySpec } from "../../src/pki/keys.js";
+import { inclusionProof, leafHash, nodeHash, rootOf } from "../../src/evidence/ledger/merkle.js";
+import type { KeySpec } from "../../src/crypto/pki/keys.js";
 import { exportOf, sealedStore } from "./fixture.js";
 import { runVerifyMd } from "./run-verify-md.js";
 

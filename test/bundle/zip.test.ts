@@ -9,7 +9,7 @@ import { LOG_LIMITS } from "../../src/bundle/log-consistency.js";
 import { jsonDepthOver, MEMBER_RULES, memberRule } from "../../src/bundle/limits.js";
 import { DEFAULT_LIMITS, readZip, readZipMembers } from "../../src/bundle/zip-read.js";
 import { writeZip } from "../../src/bundle/zip-write.js";
-import { describeError, SealgateError } from "../../src/errors.js";
+import { describeError, SealgateError } from "../../src/core/errors.js";
 import { cli } from "../support/cli.js";
 import { rawZip } from "./raw-zip.js";
 

@@ -5,9 +5,9 @@ import { describe, expect, inject, it } from "vitest";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
-import { readApprovalTags } from "../../src/governance/approval-tags.js";
-import { verifyApproval } from "../../src/sign/approval.js";
-import { FsObjectStore } from "../../src/store/fs-store.js";
+import { readApprovalTags } from "../../src/governance/approvals/approval-tags.js";
+import { verifyApproval } from "../../src/crypto/sign/approval.js";
+import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
 import { devPki } from "../support/pki.js";
 import { cli } from "../support/cli.js";
 

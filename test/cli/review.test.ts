@@ -5,7 +5,7 @@ import { describe, expect, inject, it } from "vitest";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
-import { FsObjectStore } from "../../src/store/fs-store.js";
+import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
 import { cli } from "../support/cli.js";
 
 describe("sealgate review", () => {

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { storeSampleRecord } from "../../src/dev/sample-record.js";
-import { ENTRIES, Ledger } from "../../src/ledger/ledger.js";
-import { loadSigner } from "../../src/sign/load.js";
-import { FsObjectStore } from "../../src/store/fs-store.js";
+import { ENTRIES, Ledger } from "../../src/evidence/ledger/ledger.js";
+import { loadSigner } from "../../src/crypto/sign/load.js";
+import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
 import { devPki } from "../support/pki.js";
 import { cli } from "../support/cli.js";
 

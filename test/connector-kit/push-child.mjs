@@ -11,12 +11,12 @@ import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { CONNECTORS } from "../../dist/connectors/index.js";
-import { destinationSchema } from "../../dist/src/config/destinations.js";
-import { pushOutbox } from "../../dist/src/deliver/engine.js";
-import { BUILTIN_FILES, unavailableFiles } from "../../dist/src/deliver/files.js";
-import { createLogger } from "../../dist/src/log.js";
-import { loadMapping } from "../../dist/src/mapping/compile.js";
-import { loadSigner } from "../../dist/src/sign/load.js";
+import { destinationSchema } from "../../dist/src/app/config/destinations.js";
+import { pushOutbox } from "../../dist/src/delivery/engine/engine.js";
+import { BUILTIN_FILES, unavailableFiles } from "../../dist/src/delivery/engine/files.js";
+import { createLogger } from "../../dist/src/core/log.js";
+import { loadMapping } from "../../dist/src/delivery/mapping/compile.js";
+import { loadSigner } from "../../dist/src/crypto/sign/load.js";
 
 /** @type {import("./push-child.d.mts").PushChildSpec} (written by kit-crash.ts, typed there) */
 const spec = JSON.parse(await readFile(process.argv[2], "utf8"));

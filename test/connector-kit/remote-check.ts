@@ -1,7 +1,7 @@
 import { expect } from "vitest";
-import { readOutbox } from "../../src/outbox/outbox.js";
-import { FsObjectStore } from "../../src/store/fs-store.js";
-import type { SimulatorHandle } from "../../connectors/kit/simulator.js";
+import { readOutbox } from "../../src/delivery/outbox/outbox.js";
+import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
+import type { SimulatorHandle } from "../../connectors/sdk/simulator.js";
 
 /**
  * What every connector must achieve: each sealed record exactly once remotely, each mapped

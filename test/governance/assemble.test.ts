@@ -6,10 +6,10 @@ import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { MlflowSource } from "../../connectors/mlflow/source.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
-import type { SealgateError } from "../../src/errors.js";
-import { assembleReviewPackage } from "../../src/governance/assemble.js";
+import type { SealgateError } from "../../src/core/errors.js";
+import { assembleReviewPackage } from "../../src/governance/review/assemble.js";
 import { loadPolicy } from "../../src/policy/schema.js";
-import { FsObjectStore } from "../../src/store/fs-store.js";
+import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
 
 const request = {
   justification: "Adds tenure_months; AUC improves on the Q3 evaluation set.",

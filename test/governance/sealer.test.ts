@@ -1,12 +1,12 @@
 import { rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SealIndex } from "../../src/store/seal-index.js";
-import { Ledger } from "../../src/ledger/ledger.js";
-import { verifyPdfSignature } from "../../src/sign/pdf-signature.js";
+import { SealIndex } from "../../src/evidence/store/seal-index.js";
+import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { verifyPdfSignature } from "../../src/crypto/sign/pdf-signature.js";
 import type { PromotionRecord } from "../../src/record/schema.js";
-import { verifyCmsDetached } from "../../src/sign/cms.js";
-import { verifyStore } from "../../src/verify/store.js";
+import { verifyCmsDetached } from "../../src/crypto/sign/cms.js";
+import { verifyStore } from "../../src/evidence/verify/store.js";
 import { cloneModel, MATERIAL_CHAIN, workspace } from "../support/workflow.js";
 
 describe("sealing a material change through the full chain on the real MLflow server", () => {

@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { openApp } from "../../src/app.js";
-import { SealIndex } from "../../src/store/seal-index.js";
-import { TAGS } from "../../src/governance/tags.js";
-import { parseEntry, readLines } from "../../src/ledger/ledger.js";
-import { syncOnce } from "../../src/sync/sync.js";
-import { verifyStore } from "../../src/verify/store.js";
+import { openApp } from "../../src/app/open.js";
+import { SealIndex } from "../../src/evidence/store/seal-index.js";
+import { TAGS } from "../../src/governance/cycle/tags.js";
+import { parseEntry, readLines } from "../../src/evidence/ledger/ledger.js";
+import { syncOnce } from "../../src/pipeline/sync/sync.js";
+import { verifyStore } from "../../src/evidence/verify/store.js";
 import { cloneModel, workspace } from "../support/workflow.js";
 
 /*

@@ -3,11 +3,11 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { runArtifactRoot } from "../../connectors/mlflow/artifacts.js";
-import { APPROVAL_TAG_PREFIX, writeApprovalTag } from "../../src/governance/approval-tags.js";
-import { TAGS } from "../../src/governance/tags.js";
+import { APPROVAL_TAG_PREFIX, writeApprovalTag } from "../../src/governance/approvals/approval-tags.js";
+import { TAGS } from "../../src/governance/cycle/tags.js";
 import type { PromotionRecord } from "../../src/record/schema.js";
-import { signApproval } from "../../src/sign/approval.js";
-import { loadSigner } from "../../src/sign/load.js";
+import { signApproval } from "../../src/crypto/sign/approval.js";
+import { loadSigner } from "../../src/crypto/sign/load.js";
 import { cloneModel, MATERIAL_CHAIN, workspace } from "../support/workflow.js";
 
 /*

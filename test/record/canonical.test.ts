@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { SealgateError } from "../../src/errors.js";
+import type { SealgateError } from "../../src/core/errors.js";
 import { canonicalBytes } from "../../src/record/canonical.js";
 
 const JCS = join(import.meta.dirname, "../fixtures/vectors/jcs");

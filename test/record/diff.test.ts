@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseModelCard } from "../../src/governance/model-card.js";
+import { parseModelCard } from "../../src/governance/review/model-card.js";
 import { canonicalBytes } from "../../src/record/canonical.js";
 import { diffFields } from "../../src/record/diff.js";
 

@@ -2,12 +2,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { expectExactlyOnceRemote } from "../connector-kit/remote-check.js";
 import { startSimulators } from "../../src/dev/simulators.js";
-import { readLedgerView } from "../../src/ledger/view.js";
-import { loadMapping } from "../../src/mapping/compile.js";
-import { BUILTIN_FILES, unavailableFiles } from "../../src/deliver/files.js";
+import { readLedgerView } from "../../src/evidence/ledger/view.js";
+import { loadMapping } from "../../src/delivery/mapping/compile.js";
+import { BUILTIN_FILES, unavailableFiles } from "../../src/delivery/engine/files.js";
 import { CONNECTORS } from "../../connectors/index.js";
-import { verifyStore } from "../../src/verify/store.js";
-import { DaemonProcess } from "../daemon/harness.js";
+import { verifyStore } from "../../src/evidence/verify/store.js";
+import { DaemonProcess } from "../pipeline/daemon/harness.js";
 import { cli } from "../support/cli.js";
 import { cloneModel, workspace } from "../support/workflow.js";
 

@@ -11,12 +11,12 @@ import { WebhookReceiver } from "../../connectors/mlflow/webhook.js";
 import { verifyBundle } from "../../src/bundle/verify.js";
 import { readZip } from "../../src/bundle/zip-read.js";
 import { writeZip } from "../../src/bundle/zip-write.js";
-import { loadConfig, parseConfig } from "../../src/config/load.js";
-import { unavailableFiles } from "../../src/deliver/files.js";
-import { SealgateError } from "../../src/errors.js";
-import { Ledger } from "../../src/ledger/ledger.js";
-import { compileMapping } from "../../src/mapping/compile.js";
-import { verifyStore } from "../../src/verify/store.js";
+import { loadConfig, parseConfig } from "../../src/app/config/load.js";
+import { unavailableFiles } from "../../src/delivery/engine/files.js";
+import { SealgateError } from "../../src/core/errors.js";
+import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { compileMapping } from "../../src/delivery/mapping/compile.js";
+import { verifyStore } from "../../src/evidence/verify/store.js";
 import { exportOf, sealedStore } from "../bundle/fixture.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 

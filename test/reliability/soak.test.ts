@@ -3,13 +3,13 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { CONNECTORS } from "../../connectors/index.js";
 import { expectExactlyOnceRemote } from "../connector-kit/remote-check.js";
-import { loadDestinations } from "../../src/config/destinations.js";
-import { parseConfig } from "../../src/config/load.js";
-import { pushOutbox } from "../../src/deliver/engine.js";
+import { loadDestinations } from "../../src/app/config/destinations.js";
+import { parseConfig } from "../../src/app/config/load.js";
+import { pushOutbox } from "../../src/delivery/engine/engine.js";
 import { startSimulators } from "../../src/dev/simulators.js";
-import { Ledger } from "../../src/ledger/ledger.js";
-import { createLogger } from "../../src/log.js";
-import { readOutbox } from "../../src/outbox/outbox.js";
+import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { createLogger } from "../../src/core/log.js";
+import { readOutbox } from "../../src/delivery/outbox/outbox.js";
 import { sealedRecords, sealMore } from "../support/sealed-records.js";
 
 /*

@@ -4,9 +4,9 @@
 import { join } from "node:path";
 import process from "node:process";
 import { storeSampleRecord } from "../../dist/src/dev/sample-record.js";
-import { Ledger } from "../../dist/src/ledger/ledger.js";
-import { loadSigner } from "../../dist/src/sign/load.js";
-import { FsObjectStore } from "../../dist/src/store/fs-store.js";
+import { Ledger } from "../../dist/src/evidence/ledger/ledger.js";
+import { loadSigner } from "../../dist/src/crypto/sign/load.js";
+import { FsObjectStore } from "../../dist/src/evidence/store/fs-store.js";
 
 const [root, key, cert] = process.argv.slice(2);
 const signer = await loadSigner({ type: "pem", key, cert }, "crash-test", {});

@@ -7,7 +7,7 @@ import { appendFileSync } from "node:fs";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { acquireLock } from "../../dist/src/ledger/lock.js";
+import { acquireLock } from "../../dist/src/evidence/ledger/lock.js";
 
 const [waitMs, holdMs] = process.argv.slice(2).map(Number);
 

@@ -1,9 +1,9 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDevPki, type DevPkiManifest } from "../../src/pki/dev-pki.js";
-import type { KeySpec } from "../../src/pki/keys.js";
-import { loadTrust, type Trust } from "../../src/pki/trust.js";
+import { createDevPki, type DevPkiManifest } from "../../src/crypto/pki/dev-pki.js";
+import type { KeySpec } from "../../src/crypto/pki/keys.js";
+import { loadTrust, type Trust } from "../../src/crypto/pki/trust.js";
 
 const cache = new Map<string, Promise<{ pki: DevPkiManifest; trust: Trust; dir: string }>>();
 

@@ -2,10 +2,10 @@
 // file-backed destination pass after pass until all are delivered, then prints "done".
 // The parent SIGKILLs it at random moments. Runs the built engine (dist/): `npm run build` first.
 import process from "node:process";
-import { pushOutbox } from "../../dist/src/deliver/engine.js";
-import { createLogger } from "../../dist/src/log.js";
-import { compileMapping } from "../../dist/src/mapping/compile.js";
-import { loadSigner } from "../../dist/src/sign/load.js";
+import { pushOutbox } from "../../dist/src/delivery/engine/engine.js";
+import { createLogger } from "../../dist/src/core/log.js";
+import { compileMapping } from "../../dist/src/delivery/mapping/compile.js";
+import { loadSigner } from "../../dist/src/crypto/sign/load.js";
 import { FileDestination } from "./file-destination.mjs";
 import { TEST_MAPPING, TEST_TARGET } from "./test-mapping.mjs";
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { DevPkiManifest } from "../../src/pki/dev-pki.js";
+import type { DevPkiManifest } from "../../src/crypto/pki/dev-pki.js";
 
 const run = promisify(execFile);
 

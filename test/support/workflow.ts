@@ -6,12 +6,12 @@ import { runArtifactRoot } from "../../connectors/mlflow/artifacts.js";
 import { MlflowClient } from "../../connectors/mlflow/client.js";
 import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { MlflowSource } from "../../connectors/mlflow/source.js";
-import { SealIndex } from "../../src/store/seal-index.js";
-import { type SealerDeps, sealVersion } from "../../src/governance/sealer.js";
-import { Ledger } from "../../src/ledger/ledger.js";
+import { SealIndex } from "../../src/evidence/store/seal-index.js";
+import { type SealerDeps, sealVersion } from "../../src/governance/seal/sealer.js";
+import { Ledger } from "../../src/evidence/ledger/ledger.js";
 import { loadPolicy } from "../../src/policy/schema.js";
-import { loadSigner } from "../../src/sign/load.js";
-import { FsObjectStore } from "../../src/store/fs-store.js";
+import { loadSigner } from "../../src/crypto/sign/load.js";
+import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
 import { cli } from "./cli.js";
 import { devPki } from "./pki.js";
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { FaultKnobs } from "../../kit/simulator.js";
+import type { FaultKnobs } from "../../sdk/simulator.js";
 import { aspnet, type Reply } from "./envelope.js";
 
 /** What happens to one request before (or instead of) Archer handling it. */

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { SimulatedRecord } from "../../kit/simulator.js";
+import type { SimulatedRecord } from "../../sdk/simulator.js";
 import type { ContentStore } from "./content.js";
 
 /** What the simulated instance holds, in the vendor-neutral terms tests compare against. */

@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import type { FaultKnobs, SimulatedRecord, SimulatorHandle } from "../../kit/simulator.js";
-import { NO_FAULTS } from "../../kit/simulator.js";
+import type { FaultKnobs, SimulatedRecord, SimulatorHandle } from "../../sdk/simulator.js";
+import { NO_FAULTS } from "../../sdk/simulator.js";
 import { ContentStore } from "./content.js";
 import { aspnet, type Reply } from "./envelope.js";
 import { Faults, type Scripted } from "./faults.js";

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { describeError, SealgateError } from "../../../src/errors.js";
+import { describeError, SealgateError } from "../../../src/core/errors.js";
 import type { ArcherSimulator } from "../simulator/server.js";
 import { captureLogger, delivery, destination, digestOf, startSim } from "./helpers.js";
 

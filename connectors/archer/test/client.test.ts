@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SealgateError } from "../../../src/errors.js";
+import { SealgateError } from "../../../src/core/errors.js";
 import type { ArcherSimulator } from "../simulator/server.js";
 import { delivery, destination, digestOf, file, push, startSim } from "./helpers.js";
 

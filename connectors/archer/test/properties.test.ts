@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SealgateError } from "../../../src/errors.js";
+import { SealgateError } from "../../../src/core/errors.js";
 import { toFieldContent } from "../fields.js";
 import { mappingError, type ValuesLists } from "../metadata.js";
 import { Content, FieldDefinition, unwrap, unwrapList } from "../responses.js";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Delivery } from "../../../src/delivery/destination/destination.js";
-import { describeError } from "../../../src/errors.js";
+import { describeError } from "../../../src/core/errors.js";
 import type { ArcherSimulator } from "../simulator/server.js";
 import { captureLogger, delivery, destination, file, push, startSim } from "./helpers.js";
 

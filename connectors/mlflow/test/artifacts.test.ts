@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SealgateError } from "../../../src/errors.js";
+import { SealgateError } from "../../../src/core/errors.js";
 import { FaultProxy } from "../../../test/support/fault-proxy.js";
 import {
   listArtifactTree,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MlflowServer, startMlflowServer } from "../../../src/dev/mlflow-server.js";
-import { SealgateError } from "../../../src/errors.js";
-import { HttpStatusError } from "../../../src/http/errors.js";
+import { SealgateError } from "../../../src/core/errors.js";
+import { HttpStatusError } from "../../../src/core/http/errors.js";
 import { FaultProxy } from "../../../test/support/fault-proxy.js";
 import { MlflowClient } from "../client.js";
 import { MlflowConfig } from "../config.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpStatusError } from "../../../src/http/errors.js";
+import { HttpStatusError } from "../../../src/core/http/errors.js";
 import { FaultProxy } from "../../../test/support/fault-proxy.js";
 import { collect, mlflow, testClient } from "./helpers.js";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SealgateError } from "../../../src/errors.js";
-import { HttpStatusError } from "../../../src/http/errors.js";
+import type { SealgateError } from "../../../src/core/errors.js";
+import { HttpStatusError } from "../../../src/core/http/errors.js";
 import { FaultProxy } from "../../../test/support/fault-proxy.js";
 import { MlflowClient } from "../client.js";
 import { MlflowConfig } from "../config.js";

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SealgateError } from "../../../src/errors.js";
+import type { SealgateError } from "../../../src/core/errors.js";
 import { FaultProxy } from "../../../test/support/fault-proxy.js";
 import { ReconcileState, reconcile } from "../reconcile.js";
 import { createTestModel, mlflow, testClient } from "./helpers.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpsFront, httpsFront } from "../../../test/support/throwaway-ca.js";
-import type { SealgateError } from "../../../src/errors.js";
+import type { SealgateError } from "../../../src/core/errors.js";
 import { MlflowClient } from "../client.js";
 import { MlflowConfig } from "../config.js";
 import { mlflow } from "./helpers.js";

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SealgateError } from "../../../src/errors.js";
+import type { SealgateError } from "../../../src/core/errors.js";
 import type { VersionChangedEvent } from "../events.js";
 import { type WebhookDelivery, type WebhookRefusal, WebhookReceiver, webhookHandler } from "../webhook.js";
 import { createTestModel, testClient } from "./helpers.js";

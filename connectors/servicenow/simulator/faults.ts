@@ -1,4 +1,4 @@
-import { type FaultKnobs, NO_FAULTS } from "../../kit/simulator.js";
+import { type FaultKnobs, NO_FAULTS } from "../../sdk/simulator.js";
 import { type Reply, type SimRequest, snError } from "./reply.js";
 
 /** A fault scripted for the next request matching a method and a path prefix. */

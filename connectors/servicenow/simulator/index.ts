@@ -1,4 +1,4 @@
-import type { SimulatorModule } from "../../kit/simulator.js";
+import type { SimulatorModule } from "../../sdk/simulator.js";
 import { startServiceNowSimulator } from "./server.js";
 
 /** The ServiceNow simulator as `sealgate simulate`, the dev tools and the tests start it. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { describeError, SealgateError } from "../../../src/errors.js";
+import { describeError, SealgateError } from "../../../src/core/errors.js";
 import type { ServiceNowSimulator } from "../simulator/server.js";
 import { capturingLogger, delivery, envFor, push, startSim, testDestination } from "./helpers.js";
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { SealgateError } from "../../../src/errors.js";
+import { SealgateError } from "../../../src/core/errors.js";
 import type { ServiceNowSimulator, ServiceNowSimulatorOptions } from "../simulator/server.js";
 import { delivery, push, startSim, type TestDestinationOptions, testDestination } from "./helpers.js";
 

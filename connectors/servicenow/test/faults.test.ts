@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { describeError } from "../../../src/errors.js";
+import { describeError } from "../../../src/core/errors.js";
 import type { ServiceNowDestination } from "../client.js";
 import type { ServiceNowSimulator } from "../simulator/server.js";
 import { capturingLogger, delivery, push, startSim, testDestination } from "./helpers.js";

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Writable } from "node:stream";
 import pino, { type Logger } from "pino";
 import type { Delivery, EvidenceFile } from "../../../src/delivery/destination/destination.js";
-import type { HttpClientOptions } from "../../../src/http/client.js";
+import type { HttpClientOptions } from "../../../src/core/http/client.js";
 import { ServiceNowDestination } from "../client.js";
 import {
   ServiceNowConfig,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { throwawayTls } from "../../../test/support/throwaway-ca.js";
-import { describeError } from "../../../src/errors.js";
+import { describeError } from "../../../src/core/errors.js";
 import type { ServiceNowSimulator } from "../simulator/server.js";
 import { startSim, testDestination } from "./helpers.js";
 

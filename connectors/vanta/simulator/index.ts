@@ -1,4 +1,4 @@
-import type { SimulatorModule } from "../../kit/simulator.js";
+import type { SimulatorModule } from "../../sdk/simulator.js";
 import { startVantaSimulator } from "./server.js";
 
 /** The Vanta simulator as `sealgate simulate`, the dev tools and the tests start it. */

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { type FaultKnobs, NO_FAULTS, type SimulatorHandle } from "../../kit/simulator.js";
+import { type FaultKnobs, NO_FAULTS, type SimulatorHandle } from "../../sdk/simulator.js";
 import { dispatch } from "./dispatch.js";
 import { type ErrorShape, fail, type Reply, type SimRequest, shapeError, token } from "./routes.js";
 import { VantaState } from "./state.js";

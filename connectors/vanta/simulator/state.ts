@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { SimulatedRecord } from "../../kit/simulator.js";
+import type { SimulatedRecord } from "../../sdk/simulator.js";
 import { correlationOf } from "../title.js";
 
 /*

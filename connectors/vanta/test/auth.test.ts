@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exitCodeOf, SealgateError } from "../../../src/errors.js";
+import { exitCodeOf, SealgateError } from "../../../src/core/errors.js";
 import { VantaDestination } from "../client.js";
 import { VantaConfig, VantaTarget } from "../config.js";
 import type { VantaSimulatorHandle } from "../simulator/server.js";

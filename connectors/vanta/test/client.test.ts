@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SealgateError } from "../../../src/errors.js";
+import { SealgateError } from "../../../src/core/errors.js";
 import type { VantaSimulatorHandle } from "../simulator/server.js";
 import { delivery, file, push, simulatorPerTest } from "./helpers.js";
 

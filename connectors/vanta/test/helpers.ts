@@ -1,8 +1,8 @@
 import { afterEach } from "vitest";
 import { createHash } from "node:crypto";
 import type { Delivery, Destination, EvidenceFile } from "../../../src/delivery/destination/destination.js";
-import { createLogger } from "../../../src/log.js";
-import type { FaultKnobs } from "../../kit/simulator.js";
+import { createLogger } from "../../../src/core/log.js";
+import type { FaultKnobs } from "../../sdk/simulator.js";
 import { VantaDestination } from "../client.js";
 import { VantaConfig, type VantaConfigInput, VantaTarget } from "../config.js";
 import { startVantaSimulator, type VantaQuirks, type VantaSimulatorHandle } from "../simulator/server.js";

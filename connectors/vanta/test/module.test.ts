@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
-import { createLogger } from "../../../src/log.js";
+import { createLogger } from "../../../src/core/log.js";
 import { unknownFieldFindings } from "../fields.js";
 import { vanta } from "../index.js";
 import { vantaSimulator } from "../simulator/index.js";

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { loadConfig } from "../../config/load.js";
-import { SealgateError } from "../../errors.js";
-import { signApproval, verifyApproval } from "../../sign/approval.js";
+import { loadConfig } from "../../app/config/load.js";
+import { SealgateError } from "../../core/errors.js";
+import { signApproval, verifyApproval } from "../../crypto/sign/approval.js";
 import type { CliIO } from "../io.js";
 import {
   addSignerOptions,

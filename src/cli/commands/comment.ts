@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { loadConfig } from "../../config/load.js";
-import { SealgateError } from "../../errors.js";
-import { ANNOTATION_TAG_PREFIX } from "../../governance/approval-tags.js";
-import { SECTIONS, signAnnotation, verifyAnnotation } from "../../sign/annotation.js";
+import { loadConfig } from "../../app/config/load.js";
+import { SealgateError } from "../../core/errors.js";
+import { ANNOTATION_TAG_PREFIX } from "../../governance/approvals/approval-tags.js";
+import { SECTIONS, signAnnotation, verifyAnnotation } from "../../crypto/sign/annotation.js";
 import type { CliIO } from "../io.js";
 import {
   addSignerOptions,

@@ -4,19 +4,19 @@ import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { CONNECTORS } from "../../../connectors/index.js";
 import { SOURCES } from "../../../connectors/sources.js";
-import { loadDestinations } from "../../config/destinations.js";
-import { loadConfig } from "../../config/load.js";
-import type { SealgateConfig } from "../../config/schema.js";
+import { loadDestinations } from "../../app/config/destinations.js";
+import { loadConfig } from "../../app/config/load.js";
+import type { SealgateConfig } from "../../app/config/schema.js";
 import { resolveSecret } from "../../core/secrets.js";
-import type { DeliveryTarget } from "../../deliver/engine.js";
-import { describeError, exitCodeOf, SealgateError } from "../../errors.js";
-import { type HttpSecurity, prepareHttp } from "../../daemon/exposure.js";
+import type { DeliveryTarget } from "../../delivery/engine/engine.js";
+import { describeError, exitCodeOf, SealgateError } from "../../core/errors.js";
+import { type HttpSecurity, prepareHttp } from "../../pipeline/daemon/exposure.js";
 import { createAppLogger } from "../../app/logger.js";
-import { loadTrust, type Trust } from "../../pki/trust.js";
-import { validatePath } from "../../pki/validate.js";
+import { loadTrust, type Trust } from "../../crypto/pki/trust.js";
+import { validatePath } from "../../crypto/pki/validate.js";
 import { uncoveredRoles } from "../../policy/coverage.js";
 import { loadPolicy } from "../../policy/schema.js";
-import { loadSigner } from "../../sign/load.js";
+import { loadSigner } from "../../crypto/sign/load.js";
 import type { CliIO } from "../io.js";
 
 /*

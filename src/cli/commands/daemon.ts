@@ -1,14 +1,14 @@
 import type { Command } from "commander";
 import type { Logger } from "pino";
-import { openApp } from "../../app.js";
-import { loadConfig } from "../../config/load.js";
+import { openApp } from "../../app/open.js";
+import { loadConfig } from "../../app/config/load.js";
 import { resolveSecret } from "../../core/secrets.js";
-import { type DaemonHandle, runDaemon } from "../../daemon/daemon.js";
-import { prepareHttp } from "../../daemon/exposure.js";
-import { capHeapGrowth } from "../../daemon/heap.js";
-import { humanStream } from "../../daemon/human-log.js";
-import { runOnce } from "../../daemon/once.js";
-import { untilSignal } from "../../daemon/signals.js";
+import { type DaemonHandle, runDaemon } from "../../pipeline/daemon/daemon.js";
+import { prepareHttp } from "../../pipeline/daemon/exposure.js";
+import { capHeapGrowth } from "../../pipeline/daemon/heap.js";
+import { humanStream } from "../../pipeline/daemon/human-log.js";
+import { runOnce } from "../../pipeline/daemon/once.js";
+import { untilSignal } from "../../pipeline/daemon/signals.js";
 import { createAppLogger } from "../../app/logger.js";
 import type { CliIO } from "../io.js";
 

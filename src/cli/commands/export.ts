@@ -1,9 +1,9 @@
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { loadConfig } from "../../config/load.js";
+import { loadConfig } from "../../app/config/load.js";
 import { exportBundle, type Selector } from "../../bundle/export.js";
-import { SealgateError } from "../../errors.js";
+import { SealgateError } from "../../core/errors.js";
 import { isDigest } from "../../core/digest.js";
 import type { CliIO } from "../io.js";
 

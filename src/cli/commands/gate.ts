@@ -1,12 +1,12 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { SOURCES } from "../../../connectors/sources.js";
-import { loadConfig } from "../../config/load.js";
-import { SealgateError } from "../../errors.js";
-import { gate } from "../../governance/gate.js";
-import { SealIndex } from "../../store/seal-index.js";
-import { loadTrust } from "../../pki/trust.js";
-import { FsObjectStore } from "../../store/fs-store.js";
+import { loadConfig } from "../../app/config/load.js";
+import { SealgateError } from "../../core/errors.js";
+import { gate } from "../../governance/gate/gate.js";
+import { SealIndex } from "../../evidence/store/seal-index.js";
+import { loadTrust } from "../../crypto/pki/trust.js";
+import { FsObjectStore } from "../../evidence/store/fs-store.js";
 import type { CliIO } from "../io.js";
 
 interface Options {

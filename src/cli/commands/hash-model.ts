@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { hashLocalModel } from "../../digest/model.js";
+import { hashLocalModel } from "../../source/digest/model.js";
 import type { CliIO } from "../io.js";
 import { progressBar } from "../progress.js";
 

@@ -2,9 +2,9 @@ import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
-import { parseConfig } from "../../config/load.js";
-import { PACKAGE_ROOT } from "../../util/package-root.js";
-import { SealgateError } from "../../errors.js";
+import { parseConfig } from "../../app/config/load.js";
+import { PACKAGE_ROOT } from "../../core/util/package-root.js";
+import { SealgateError } from "../../core/errors.js";
 import type { CliIO } from "../io.js";
 
 /*

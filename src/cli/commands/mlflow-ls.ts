@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { type MlflowConfig, SOURCES } from "../../../connectors/sources.js";
-import { loadConfig } from "../../config/load.js";
-import { SealgateError } from "../../errors.js";
+import { loadConfig } from "../../app/config/load.js";
+import { SealgateError } from "../../core/errors.js";
 import type { ListedModel } from "../../source/registry-source.js";
 import type { CliIO } from "../io.js";
 

@@ -1,12 +1,12 @@
 import { readdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { loadConfig } from "../../config/load.js";
-import { SealgateError } from "../../errors.js";
-import { SealIndex } from "../../store/seal-index.js";
-import { outboxRows, outboxStatus } from "../../outbox/report.js";
-import { retryDeliveries } from "../../outbox/retry.js";
-import { DELIVERY_STATES, type DeliveryState } from "../../outbox/state.js";
+import { loadConfig } from "../../app/config/load.js";
+import { SealgateError } from "../../core/errors.js";
+import { SealIndex } from "../../evidence/store/seal-index.js";
+import { outboxRows, outboxStatus } from "../../delivery/outbox/report.js";
+import { retryDeliveries } from "../../delivery/outbox/retry.js";
+import { DELIVERY_STATES, type DeliveryState } from "../../delivery/outbox/state.js";
 import type { CliIO } from "../io.js";
 
 /*

@@ -1,9 +1,9 @@
 import { readdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { SealgateError } from "../../errors.js";
-import { createDevPki } from "../../pki/dev-pki.js";
-import { KEY_SPECS, type KeySpec } from "../../pki/keys.js";
+import { SealgateError } from "../../core/errors.js";
+import { createDevPki } from "../../crypto/pki/dev-pki.js";
+import { KEY_SPECS, type KeySpec } from "../../crypto/pki/keys.js";
 import type { CliIO } from "../io.js";
 
 export function registerPkiInit(parent: Command, io: CliIO): void {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { CONNECTORS } from "../../../connectors/index.js";
-import { SealgateError } from "../../errors.js";
+import { SealgateError } from "../../core/errors.js";
 import { createAppLogger } from "../../app/logger.js";
 import type { CliIO } from "../io.js";
 

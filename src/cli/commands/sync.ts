@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { openApp } from "../../app.js";
+import { openApp } from "../../app/open.js";
 import { createAppLogger } from "../../app/logger.js";
-import { syncOnce } from "../../sync/sync.js";
+import { syncOnce } from "../../pipeline/sync/sync.js";
 import type { CliIO } from "../io.js";
 import { progressBar } from "../progress.js";
 

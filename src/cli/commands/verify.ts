@@ -5,10 +5,10 @@ import { describeClaims } from "../../bundle/claims.js";
 import type { LiveLog } from "../../bundle/log-consistency.js";
 import { verifyBundle } from "../../bundle/verify.js";
 import { resolveSecret } from "../../core/secrets.js";
-import { SealgateError } from "../../errors.js";
-import { loadTrust, type Trust } from "../../pki/trust.js";
-import { describeFinding } from "../../verify/findings.js";
-import { verifyStore } from "../../verify/store.js";
+import { SealgateError } from "../../core/errors.js";
+import { loadTrust, type Trust } from "../../crypto/pki/trust.js";
+import { describeFinding } from "../../evidence/verify/findings.js";
+import { verifyStore } from "../../evidence/verify/store.js";
 import type { CliIO } from "../io.js";
 import { progressBar } from "../progress.js";
 

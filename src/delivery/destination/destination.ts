@@ -1,6 +1,6 @@
 /*
  * The one extension point for GRC destinations. A destination knows its vendor's API; the
- * delivery engine (src/deliver/) knows ordering, idempotency, retries and the outbox. The
+ * delivery engine (src/delivery/engine/) knows ordering, idempotency, retries and the outbox. The
  * engine drives every delivery as: find by correlation -> create if missing -> list files ->
  * upload each missing file -> finish. Each step must be safe to repeat after a crash.
  */

@@ -1,0 +1,351 @@
+import { createHash, X509Certificate } from "node:crypto";
+import * as asn1js from "asn1js";
+import * as pkijs from "pkijs";
+import { SealgateError } from "../../core/errors.js";
+import type { Trust } from "../pki/trust.js";
+import { type Purpose, validatePath } from "../pki/validate.js";
+import { x509 } from "../pki/x509.js";
+import * as DER from "./der.js";
+import { p1363ToDer } from "./ecdsa.js";
+import { hashOf } from "./key-signer.js";
+import type { SignatureAlgorithm, Signer } from "./signer.js";
+
+/*
+ * CMS SignedData (RFC 5652), detached, DER: the `.p7s` beside each record, verifiable with
+ * `openssl cms -verify -binary -inform DER -content FILE -CAfile ROOT`. Signed attributes:
+ * contentType, signingTime, messageDigest and ESS signingCertificateV2 (RFC 5035), which makes
+ * it CAdES-BES. The signature comes from a Signer, so the key may live in a device.
+ */
+
+const OIDS = {
+  data: "1.2.840.113549.1.7.1",
+  signedData: "1.2.840.113549.1.7.2",
+  contentType: "1.2.840.113549.1.9.3",
+  messageDigest: "1.2.840.113549.1.9.4",
+  signingTime: "1.2.840.113549.1.9.5",
+  signingCertificateV2: "1.2.840.113549.1.9.16.2.47",
+  sha256: "2.16.840.1.101.3.4.2.1",
+  sha384: "2.16.840.1.101.3.4.2.2",
+  rsaPss: "1.2.840.113549.1.1.10",
+  mgf1: "1.2.840.113549.1.1.8",
+};
+
+const SIG_OID: Record<SignatureAlgorithm, string> = {
+  ES256: "1.2.840.10045.4.3.2",
+  ES384: "1.2.840.10045.4.3.3",
+  RS256: "1.2.840.113549.1.1.11",
+  RS384: "1.2.840.113549.1.1.12",
+  PS256: OIDS.rsaPss,
+  PS384: OIDS.rsaPss,
+};
+
+const ab = (b: Uint8Array): ArrayBuffer =>
+  b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+
+function hashAlgId(alg: SignatureAlgorithm) {
+  return new pkijs.AlgorithmIdentifier({
+    algorithmId: hashOf(alg) === "sha384" ? OIDS.sha384 : OIDS.sha256,
+    algorithmParams: new asn1js.Null(),
+  });
+}
+
+function signatureAlgId(alg: SignatureAlgorithm) {
+  if (alg === "PS256" || alg === "PS384") {
+    const hash = hashAlgId(alg);
+    const params = new pkijs.RSASSAPSSParams({
+      hashAlgorithm: hash,
+      maskGenAlgorithm: new pkijs.AlgorithmIdentifier({
+        algorithmId: OIDS.mgf1,
+        algorithmParams: hash.toSchema(),
+      }),
+      saltLength: alg === "PS256" ? 32 : 48,
+    });
+    return new pkijs.AlgorithmIdentifier({ algorithmId: OIDS.rsaPss, algorithmParams: params.toSchema() });
+  }
+  return new pkijs.AlgorithmIdentifier({
+    algorithmId: SIG_OID[alg],
+    ...(alg[0] === "R" ? { algorithmParams: new asn1js.Null() } : {}),
+  });
+}
+
+/** What a signer's CMS signatures share, encoded once per signer. */
+interface SignerConstants {
+  digestAlgorithm: Buffer;
+  signatureAlgorithm: Buffer;
+  /** IssuerAndSerialNumber of the signer certificate. */
+  sid: Buffer;
+  /** The ESS signingCertificateV2 attribute: binds the signature to this exact certificate (CAdES-BES). */
+  signingCertificate: Buffer;
+  /** `certificates` [0] IMPLICIT: the chain's DER, signer first, exactly as loaded. */
+  certificates: Buffer;
+}
+const constants = new WeakMap<Signer, SignerConstants>();
+
+function constantsOf(signer: Signer): SignerConstants {
+  let c = constants.get(signer);
+  if (c) return c;
+  const leafDer = new Uint8Array(signer.chain[0]!.rawData);
+  const leaf = pkijs.Certificate.fromBER(ab(leafDer));
+  const issuer = Buffer.from(leaf.issuer.toSchema().toBER(false));
+  const serial = Buffer.from(leaf.serialNumber.toBER(false));
+  const essCertIdV2 = DER.sequence(
+    // hashAlgorithm omitted: DEFAULT id-sha256.
+    DER.octetString(createHash("sha256").update(leafDer).digest()),
+    // IssuerSerial: GeneralNames holding the issuer as directoryName [4], then the serial.
+    DER.sequence(DER.sequence(DER.contextTag(4, issuer)), serial),
+  );
+  c = {
+    digestAlgorithm: Buffer.from(hashAlgId(signer.algorithm).toSchema().toBER(false)),
+    signatureAlgorithm: Buffer.from(signatureAlgId(signer.algorithm).toSchema().toBER(false)),
+    sid: DER.sequence(issuer, serial),
+    signingCertificate: attribute(OIDS.signingCertificateV2, DER.sequence(DER.sequence(essCertIdV2))),
+    certificates: DER.contextTag(0, ...signer.chain.map((cert) => new Uint8Array(cert.rawData))),
+  };
+  constants.set(signer, c);
+  return c;
+}
+
+/** Attribute ::= SEQUENCE { attrType OID, attrValues SET OF value } with one value. */
+const attribute = (type: string, value: Buffer) => DER.sequence(DER.objectIdentifier(type), DER.setOf(value));
+
+/**
+ * `signingTime` null leaves the signingTime attribute out: PAdES baseline signatures carry the
+ * time in the signature dictionary (/M) instead (ETSI EN 319 142-1).
+ */
+export async function signCmsDetached(
+  data: Uint8Array,
+  signer: Signer,
+  signingTime: Date | null,
+): Promise<Uint8Array> {
+  const alg = signer.algorithm;
+  const c = constantsOf(signer);
+  const attributes = [
+    attribute(OIDS.contentType, DER.objectIdentifier(OIDS.data)),
+    attribute(OIDS.messageDigest, DER.octetString(createHash(hashOf(alg)).update(data).digest())),
+    c.signingCertificate,
+    ...(signingTime ? [attribute(OIDS.signingTime, DER.time(signingTime))] : []),
+  ];
+  // The signature covers the attributes as a DER SET OF; the SignerInfo carries the same
+  // contents under [0] IMPLICIT.
+  const signedAttrs = DER.setOf(...attributes);
+  const raw = await signer.sign(signedAttrs);
+  const signature = alg[0] === "E" ? p1363ToDer(raw) : Buffer.from(raw);
+  const signerInfo = DER.sequence(
+    DER.smallInteger(1),
+    c.sid,
+    c.digestAlgorithm,
+    DER.contextTag(0, DER.contentsOf(signedAttrs)),
+    c.signatureAlgorithm,
+    DER.octetString(signature),
+  );
+  const signedData = DER.sequence(
+    DER.smallInteger(1),
+    DER.setOf(c.digestAlgorithm),
+    DER.sequence(DER.objectIdentifier(OIDS.data)),
+    c.certificates,
+    DER.setOf(signerInfo),
+  );
+  return new Uint8Array(DER.sequence(DER.objectIdentifier(OIDS.signedData), DER.contextTag(0, signedData)));
+}
+
+export interface VerifiedCms {
+  signer: x509.X509Certificate;
+  signingTime: Date;
+  path: x509.X509Certificate[];
+}
+
+const bad = (msg: string, cause?: unknown) =>
+  new SealgateError("SIGNATURE_MALFORMED", `CMS: ${msg}`, cause ? { cause } : undefined);
+
+/**
+ * True when OpenSSL parses the bytes as one certificate and encodes it back identically, and an
+ * ECDSA signature inside is minimal DER too (OpenSSL treats it as opaque bits, and the
+ * JavaScript verifiers read it leniently).
+ */
+export function isStrictDerCertificate(der: Buffer): boolean {
+  try {
+    if (!new X509Certificate(der).raw.equals(der)) return false;
+    const cert = new x509.X509Certificate(new Uint8Array(der));
+    const sig = new Uint8Array(cert.signature);
+    // The signature ends the certificate, a BIT STRING whose unused-bits count must be 0.
+    if (der[der.length - sig.length - 1] !== 0) return false;
+    return cert.signatureAlgorithm.name !== "ECDSA" || isMinimalEcdsaDer(sig);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The parts of a SignedData its signature does not cover, held to the one form sealgate writes:
+ * pkijs reads them leniently (and asn1js keeps some bytes as they came), so without this a
+ * changed byte there could still verify. Certificates: strict DER (OpenSSL's parser), carried
+ * exactly as verified. The signer info: version 1. The signer id: exactly the signer
+ * certificate's issuer and serial. Digest algorithms: NULL parameters. ECDSA signature values
+ * (the seal's and each certificate's): minimal DER integers.
+ */
+function checkUnsignedFields(
+  p7s: Buffer,
+  signedData: pkijs.SignedData,
+  si: pkijs.SignerInfo,
+  signer: x509.X509Certificate,
+  certs: x509.X509Certificate[],
+) {
+  // pkijs hands back certificates re-encoded: the bytes carried must be exactly those.
+  for (const c of certs)
+    if (!isStrictDerCertificate(Buffer.from(c.rawData)) || !p7s.includes(Buffer.from(c.rawData)))
+      throw bad(`certificate "${c.subject}" is not carried in DER`);
+  if (si.version !== 1) throw bad(`the signer info is version ${si.version}, not 1`);
+  const signerCert = pkijs.Certificate.fromBER(ab(new Uint8Array(signer.rawData)));
+  const sid = new pkijs.IssuerAndSerialNumber({
+    issuer: signerCert.issuer,
+    serialNumber: signerCert.serialNumber,
+  });
+  if (!(si.sid instanceof pkijs.IssuerAndSerialNumber) || !der(si.sid.toSchema()).equals(der(sid.toSchema())))
+    throw bad("the signer id is not exactly the signer certificate's issuer and serial number");
+  for (const a of [...signedData.digestAlgorithms, si.digestAlgorithm])
+    if (!(a.algorithmParams instanceof asn1js.Null))
+      throw bad("a digest algorithm's parameters are not NULL");
+  if (signer.publicKey.algorithm.name === "ECDSA" && !isMinimalEcdsaDer(si.signature.valueBlock.valueHexView))
+    throw bad("the ECDSA signature value is not minimal DER");
+}
+
+/** An ECDSA Ecdsa-Sig-Value in its one DER form (what p1363ToDer writes). */
+function isMinimalEcdsaDer(bytes: Uint8Array): boolean {
+  const sig = Buffer.from(bytes);
+  const parsed = asn1js.fromBER(ab(new Uint8Array(sig)));
+  if (parsed.offset !== sig.length || !(parsed.result instanceof asn1js.Sequence)) return false;
+  const ints = parsed.result.valueBlock.value;
+  if (ints.length !== 2 || !ints.every((i) => i instanceof asn1js.Integer)) return false;
+  const [r, s] = ints.map((i) => {
+    const v = Buffer.from((i as asn1js.Integer).valueBlock.valueHexView);
+    const first = v.findIndex((x) => x !== 0);
+    return v.subarray(first < 0 ? v.length - 1 : first);
+  }) as [Buffer, Buffer];
+  const half = Math.max(r.length, s.length);
+  const pad = (x: Buffer) => Buffer.concat([Buffer.alloc(half - x.length), x]);
+  return p1363ToDer(Buffer.concat([pad(r), pad(s)])).equals(sig);
+}
+
+const der = (schema: asn1js.AsnType) => Buffer.from(schema.toBER(false));
+
+/** A detached SignedData read and checked for shape, before its signature or chain is checked. */
+export interface DecodedCms {
+  p7s: Buffer;
+  signedData: pkijs.SignedData;
+  si: pkijs.SignerInfo;
+  signingTime: Date;
+  attr: (oid: string) => unknown;
+}
+
+/** Canonical DER, version 1 over id-data, detached, one signer with signingTime and contentType. */
+export function decodeCmsDetached(
+  p7s: Uint8Array,
+  /** The signing time when the CMS carries none (PAdES: the signature dictionary's /M). */
+  claimedTime?: Date,
+): DecodedCms {
+  let signedData: pkijs.SignedData;
+  try {
+    const info = pkijs.ContentInfo.fromBER(ab(p7s));
+    if (info.contentType !== OIDS.signedData) throw new Error(`content type ${info.contentType}`);
+    signedData = new pkijs.SignedData({ schema: info.content });
+    // Only one encoding is accepted: the DER sealgate wrote. This leaves no unsigned byte
+    // (version, digest list, certificate set) that can change without being noticed.
+    if (!Buffer.from(info.toSchema().toBER(false)).equals(Buffer.from(p7s)))
+      throw new Error("not canonical DER");
+  } catch (cause) {
+    throw bad(`not a DER SignedData (${(cause as Error).message})`, cause);
+  }
+  if (signedData.version !== 1 || signedData.encapContentInfo.eContentType !== OIDS.data) {
+    throw bad("expected version 1 SignedData over id-data");
+  }
+  if (signedData.encapContentInfo.eContent) throw bad("expected a detached signature (no embedded content)");
+  const si = signedData.signerInfos[0];
+  if (signedData.signerInfos.length !== 1 || !si?.signedAttrs)
+    throw bad("expected one signer with signed attributes");
+  const attr = (oid: string) => si.signedAttrs!.attributes.find((a) => a.type === oid)?.values[0];
+  const time = attr(OIDS.signingTime);
+  const signingTime =
+    time instanceof asn1js.UTCTime || time instanceof asn1js.GeneralizedTime
+      ? time.toDate()
+      : (claimedTime ?? null);
+  if (!signingTime) throw bad("signingTime attribute missing");
+  const ct = attr(OIDS.contentType);
+  if (!(ct instanceof asn1js.ObjectIdentifier) || ct.valueBlock.toString() !== OIDS.data) {
+    throw bad("contentType attribute is not id-data");
+  }
+  return { p7s: Buffer.from(p7s), signedData, si, signingTime, attr };
+}
+
+/** The signature over `data`, and the signingCertificateV2 naming the certificate that made it. */
+export async function verifyCmsSignature(
+  d: DecodedCms,
+  data: Uint8Array,
+): Promise<{ signer: x509.X509Certificate; others: x509.X509Certificate[] }> {
+  const { signedData, si, attr } = d;
+  let result: pkijs.SignedDataVerifyResult;
+  try {
+    result = await signedData.verify({ signer: 0, data: ab(data), checkChain: false, extendedMode: true });
+  } catch (cause) {
+    const message = (cause as { message?: string }).message ?? String(cause);
+    throw new SealgateError("SIGNATURE_INVALID", `CMS: signature does not verify (${message})`, { cause });
+  }
+  if (!result.signatureVerified || !result.signerCertificate) {
+    throw new SealgateError("SIGNATURE_INVALID", "CMS: signature does not verify over these bytes");
+  }
+  const signerDer = new Uint8Array(result.signerCertificate.toSchema().toBER(false));
+  const ess = attr(OIDS.signingCertificateV2);
+  const essHash = (ess as asn1js.Sequence | undefined)?.valueBlock.value[0] as asn1js.Sequence | undefined;
+  const certId = essHash?.valueBlock.value[0] as asn1js.Sequence | undefined;
+  const hashField = certId?.valueBlock.value.find((v) => v instanceof asn1js.OctetString) as
+    asn1js.OctetString | undefined;
+  const expected = createHash("sha256").update(signerDer).digest();
+  if (!hashField || !Buffer.from(hashField.valueBlock.valueHexView).equals(expected)) {
+    throw new SealgateError(
+      "SIGNATURE_INVALID",
+      "CMS: signingCertificateV2 does not name the signer's certificate",
+    );
+  }
+  const signer = new x509.X509Certificate(signerDer);
+  const others = (signedData.certificates ?? [])
+    .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+    .map((c) => new x509.X509Certificate(c.toSchema().toBER(false)));
+  const digest = si.digestAlgorithm.algorithmId;
+  if (!signedData.digestAlgorithms.some((d) => d.algorithmId === digest)) {
+    throw bad("the signer's digest algorithm is missing from digestAlgorithms");
+  }
+  return { signer, others };
+}
+
+/**
+ * The signer's path to `trust` at signingTime, then the certificates carried: each part of that
+ * path and in the one DER form, like the rest of the unsigned fields.
+ */
+export async function checkCmsCertificates(
+  d: DecodedCms,
+  signed: { signer: x509.X509Certificate; others: x509.X509Certificate[] },
+  trust: Trust,
+  purpose: Purpose = "sealing",
+): Promise<x509.X509Certificate[]> {
+  const { signer, others } = signed;
+  const { path } = await validatePath(signer, others, trust, { at: d.signingTime, purpose });
+  const inPath = (c: x509.X509Certificate) =>
+    path.some((p) => Buffer.from(p.rawData).equals(Buffer.from(c.rawData)));
+  if (!others.every(inPath)) throw bad("carries a certificate that is not part of the signer's chain");
+  checkUnsignedFields(d.p7s, d.signedData, d.si, signer, [signer, ...others]);
+  return path;
+}
+
+/** Verify a detached `.p7s` over `data`: signature, signed attributes, then the chain at signingTime. */
+export async function verifyCmsDetached(
+  p7s: Uint8Array,
+  data: Uint8Array,
+  trust: Trust,
+  purpose: Purpose = "sealing",
+  /** The signing time when the CMS carries none (PAdES: the signature dictionary's /M). */
+  claimedTime?: Date,
+): Promise<VerifiedCms> {
+  const d = decodeCmsDetached(p7s, claimedTime);
+  const signed = await verifyCmsSignature(d, data);
+  const path = await checkCmsCertificates(d, signed, trust, purpose);
+  return { signer: signed.signer, signingTime: d.signingTime, path };
+}

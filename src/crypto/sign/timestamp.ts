@@ -1,0 +1,162 @@
+import { createHash, randomBytes } from "node:crypto";
+import * as asn1js from "asn1js";
+import * as pkijs from "pkijs";
+import { SealgateError } from "../../core/errors.js";
+import type { HttpClient } from "../../core/http/client.js";
+import type { Trust } from "../pki/trust.js";
+import { validatePath } from "../pki/validate.js";
+import { x509 } from "../pki/x509.js";
+
+/*
+ * RFC 3161 time-stamps: independent evidence of *when* a signature existed, from a TSA the
+ * organisation trusts. sealgate asks for a token over the signature bytes and keeps the token
+ * (a CMS SignedData over TSTInfo) beside it; verification pins the TSA's chain like any other.
+ */
+
+const ID_TST_INFO = "1.2.840.113549.1.9.16.1.4";
+const HASH_OID = { sha256: "2.16.840.1.101.3.4.2.1", sha384: "2.16.840.1.101.3.4.2.2" } as const;
+type Hash = keyof typeof HASH_OID;
+
+const ab = (b: Uint8Array): ArrayBuffer =>
+  b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+
+export interface TimestampRequest {
+  der: Uint8Array;
+  nonce: bigint;
+  hash: Hash;
+}
+
+export function timestampRequest(data: Uint8Array, hash: Hash = "sha256"): TimestampRequest {
+  const nonceBytes = randomBytes(8);
+  nonceBytes[0]! &= 0x7f;
+  const req = new pkijs.TimeStampReq({
+    version: 1,
+    messageImprint: new pkijs.MessageImprint({
+      hashAlgorithm: new pkijs.AlgorithmIdentifier({
+        algorithmId: HASH_OID[hash],
+        algorithmParams: new asn1js.Null(),
+      }),
+      hashedMessage: new asn1js.OctetString({ valueHex: ab(createHash(hash).update(data).digest()) }),
+    }),
+    nonce: new asn1js.Integer({ valueHex: ab(nonceBytes) }),
+    certReq: true,
+  });
+  return {
+    der: new Uint8Array(req.toSchema().toBER(false)),
+    nonce: BigInt(`0x${nonceBytes.toString("hex")}`),
+    hash,
+  };
+}
+
+/** Ask the TSA for a token over `data`; returns the token (ContentInfo DER) only if it is granted and matches. */
+export async function requestTimestamp(
+  tsa: HttpClient,
+  path: string,
+  data: Uint8Array,
+  hash: Hash = "sha256",
+) {
+  const request = timestampRequest(data, hash);
+  const res = await tsa.stream({
+    method: "POST",
+    path,
+    body: request.der,
+    headers: { "content-type": "application/timestamp-query", accept: "application/timestamp-reply" },
+  });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of res.body) {
+    size += (c as Buffer).length;
+    if (size > 1 << 20) throw new SealgateError("TSA_FAILED", "TSA reply larger than 1 MiB");
+    chunks.push(c as Buffer);
+  }
+  let resp: pkijs.TimeStampResp;
+  try {
+    resp = pkijs.TimeStampResp.fromBER(ab(Buffer.concat(chunks)));
+  } catch (cause) {
+    throw new SealgateError("TSA_FAILED", "TSA reply is not a TimeStampResp", { cause });
+  }
+  const status = resp.status.status;
+  if ((status !== 0 && status !== 1) || !resp.timeStampToken) {
+    const text = resp.status.statusStrings?.map((s) => s.valueBlock.value).join("; ") ?? "";
+    throw new SealgateError(
+      "TSA_FAILED",
+      `TSA refused the request (PKIStatus ${status}${text ? `: ${text}` : ""})`,
+    );
+  }
+  const token = new Uint8Array(resp.timeStampToken.toSchema().toBER(false));
+  // The reply is untrusted until it names our nonce and our hash; checked again on every verify.
+  const info = parseToken(token).tstInfo;
+  if (
+    !info.nonce ||
+    BigInt(`0x${Buffer.from(info.nonce.valueBlock.valueHexView).toString("hex")}`) !== request.nonce
+  ) {
+    throw new SealgateError("TSA_FAILED", "TSA reply does not carry the nonce of the request");
+  }
+  return token;
+}
+
+function parseToken(token: Uint8Array) {
+  try {
+    const info = pkijs.ContentInfo.fromBER(ab(token));
+    const signed = new pkijs.SignedData({ schema: info.content });
+    if (signed.encapContentInfo.eContentType !== ID_TST_INFO || !signed.encapContentInfo.eContent) {
+      throw new Error("not a TSTInfo token");
+    }
+    const tstInfo = pkijs.TSTInfo.fromBER(signed.encapContentInfo.eContent.getValue());
+    return { signed, tstInfo };
+  } catch (cause) {
+    throw new SealgateError(
+      "TIMESTAMP_INVALID",
+      `time-stamp token is malformed: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+export interface VerifiedTimestamp {
+  genTime: Date;
+  tsa: x509.X509Certificate;
+  serialNumber: string;
+}
+
+/** Verify a token: it covers exactly `data`, the TSA signed it, and the TSA's chain is trusted at genTime. */
+export async function verifyTimestamp(
+  token: Uint8Array,
+  data: Uint8Array,
+  trust: Trust,
+): Promise<VerifiedTimestamp> {
+  const { signed, tstInfo } = parseToken(token);
+  const imprint = tstInfo.messageImprint;
+  const hash = (Object.keys(HASH_OID) as Hash[]).find(
+    (h) => HASH_OID[h] === imprint.hashAlgorithm.algorithmId,
+  );
+  if (!hash)
+    throw new SealgateError(
+      "TIMESTAMP_INVALID",
+      `time-stamp uses unsupported hash ${imprint.hashAlgorithm.algorithmId}`,
+    );
+  const expected = createHash(hash).update(data).digest();
+  if (!Buffer.from(imprint.hashedMessage.valueBlock.valueHexView).equals(expected)) {
+    throw new SealgateError("TIMESTAMP_INVALID", "time-stamp covers different bytes");
+  }
+  let result: pkijs.SignedDataVerifyResult;
+  try {
+    // For TSTInfo content pkijs takes the time-stamped bytes and re-checks the imprint too.
+    result = await signed.verify({ signer: 0, data: ab(data), checkChain: false, extendedMode: true });
+  } catch (cause) {
+    throw new SealgateError("TIMESTAMP_INVALID", "time-stamp signature does not verify", { cause });
+  }
+  if (!result.signatureVerified || !result.signerCertificate) {
+    throw new SealgateError("TIMESTAMP_INVALID", "time-stamp signature does not verify");
+  }
+  const tsa = new x509.X509Certificate(result.signerCertificate.toSchema().toBER(false));
+  const others = (signed.certificates ?? [])
+    .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+    .map((c) => new x509.X509Certificate(c.toSchema().toBER(false)));
+  await validatePath(tsa, others, trust, { at: tstInfo.genTime, purpose: "timestamping" });
+  return {
+    genTime: tstInfo.genTime,
+    tsa,
+    serialNumber: Buffer.from(tstInfo.serialNumber.valueBlock.valueHexView).toString("hex"),
+  };
+}

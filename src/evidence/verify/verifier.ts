@@ -1,0 +1,279 @@
+import {
+  type Checkpoint,
+  decodeCheckpoint,
+  type SignedCheckpoint,
+  validateCheckpointChain,
+  verifyCheckpointSignature,
+} from "../ledger/checkpoint.js";
+import { parseEntry } from "../ledger/ledger.js";
+import { leafHash, verifyInclusion } from "../ledger/merkle.js";
+import { verifyPdfSignature } from "../../crypto/sign/pdf-signature.js";
+import type { Trust } from "../../crypto/pki/trust.js";
+import { validatePath } from "../../crypto/pki/validate.js";
+import type { x509 } from "../../crypto/pki/x509.js";
+import { PromotionRecord, RECORD_JWS_TYP, recordDigest } from "../../record/schema.js";
+import { verifyApproval } from "../../crypto/sign/approval.js";
+import { checkCmsCertificates, decodeCmsDetached, verifyCmsSignature } from "../../crypto/sign/cms.js";
+import { type DecodedJws, decodeJws, type FlattenedJws, verifyJwsSignature } from "../../crypto/sign/jws.js";
+import { digestOf } from "../../core/digest.js";
+import { type Finding, type FindingCode, findingOf, type Step, type Where } from "./findings.js";
+
+/*
+ * The one verifier of sealed evidence. Every caller (store, gate, evidence, bundle) hands it
+ * what it has of a sealed record and prints the findings it returns; it never throws on bad
+ * input. The steps run in a fixed order (container, time-stamps, certificates, signatures,
+ * inclusion, policy), and a part that already failed adds no further findings, so one fault
+ * is reported once.
+ */
+
+export interface Part<T> {
+  bytes: T;
+  where: Where;
+}
+
+/** Everything known of one sealed record, whatever it was read from (a store, a bundle, an evidence.json). */
+export interface SealedRecord {
+  /** The digest the record is known by (the registry tag, the ledger entry, the bundle index). */
+  digest: string;
+  record?: Part<Uint8Array>;
+  /** The record's flattened JWS, as JSON bytes. */
+  jws?: Part<Uint8Array>;
+  /** The record's detached CMS (.p7s). */
+  cms?: Part<Uint8Array>;
+  /** The signed record PDF. */
+  pdf?: Part<Uint8Array>;
+  /** The approvers' assertions (compact JWS), in the record's order. */
+  approvals?: Part<string>[];
+  entry?: { line: Uint8Array; seq: number; proof: Buffer[]; where: Where };
+  checkpoint?: { signed: SignedCheckpoint; where: Where } | { verified: Checkpoint; where: Where };
+  /** DER of the certificate every seal must be made with, when the caller knows it. */
+  sealer?: Buffer;
+}
+
+export interface VerificationPolicy {
+  /** Check each approval assertion and that it is the one the record names. */
+  approvals: boolean;
+}
+
+/** One verification's working state: the findings so far and which parts already failed. */
+class Run {
+  readonly findings: Finding[] = [];
+  private readonly failed = new Set<string>();
+  ok = (part: string) => !this.failed.has(part);
+  fail(part: string, code: FindingCode, step: Step, message: string, where: Where) {
+    this.failed.add(part);
+    this.findings.push({ code, step, message, where });
+  }
+  /** Run `fn` for a part not yet failed; a throw fails it (CERT_* errors in the certificates step). */
+  async check(part: string, step: Step, where: Where, fallback: FindingCode, fn: () => unknown) {
+    if (!this.ok(part)) return;
+    try {
+      await fn();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const f = findingOf(
+        err,
+        typeof code === "string" && code.startsWith("CERT_") ? "certificates" : step,
+        where,
+        fallback,
+      );
+      this.fail(part, f.code, f.step, f.message, where);
+    }
+  }
+}
+
+const der = (c: x509.X509Certificate) => Buffer.from(c.rawData);
+
+export class Verifier {
+  constructor(readonly trust: Trust) {}
+
+  /** A signed checkpoint: the note parses, its chain validates at its time, its signature verifies. */
+  async verifyCheckpoint(
+    s: SignedCheckpoint,
+    where: Where,
+  ): Promise<{ checkpoint?: Checkpoint; findings: Finding[] }> {
+    let step: Step = "container";
+    try {
+      const d = decodeCheckpoint(s);
+      step = "certificates";
+      await validateCheckpointChain(d, this.trust);
+      step = "signatures";
+      verifyCheckpointSignature(d);
+      return { checkpoint: d.checkpoint, findings: [] };
+    } catch (err) {
+      return { findings: [findingOf(err, step, where, "CHECKPOINT_INVALID")] };
+    }
+  }
+
+  async verify(r: SealedRecord, p: VerificationPolicy): Promise<Finding[]> {
+    const run = new Run();
+    const trust = this.trust;
+
+    // Container: each part is there and has the shape its signature covers.
+    let record: PromotionRecord | undefined;
+    if (!r.record) run.fail("record", "OBJECT_MISSING", "container", `record ${r.digest} is not here`, {});
+    else
+      await run.check("record", "container", r.record.where, "RECORD_INVALID", () => {
+        const bytes = r.record!.bytes;
+        if (digestOf(bytes) !== r.digest)
+          throw new Error(`the record's bytes hash to ${digestOf(bytes)}, not ${r.digest}`);
+        record = PromotionRecord.parse(JSON.parse(Buffer.from(bytes).toString("utf8")));
+        if (recordDigest(record) !== r.digest) throw new Error("record bytes are not canonical");
+      });
+    let jws: DecodedJws | undefined;
+    if (r.jws)
+      await run.check("jws", "container", r.jws.where, "SIGNATURE_MALFORMED", () => {
+        const flat = JSON.parse(Buffer.from(r.jws!.bytes).toString("utf8")) as FlattenedJws;
+        jws = decodeJws(flat, { typ: RECORD_JWS_TYP });
+      });
+    let cms: ReturnType<typeof decodeCmsDetached> | undefined;
+    if (r.cms)
+      await run.check(
+        "cms",
+        "container",
+        r.cms.where,
+        "SIGNATURE_MALFORMED",
+        () => (cms = decodeCmsDetached(r.cms!.bytes)),
+      );
+    let checkpoint: Checkpoint | undefined;
+    let cp: ReturnType<typeof decodeCheckpoint> | undefined;
+    if (r.checkpoint && "verified" in r.checkpoint) checkpoint = r.checkpoint.verified;
+    else if (r.checkpoint) {
+      const s = r.checkpoint;
+      await run.check(
+        "checkpoint",
+        "container",
+        s.where,
+        "CHECKPOINT_INVALID",
+        () => (cp = decodeCheckpoint(s.signed)),
+      );
+    }
+
+    // Time-stamps: no RFC 3161 tokens are sealed yet, so each seal's time is the record's sealedAt.
+    const at = record ? new Date(record.sealedAt) : undefined;
+
+    // Certificates: each chain once, at its seal's time.
+    if (jws && at)
+      await run.check("jws", "certificates", r.jws!.where, "SIGNATURE_INVALID", () =>
+        validatePath(jws!.signer, jws!.intermediates, trust, { purpose: "sealing", at }),
+      );
+    if (cp)
+      await run.check("checkpoint", "certificates", r.checkpoint!.where, "CHECKPOINT_INVALID", () =>
+        validateCheckpointChain(cp!, trust),
+      );
+    if (jws && r.sealer && run.ok("jws") && !der(jws.signer).equals(r.sealer))
+      run.fail(
+        "jws",
+        "SIGNER_MISMATCH",
+        "certificates",
+        `signed by "${jws.signer.subject}", not by the sealing certificate`,
+        r.jws!.where,
+      );
+
+    // Signatures: each over exactly the bytes it seals.
+    const bytes = r.record?.bytes;
+    if (jws && bytes && run.ok("record"))
+      await run.check("jws", "signatures", r.jws!.where, "SIGNATURE_INVALID", async () => {
+        const payload = await verifyJwsSignature(jws!);
+        if (!Buffer.from(payload).equals(Buffer.from(bytes)))
+          run.fail("jws", "PAYLOAD_MISMATCH", "signatures", "the record JWS signs other bytes", r.jws!.where);
+      });
+    if (cms && bytes && run.ok("record"))
+      await run.check("cms", "signatures", r.cms!.where, "SIGNATURE_INVALID", async () => {
+        const signed = await verifyCmsSignature(cms!, bytes);
+        await checkCmsCertificates(cms!, signed, trust);
+        if (r.sealer && !der(signed.signer).equals(r.sealer))
+          run.fail(
+            "cms",
+            "SIGNER_MISMATCH",
+            "certificates",
+            `signed by "${signed.signer.subject}", not by the sealing certificate`,
+            r.cms!.where,
+          );
+      });
+    if (r.pdf)
+      await run.check("pdf", "signatures", r.pdf.where, "SIGNATURE_INVALID", async () => {
+        const v = await verifyPdfSignature(r.pdf!.bytes, trust);
+        if (r.sealer && !der(v.signer).equals(r.sealer))
+          run.fail(
+            "pdf",
+            "SIGNER_MISMATCH",
+            "certificates",
+            `signed by "${v.signer.subject}", not by the sealing certificate`,
+            r.pdf!.where,
+          );
+      });
+    if (cp)
+      await run.check("checkpoint", "signatures", r.checkpoint!.where, "CHECKPOINT_INVALID", () =>
+        verifyCheckpointSignature(cp!),
+      );
+    if (cp && run.ok("checkpoint")) checkpoint = cp.checkpoint;
+    if (p.approvals && record)
+      for (const [i, a] of (r.approvals ?? []).entries()) {
+        const named = record.approvals[i]?.assertion;
+        if (digestOf(Buffer.from(a.bytes, "utf8")) !== named) {
+          run.fail(
+            `approval-${i}`,
+            "APPROVAL_MISMATCH",
+            "policy",
+            `approval ${i + 1} is not the assertion the record names`,
+            a.where,
+          );
+          continue;
+        }
+        await run.check(`approval-${i}`, "signatures", a.where, "APPROVAL_INVALID", () =>
+          verifyApproval(a.bytes, trust),
+        );
+      }
+    if (p.approvals && record && r.approvals && r.approvals.length !== record.approvals.length)
+      run.fail(
+        "approvals",
+        "APPROVAL_MISMATCH",
+        "policy",
+        "the approval count differs from the record's",
+        {},
+      );
+
+    // Inclusion: the entry names this record, and its proof leads to the checkpoint's root.
+    if (r.entry) {
+      const e = r.entry;
+      const entry = parseEntry(Buffer.from(e.line));
+      if (!entry || entry.record !== r.digest || entry.seq !== e.seq)
+        run.fail(
+          "entry",
+          "ENTRY_MALFORMED",
+          "inclusion",
+          `ledger entry ${e.seq} is not this record's entry`,
+          e.where,
+        );
+      else if (!r.checkpoint)
+        run.fail(
+          "entry",
+          "NOT_CHECKPOINTED",
+          "inclusion",
+          "no signed checkpoint covers the ledger yet",
+          e.where,
+        );
+      else if (checkpoint && checkpoint.size <= e.seq)
+        run.fail(
+          "entry",
+          "NOT_CHECKPOINTED",
+          "inclusion",
+          `the signed checkpoint (size ${checkpoint.size}) does not cover entry ${e.seq} yet`,
+          e.where,
+        );
+      else if (
+        checkpoint &&
+        !verifyInclusion(e.seq, checkpoint.size, leafHash(e.line), e.proof, checkpoint.root)
+      )
+        run.fail(
+          "entry",
+          "INCLUSION_INVALID",
+          "inclusion",
+          `entry ${e.seq} is not included in the signed checkpoint's tree`,
+          e.where,
+        );
+    }
+    return run.findings;
+  }
+}

@@ -1,0 +1,45 @@
+import { createHash } from "node:crypto";
+import { isDigest } from "../../core/digest.js";
+import type { RegistrySource } from "../../source/registry-source.js";
+import type { ObjectStore } from "../../evidence/store/object-store.js";
+
+/*
+ * Approvals travel through the registry as model-version tags, one per assertion:
+ * `sealgate.approval.<first 16 hex of SHA-256(JWS)>` = the compact JWS, or, when longer than
+ * the tag limit, the `sha256:` digest of the JWS stored as an object. The tag is a carrier,
+ * not evidence: every assertion is re-verified at seal time, so a hand-edited tag is refused.
+ */
+
+export const APPROVAL_TAG_PREFIX = "sealgate.approval.";
+/** Signed comments and clarification requests travel the same way under their own prefix. */
+export const ANNOTATION_TAG_PREFIX = "sealgate.comment.";
+
+export async function writeApprovalTag(
+  source: Pick<RegistrySource, "setTags">,
+  store: ObjectStore,
+  model: string,
+  version: string,
+  jws: string,
+  limit: number,
+  prefix = APPROVAL_TAG_PREFIX,
+): Promise<{ key: string; value: string }> {
+  const key = `${prefix}${createHash("sha256").update(jws).digest("hex").slice(0, 16)}`;
+  const value = jws.length <= limit ? jws : await store.put(Buffer.from(jws, "utf8"));
+  await source.setTags(model, version, { [key]: value });
+  return { key, value };
+}
+
+/** Every approval JWS a version carries, resolving stored references. */
+export async function readApprovalTags(
+  tags: Record<string, string>,
+  store: ObjectStore,
+  prefix = APPROVAL_TAG_PREFIX,
+): Promise<{ key: string; jws: string }[]> {
+  const out: { key: string; jws: string }[] = [];
+  for (const [key, value] of Object.entries(tags)) {
+    if (!key.startsWith(prefix)) continue;
+    const jws = isDigest(value) ? Buffer.from(await store.get(value)).toString("utf8") : value;
+    out.push({ key, jws });
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { CHECKPOINTS, ENTRIES } from "../../evidence/ledger/ledger.js";
+import type { Registry } from "prom-client";
+
+/*
+ * The daemon's HTTP face on node:http: health, readiness, metrics, the webhook route, and the
+ * ledger read-only (/ledger/entries.log, /ledger/checkpoints.log) so `sealgate verify BUNDLE
+ * --log URL` can prove an old bundle's checkpoint consistent with today's log. The ledger holds
+ * digests only, and publishing it is what makes a rewrite detectable. With an access token,
+ * /metrics and /ledger/* want it as a bearer token; health stays open for probes, and the webhook
+ * has its own signature. HTTPS when given a certificate. Nothing here holds state; the daemon
+ * passes in what each route answers.
+ */
+
+export interface Routes {
+  ready: () => Promise<string[]>;
+  registry: Registry;
+  webhook?: { path: string; handle: (req: IncomingMessage, res: ServerResponse) => void };
+  /** The ledger directory served read-only under /ledger/. */
+  ledgerDir?: string;
+  /** When set, /metrics and /ledger/* answer 401 without `Authorization: Bearer <accessToken>`. */
+  accessToken?: string;
+}
+
+const guarded = (path: string) => path === "/metrics" || path === "/ledger" || path.startsWith("/ledger/");
+
+/** Constant time whatever the lengths: both sides are hashed to 32 bytes before comparing. */
+function bearerMatches(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? "";
+  if (!/^bearer /i.test(header)) return false;
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(header.slice(7).trim()), digest(token));
+}
+
+/** RFC 6750: say a bearer token is wanted, and whether the one sent was wrong. */
+const unauthorized = (req: IncomingMessage, res: ServerResponse) =>
+  void res
+    .writeHead(401, {
+      "content-type": "text/plain; charset=utf-8",
+      "www-authenticate": `Bearer realm="sealgate"${req.headers.authorization ? ', error="invalid_token"' : ""}`,
+    })
+    .end("send Authorization: Bearer <token>, the token daemon.http.accessToken names\n");
+
+const LEDGER_FILES = new Map([
+  [`/ledger/${ENTRIES}`, ENTRIES],
+  [`/ledger/${CHECKPOINTS}`, CHECKPOINTS],
+]);
+
+/**
+ * The file as it is now: exactly the bytes up to its current size (the writer only appends,
+ * so the length sent matches the length announced); a file not written yet is empty.
+ */
+async function sendLedgerFile(res: ServerResponse, path: string, head: boolean) {
+  const size = (await stat(path).catch(() => null))?.size ?? 0;
+  res.writeHead(200, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": String(size),
+    "cache-control": "no-store",
+  });
+  if (head || size === 0) return void res.end();
+  await pipeline(createReadStream(path, { start: 0, end: size - 1 }), res);
+}
+
+const text = (res: ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8") =>
+  void res.writeHead(status, { "content-type": type }).end(body);
+
+/** The daemon's server: HTTPS when `tls` holds a PEM certificate chain and key, else plain HTTP. */
+export function createDaemonServer(routes: Routes, tls?: { cert: Buffer; key: Buffer }): Server {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? "/", "http://daemon").pathname;
+    const method = req.method ?? "GET";
+    const route = async () => {
+      if (routes.webhook && path === routes.webhook.path) {
+        if (method !== "POST") return text(res, 405, "use POST\n");
+        return routes.webhook.handle(req, res);
+      }
+      if (routes.accessToken && guarded(path) && !bearerMatches(req, routes.accessToken))
+        return unauthorized(req, res);
+      if (method !== "GET" && method !== "HEAD") return text(res, 405, "use GET\n");
+      switch (path) {
+        case "/healthz":
+          return text(res, 200, "ok\n");
+        case "/readyz": {
+          const reasons = await routes.ready();
+          return reasons.length === 0 ? text(res, 200, "ready\n") : text(res, 503, `${reasons.join("\n")}\n`);
+        }
+        case "/metrics":
+          return text(res, 200, await routes.registry.metrics(), routes.registry.contentType);
+        default: {
+          const file = LEDGER_FILES.get(path);
+          if (file && routes.ledgerDir)
+            return sendLedgerFile(res, join(routes.ledgerDir, file), method === "HEAD");
+          return text(res, 404, "not found\n");
+        }
+      }
+    };
+    route().catch((err: unknown) => {
+      if (!res.headersSent)
+        text(res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+      else res.destroy();
+    });
+  };
+  return tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createServer(handler);
+}
+
+export async function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return server.address() as AddressInfo;
+}
