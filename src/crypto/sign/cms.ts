@@ -180,7 +180,8 @@ export function isStrictDerCertificate(der: Buffer): boolean {
  * pkijs reads them leniently (and asn1js keeps some bytes as they came), so without this a
  * changed byte there could still verify. Certificates: strict DER (OpenSSL's parser), carried
  * exactly as verified. The signer info: version 1. The signer id: exactly the signer
- * certificate's issuer and serial. Digest algorithms: NULL parameters. ECDSA signature values
+ * certificate's issuer and serial. Digest algorithms: NULL or absent parameters (sealgate writes
+ * NULL; RFC 5754 §2 has every reader accept both, and OpenSSL writes absent). ECDSA signature values
  * (the seal's and each certificate's): minimal DER integers.
  */
 function checkUnsignedFields(
@@ -203,10 +204,14 @@ function checkUnsignedFields(
   if (!(si.sid instanceof pkijs.IssuerAndSerialNumber) || !der(si.sid.toSchema()).equals(der(sid.toSchema())))
     throw bad("the signer id is not exactly the signer certificate's issuer and serial number");
   for (const a of [...signedData.digestAlgorithms, si.digestAlgorithm])
-    if (!(a.algorithmParams instanceof asn1js.Null))
-      throw bad("a digest algorithm's parameters are not NULL");
+    if (!digestParamsAllowed(a)) throw bad("a digest algorithm's parameters are neither absent nor NULL");
   if (signer.publicKey.algorithm.name === "ECDSA" && !isMinimalEcdsaDer(si.signature.valueBlock.valueHexView))
     throw bad("the ECDSA signature value is not minimal DER");
+}
+
+function digestParamsAllowed(a: pkijs.AlgorithmIdentifier): boolean {
+  const p: unknown = a.algorithmParams;
+  return p === undefined || p instanceof asn1js.Null;
 }
 
 /** An ECDSA Ecdsa-Sig-Value in its one DER form (what p1363ToDer writes). */
@@ -276,6 +281,23 @@ export function decodeCmsDetached(
   return { p7s: Buffer.from(p7s), signedData, si, signingTime, attr };
 }
 
+/**
+ * The hash an ESSCertIDv2 names its certificate with: SHA-256 when its hashAlgorithm is left out
+ * (the DEFAULT, RFC 5035), else the one given; OpenSSL gives the signature's own digest.
+ */
+function essCertHash(first: asn1js.AsnType | undefined): "sha256" | "sha384" | "sha512" | undefined {
+  if (!(first instanceof asn1js.Sequence)) return "sha256";
+  const oid = first.valueBlock.value[0];
+  if (!(oid instanceof asn1js.ObjectIdentifier)) return undefined;
+  return ESS_HASHES[oid.valueBlock.toString()];
+}
+
+const ESS_HASHES: Record<string, "sha256" | "sha384" | "sha512"> = {
+  [OIDS.sha256]: "sha256",
+  [OIDS.sha384]: "sha384",
+  "2.16.840.1.101.3.4.2.3": "sha512",
+};
+
 /** The signature over `data`, and the signingCertificateV2 naming the certificate that made it. */
 export async function verifyCmsSignature(
   d: DecodedCms,
@@ -298,8 +320,9 @@ export async function verifyCmsSignature(
   const certId = essHash?.valueBlock.value[0] as asn1js.Sequence | undefined;
   const hashField = certId?.valueBlock.value.find((v) => v instanceof asn1js.OctetString) as
     asn1js.OctetString | undefined;
-  const expected = createHash("sha256").update(signerDer).digest();
-  if (!hashField || !Buffer.from(hashField.valueBlock.valueHexView).equals(expected)) {
+  const hash = essCertHash(certId?.valueBlock.value[0]);
+  const expected = hash && createHash(hash).update(signerDer).digest();
+  if (!hashField || !expected || !Buffer.from(hashField.valueBlock.valueHexView).equals(expected)) {
     throw new SealgateError(
       "SIGNATURE_INVALID",
       "CMS: signingCertificateV2 does not name the signer's certificate",
