@@ -42,9 +42,12 @@ describe("gate exit codes", () => {
       const r = await cli(["gate", "--config", cfg, "--model", model!, "--version", version!]);
       expect({ model, code: r.code, err: r.err }).toEqual({ model, code: 1, err: "" });
       expect(r.out).toContain(`DENY ${model} v${version}`);
-      expect(r.out).toContain(`✗ ${model} v${version} does not exist in MLflow:`);
+      expect(r.out).toContain(`✗ NOT_SEALED: ${model} v${version} does not exist in MLflow:`);
       const json = await cli(["gate", "--config", cfg, "--model", model!, "--version", version!, "--json"]);
-      expect(JSON.parse(json.out)).toMatchObject({ allowed: false });
+      expect(JSON.parse(json.out)).toMatchObject({
+        allowed: false,
+        findings: [{ code: "NOT_SEALED", step: "policy", where: {} }],
+      });
     }
   });
 });

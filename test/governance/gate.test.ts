@@ -104,6 +104,14 @@ describe("the deployment gate on the real MLflow server", () => {
     expect(JSON.parse(uncovered.out).reasons).toEqual([
       expect.stringContaining("no signed checkpoint covers the ledger yet"),
     ]);
+    expect(JSON.parse(uncovered.out).findings).toEqual([
+      {
+        code: "NOT_CHECKPOINTED",
+        step: "inclusion",
+        message: "no signed checkpoint covers the ledger yet; run the checkpoint job (sealgate sync) first",
+        where: { entry: 0 },
+      },
+    ]);
     await ledger.checkpoint(signer);
     await ledger.close();
 
@@ -113,7 +121,9 @@ describe("the deployment gate on the real MLflow server", () => {
     expect((await on("gate", "--target", "prod-eu", "--fast")).code).toBe(0);
     const wrongTarget = await on("gate", "--target", "staging");
     expect(wrongTarget.code).toBe(1);
-    expect(wrongTarget.out).toContain("target staging is not among the approved targets prod-eu");
+    expect(wrongTarget.out).toContain(
+      "✗ CONDITION_UNMET: target staging is not among the approved targets prod-eu",
+    );
     const promote = await on("promote", "--alias", "production", "--target", "prod-eu");
     expect(promote.code).toBe(0);
     expect((await client.registeredModel(name)).aliases).toContainEqual({
@@ -124,7 +134,7 @@ describe("the deployment gate on the real MLflow server", () => {
     await put("weights.bin", "tampered weights, longer");
     const denied = await on("gate", "--target", "prod-eu");
     expect(denied.code).toBe(1);
-    expect(denied.out).toContain("the artefact bytes changed after sealing");
+    expect(denied.out).toMatch(/✗ CONTENT_CHANGED: .*the artefact bytes changed after sealing/);
     const fastDenied = await on("gate", "--target", "prod-eu", "--fast");
     expect(fastDenied.out).toContain("model files changed since sealing: weights.bin");
     const noPromote = await on("promote", "--alias", "canary", "--target", "prod-eu");

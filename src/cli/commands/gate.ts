@@ -5,6 +5,7 @@ import { loadConfig } from "../../app/config/load.js";
 import { SealgateError } from "../../core/errors.js";
 import { gate } from "../../governance/gate/gate.js";
 import { SealIndex } from "../../evidence/store/seal-index.js";
+import { describeFinding } from "../../evidence/verify/findings.js";
 import { loadTrust } from "../../crypto/pki/trust.js";
 import { FsObjectStore } from "../../evidence/store/fs-store.js";
 import type { CliIO } from "../io.js";
@@ -51,7 +52,7 @@ function report(io: CliIO, opts: Options, result: Awaited<ReturnType<typeof gate
     `${result.allowed ? "ALLOW" : "DENY"} ${opts.model} v${opts.version}${opts.target ? ` to ${opts.target}` : ""}\n`,
   );
   if (result.record) io.out(`  record ${result.record}\n`);
-  for (const r of result.reasons) io.out(`  ✗ ${r}\n`);
+  for (const f of result.findings) io.out(`  ✗ ${describeFinding(f)}\n`);
 }
 
 export function registerGate(program: Command, io: CliIO, setExit: (code: 0 | 1) => void): void {
@@ -66,7 +67,7 @@ export function registerGate(program: Command, io: CliIO, setExit: (code: 0 | 1)
       "--fast",
       "trust the sealed manifest: re-check file sizes and the manifest digest instead of re-hashing",
     )
-    .option("--json", "print the decision and every reason as JSON")
+    .option("--json", "print the decision and every finding (code, step, message, where) as JSON")
     .addHelpText(
       "after",
       "\nFor CI/CD pipelines: exit 0 allow, 1 deny (with the reasons), 2 usage, 3 external failure.\n\nExample:\n  $ sealgate gate --config sealgate.yaml --model credit-risk --version 3 --target prod-eu || exit 1",

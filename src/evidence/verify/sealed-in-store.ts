@@ -3,7 +3,7 @@ import { PromotionRecord } from "../../record/schema.js";
 import { inclusionProof } from "../ledger/merkle.js";
 import type { LedgerView } from "../ledger/view.js";
 import type { ObjectStore } from "../store/object-store.js";
-import { type Finding, finding } from "./findings.js";
+import { type Finding, finding, findingOf } from "./findings.js";
 import type { Part, SealedRecord } from "./verifier.js";
 
 /*
@@ -24,7 +24,8 @@ export async function sealedRecordInStore(
     try {
       return { bytes: await store.get(d as never), where: { object: d } };
     } catch (err) {
-      findings.push(finding("OBJECT_MISSING", "container", (err as Error).message, { object: d }));
+      // A corrupt object keeps its own code; anything else the store cannot give is missing.
+      findings.push(findingOf(err, "container", { object: d }, "OBJECT_MISSING"));
       return undefined;
     }
   };

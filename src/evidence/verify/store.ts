@@ -8,6 +8,7 @@ import {
   CHECKPOINTS,
   ENTRIES,
   GENESIS,
+  type LedgerEntry,
   ORIGIN,
   parseEntry,
   readLineBatches,
@@ -19,7 +20,7 @@ import { referencedObjects } from "../../record/objects.js";
 import { PromotionRecord } from "../../record/schema.js";
 import { FsObjectStore } from "../store/fs-store.js";
 import { type Finding, finding, findingOf } from "./findings.js";
-import { merkleRoots } from "./merkle-roots.js";
+import { type MerkleRoots, merkleRoots } from "./merkle-roots.js";
 import { Verifier } from "./verifier.js";
 
 /*
@@ -145,7 +146,6 @@ export async function verifyStore(root: string, opts: VerifyOptions = {}): Promi
     throw new SealgateError("USAGE", `${root} is not a sealgate store (no ledger/${ENTRIES})`);
   const findings: Finding[] = [];
   const checkpoints = await loadCheckpoints(dir, opts.trust, findings);
-  const store = new FsObjectStore(root);
   // The Merkle roots are computed on a second thread from the same bytes while this one checks
   // each entry; both read no further than the size seen now, so an append meanwhile is ignored.
   const merkle = merkleRoots(
@@ -154,12 +154,36 @@ export async function verifyStore(root: string, opts: VerifyOptions = {}): Promi
     checkpoints.map((c) => c.size),
   );
   merkle.catch(() => {});
-  let prevDigest = GENESIS;
-  let prevSeq = -1;
-  let count = 0;
+  const count = await walkEntries(entriesPath, total, new FsObjectStore(root), opts, findings);
+  opts.onProgress?.(total, total);
+  checkRoots(checkpoints, await merkle, findings);
+  const covered = checkpoints.reduce((m, c) => Math.max(m, c.size), 0);
+  return {
+    entries: count,
+    checkpoints: checkpoints.length,
+    uncheckpointed: Math.max(0, count - covered),
+    findings,
+  };
+}
+
+/** Where the walk is: the digest and sequence number the next entry must follow. */
+interface Chain {
+  prevDigest: string;
+  prevSeq: number;
+}
+
+/** Every entry up to `total` bytes, in order, with the objects each names; returns how many lines were read. */
+async function walkEntries(
+  path: string,
+  total: number,
+  store: FsObjectStore,
+  opts: VerifyOptions,
+  findings: Finding[],
+): Promise<number> {
+  const chain: Chain = { prevDigest: GENESIS, prevSeq: -1 };
   const objects = opts.objects !== false;
-  let torn = false;
-  for await (const batch of readLineBatches(entriesPath, total)) {
+  let count = 0;
+  for await (const batch of readLineBatches(path, total)) {
     for (const { line, offset, complete } of batch) {
       const i = count++;
       if (!complete) {
@@ -168,44 +192,56 @@ export async function verifyStore(root: string, opts: VerifyOptions = {}): Promi
             entry: i,
           }),
         );
-        torn = true;
-        break;
+        return count;
       }
-      const entry = parseEntry(line);
-      if (!entry) {
-        findings.push(finding("ENTRY_MALFORMED", "inclusion", "not a canonical ledger entry", { entry: i }));
-      } else {
-        if (entry.seq !== prevSeq + 1) {
-          findings.push(
-            finding(
-              "ENTRY_SEQUENCE",
-              "inclusion",
-              `sequence ${entry.seq} follows ${prevSeq}: entries are missing, duplicated or reordered here`,
-              { entry: i },
-            ),
-          );
-        }
-        if (entry.prev !== prevDigest) {
-          findings.push(
-            finding(
-              "ENTRY_CHAIN_BROKEN",
-              "inclusion",
-              `prev does not match the digest of the entry before it (entry ${i - 1} or this one was altered)`,
-              { entry: i },
-            ),
-          );
-        }
-        // Awaited only when objects are checked: an await per entry would dominate otherwise.
-        if (objects) await checkRecord(store, entry.record, i, findings);
-        prevSeq = entry.seq;
-      }
-      prevDigest = sha256hex(line);
+      const entry = checkEntry(line, i, chain, findings);
+      // Awaited only when objects are checked: an await per entry would dominate otherwise.
+      if (entry && objects) await checkRecord(store, entry.record, i, findings);
       if (opts.onProgress && (i & 1023) === 0) opts.onProgress(offset, total);
     }
-    if (torn) break;
   }
-  opts.onProgress?.(total, total);
-  const { count: complete, roots } = await merkle;
+  return count;
+}
+
+/** One entry on its own: canonical, next in sequence, chained to the entry before it. */
+function checkEntry(line: Buffer, i: number, chain: Chain, findings: Finding[]): LedgerEntry | null {
+  const entry = parseEntry(line);
+  if (!entry) {
+    findings.push(finding("ENTRY_MALFORMED", "inclusion", "not a canonical ledger entry", { entry: i }));
+  } else {
+    if (entry.seq !== chain.prevSeq + 1) {
+      findings.push(
+        finding(
+          "ENTRY_SEQUENCE",
+          "inclusion",
+          `sequence ${entry.seq} follows ${chain.prevSeq}: entries are missing, duplicated or reordered here`,
+          { entry: i },
+        ),
+      );
+    }
+    if (entry.prev !== chain.prevDigest) {
+      findings.push(
+        finding(
+          "ENTRY_CHAIN_BROKEN",
+          "inclusion",
+          `prev does not match the digest of the entry before it (entry ${i - 1} or this one was altered)`,
+          { entry: i },
+        ),
+      );
+    }
+    chain.prevSeq = entry.seq;
+  }
+  chain.prevDigest = sha256hex(line);
+  return entry;
+}
+
+/** Each valid checkpoint, smallest first: the ledger still holds its entries, and they hash to its root. */
+function checkRoots(
+  checkpoints: (Checkpoint & { index: number })[],
+  merkle: MerkleRoots,
+  findings: Finding[],
+) {
+  const { count: complete, roots } = merkle;
   for (const c of [...checkpoints].sort((x, y) => x.size - y.size)) {
     const root = roots.get(c.size);
     if (!root) {
@@ -230,11 +266,4 @@ export async function verifyStore(root: string, opts: VerifyOptions = {}): Promi
       );
     }
   }
-  const covered = checkpoints.reduce((m, c) => Math.max(m, c.size), 0);
-  return {
-    entries: count,
-    checkpoints: checkpoints.length,
-    uncheckpointed: Math.max(0, count - covered),
-    findings,
-  };
 }

@@ -1,6 +1,7 @@
 import {
   type Checkpoint,
   decodeCheckpoint,
+  type DecodedCheckpoint,
   type SignedCheckpoint,
   validateCheckpointChain,
   verifyCheckpointSignature,
@@ -13,7 +14,12 @@ import { validatePath } from "../../crypto/pki/validate.js";
 import type { x509 } from "../../crypto/pki/x509.js";
 import { PromotionRecord, RECORD_JWS_TYP, recordDigest } from "../../record/schema.js";
 import { verifyApproval } from "../../crypto/sign/approval.js";
-import { checkCmsCertificates, decodeCmsDetached, verifyCmsSignature } from "../../crypto/sign/cms.js";
+import {
+  checkCmsCertificates,
+  type DecodedCms,
+  decodeCmsDetached,
+  verifyCmsSignature,
+} from "../../crypto/sign/cms.js";
 import { type DecodedJws, decodeJws, type FlattenedJws, verifyJwsSignature } from "../../crypto/sign/jws.js";
 import { digestOf } from "../../core/digest.js";
 import { type Finding, type FindingCode, findingOf, type Step, type Where } from "./findings.js";
@@ -84,6 +90,16 @@ class Run {
 
 const der = (c: x509.X509Certificate) => Buffer.from(c.rawData);
 
+/** The parts decoded so far, handed from step to step. */
+interface Decoded {
+  record?: PromotionRecord;
+  jws?: DecodedJws;
+  cms?: DecodedCms;
+  cp?: DecodedCheckpoint;
+  /** The checkpoint whose tree inclusion is proven against, once its signature verified. */
+  checkpoint?: Checkpoint;
+}
+
 export class Verifier {
   constructor(readonly trust: Trust) {}
 
@@ -107,37 +123,42 @@ export class Verifier {
 
   async verify(r: SealedRecord, p: VerificationPolicy): Promise<Finding[]> {
     const run = new Run();
-    const trust = this.trust;
+    const parts = await this.container(run, r);
+    // Time-stamps: no RFC 3161 tokens are sealed yet, so each seal's time is the record's sealedAt.
+    const at = parts.record ? new Date(parts.record.sealedAt) : undefined;
+    await this.certificates(run, r, parts, at);
+    await this.signatures(run, r, parts);
+    if (p.approvals && parts.record) await this.approvals(run, r, parts.record);
+    this.inclusion(run, r, parts.checkpoint);
+    return run.findings;
+  }
 
-    // Container: each part is there and has the shape its signature covers.
-    let record: PromotionRecord | undefined;
+  /** Container: each part is there and has the shape its signature covers. */
+  private async container(run: Run, r: SealedRecord): Promise<Decoded> {
+    const parts: Decoded = {};
     if (!r.record) run.fail("record", "OBJECT_MISSING", "container", `record ${r.digest} is not here`, {});
     else
       await run.check("record", "container", r.record.where, "RECORD_INVALID", () => {
         const bytes = r.record!.bytes;
         if (digestOf(bytes) !== r.digest)
           throw new Error(`the record's bytes hash to ${digestOf(bytes)}, not ${r.digest}`);
-        record = PromotionRecord.parse(JSON.parse(Buffer.from(bytes).toString("utf8")));
-        if (recordDigest(record) !== r.digest) throw new Error("record bytes are not canonical");
+        parts.record = PromotionRecord.parse(JSON.parse(Buffer.from(bytes).toString("utf8")));
+        if (recordDigest(parts.record) !== r.digest) throw new Error("record bytes are not canonical");
       });
-    let jws: DecodedJws | undefined;
     if (r.jws)
       await run.check("jws", "container", r.jws.where, "SIGNATURE_MALFORMED", () => {
         const flat = JSON.parse(Buffer.from(r.jws!.bytes).toString("utf8")) as FlattenedJws;
-        jws = decodeJws(flat, { typ: RECORD_JWS_TYP });
+        parts.jws = decodeJws(flat, { typ: RECORD_JWS_TYP });
       });
-    let cms: ReturnType<typeof decodeCmsDetached> | undefined;
     if (r.cms)
       await run.check(
         "cms",
         "container",
         r.cms.where,
         "SIGNATURE_MALFORMED",
-        () => (cms = decodeCmsDetached(r.cms!.bytes)),
+        () => (parts.cms = decodeCmsDetached(r.cms!.bytes)),
       );
-    let checkpoint: Checkpoint | undefined;
-    let cp: ReturnType<typeof decodeCheckpoint> | undefined;
-    if (r.checkpoint && "verified" in r.checkpoint) checkpoint = r.checkpoint.verified;
+    if (r.checkpoint && "verified" in r.checkpoint) parts.checkpoint = r.checkpoint.verified;
     else if (r.checkpoint) {
       const s = r.checkpoint;
       await run.check(
@@ -145,21 +166,22 @@ export class Verifier {
         "container",
         s.where,
         "CHECKPOINT_INVALID",
-        () => (cp = decodeCheckpoint(s.signed)),
+        () => (parts.cp = decodeCheckpoint(s.signed)),
       );
     }
+    return parts;
+  }
 
-    // Time-stamps: no RFC 3161 tokens are sealed yet, so each seal's time is the record's sealedAt.
-    const at = record ? new Date(record.sealedAt) : undefined;
-
-    // Certificates: each chain once, at its seal's time.
+  /** Certificates: each chain once, at its seal's time. */
+  private async certificates(run: Run, r: SealedRecord, parts: Decoded, at: Date | undefined) {
+    const { jws, cp } = parts;
     if (jws && at)
       await run.check("jws", "certificates", r.jws!.where, "SIGNATURE_INVALID", () =>
-        validatePath(jws!.signer, jws!.intermediates, trust, { purpose: "sealing", at }),
+        validatePath(jws.signer, jws.intermediates, this.trust, { purpose: "sealing", at }),
       );
     if (cp)
       await run.check("checkpoint", "certificates", r.checkpoint!.where, "CHECKPOINT_INVALID", () =>
-        validateCheckpointChain(cp!, trust),
+        validateCheckpointChain(cp, this.trust),
       );
     if (jws && r.sealer && run.ok("jws") && !der(jws.signer).equals(r.sealer))
       run.fail(
@@ -169,19 +191,23 @@ export class Verifier {
         `signed by "${jws.signer.subject}", not by the sealing certificate`,
         r.jws!.where,
       );
+  }
 
-    // Signatures: each over exactly the bytes it seals.
+  /** Signatures: each over exactly the bytes it seals; a verified checkpoint's tree is then known. */
+  private async signatures(run: Run, r: SealedRecord, parts: Decoded) {
+    const { jws, cms, cp } = parts;
+    const trust = this.trust;
     const bytes = r.record?.bytes;
     if (jws && bytes && run.ok("record"))
       await run.check("jws", "signatures", r.jws!.where, "SIGNATURE_INVALID", async () => {
-        const payload = await verifyJwsSignature(jws!);
+        const payload = await verifyJwsSignature(jws);
         if (!Buffer.from(payload).equals(Buffer.from(bytes)))
           run.fail("jws", "PAYLOAD_MISMATCH", "signatures", "the record JWS signs other bytes", r.jws!.where);
       });
     if (cms && bytes && run.ok("record"))
       await run.check("cms", "signatures", r.cms!.where, "SIGNATURE_INVALID", async () => {
-        const signed = await verifyCmsSignature(cms!, bytes);
-        await checkCmsCertificates(cms!, signed, trust);
+        const signed = await verifyCmsSignature(cms, bytes);
+        await checkCmsCertificates(cms, signed, trust);
         if (r.sealer && !der(signed.signer).equals(r.sealer))
           run.fail(
             "cms",
@@ -205,27 +231,30 @@ export class Verifier {
       });
     if (cp)
       await run.check("checkpoint", "signatures", r.checkpoint!.where, "CHECKPOINT_INVALID", () =>
-        verifyCheckpointSignature(cp!),
+        verifyCheckpointSignature(cp),
       );
-    if (cp && run.ok("checkpoint")) checkpoint = cp.checkpoint;
-    if (p.approvals && record)
-      for (const [i, a] of (r.approvals ?? []).entries()) {
-        const named = record.approvals[i]?.assertion;
-        if (digestOf(Buffer.from(a.bytes, "utf8")) !== named) {
-          run.fail(
-            `approval-${i}`,
-            "APPROVAL_MISMATCH",
-            "policy",
-            `approval ${i + 1} is not the assertion the record names`,
-            a.where,
-          );
-          continue;
-        }
-        await run.check(`approval-${i}`, "signatures", a.where, "APPROVAL_INVALID", () =>
-          verifyApproval(a.bytes, trust),
+    if (cp && run.ok("checkpoint")) parts.checkpoint = cp.checkpoint;
+  }
+
+  /** Approvals: each assertion is the one the record names, and its signature verifies. */
+  private async approvals(run: Run, r: SealedRecord, record: PromotionRecord) {
+    for (const [i, a] of (r.approvals ?? []).entries()) {
+      const named = record.approvals[i]?.assertion;
+      if (digestOf(Buffer.from(a.bytes, "utf8")) !== named) {
+        run.fail(
+          `approval-${i}`,
+          "APPROVAL_MISMATCH",
+          "policy",
+          `approval ${i + 1} is not the assertion the record names`,
+          a.where,
         );
+        continue;
       }
-    if (p.approvals && record && r.approvals && r.approvals.length !== record.approvals.length)
+      await run.check(`approval-${i}`, "signatures", a.where, "APPROVAL_INVALID", () =>
+        verifyApproval(a.bytes, this.trust),
+      );
+    }
+    if (r.approvals && r.approvals.length !== record.approvals.length)
       run.fail(
         "approvals",
         "APPROVAL_MISMATCH",
@@ -233,47 +262,47 @@ export class Verifier {
         "the approval count differs from the record's",
         {},
       );
+  }
 
-    // Inclusion: the entry names this record, and its proof leads to the checkpoint's root.
-    if (r.entry) {
-      const e = r.entry;
-      const entry = parseEntry(Buffer.from(e.line));
-      if (!entry || entry.record !== r.digest || entry.seq !== e.seq)
-        run.fail(
-          "entry",
-          "ENTRY_MALFORMED",
-          "inclusion",
-          `ledger entry ${e.seq} is not this record's entry`,
-          e.where,
-        );
-      else if (!r.checkpoint)
-        run.fail(
-          "entry",
-          "NOT_CHECKPOINTED",
-          "inclusion",
-          "no signed checkpoint covers the ledger yet",
-          e.where,
-        );
-      else if (checkpoint && checkpoint.size <= e.seq)
-        run.fail(
-          "entry",
-          "NOT_CHECKPOINTED",
-          "inclusion",
-          `the signed checkpoint (size ${checkpoint.size}) does not cover entry ${e.seq} yet`,
-          e.where,
-        );
-      else if (
-        checkpoint &&
-        !verifyInclusion(e.seq, checkpoint.size, leafHash(e.line), e.proof, checkpoint.root)
-      )
-        run.fail(
-          "entry",
-          "INCLUSION_INVALID",
-          "inclusion",
-          `entry ${e.seq} is not included in the signed checkpoint's tree`,
-          e.where,
-        );
-    }
-    return run.findings;
+  /** Inclusion: the entry names this record, and its proof leads to the checkpoint's root. */
+  private inclusion(run: Run, r: SealedRecord, checkpoint: Checkpoint | undefined) {
+    if (!r.entry) return;
+    const e = r.entry;
+    const entry = parseEntry(Buffer.from(e.line));
+    if (!entry || entry.record !== r.digest || entry.seq !== e.seq)
+      run.fail(
+        "entry",
+        "ENTRY_MALFORMED",
+        "inclusion",
+        `ledger entry ${e.seq} is not this record's entry`,
+        e.where,
+      );
+    else if (!r.checkpoint)
+      run.fail(
+        "entry",
+        "NOT_CHECKPOINTED",
+        "inclusion",
+        "no signed checkpoint covers the ledger yet",
+        e.where,
+      );
+    else if (checkpoint && checkpoint.size <= e.seq)
+      run.fail(
+        "entry",
+        "NOT_CHECKPOINTED",
+        "inclusion",
+        `the signed checkpoint (size ${checkpoint.size}) does not cover entry ${e.seq} yet`,
+        e.where,
+      );
+    else if (
+      checkpoint &&
+      !verifyInclusion(e.seq, checkpoint.size, leafHash(e.line), e.proof, checkpoint.root)
+    )
+      run.fail(
+        "entry",
+        "INCLUSION_INVALID",
+        "inclusion",
+        `entry ${e.seq} is not included in the signed checkpoint's tree`,
+        e.where,
+      );
   }
 }

@@ -1,18 +1,15 @@
 import { join } from "node:path";
 import { buildManifest, ModelManifest } from "../../source/digest/model.js";
-import { SealgateError } from "../../core/errors.js";
 import { HttpStatusError } from "../../core/http/errors.js";
-import { verifyCheckpoint } from "../../evidence/ledger/checkpoint.js";
 import { readLedgerView } from "../../evidence/ledger/view.js";
-import { inclusionProof, verifyInclusion } from "../../evidence/ledger/merkle.js";
 import type { Trust } from "../../crypto/pki/trust.js";
 import type { RegistrySource } from "../../source/registry-source.js";
 import { PromotionRecord, recordDigest } from "../../record/schema.js";
-import { verifyCmsDetached } from "../../crypto/sign/cms.js";
-import { type FlattenedJws, verifyJws } from "../../crypto/sign/jws.js";
 import type { FsObjectStore } from "../../evidence/store/fs-store.js";
 import type { SealIndex } from "../../evidence/store/seal-index.js";
-import { RECORD_JWS_TYP } from "../../record/schema.js";
+import { describeFinding, type Finding, type FindingCode, finding } from "../../evidence/verify/findings.js";
+import { sealedRecordInStore } from "../../evidence/verify/sealed-in-store.js";
+import { type SealedRecord, Verifier } from "../../evidence/verify/verifier.js";
 import { conditionViolations, modelCardViolations } from "../../policy/conditions.js";
 import { TAGS } from "../cycle/tags.js";
 
@@ -20,13 +17,17 @@ import { TAGS } from "../cycle/tags.js";
  * The deployment gate: a version may ship only if a sealed, approved, unexpired record covers
  * its current content digest, for this target, with valid signatures and a valid inclusion
  * proof to a signed checkpoint. Anything less is a denial with the reason. The event is a gate,
- * not documentation.
+ * not documentation. The seals and the inclusion proof are the Verifier's to judge; what is the
+ * gate's own (this version, this target, these bytes, today) is a finding of the policy step.
  */
 
 export interface GateResult {
   allowed: boolean;
-  reasons: string[];
   record?: string;
+  /** Everything that denies the version; none when it is allowed. */
+  findings: Finding[];
+  /** The findings as sentences (describeFinding). */
+  reasons: string[];
 }
 
 export interface GateDeps {
@@ -37,6 +38,15 @@ export interface GateDeps {
   now?: () => Date;
 }
 
+const result = (findings: Finding[], record?: string): GateResult => ({
+  allowed: findings.length === 0,
+  ...(record ? { record } : {}),
+  findings,
+  reasons: findings.map(describeFinding),
+});
+
+const policy = (code: FindingCode, message: string) => finding(code, "policy", message);
+
 export async function gate(
   d: GateDeps,
   model: string,
@@ -44,78 +54,97 @@ export async function gate(
   opts: { target?: string; fast?: boolean } = {},
 ): Promise<GateResult> {
   const now = (d.now ?? (() => new Date()))();
-  const deny = (...reasons: string[]): GateResult => ({ allowed: false, reasons });
   const found = await modelVersionTags(d.source, model, version);
-  if (typeof found === "string") return deny(found);
+  if (typeof found === "string") return result([policy("NOT_SEALED", found)]);
   const digest = found[TAGS.event];
   if (!digest)
-    return deny(`${model} v${version} has no sealed record (no ${TAGS.event} tag): it has not been approved`);
+    return result([
+      policy(
+        "NOT_SEALED",
+        `${model} v${version} has no sealed record (no ${TAGS.event} tag): it has not been approved`,
+      ),
+    ]);
 
-  const reasons: string[] = [];
-  let record: PromotionRecord;
-  try {
-    const bytes = await d.store.get(digest as never);
-    record = PromotionRecord.parse(JSON.parse(Buffer.from(bytes).toString("utf8")));
-    if (recordDigest(record) !== digest) throw new Error("record bytes are not canonical");
-  } catch (err) {
-    return deny(`sealed record ${digest} is missing or invalid in this store: ${(err as Error).message}`);
-  }
+  // The seals over the record, and its inclusion in the ledger proven against a signed checkpoint.
+  const view = await readLedgerView(join(d.store.root, "ledger"));
+  const { sealed, findings } = await sealedRecordInStore(d.store, d.index, view, digest);
+  // A record the store cannot give is denied for that alone: there is nothing to verify or hold it to.
+  if (!sealed.record) return result(findings, digest);
+  const verified = await new Verifier(d.trust).verify(sealed, { approvals: false });
+  findings.push(...verified.map(withRemedy));
+  // A record that does not parse has been reported by the Verifier.
+  const record = recordOf(sealed);
+  if (!record) return result(findings, digest);
+
   if (record.model.name !== model || record.model.version !== version)
-    reasons.push(`record ${digest} is for ${record.model.name} v${record.model.version}`);
-  if (record.decision !== "approved") reasons.push(`the sealed decision is ${record.decision}`);
-  reasons.push(...conditionViolations(record.conditions, new Date(record.sealedAt), now, opts.target));
-  reasons.push(...modelCardViolations(record, opts.target));
-
-  // The bytes being deployed must be the bytes that were approved.
-  const root = await d.source.modelFiles(model, version);
-  if (opts.fast) {
-    const manifest = ModelManifest.parse(
-      JSON.parse(Buffer.from(await d.store.get(record.model.manifest as never)).toString("utf8")),
+    findings.push(
+      policy("WRONG_VERSION", `record ${digest} is for ${record.model.name} v${record.model.version}`),
     );
-    if (buildManifest(manifest.files).root !== record.model.contentDigest)
-      reasons.push("the cached manifest does not hash to the sealed content digest");
-    const listed = new Map((await d.source.list(root)).map((f) => [f.path, f.size]));
-    const changed = manifest.files.filter((f) => listed.get(f.name) !== f.size).map((f) => f.name);
-    const extra = [...listed.keys()].filter((p) => !manifest.files.some((f) => f.name === p));
-    if (changed.length || extra.length)
-      reasons.push(`model files changed since sealing: ${[...changed, ...extra].join(", ")}`);
-  } else {
+  if (record.decision !== "approved")
+    findings.push(policy("NOT_APPROVED", `the sealed decision is ${record.decision}`));
+  for (const v of conditionViolations(record.conditions, new Date(record.sealedAt), now, opts.target))
+    findings.push(policy("CONDITION_UNMET", v));
+  for (const v of modelCardViolations(record, opts.target)) findings.push(policy("TARGET_NOT_ALLOWED", v));
+  findings.push(...(await contentFindings(d, record, model, version, opts.fast)));
+  return result(findings, digest);
+}
+
+/** What to do about an uncovered entry is the gate's to say: sync signs the checkpoints. */
+const withRemedy = (f: Finding): Finding =>
+  f.code === "NOT_CHECKPOINTED"
+    ? { ...f, message: `${f.message}; run the checkpoint job (sealgate sync) first` }
+    : f;
+
+/** The record the Verifier checked, when it is there, parses and is canonical. */
+function recordOf(sealed: SealedRecord): PromotionRecord | undefined {
+  try {
+    const record = PromotionRecord.parse(JSON.parse(Buffer.from(sealed.record!.bytes).toString("utf8")));
+    return recordDigest(record) === sealed.digest ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The bytes being deployed must be the bytes that were approved (--fast: their sealed manifest's sizes). */
+async function contentFindings(
+  d: GateDeps,
+  record: PromotionRecord,
+  model: string,
+  version: string,
+  fast?: boolean,
+): Promise<Finding[]> {
+  const root = await d.source.modelFiles(model, version);
+  if (!fast) {
     const current = await d.source.hashModel(root);
-    if (current.root !== record.model.contentDigest) {
-      reasons.push(
+    if (current.root === record.model.contentDigest) return [];
+    return [
+      policy(
+        "CONTENT_CHANGED",
         `the model's content digest is now ${current.root}; ${record.model.contentDigest} was approved: the artefact bytes changed after sealing`,
-      );
-    }
+      ),
+    ];
   }
-
-  // Signatures over the record.
-  const seal = d.index.byRecord(digest);
-  if (!seal) {
-    reasons.push(`no signatures are indexed for record ${digest}`);
-  } else {
-    const bytes = await d.store.get(digest as never);
-    try {
-      const jws = JSON.parse(
-        Buffer.from(await d.store.get(seal.jws as never)).toString("utf8"),
-      ) as FlattenedJws;
-      const v = await verifyJws(jws, d.trust, {
-        purpose: "sealing",
-        at: new Date(record.sealedAt),
-        typ: RECORD_JWS_TYP,
-      });
-      if (!Buffer.from(v.payload).equals(Buffer.from(bytes)))
-        reasons.push("the record JWS signs other bytes");
-      await verifyCmsDetached(await d.store.get(seal.p7s as never), bytes, d.trust);
-    } catch (err) {
-      reasons.push(`record signature refused: ${(err as Error).message}`);
-    }
-  }
-
-  // Inclusion in the ledger, proven against a signed checkpoint.
-  reasons.push(...(await inclusionFindings(join(d.store.root, "ledger"), digest, d.trust)));
-  return reasons.length
-    ? { allowed: false, reasons, record: digest }
-    : { allowed: true, reasons: [], record: digest };
+  const findings: Finding[] = [];
+  const manifest = ModelManifest.parse(
+    JSON.parse(Buffer.from(await d.store.get(record.model.manifest as never)).toString("utf8")),
+  );
+  if (buildManifest(manifest.files).root !== record.model.contentDigest)
+    findings.push(
+      finding(
+        "MANIFEST_MISMATCH",
+        "policy",
+        "the cached manifest does not hash to the sealed content digest",
+        { object: record.model.manifest },
+      ),
+    );
+  const listed = new Map((await d.source.list(root)).map((f) => [f.path, f.size]));
+  const changed = manifest.files.filter((f) => listed.get(f.name) !== f.size).map((f) => f.name);
+  const extra = [...listed.keys()].filter((p) => !manifest.files.some((f) => f.name === p));
+  if (changed.length || extra.length)
+    findings.push(
+      policy("CONTENT_CHANGED", `model files changed since sealing: ${[...changed, ...extra].join(", ")}`),
+    );
+  return findings;
 }
 
 /** The version's tags, or why it cannot ship: a model or version MLflow does not have is a denial. */
@@ -129,30 +158,6 @@ async function modelVersionTags(
   } catch (err) {
     if (err instanceof HttpStatusError && err.remote.code === "RESOURCE_DOES_NOT_EXIST")
       return `${model} v${version} does not exist in MLflow: ${err.remote.message}`;
-    throw err;
-  }
-}
-
-async function inclusionFindings(dir: string, digest: string, trust: Trust): Promise<string[]> {
-  const view = await readLedgerView(dir);
-  const index = view.seqOf.get(digest);
-  if (index === undefined) return [`record ${digest} is not in the ledger`];
-  if (!view.latest)
-    return ["no signed checkpoint covers the ledger yet; run the checkpoint job (sealgate sync) first"];
-  try {
-    const cp = await verifyCheckpoint(view.latest.signed, trust);
-    if (cp.size <= index)
-      return [`the latest signed checkpoint (size ${cp.size}) does not cover entry ${index} yet`];
-    if (cp.size > view.leaves.length)
-      return [
-        `the ledger holds ${view.leaves.length} entries but its checkpoint signed ${cp.size}: it was truncated`,
-      ];
-    const proof = inclusionProof(view.leaves, index, 0, cp.size);
-    if (!verifyInclusion(index, cp.size, view.leaves[index]!, proof, cp.root))
-      return [`entry ${index} is not included in the signed checkpoint's tree`];
-    return [];
-  } catch (err) {
-    if (err instanceof SealgateError) return [`checkpoint refused: ${err.message}`];
     throw err;
   }
 }

@@ -2,7 +2,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildEvidence } from "../../../src/delivery/engine/evidence.js";
 import { readDeliveryView } from "../../../src/evidence/ledger/delivery-view.js";
-import { verifyEvidence } from "../../../src/delivery/engine/verify-evidence.js";
+import { checkEvidence, verifyEvidence } from "../../../src/delivery/engine/verify-evidence.js";
+import { EVIDENCE_TYP, type EvidenceBody } from "../../../src/delivery/engine/evidence.js";
+import { signJws } from "../../../src/crypto/sign/jws.js";
+import { canonicalBytes } from "../../../src/record/canonical.js";
 import { SealIndex } from "../../../src/evidence/store/seal-index.js";
 import { FsObjectStore } from "../../../src/evidence/store/fs-store.js";
 import { respell } from "../../support/respell.js";
@@ -84,5 +87,110 @@ describe("evidence.json", async () => {
     const view = await readDeliveryView(s.root);
     const seal = (await SealIndex.open(s.root)).byRecord(later!)!;
     expect(await buildEvidence({ store, view, seq: 5, seal, signer: s.signer })).toBeNull();
+  });
+
+  describe("findings", async () => {
+    const one = JSON.parse(Buffer.from((await build(1))!).toString("utf8")).evidence as EvidenceBody;
+    const other = JSON.parse(Buffer.from((await build(2))!).toString("utf8")).evidence as EvidenceBody;
+    // A changed body under a fresh document signature, so only the change itself is a finding.
+    const resigned = async (change: (e: EvidenceBody) => void) => {
+      const e = structuredClone(one);
+      change(e);
+      const jws = await signJws(canonicalBytes(e, "evidence"), s.signer, EVIDENCE_TYP);
+      return canonicalBytes({
+        evidence: e,
+        signature: { protected: jws.protected, signature: jws.signature },
+      });
+    };
+    const findingsOf = async (bytes: Uint8Array) =>
+      (await checkEvidence(bytes, s.trust)).findings.map(({ code, step, where }) => ({ code, step, where }));
+
+    it("finds nothing in an intact document, and returns its evidence", async () => {
+      const r = await checkEvidence(await resigned(() => {}), s.trust);
+      expect(r.findings).toEqual([]);
+      expect(r.evidence?.recordDigest).toBe(s.records[1]);
+    });
+
+    it.each<[string, (e: EvidenceBody) => void, object]>([
+      [
+        "a changed record",
+        (e) => void (e.record.model.version = "99"),
+        { code: "RECORD_INVALID", step: "container", where: { member: "evidence.record" } },
+      ],
+      [
+        "another record's JWS",
+        (e) => void (e.recordJws = other.recordJws),
+        { code: "PAYLOAD_MISMATCH", step: "signatures", where: { member: "evidence.recordJws" } },
+      ],
+      [
+        "another record's approval",
+        (e) => void (e.approvals[0] = other.approvals[0]!),
+        { code: "APPROVAL_MISMATCH", step: "policy", where: { member: "evidence.approvals.0" } },
+      ],
+      [
+        "another record's ledger entry",
+        (e) => void (e.ledger.entry = other.ledger.entry),
+        { code: "ENTRY_MALFORMED", step: "inclusion", where: { entry: 1, member: "evidence.ledger" } },
+      ],
+      [
+        "a proof hash of other bytes",
+        (e) => void (e.ledger.inclusionProof[0] = Buffer.alloc(32, 7).toString("base64")),
+        { code: "INCLUSION_INVALID", step: "inclusion", where: { entry: 1, member: "evidence.ledger" } },
+      ],
+      [
+        "a proof hash written another way",
+        (e) => void (e.ledger.inclusionProof[0] = respell(e.ledger.inclusionProof[0]!, "base64")),
+        { code: "NOT_CANONICAL", step: "container", where: { member: "evidence.ledger.inclusionProof.0" } },
+      ],
+      [
+        "a tree size other than the checkpoint's",
+        (e) => void (e.ledger.treeSize += 1),
+        { code: "EVIDENCE_INVALID", step: "inclusion", where: { member: "evidence.ledger.treeSize" } },
+      ],
+      [
+        "a checkpoint note changed after signing",
+        (e) => void (e.checkpoint.note = e.checkpoint.note.replace(/\n5\n/, "\n6\n")),
+        { code: "SIGNATURE_INVALID", step: "signatures", where: { member: "evidence.checkpoint" } },
+      ],
+    ])("reports %s once, at its field", async (_what, change, expected) => {
+      expect(await findingsOf(await resigned(change))).toEqual([expected]);
+    });
+
+    it("reports the document's own faults: JSON, a field, its bytes, its signature", async () => {
+      expect(await findingsOf(Buffer.from("{"))).toEqual([
+        { code: "EVIDENCE_INVALID", step: "container", where: {} },
+      ]);
+      const good = await resigned(() => {});
+      const doc = JSON.parse(Buffer.from(good).toString("utf8"));
+      doc.evidence.ledger.seq = -1;
+      expect(await findingsOf(canonicalBytes(doc))).toEqual([
+        { code: "EVIDENCE_INVALID", step: "container", where: { member: "evidence.ledger.seq" } },
+      ]);
+      expect(await findingsOf(Buffer.concat([Buffer.from(good), Buffer.from("\n")]))).toEqual([
+        { code: "NOT_CANONICAL", step: "container", where: {} },
+      ]);
+      const signed = JSON.parse(Buffer.from(good).toString("utf8"));
+      signed.evidence.createdAt = new Date(Date.parse(signed.evidence.createdAt) + 1000).toISOString();
+      expect(await findingsOf(canonicalBytes(signed))).toEqual([
+        { code: "SIGNATURE_INVALID", step: "signatures", where: { member: "signature" } },
+      ]);
+    });
+
+    it("reports two independent faults as two findings, and verifyEvidence lists both", async () => {
+      const bytes = await resigned((e) => {
+        e.recordJws = other.recordJws;
+        e.ledger.treeSize += 1;
+      });
+      expect(await findingsOf(bytes)).toEqual([
+        { code: "PAYLOAD_MISMATCH", step: "signatures", where: { member: "evidence.recordJws" } },
+        { code: "EVIDENCE_INVALID", step: "inclusion", where: { member: "evidence.ledger.treeSize" } },
+      ]);
+      await expect(verifyEvidence(bytes, s.trust)).rejects.toMatchObject({
+        code: "EVIDENCE_INVALID",
+        message: expect.stringMatching(
+          /PAYLOAD_MISMATCH \(evidence\.recordJws\): .*; EVIDENCE_INVALID \(evidence\.ledger\.treeSize\): /,
+        ),
+      });
+    });
   });
 });
