@@ -203,9 +203,13 @@ describe("mutated bundles are caught by the right claim", () => {
       if (fixed) out.set(MANIFEST, Buffer.from(manifestText(out)));
       const report = await verifyBundle(await writeZip(out), s.trust);
       const failed = report.claims.filter((c) => !c.ok).map((c) => c.id);
-      expect(report.claims.find((c) => c.id === "certificates")!.reasons.join(" ")).toContain(
-        "is not the ledger's signer",
-      );
+      expect(report.claims.find((c) => c.id === "certificates")!.findings).toEqual([
+        expect.objectContaining({
+          code: "SIGNER_MISMATCH",
+          where: { member: "certs/sealing-chain.pem" },
+          message: expect.stringContaining("is not the ledger's signer"),
+        }),
+      ]);
       expect(failed).not.toContain("cycle-2.jws");
       expect(failed).toContain("cycle-2.pdf");
     }
