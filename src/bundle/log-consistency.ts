@@ -4,10 +4,11 @@ import type { Readable } from "node:stream";
 import { SealgateError } from "../core/errors.js";
 import { HttpClient } from "../core/http/client.js";
 import { HttpStatusError, redactUrl } from "../core/http/errors.js";
-import { type Checkpoint, verifyCheckpoint } from "../evidence/ledger/checkpoint.js";
+import type { Checkpoint } from "../evidence/ledger/checkpoint.js";
+import { type Finding, finding, findingOf } from "../evidence/verify/findings.js";
+import type { Verifier } from "../evidence/verify/verifier.js";
 import { CHECKPOINTS, ENTRIES, type Line, lineBatches } from "../evidence/ledger/ledger.js";
 import { consistencyProof, verifyConsistency } from "../evidence/ledger/merkle.js";
-import type { Trust } from "../crypto/pki/trust.js";
 import { build, holdsCheckpoint, type LedgerView, readLedgerView } from "../evidence/ledger/view.js";
 
 /*
@@ -55,27 +56,39 @@ export interface LiveLogUrl {
 /** Real lines are a few KiB; a hostile server must not make us buffer an endless one. */
 const MAX_LINE = 1 << 20;
 
+/** The live log against the bundle's checkpoint: nothing when it only grew, else why not. */
 export async function verifyLogConsistency(
   log: LiveLog,
   old: Checkpoint,
-  trust: Trust,
-  fail: (reason: string) => void,
-): Promise<void> {
-  const view =
-    "url" in log ? await fetchLedgerView(log, old.size) : await readLedgerView(await ledgerDir(log.dir));
-  if (!view.latest) return fail("the live ledger has no signed checkpoint");
-  const live = await verifyCheckpoint(view.latest.signed, trust);
+  verifier: Verifier,
+): Promise<Finding[]> {
+  const inconsistent = (message: string) => [finding("LOG_INCONSISTENT", "inclusion", message, {})];
+  let view: LedgerView;
+  try {
+    view =
+      "url" in log ? await fetchLedgerView(log, old.size) : await readLedgerView(await ledgerDir(log.dir));
+  } catch (err) {
+    return [findingOf(err, "container", {}, "LOG_INCONSISTENT")];
+  }
+  if (!view.latest) return inconsistent("the live ledger has no signed checkpoint");
+  const { checkpoint: live, findings } = await verifier.verifyCheckpoint(view.latest.signed, {});
+  if (!live) return findings;
   if (live.origin !== old.origin)
-    return fail(`the live ledger is ${live.origin}, the bundle's is ${old.origin}`);
+    return inconsistent(`the live ledger is ${live.origin}, the bundle's is ${old.origin}`);
   if (live.size < old.size)
-    return fail(`the live checkpoint (${live.size} entries) is older than the bundle's (${old.size})`);
+    return inconsistent(
+      `the live checkpoint (${live.size} entries) is older than the bundle's (${old.size})`,
+    );
   if (!holdsCheckpoint(view, live))
-    return fail(`the live ledger's entries do not hash to its own latest checkpoint (size ${live.size})`);
+    return inconsistent(
+      `the live ledger's entries do not hash to its own latest checkpoint (size ${live.size})`,
+    );
   const proof = consistencyProof(view.leaves, old.size, 0, live.size);
   if (!verifyConsistency(old.size, live.size, proof, old.root, live.root))
-    fail(
+    return inconsistent(
       `the live ledger (${live.size} entries) does not extend the bundle's checkpoint of ${old.size}: the log was rewritten`,
     );
+  return [];
 }
 
 /** A store root (holding ledger/) or the ledger directory itself. */

@@ -1,162 +1,310 @@
 import { z } from "zod";
-import { RECORD_JWS_TYP } from "../record/schema.js";
-import type { Checkpoint } from "../evidence/ledger/checkpoint.js";
-import { parseEntry } from "../evidence/ledger/ledger.js";
-import { SealgateError } from "../core/errors.js";
-import { leafHash, verifyInclusion } from "../evidence/ledger/merkle.js";
-import { verifyPdfSignature } from "../crypto/sign/pdf-signature.js";
-import type { Trust } from "../crypto/pki/trust.js";
-import type { x509 } from "../crypto/pki/x509.js";
+import type { Checkpoint, SignedCheckpoint } from "../evidence/ledger/checkpoint.js";
+import { type Finding, type FindingCode, finding, type Where } from "../evidence/verify/findings.js";
+import type { SealedRecord, Verifier } from "../evidence/verify/verifier.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { PromotionRecord } from "../record/schema.js";
-import { verifyCmsDetached } from "../crypto/sign/cms.js";
-import { verifyJws } from "../crypto/sign/jws.js";
-import { type Claim, checkClaim } from "./claims.js";
-import { verifyGovernance } from "./verify-governance.js";
+import { documentIdOf, pdfId } from "../crypto/sign/pdf-id.js";
+import { type Claim, claim, readFinding } from "./claims.js";
 import { need, parseJsonFile, sha256Of } from "./facts.js";
 import { checkJsonDepth } from "./limits.js";
-import { documentIdOf, pdfId } from "../crypto/sign/pdf-id.js";
-import { type BundleIndex, cycleFile, InclusionFile, objectPath, recordObjects } from "./layout.js";
-import { digestOf } from "../core/digest.js";
+import {
+  type BundleIndex,
+  CHECKPOINT_NOTE,
+  cycleFile,
+  InclusionFile,
+  objectPath,
+  recordObjects,
+  SEALING_CHAIN,
+} from "./layout.js";
+import { verifyGovernance } from "./verify-governance.js";
 
 /*
- * The claims of one cycle: its record, its three seals, the objects it names, the review
- * package, each approver's signature, the approval order under the sealed policy, and its
- * ledger entry's inclusion in the checkpoint.
+ * The claims of one cycle. Its members become one SealedRecord for the Verifier (record, three
+ * seals, approvals, ledger entry with its proof, the bundle's checkpoint and sealing certificate),
+ * verified once; each finding goes to the claim of the member it concerns. Beside it the bundle
+ * checks what only a bundle has: canonical bytes, the cycle number, the PDF's document ID, the
+ * objects, the review package and the approval order under the sealed policy.
  */
+
+type Cycle = BundleIndex["cycles"][number];
+
+/** Each claim of a cycle, in the order the report lists them. */
+const TITLES = {
+  record: (c: Cycle) => `the record is intact and is ${c.record}`,
+  jws: () => "the record's JWS seal verifies and chains to your CA",
+  cms: () => "the record's CMS seal (.p7s) verifies and chains to your CA",
+  pdf: () => "the signed PDF is intact, sealed, and shows this record",
+  objects: () => "every object the record names is present and intact",
+  package: () => "the review package the approvers signed matches the record",
+  approvals: () => "every approver's signature verifies and matches the record",
+  order: () => "the approvals came in the order, and from the people, the sealed policy requires",
+  inclusion: () => "the ledger entry names the record and is in the signed checkpoint",
+} as const;
+export type CycleClaim = keyof typeof TITLES;
 
 export interface CycleContext {
   files: ReadonlyMap<string, Uint8Array>;
-  trust: Trust;
+  verifier: Verifier;
   /** DER of the bundle's sealing certificate (certs/sealing-chain.pem), when readable. */
   sealer?: Buffer;
-  checkpoint?: Checkpoint;
+  /** The bundle's checkpoint: accepted by the checkpoint claim, or as held, for the Verifier to judge. */
+  checkpoint: { verified: Checkpoint } | { signed: SignedCheckpoint };
 }
 
 const Flattened = z.strictObject({ protected: z.string(), payload: z.string(), signature: z.string() });
-const der = (c: x509.X509Certificate) => Buffer.from(c.rawData);
 
-function sameSealer(ctx: CycleContext, signer: x509.X509Certificate, fail: (r: string) => void) {
-  if (!ctx.sealer) fail("the bundle's sealing certificate (certs/sealing-chain.pem) is unreadable");
-  else if (!der(signer).equals(ctx.sealer))
-    fail(`signed by "${signer.subject}", not by the bundle's sealing certificate`);
+/** The bundle's reading of one cycle: what the Verifier gets, and which claim each member is for. */
+interface CycleParts {
+  sealed: SealedRecord;
+  record?: PromotionRecord;
+  /** Members the bundle could not read: its finding about each stands for any the Verifier would add. */
+  unread: Set<string>;
+  claimOf: Map<string, CycleClaim>;
 }
 
-/**
- * Run a signature library over a bundle member: its own errors name what it checked (a
- * SealgateError); anything else is an internal message, turned into a sentence about the member.
- */
-async function inBundle<T>(path: string, what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof SealgateError) throw err;
-    throw new SealgateError(
-      "BUNDLE_INVALID",
-      `${path} could not be checked as a ${what} (the verifier reported: ${(err as Error).message})`,
-      { cause: err },
+class CycleFindings {
+  private readonly found = new Map<CycleClaim, Finding[]>();
+  constructor(readonly c: Cycle) {}
+  where = (member: string): Where => ({ member, cycle: this.c.number });
+  add = (kind: CycleClaim, f: Finding) => void this.found.set(kind, [...this.of(kind), f]);
+  of = (kind: CycleClaim) => this.found.get(kind) ?? [];
+  claims = (): Claim[] =>
+    (Object.keys(TITLES) as CycleClaim[]).map((k) =>
+      claim(`cycle-${this.c.number}.${k}`, `cycle ${this.c.number}: ${TITLES[k](this.c)}`, this.of(k)),
     );
+}
+
+function readParts(ctx: CycleContext, out: CycleFindings): CycleParts {
+  const { files } = ctx;
+  const c = out.c;
+  const path = (f: Parameters<typeof cycleFile>[1]) => cycleFile(c.number, f);
+  const sealed: SealedRecord = { digest: c.record, ...(ctx.sealer ? { sealer: ctx.sealer } : {}) };
+  const parts: CycleParts = { sealed, unread: new Set(), claimOf: new Map() };
+  const read = <T>(member: string, kind: CycleClaim, code: FindingCode, fn: () => T): T | undefined => {
+    parts.claimOf.set(member, kind);
+    try {
+      return fn();
+    } catch (err) {
+      parts.unread.add(member);
+      out.add(kind, readFinding(files, member, err, code, out.where(member)));
+      return undefined;
+    }
+  };
+  const held = (member: string) => ({ bytes: need(files, member), where: out.where(member) });
+
+  const record = read(path("record.json"), "record", "RECORD_INVALID", () =>
+    parseJsonFile(files, path("record.json"), PromotionRecord),
+  );
+  if (record) [parts.record, sealed.record] = [record, held(path("record.json"))];
+  if (
+    read(path("record.jws"), "jws", "SIGNATURE_MALFORMED", () =>
+      parseJsonFile(files, path("record.jws"), Flattened),
+    )
+  )
+    sealed.jws = held(path("record.jws"));
+  const cms = read(path("record.p7s"), "cms", "SIGNATURE_MALFORMED", () => held(path("record.p7s")));
+  if (cms) sealed.cms = cms;
+  const pdf = read(path("record.pdf"), "pdf", "SIGNATURE_MALFORMED", () => held(path("record.pdf")));
+  if (pdf) sealed.pdf = pdf;
+  // One part per approval the record names, at its index; an unreadable one is the bundle's finding.
+  sealed.approvals = (record?.approvals ?? []).map((a) => {
+    const member = objectPath(a.assertion);
+    const text = read(member, "approvals", "APPROVAL_INVALID", () => need(files, member).toString("utf8"));
+    return { bytes: text ?? "", where: out.where(member) };
+  });
+
+  const line = read(path("entry.json"), "inclusion", "ENTRY_MALFORMED", () => {
+    checkJsonDepth(need(files, path("entry.json")), path("entry.json"));
+    return need(files, path("entry.json"));
+  });
+  const proof = read(path("inclusion.json"), "inclusion", "INCLUSION_INVALID", () =>
+    parseJsonFile(files, path("inclusion.json"), InclusionFile),
+  );
+  if (line && proof)
+    sealed.entry = {
+      line,
+      seq: c.seq,
+      proof: proof.hashes.map((h) => Buffer.from(h, "hex")),
+      where: { ...out.where(path("entry.json")), entry: c.seq },
+    };
+  parts.claimOf.set(CHECKPOINT_NOTE, "inclusion");
+  sealed.checkpoint = { ...ctx.checkpoint, where: out.where(CHECKPOINT_NOTE) };
+  if (proof) inclusionFile(ctx, out, proof);
+  return parts;
+}
+
+/** inclusion.json as export writes it: canonical, for this entry of the checkpoint's tree. */
+function inclusionFile(ctx: CycleContext, out: CycleFindings, proof: InclusionFile) {
+  const member = cycleFile(out.c.number, "inclusion.json");
+  if (!Buffer.from(canonicalBytes(proof)).equals(need(ctx.files, member)))
+    out.add(
+      "inclusion",
+      finding("NOT_CANONICAL", "container", `${member} is not canonical`, out.where(member)),
+    );
+  const size = "verified" in ctx.checkpoint ? ctx.checkpoint.verified.size : proof.size;
+  if (proof.index !== out.c.seq || proof.size !== size)
+    out.add(
+      "inclusion",
+      finding(
+        "INCLUSION_INVALID",
+        "inclusion",
+        `the proof is for entry ${proof.index} of ${proof.size}, not entry ${out.c.seq} of the checkpoint's ${size}`,
+        out.where(member),
+      ),
+    );
+}
+
+/** What the record and its JWS must be beyond their signatures: canonical, and of this cycle. */
+function recordForm(ctx: CycleContext, out: CycleFindings, parts: CycleParts) {
+  const { record, sealed } = parts;
+  const member = cycleFile(out.c.number, "record.json");
+  if (record && !Buffer.from(canonicalBytes(record)).equals(need(ctx.files, member)))
+    out.add(
+      "record",
+      finding(
+        "NOT_CANONICAL",
+        "container",
+        "record.json is not in canonical RFC 8785 form",
+        out.where(member),
+      ),
+    );
+  if (record && record.cycle.number !== out.c.number)
+    out.add(
+      "record",
+      finding(
+        "RECORD_INVALID",
+        "container",
+        `the record says cycle ${record.cycle.number}`,
+        out.where(member),
+      ),
+    );
+  const jws = sealed.jws;
+  const flat = jws && parseJsonFile(ctx.files, jws.where.member!, Flattened);
+  if (jws && !Buffer.from(canonicalBytes(flat)).equals(Buffer.from(jws.bytes)))
+    out.add(
+      "jws",
+      finding("NOT_CANONICAL", "container", "record.jws is not in canonical RFC 8785 form", jws.where),
+    );
+}
+
+/** `objects`: every object the record names is here and hashes to its name. */
+function objects(ctx: CycleContext, out: CycleFindings, record: PromotionRecord | undefined) {
+  const member = cycleFile(out.c.number, "record.json");
+  if (!record)
+    return out.add(
+      "objects",
+      finding(
+        "RECORD_INVALID",
+        "container",
+        "no readable record to read the object list from",
+        out.where(member),
+      ),
+    );
+  for (const o of recordObjects(record, out.c.reviewPdf)) {
+    const path = objectPath(o.digest);
+    const where = { ...out.where(path), object: o.digest };
+    const actual = sha256Of(ctx.files, path);
+    if (!actual)
+      out.add("objects", finding("OBJECT_MISSING", "container", `${o.digest} (${o.role}) is missing`, where));
+    else if (actual !== o.digest.slice(7))
+      out.add(
+        "objects",
+        finding("DIGEST_MISMATCH", "container", `${o.digest} (${o.role}) does not hash to its name`, where),
+      );
   }
 }
 
-function readRecord(files: CycleContext["files"], c: BundleIndex["cycles"][number]) {
-  const bytes = need(files, cycleFile(c.number, "record.json"));
-  return { bytes, record: parseJsonFile(files, cycleFile(c.number, "record.json"), PromotionRecord) };
+/** The Verifier's findings, each in the claim of the member it concerns. Returns whether it failed the record. */
+function distribute(found: Finding[], out: CycleFindings, parts: CycleParts): boolean {
+  const recordMember = cycleFile(out.c.number, "record.json");
+  let recordFailed = false;
+  for (const f of found) {
+    // Only a record and the approval count are judged without a member: the record is one.
+    const member = f.where.member ?? (f.code.startsWith("APPROVAL") ? undefined : recordMember);
+    if (member && parts.unread.has(member)) continue;
+    const kind = (member && parts.claimOf.get(member)) || (member ? "record" : "approvals");
+    recordFailed ||= kind === "record";
+    // The auditor holds the sealing certificate as a file of this bundle: name it.
+    const message =
+      f.code === "SIGNER_MISMATCH"
+        ? f.message.replace(/the sealing certificate$/, `the bundle's sealing certificate (${SEALING_CHAIN})`)
+        : f.message;
+    out.add(kind, {
+      ...f,
+      message,
+      where: { ...f.where, ...(member ? { member } : {}), cycle: out.c.number },
+    });
+  }
+  return recordFailed;
 }
 
-export async function verifyCycle(ctx: CycleContext, c: BundleIndex["cycles"][number]): Promise<Claim[]> {
-  const claims: Claim[] = [];
-  const { files, trust } = ctx;
-  const id = (s: string) => `cycle-${c.number}.${s}`;
-  const f = (name: Parameters<typeof cycleFile>[1]) => cycleFile(c.number, name);
-  const label = `cycle ${c.number}:`;
-  let rec: ReturnType<typeof readRecord> | undefined;
-
-  await checkClaim(claims, id("record"), `${label} the record is intact and is ${c.record}`, (fail) => {
-    rec = readRecord(files, c);
-    if (!Buffer.from(canonicalBytes(rec.record)).equals(rec.bytes))
-      fail("record.json is not in canonical RFC 8785 form");
-    const digest = digestOf(rec.bytes);
-    if (digest !== c.record) fail(`record.json hashes to ${digest}`);
-    if (rec.record.cycle.number !== c.number) fail(`the record says cycle ${rec.record.cycle.number}`);
-  });
-  const at = rec ? new Date(rec.record.sealedAt) : new Date(NaN);
-
-  await checkClaim(
-    claims,
-    id("jws"),
-    `${label} the record's JWS seal verifies and chains to your CA`,
-    async (fail) => {
-      const jws = parseJsonFile(files, f("record.jws"), Flattened);
-      if (!Buffer.from(canonicalBytes(jws)).equals(need(files, f("record.jws"))))
-        fail("record.jws is not in canonical RFC 8785 form");
-      const v = await inBundle(f("record.jws"), "JWS", () =>
-        verifyJws(jws, trust, { purpose: "sealing", at, typ: RECORD_JWS_TYP }),
+/**
+ * A seal whose own claim is still clean may yet be unproven: the Verifier checks no signature
+ * over a record that failed, and no signer against a sealing certificate it was not given; and
+ * the PDF must show this record.
+ */
+function sealsUnproven(ctx: CycleContext, out: CycleFindings, parts: CycleParts, recordFailed: boolean) {
+  const { sealed, record } = parts;
+  const seals = [
+    ["jws", sealed.jws],
+    ["cms", sealed.cms],
+    ["pdf", sealed.pdf],
+  ] as const;
+  const pdf = sealed.pdf;
+  if (pdf && out.of("pdf").length === 0 && pdfId(pdf.bytes) !== documentIdOf(out.c.record))
+    out.add(
+      "pdf",
+      finding(
+        "PAYLOAD_MISMATCH",
+        "signatures",
+        "the PDF's document ID is not this record's digest",
+        pdf.where,
+      ),
+    );
+  const why = record ? "record.json did not verify (see the record claim)" : "record.json is unreadable";
+  for (const [kind, part] of seals) {
+    if (!part || out.of(kind).length) continue;
+    if (kind !== "pdf" && (!record || recordFailed))
+      out.add(
+        kind,
+        finding(
+          "RECORD_INVALID",
+          "signatures",
+          `${why}, so there is nothing to check the signature over`,
+          part.where,
+        ),
       );
-      if (!rec || !Buffer.from(v.payload).equals(rec.bytes)) fail("the JWS payload is not record.json");
-      sameSealer(ctx, v.signer, fail);
-    },
-  );
-  await checkClaim(
-    claims,
-    id("cms"),
-    `${label} the record's CMS seal (.p7s) verifies and chains to your CA`,
-    async (fail) => {
-      if (!rec) return fail("record.json is unreadable, so there is nothing to check the signature over");
-      const p7s = need(files, f("record.p7s"));
-      const v = await inBundle(f("record.p7s"), "CMS signature", () =>
-        verifyCmsDetached(p7s, rec!.bytes, trust),
+    else if (!ctx.sealer)
+      out.add(
+        kind,
+        finding(
+          "BUNDLE_INVALID",
+          "certificates",
+          `the bundle's sealing certificate (${SEALING_CHAIN}) is unreadable`,
+          part.where,
+        ),
       );
-      sameSealer(ctx, v.signer, fail);
-    },
-  );
-  await checkClaim(
-    claims,
-    id("pdf"),
-    `${label} the signed PDF is intact, sealed, and shows this record`,
-    async (fail) => {
-      const pdf = need(files, f("record.pdf"));
-      const v = await inBundle(f("record.pdf"), "signed PDF", () => verifyPdfSignature(pdf, trust));
-      sameSealer(ctx, v.signer, fail);
-      if (pdfId(pdf) !== documentIdOf(c.record)) fail("the PDF's document ID is not this record's digest");
-    },
-  );
-  await checkClaim(
-    claims,
-    id("objects"),
-    `${label} every object the record names is present and intact`,
-    (fail) => {
-      if (!rec) return fail("no readable record to read the object list from");
-      for (const o of recordObjects(rec.record, c.reviewPdf)) {
-        const actual = sha256Of(files, objectPath(o.digest));
-        if (!actual) fail(`${o.digest} (${o.role}) is missing`);
-        else if (actual !== o.digest.slice(7)) fail(`${o.digest} (${o.role}) does not hash to its name`);
-      }
-    },
-  );
-  claims.push(...(await verifyGovernance(files, trust, c, rec?.record)));
-  await checkClaim(
-    claims,
-    id("inclusion"),
-    `${label} the ledger entry names the record and is in the signed checkpoint`,
-    (fail) => {
-      const line = need(files, f("entry.json"));
-      checkJsonDepth(line, f("entry.json"));
-      const entry = parseEntry(line);
-      if (!entry) return fail("entry.json is not a canonical ledger entry");
-      if (entry.record !== c.record) fail(`the entry names ${entry.record}`);
-      if (entry.seq !== c.seq) fail(`the entry is number ${entry.seq}, bundle.json says ${c.seq}`);
-      const proof = parseJsonFile(files, f("inclusion.json"), InclusionFile, { canonical: true });
-      if (!Buffer.from(canonicalBytes(proof)).equals(need(files, f("inclusion.json"))))
-        fail("inclusion.json is not canonical");
-      if (!ctx.checkpoint) return fail("the checkpoint is unreadable");
-      const { size, root } = ctx.checkpoint;
-      if (proof.index !== entry.seq || proof.size !== size)
-        fail(`the proof is for entry ${proof.index} of ${proof.size}`);
-      const hashes = proof.hashes.map((h) => Buffer.from(h, "hex"));
-      if (!verifyInclusion(entry.seq, size, leafHash(line), hashes, root))
-        fail(`the inclusion proof does not lead to the checkpoint's root (size ${size})`);
-    },
-  );
-  return claims;
+  }
+  if (record && recordFailed && sealed.approvals?.length && out.of("approvals").length === 0)
+    out.add(
+      "approvals",
+      finding(
+        "RECORD_INVALID",
+        "signatures",
+        `${why}, so the approvals cannot be matched to it`,
+        sealed.record!.where,
+      ),
+    );
+}
+
+export async function verifyCycle(ctx: CycleContext, c: Cycle): Promise<Claim[]> {
+  const out = new CycleFindings(c);
+  const parts = readParts(ctx, out);
+  recordForm(ctx, out, parts);
+  objects(ctx, out, parts.record);
+  const recordFailed = distribute(await ctx.verifier.verify(parts.sealed, { approvals: true }), out, parts);
+  sealsUnproven(ctx, out, parts, recordFailed);
+  await verifyGovernance(ctx.files, ctx.verifier.trust, c, parts.record, out);
+  return out.claims();
 }

@@ -1,101 +1,149 @@
 import type { Trust } from "../crypto/pki/trust.js";
+import { type Finding, finding, findingOf, type Where } from "../evidence/verify/findings.js";
 import { evaluateChain, type VerifiedAssertion } from "../policy/chain.js";
 import { parsePolicy } from "../policy/schema.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { type PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { verifyApproval } from "../crypto/sign/approval.js";
-import { type Claim, checkClaim } from "./claims.js";
+import { readFinding } from "./claims.js";
 import { need, parseJsonFile, tailOf } from "./facts.js";
 import { documentIdOf, pdfId } from "../crypto/sign/pdf-id.js";
-import { type BundleIndex, objectPath } from "./layout.js";
+import { type BundleIndex, cycleFile, objectPath } from "./layout.js";
 import { digestOf } from "../core/digest.js";
 
 /*
- * The governance claims of one cycle: the review package is the one the record describes, each
- * approver's e-signature verifies and is the record's, and the sealed policy, re-run over the
- * verified approvals, reaches the record's decision with exactly the record's approvals.
+ * The governance claims of one cycle, which only a bundle can check: the review package is the
+ * one the record describes, each approval says what the record says it does, and the sealed
+ * policy, re-run over the approvals, reaches the record's decision with exactly the record's
+ * approvals. Whether each approval's signature verifies is the Verifier's finding.
  */
+
+/** Where the governance findings go: the cycle's package, approvals and order claims. */
+export interface GovernanceFindings {
+  add(kind: "package" | "approvals" | "order", f: Finding): void;
+  where(member: string): Where;
+}
+
+const same = (a: unknown, b: unknown) =>
+  Buffer.from(canonicalBytes(a)).equals(Buffer.from(canonicalBytes(b)));
+
+function reviewPackage(
+  files: ReadonlyMap<string, Uint8Array>,
+  c: BundleIndex["cycles"][number],
+  r: PromotionRecord,
+  out: GovernanceFindings,
+) {
+  const member = objectPath(r.package);
+  const mismatch = (message: string, where = out.where(member)) =>
+    out.add("package", finding("PACKAGE_MISMATCH", "policy", message, where));
+  let pkg: ReviewPackage;
+  try {
+    pkg = parseJsonFile(files, member, ReviewPackage);
+  } catch (err) {
+    return out.add("package", readFinding(files, member, err, "PACKAGE_MISMATCH", out.where(member)));
+  }
+  const { type: _t, ...fields } = pkg;
+  const fromRecord = Object.fromEntries(Object.keys(fields).map((k) => [k, r[k as keyof typeof r]]));
+  if (!same(fields, fromRecord)) mismatch("the package's fields differ from the record's");
+  if (!c.reviewPdf) return;
+  const pdf = objectPath(c.reviewPdf);
+  let id: string | undefined;
+  try {
+    id = pdfId(tailOf(files, pdf));
+  } catch (err) {
+    return out.add("package", readFinding(files, pdf, err, "PACKAGE_MISMATCH", out.where(pdf)));
+  }
+  if (id !== documentIdOf(r.package))
+    mismatch("the review PDF's document ID is not this package's digest", out.where(pdf));
+}
+
+/**
+ * What each approval says, and who its certificate names, against the record. The Verifier
+ * judges each signature; this reads the approvals it accepts (one that does not verify is its
+ * finding, not repeated here) for the record and the policy.
+ */
+async function readApprovals(
+  files: ReadonlyMap<string, Uint8Array>,
+  trust: Trust,
+  r: PromotionRecord,
+  out: GovernanceFindings,
+): Promise<VerifiedAssertion[]> {
+  const verified: VerifiedAssertion[] = [];
+  for (const [i, a] of r.approvals.entries()) {
+    const where = out.where(objectPath(a.assertion));
+    const mismatch = (message: string) =>
+      out.add("approvals", finding("APPROVAL_MISMATCH", "policy", `approval ${i + 1}: ${message}`, where));
+    let v: VerifiedAssertion;
+    try {
+      v = await verifyApproval(need(files, objectPath(a.assertion)).toString("utf8"), trust);
+    } catch {
+      continue;
+    }
+    const s = v.assertion;
+    if (s.packageDigest !== r.package) mismatch(`signed package ${s.packageDigest}, not ${r.package}`);
+    if (s.model !== r.model.name || s.version !== r.model.version)
+      mismatch(`signed for ${s.model} v${s.version}`);
+    if (s.role !== a.role || s.decision !== a.decision || s.signedAt !== a.signedAt)
+      mismatch("role, decision or time differ from the record");
+    if (!same(v.identity, a.identity)) mismatch(`signer is not ${a.identity.email}`);
+    verified.push(v);
+  }
+  return verified;
+}
+
+/** The sealed policy, re-run over the approvals, gives the record's decision and counts its approvals. */
+function approvalOrder(
+  files: ReadonlyMap<string, Uint8Array>,
+  r: PromotionRecord,
+  verified: VerifiedAssertion[],
+  out: GovernanceFindings,
+) {
+  const member = objectPath(r.policy.digest);
+  const mismatch = (message: string) =>
+    out.add("order", finding("POLICY_MISMATCH", "policy", message, out.where(member)));
+  let policy: ReturnType<typeof parsePolicy>["policy"];
+  try {
+    policy = parsePolicy(need(files, member), member).policy;
+  } catch (err) {
+    return out.add("order", readFinding(files, member, err, "POLICY_MISMATCH", out.where(member), "policy"));
+  }
+  let result: ReturnType<typeof evaluateChain>;
+  try {
+    result = evaluateChain(verified, {
+      policy,
+      chain: r.materiality.chain,
+      packageDigest: r.package,
+      conflicted: policy.owners,
+      now: new Date(r.sealedAt),
+    });
+  } catch (err) {
+    return out.add("order", findingOf(err, "policy", out.where(member), "POLICY_MISMATCH"));
+  }
+  if (result.state !== r.decision)
+    mismatch(`the policy's chain gives ${result.state.replace("_", " ")}, the record says ${r.decision}`);
+  for (const i of result.ignored)
+    mismatch(`${i.approval.identity.email} as ${i.approval.assertion.role}: ${i.reason}`);
+  const counted = result.counted.map((a) => digestOf(Buffer.from(a.jws)));
+  if (JSON.stringify(counted) !== JSON.stringify(r.approvals.map((a) => a.assertion)))
+    mismatch("the approvals counted by the policy are not the record's approvals in order");
+}
 
 export async function verifyGovernance(
   files: ReadonlyMap<string, Uint8Array>,
   trust: Trust,
   c: BundleIndex["cycles"][number],
   record: PromotionRecord | undefined,
-): Promise<Claim[]> {
-  const claims: Claim[] = [];
-  const id = (s: string) => `cycle-${c.number}.${s}`;
-  const label = `cycle ${c.number}:`;
-  const rec = record ? { record } : undefined;
-  const at = new Date(record?.sealedAt ?? NaN);
-  await checkClaim(
-    claims,
-    id("package"),
-    `${label} the review package the approvers signed matches the record`,
-    (fail) => {
-      if (!rec) return fail("no readable record");
-      const r = rec.record;
-      const pkg = parseJsonFile(files, objectPath(r.package), ReviewPackage);
-      const { type: _t, ...fields } = pkg;
-      const fromRecord = Object.fromEntries(Object.keys(fields).map((k) => [k, r[k as keyof typeof r]]));
-      if (!Buffer.from(canonicalBytes(fields)).equals(Buffer.from(canonicalBytes(fromRecord))))
-        fail("the package's fields differ from the record's");
-      if (c.reviewPdf && pdfId(tailOf(files, objectPath(c.reviewPdf))) !== documentIdOf(r.package))
-        fail("the review PDF's document ID is not this package's digest");
-    },
-  );
-  const verified: VerifiedAssertion[] = [];
-  await checkClaim(
-    claims,
-    id("approvals"),
-    `${label} every approver's signature verifies and matches the record`,
-    async (fail) => {
-      if (!rec) return fail("no readable record");
-      const r = rec.record;
-      for (const [i, a] of r.approvals.entries()) {
-        try {
-          const v = await verifyApproval(need(files, objectPath(a.assertion)).toString("utf8"), trust);
-          const s = v.assertion;
-          if (s.packageDigest !== r.package)
-            fail(`approval ${i + 1}: signed package ${s.packageDigest}, not ${r.package}`);
-          if (s.model !== r.model.name || s.version !== r.model.version)
-            fail(`approval ${i + 1}: signed for ${s.model} v${s.version}`);
-          if (s.role !== a.role || s.decision !== a.decision || s.signedAt !== a.signedAt)
-            fail(`approval ${i + 1}: role, decision or time differ from the record`);
-          if (!Buffer.from(canonicalBytes(v.identity)).equals(Buffer.from(canonicalBytes(a.identity))))
-            fail(`approval ${i + 1}: signer is not ${a.identity.email}`);
-          verified.push(v);
-        } catch (err) {
-          fail(`approval ${i + 1} (${a.identity.email} as ${a.role}): ${(err as Error).message}`);
-        }
-      }
-    },
-  );
-  await checkClaim(
-    claims,
-    id("order"),
-    `${label} the approvals came in the order, and from the people, the sealed policy requires`,
-    (fail) => {
-      if (!rec) return fail("no readable record");
-      const r = rec.record;
-      const policy = parsePolicy(
-        need(files, objectPath(r.policy.digest)),
-        objectPath(r.policy.digest),
-      ).policy;
-      const result = evaluateChain(verified, {
-        policy,
-        chain: r.materiality.chain,
-        packageDigest: r.package,
-        conflicted: policy.owners,
-        now: at,
-      });
-      if (result.state !== r.decision)
-        fail(`the policy's chain gives ${result.state.replace("_", " ")}, the record says ${r.decision}`);
-      for (const i of result.ignored)
-        fail(`${i.approval.identity.email} as ${i.approval.assertion.role}: ${i.reason}`);
-      const counted = result.counted.map((a) => digestOf(Buffer.from(a.jws)));
-      if (JSON.stringify(counted) !== JSON.stringify(r.approvals.map((a) => a.assertion)))
-        fail("the approvals counted by the policy are not the record's approvals in order");
-    },
-  );
-  return claims;
+  out: GovernanceFindings,
+): Promise<void> {
+  if (!record) {
+    const where = out.where(cycleFile(c.number, "record.json"));
+    for (const kind of ["package", "approvals", "order"] as const)
+      out.add(
+        kind,
+        finding("RECORD_INVALID", "container", "no readable record (see the record claim)", where),
+      );
+    return;
+  }
+  reviewPackage(files, c, record, out);
+  approvalOrder(files, record, await readApprovals(files, trust, record, out), out);
 }

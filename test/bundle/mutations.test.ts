@@ -203,11 +203,54 @@ describe("mutated bundles are caught by the right claim", () => {
       if (fixed) out.set(MANIFEST, Buffer.from(manifestText(out)));
       const report = await verifyBundle(await writeZip(out), s.trust);
       const failed = report.claims.filter((c) => !c.ok).map((c) => c.id);
-      expect(report.claims.find((c) => c.id === "certificates")!.reasons.join(" ")).toContain(
-        "is not the ledger's signer",
-      );
+      expect(report.claims.find((c) => c.id === "certificates")!.findings).toEqual([
+        expect.objectContaining({
+          code: "SIGNER_MISMATCH",
+          where: { member: "certs/sealing-chain.pem" },
+          message: expect.stringContaining("is not the ledger's signer"),
+        }),
+      ]);
       expect(failed).not.toContain("cycle-2.jws");
       expect(failed).toContain("cycle-2.pdf");
     }
+  });
+});
+
+describe("findings carry where they apply", () => {
+  const claimsOf = async (files: Files) => {
+    const report = await verifyBundle(await writeZip(files), s.trust);
+    return Object.fromEntries(report.claims.map((c) => [c.id, c.findings]));
+  };
+  const flippedSeal = () => {
+    const p7s = Buffer.from(a.get("records/2/record.p7s")!);
+    p7s[p7s.length - 1]! ^= 1; // the last byte of the signature value
+    return p7s;
+  };
+
+  it("a fault the Verifier reports names the bundle member and the cycle", async () => {
+    const found = await claimsOf(new Map(a).set("records/2/record.p7s", flippedSeal()));
+    expect(found["cycle-2.cms"]).toEqual([
+      expect.objectContaining({
+        code: expect.stringMatching(/^SIGNATURE_/),
+        where: { member: "records/2/record.p7s", cycle: 2 },
+      }),
+    ]);
+    expect(found["cycle-1.cms"]).toEqual([]);
+  });
+
+  it("two independent faults in one cycle give two findings, each in its own claim", async () => {
+    const record = JSON.parse(a.get("records/2/record.json")!.toString()) as {
+      approvals: { assertion: string }[];
+    };
+    const member = `objects/${record.approvals[0]!.assertion.slice(7)}`;
+    const [header, payload, sig] = a.get(member)!.toString().split(".");
+    const forged = Buffer.from(`${header}.${payload}.${sig!.slice(0, -2)}AA`);
+    const found = await claimsOf(new Map(a).set("records/2/record.p7s", flippedSeal()).set(member, forged));
+    expect(found["cycle-2.cms"]).toEqual([
+      expect.objectContaining({ where: { member: "records/2/record.p7s", cycle: 2 } }),
+    ]);
+    expect(found["cycle-2.approvals"]).toEqual([
+      expect.objectContaining({ code: "APPROVAL_MISMATCH", where: { member, cycle: 2 } }),
+    ]);
   });
 });

@@ -145,25 +145,52 @@ describe("sealgate export and sealgate verify BUNDLE", () => {
 });
 
 describe("malformed, missing and extra files each give a clear reason", () => {
-  const reasons = async (f: Map<string, Buffer>) => {
+  const failed = async (f: Map<string, Buffer>) => {
     const report = await verifyBundle(await writeZip(withManifest(f)), s.trust);
-    return Object.fromEntries(report.claims.filter((c) => !c.ok).map((c) => [c.id, c.reasons.join(" | ")]));
+    return Object.fromEntries(report.claims.filter((c) => !c.ok).map((c) => [c.id, c.findings]));
   };
 
   it("a bundle.json that is not JSON stops verification at the index, saying why", async () => {
-    const r = await reasons(new Map(files).set("bundle.json", Buffer.from("{not json")));
-    expect(r.index).toMatch(/bundle\.json is not valid/);
+    const r = await failed(new Map(files).set("bundle.json", Buffer.from("{not json")));
+    expect(r.index).toEqual([
+      expect.objectContaining({
+        code: "BUNDLE_INVALID",
+        where: { member: "bundle.json" },
+        message: expect.stringMatching(/bundle\.json is not valid/),
+      }),
+    ]);
   });
 
   it("a record that is not JSON, a missing seal and an extra file are each named", async () => {
     const f = new Map(files).set("records/1/record.json", Buffer.from("[1,2"));
     f.delete("records/2/record.p7s");
     f.set("notes.txt", Buffer.from("hello"));
-    const r = await reasons(f);
-    expect(r["cycle-1.record"]).toMatch(/records\/1\/record\.json is not valid/);
-    expect(r["cycle-2.cms"]).toContain("records/2/record.p7s is missing");
-    expect(r.contents).toContain("records/2/record.p7s is missing");
-    expect(r.contents).toContain("notes.txt does not belong in this bundle");
+    const r = await failed(f);
+    expect(r["cycle-1.record"]).toEqual([
+      expect.objectContaining({
+        code: "RECORD_INVALID",
+        where: { member: "records/1/record.json", cycle: 1 },
+        message: expect.stringMatching(/records\/1\/record\.json is not valid/),
+      }),
+    ]);
+    expect(r["cycle-2.cms"]).toEqual([
+      expect.objectContaining({
+        code: "OBJECT_MISSING",
+        where: { member: "records/2/record.p7s", cycle: 2 },
+        message: expect.stringContaining("records/2/record.p7s is missing"),
+      }),
+    ]);
+    // (cycle 1's objects are not expected now that its record is unreadable: they are extra.)
+    expect(r.contents).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: "OBJECT_MISSING", where: { member: "records/2/record.p7s" } }),
+        expect.objectContaining({
+          code: "CONTENTS_MISMATCH",
+          where: { member: "notes.txt" },
+          message: "notes.txt does not belong in this bundle",
+        }),
+      ]),
+    );
     expect(r["cycle-2.jws"]).toBeUndefined();
   });
 });
@@ -197,8 +224,12 @@ describe("verify --log: the bundle's checkpoint against the live log", () => {
     await ledger.checkpoint(s.sealer);
     await ledger.close();
     const log = await logClaim({ dir: forged });
-    expect(log.ok).toBe(false);
-    expect(log.reasons.join(" ")).toContain("the log was rewritten");
+    expect(log.findings).toEqual([
+      expect.objectContaining({
+        code: "LOG_INCONSISTENT",
+        message: expect.stringContaining("the log was rewritten"),
+      }),
+    ]);
     const viaCli = await cli(["verify", join(dir, "good.zip"), "--ca", s.pki.trust.anchors, "--log", forged]);
     expect(viaCli.code).toBe(1);
   });
@@ -214,7 +245,12 @@ describe("verify --log: the bundle's checkpoint against the live log", () => {
     const rewritten = await serve(forged);
     const log = await logClaim({ url: rewritten });
     expect(log).toMatchObject({ ok: false, title: expect.stringContaining(rewritten) });
-    expect(log.reasons.join(" ")).toContain("the log was rewritten");
+    expect(log.findings).toEqual([
+      expect.objectContaining({
+        code: "LOG_INCONSISTENT",
+        message: expect.stringContaining("the log was rewritten"),
+      }),
+    ]);
     const bundle = join(dir, "good.zip");
     const ok = await cli(["verify", bundle, "--ca", s.pki.trust.anchors, "--log", live, "--json"]);
     expect(ok.code).toBe(0);
@@ -266,13 +302,14 @@ describe("verify --log: the bundle's checkpoint against the live log", () => {
     const at = (p: string) => logClaim({ url: `http://127.0.0.1:${port}/${p}/` });
 
     const garbage = await at("garbage");
-    expect(garbage.ok).toBe(false);
-    expect(garbage.reasons.join(" ")).toMatch(/checkpoints\.log: the last checkpoint is malformed/);
-    const endless = await at("endless");
-    expect(endless.ok).toBe(false);
-    expect(endless.reasons.join(" ")).toMatch(/longer than 1048576 bytes/);
-    const missing = await at("nowhere");
-    expect(missing.ok).toBe(false);
-    expect(missing.reasons.join(" ")).toMatch(/404/);
+    const failedWith = (message: RegExp, code = "LOG_INCONSISTENT") => ({
+      ok: false,
+      findings: [expect.objectContaining({ code, message: expect.stringMatching(message) })],
+    });
+    expect(garbage).toMatchObject(
+      failedWith(/checkpoints\.log: the last checkpoint is malformed/, "CHECKPOINT_INVALID"),
+    );
+    expect(await at("endless")).toMatchObject(failedWith(/longer than 1048576 bytes/));
+    expect(await at("nowhere")).toMatchObject(failedWith(/404/));
   });
 });

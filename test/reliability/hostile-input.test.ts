@@ -208,7 +208,7 @@ describe("hostile input gets a typed error, never a crash", () => {
         await attempt(async () => {
           const report = await verifyBundle(await writeZip(files), s.trust);
           expect(report.ok).toBe(false);
-          const reasons = report.claims.flatMap((c) => c.reasons).join(" ");
+          const reasons = report.claims.flatMap((c) => c.findings.map((f) => f.message)).join(" ");
           expect(reasons).not.toMatch(/Maximum call stack|Missed detached/);
         });
       }),

@@ -61,7 +61,7 @@ export function registerVerify(program: Command, io: CliIO, setExit: (code: 0 | 
       "after",
       `
 Exit codes: 0 everything verified, 1 at least one failure (each is listed with its entry,
-checkpoint or object, or as a ✗ claim with its reasons), 2 usage error.
+checkpoint or object, or as a ✗ claim with its findings), 2 usage error.
 
 Examples:
   $ sealgate verify --store /var/lib/sealgate --ca org-root.pem
