@@ -16,6 +16,7 @@ import { DEFAULT_BACKOFF } from "../../src/core/http/retry.js";
 import { ArcherApi } from "./api.js";
 import { Attachments } from "./attachments.js";
 import type { ArcherConfig, ArcherTarget } from "./config.js";
+import { archerErrorBody } from "./errors.js";
 import { checkFields, FieldType, typeName } from "./fields.js";
 import { type LevelMetadata, loadMetadata, mappingError, ValuesLists } from "./metadata.js";
 import { Records } from "./records.js";
@@ -60,6 +61,7 @@ export class ArcherDestination implements Destination {
       bodyTimeoutMs: config.bodyTimeoutMs,
       ...(config.ca ? { ca: readCa(config.ca, name) } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
+      errorBody: archerErrorBody,
       ...options.http,
     });
     this.session = new ArcherSession(this.http, target.apiPrefix, {

@@ -20,7 +20,7 @@ import {
   SearchModelVersions,
   SearchRegisteredModels,
 } from "./responses.js";
-import { MlflowError } from "./errors.js";
+import { MlflowError, mlflowErrorBody } from "./errors.js";
 
 const API = "api/2.0/mlflow";
 
@@ -74,6 +74,7 @@ export class MlflowClient {
       ...(header ? { authHeaders: () => ({ authorization: header }) } : {}),
       ...(ca ? { ca } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
+      errorBody: mlflowErrorBody,
       ...options.http,
     });
   }

@@ -12,7 +12,7 @@ import { HttpStatusError } from "../../src/core/http/errors.js";
 import { ServiceNowAuthenticator } from "./auth.js";
 import type { ServiceNowConfig } from "./config.js";
 import { parseResponse } from "./responses.js";
-import { ServiceNowError } from "./errors.js";
+import { ServiceNowError, serviceNowErrorBody } from "./errors.js";
 
 export interface ApiOptions {
   logger?: Logger;
@@ -49,6 +49,7 @@ export class ServiceNowApi {
       bodyTimeoutMs: config.bodyTimeoutMs,
       ...(ca ? { ca } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
+      errorBody: serviceNowErrorBody,
       ...options.http,
       backoff: { retries: config.retries, ...options.http?.backoff },
     };

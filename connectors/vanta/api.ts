@@ -11,7 +11,7 @@ import { VantaTokens } from "./auth.js";
 import type { VantaConfig } from "./config.js";
 import { Page, parseResponse } from "./responses.js";
 import type { RetryOptions } from "./retry.js";
-import { VantaError } from "./errors.js";
+import { VantaError, vantaErrorBody } from "./errors.js";
 
 export interface VantaApiOptions {
   logger?: Logger;
@@ -50,6 +50,7 @@ export class VantaApi {
       retryAfterFallbackMs: config.retryAfterFallbackMs,
       ...(config.ca ? { ca: readCa(config.ca, `${where}.ca`) } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
+      errorBody: vantaErrorBody,
       ...options.http,
       backoff: policy,
     });

@@ -1,4 +1,5 @@
 import { errorClass } from "../../src/core/errors.js";
+import { type ErrorBodyReader, jsonObject, nonEmptyString } from "../../src/core/http/errors.js";
 
 /** Vanta's error codes, with the exit code the CLI returns for each. */
 export const VantaError = errorClass({
@@ -8,3 +9,9 @@ export const VantaError = errorClass({
   VANTA_RESPONSE_INVALID: 3,
 });
 export type VantaError = InstanceType<typeof VantaError>;
+
+/** Vanta's error bodies: the API's `{name, message}`, and OAuth's `{error, error_description}` (the bare code is kept). */
+export const vantaErrorBody: ErrorBodyReader = (text, contentType) => {
+  const body = jsonObject(text, contentType);
+  return { message: nonEmptyString(body?.message) ?? nonEmptyString(body?.error) ?? text.trim() };
+};

@@ -105,8 +105,11 @@ async function start(out: string, running: Running): Promise<Demo> {
   say("1/8 creating a development PKI (root, issuing CA, sealing key, five approvers)");
   const pki = await createDevPki(join(out, "pki"));
   say("2/8 starting a real MLflow server (first run installs it into .cache/venv: a few minutes)");
-  const server = await startMlflowServer({ log: say });
-  running.add("MLflow", server.url, () => server.stop());
+  // Registered as soon as it is spawned: a Ctrl-C while it starts must stop it too.
+  const server = await startMlflowServer({
+    log: say,
+    spawned: (s) => running.add("MLflow", s.url, () => s.stop()),
+  });
   // A fixed tag: the config's ${ENV} names read the same in every run and in demo-out/.env.
   const simulators = await startSimulators({}, process.env, "DEMO");
   for (const [name, sim] of Object.entries(simulators.sims))

@@ -29,6 +29,11 @@ export interface StartOptions {
   /** `basic-auth` runs MLflow's own auth app (Basic only); the admin password is random. */
   appName?: "basic-auth";
   log?: (msg: string) => void;
+  /**
+   * Called once the server process exists, before it is healthy (that takes seconds): register
+   * `stop` for cleanup here, so a Ctrl-C during start-up cannot leave the server running.
+   */
+  spawned?: (server: { url: string; pid: number | undefined; stop(): Promise<void> }) => void;
 }
 
 export async function freePort(): Promise<number> {
@@ -98,7 +103,7 @@ export async function startMlflowServer(opts: StartOptions = {}): Promise<Mlflow
   });
   child.stdout?.pipe(logFile);
   child.stderr?.pipe(logFile);
-  const stop = async () => {
+  const stopServer = async () => {
     if (child.exitCode === null && child.pid) {
       try {
         process.kill(-child.pid, "SIGTERM");
@@ -113,6 +118,10 @@ export async function startMlflowServer(opts: StartOptions = {}): Promise<Mlflow
     await dropDatabase().catch(() => {});
     await rm(dir, { recursive: true, force: true });
   };
+  let stopping: Promise<void> | undefined;
+  // Once only: the caller's cleanup and a failed start may both ask.
+  const stop = () => (stopping ??= stopServer());
+  opts.spawned?.({ url, pid: child.pid, stop });
   try {
     await waitHealthy(url, child, join(dir, "server.log"));
   } catch (err) {

@@ -1,5 +1,6 @@
-import { createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { forward } from "./forward.js";
 
 /*
  * A reverse proxy in front of a real server that can answer with scripted faults instead of
@@ -40,7 +41,6 @@ export class FaultProxy {
   }
 
   async start(): Promise<this> {
-    const up = new URL(this.upstream);
     this.server = createServer((req, res) => {
       const idx = this.faults.findIndex((f) => f.match(req.method ?? "GET", req.url ?? ""));
       const fault = idx >= 0 ? this.faults.splice(idx, 1)[0]?.fault : undefined;
@@ -60,33 +60,7 @@ export class FaultProxy {
         res.end(fault.body ?? "");
         return;
       }
-      const fwd = request(
-        {
-          host: up.hostname,
-          port: up.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: up.host },
-        },
-        (upRes) => {
-          if (fault && "rewrite" in fault) {
-            const chunks: Buffer[] = [];
-            upRes.on("data", (c: Buffer) => chunks.push(c));
-            upRes.on("end", () => {
-              const body = fault.rewrite(Buffer.concat(chunks));
-              const headers = { ...upRes.headers, "content-length": String(body.length) };
-              delete headers["transfer-encoding"];
-              res.writeHead(upRes.statusCode ?? 502, headers);
-              res.end(body);
-            });
-            return;
-          }
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-          upRes.pipe(res);
-        },
-      );
-      fwd.on("error", () => res.destroy());
-      req.pipe(fwd);
+      forward(this.upstream, req, req, res, fault && "rewrite" in fault ? { rewrite: fault.rewrite } : {});
     });
     await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;

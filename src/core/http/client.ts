@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { Agent, type Dispatcher, request } from "undici";
 import { SealgateError } from "../errors.js";
-import { HttpStatusError, parseErrorBody, redactUrl } from "./errors.js";
+import { type ErrorBodyReader, HttpStatusError, readErrorBody, redactUrl } from "./errors.js";
 import { registerAuthorization } from "../util/secret-values.js";
 import {
   type BackoffPolicy,
@@ -28,6 +28,8 @@ export interface HttpClientOptions {
   /** Wait after a 429 without Retry-After, for vendors that advise one (else: backoff). */
   retryAfterFallbackMs?: number;
   connections?: number;
+  /** How this system's error bodies read (its own shapes live in its connector); else the generic reading. */
+  errorBody?: ErrorBodyReader;
   logger?: Logger;
   /** Test seams. */
   sleep?: (ms: number) => Promise<unknown>;
@@ -156,7 +158,7 @@ export class HttpClient {
         status: res.statusCode,
         method: opts.method,
         url: shownUrl,
-        remote: parseErrorBody(text, header(res.headers["content-type"])),
+        remote: (this.options.errorBody ?? readErrorBody)(text, header(res.headers["content-type"])),
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       });
       if (attempt >= retries || !isRetryableStatus(res.statusCode)) throw error;

@@ -1,37 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { parseErrorBody, redactUrl } from "./errors.js";
+import { HttpStatusError, readErrorBody, redactUrl } from "./errors.js";
 
-describe("error bodies", () => {
-  it("reads MLflow's JSON errors", () => {
-    expect(
-      parseErrorBody(
-        '{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Registered Model not found"}',
-        "application/json",
-      ),
-    ).toEqual({
-      code: "RESOURCE_DOES_NOT_EXIST",
-      message: "Registered Model not found",
+const statusError = (text: string, contentType?: string) =>
+  new HttpStatusError({
+    status: 400,
+    method: "GET",
+    url: "http://h/x",
+    remote: readErrorBody(text, contentType),
+  });
+
+describe("error bodies, generic reading", () => {
+  it("takes a JSON message, and keeps plain text and JSON-looking garbage as text", () => {
+    expect(readErrorBody('{"message":"no such thing","code":"X"}', "application/json")).toEqual({
+      message: "no such thing",
     });
+    expect(readErrorBody(" Permission denied\n", "text/plain")).toEqual({ message: "Permission denied" });
+    expect(readErrorBody("{not json", "application/json")).toEqual({ message: "{not json" });
+    expect(readErrorBody('{"detail":"x"}', undefined)).toEqual({ message: '{"detail":"x"}' });
   });
-  it("reads ServiceNow's error envelope", () => {
-    const body =
-      '{"error":{"message":"Rate limit exceeded","detail":"Rate limit of 100 requests per hour"},"status":"failure"}';
-    expect(parseErrorBody(body, "application/json").message).toBe(
-      "Rate limit exceeded: Rate limit of 100 requests per hour",
-    );
-  });
-  it("reads Archer's validation messages", () => {
-    const body = JSON.stringify({
-      IsSuccessful: false,
-      ValidationMessages: [{ ResourcedMessage: "The Type field is a required field." }],
-    });
-    expect(parseErrorBody(body, "application/json").message).toBe("The Type field is a required field.");
-  });
-  it("keeps plain text and JSON-looking garbage as text, clipped", () => {
-    expect(parseErrorBody("Permission denied", "text/plain")).toEqual({ message: "Permission denied" });
-    expect(parseErrorBody("{not json", "application/json")).toEqual({ message: "{not json" });
-    expect(parseErrorBody("x".repeat(2000), undefined).message.length).toBeLessThanOrEqual(501);
-    expect(parseErrorBody("", undefined).message).toBe("(empty body)");
+  it("is clipped, and an empty body says so", () => {
+    expect(statusError("x".repeat(2000)).remote.message.length).toBeLessThanOrEqual(501);
+    expect(statusError("").remote.message).toBe("(empty body)");
+    expect(statusError("  ").message).toBe("GET http://h/x answered 400: (empty body)");
   });
 });
 

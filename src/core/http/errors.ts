@@ -27,45 +27,50 @@ export interface RemoteError {
 }
 
 /**
- * Pull a readable reason out of an error body: MLflow `{error_code, message}`, ServiceNow
- * `{error: {message, detail}}`, Archer's envelope `ValidationMessages[]`, or plain text. The
- * body is scrubbed of secret values first (a server may echo the request), and before clipping,
- * so a secret cut in half at the clip cannot survive.
+ * How one remote system's error bodies read: the reason (and a code, if the system has them)
+ * from a body as received. A connector passes its own to `HttpClient` (errorBody); vendor shapes
+ * live in the vendor's folder. Readers neither scrub nor clip: HttpStatusError does both.
  */
-export function parseErrorBody(text: string, contentType: string | undefined): RemoteError {
-  const trimmed = scrub(text).trim();
-  if (contentType?.includes("json") || trimmed.startsWith("{") || trimmed.startsWith("[")) {
-    try {
-      const body = JSON.parse(trimmed) as Record<string, unknown>;
-      const nested =
-        body.error && typeof body.error === "object" ? (body.error as Record<string, unknown>) : {};
-      const messages = Array.isArray(body.ValidationMessages) ? body.ValidationMessages : [];
-      const archer = messages
-        .map((m) =>
-          m && typeof m === "object" ? (m as Record<string, unknown>).ResourcedMessage : undefined,
-        )
-        .filter((m) => typeof m === "string")
-        .join("; ");
-      const code = str(body.error_code) ?? str(body.code);
-      const serviceNow = [str(nested.message), str(nested.detail)].filter(Boolean).join(": ");
-      const message = str(body.message) ?? str(serviceNow) ?? str(archer) ?? str(body.error) ?? trimmed;
-      return { ...(code ? { code } : {}), message: clip(message) };
-    } catch {
-      // Not JSON after all: fall through to plain text.
-    }
+export type ErrorBodyReader = (text: string, contentType: string | undefined) => RemoteError;
+
+/** The body as a JSON object, if it is one (a JSON type, or text that looks like JSON). */
+export function jsonObject(
+  text: string,
+  contentType: string | undefined,
+): Record<string, unknown> | undefined {
+  const trimmed = text.trim();
+  if (!(contentType?.includes("json") || trimmed.startsWith("{") || trimmed.startsWith("[")))
+    return undefined;
+  try {
+    const body: unknown = JSON.parse(trimmed);
+    return body && typeof body === "object" && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined; // Not JSON after all: the caller keeps it as text.
   }
-  return { message: clip(trimmed || "(empty body)") };
 }
 
-function str(v: unknown): string | undefined {
+/** A non-empty string, or undefined. */
+export function nonEmptyString(v: unknown): string | undefined {
   return typeof v === "string" && v.length > 0 ? v : undefined;
 }
+
+/** The generic reading, for systems without their own: a JSON `message`, else the text itself. */
+export const readErrorBody: ErrorBodyReader = (text, contentType) => ({
+  message: nonEmptyString(jsonObject(text, contentType)?.message) ?? text.trim(),
+});
 
 function clip(s: string): string {
   return s.length > 500 ? `${s.slice(0, 500)}…` : s;
 }
 
-/** A non-2xx answer: carries status, method and a redacted URL, never request headers or secret values. */
+/**
+ * A non-2xx answer: carries status, method and a redacted URL, never request headers or secret
+ * values. Everything here that came from outside is scrubbed once, in the constructor, whoever
+ * builds the error: a server may echo the request, credentials included. The reason is clipped
+ * only after that scrub, so a secret cut in half at the clip cannot survive.
+ */
 export class HttpStatusError extends SealgateError {
   readonly status: number;
   readonly method: string;
@@ -79,14 +84,14 @@ export class HttpStatusError extends SealgateError {
     remote: RemoteError;
     retryAfterMs?: number;
   }) {
-    const { status, method, url } = args;
-    // Scrubbed here too: a caller may build the remote part without parseErrorBody.
-    const remote: RemoteError = {
-      ...(args.remote.code ? { code: scrub(args.remote.code) } : {}),
-      message: scrub(args.remote.message),
-    };
-    const code = remote.code ? ` ${remote.code}` : "";
-    super("HTTP_STATUS", scrub(`${method} ${url} answered ${status}${code}: ${remote.message}`));
+    const { status, method } = args;
+    const [url, code, reason] = [args.url, args.remote.code ?? "", args.remote.message].map(scrub) as [
+      string,
+      string,
+      string,
+    ];
+    const remote: RemoteError = { ...(code ? { code } : {}), message: clip(reason.trim() || "(empty body)") };
+    super("HTTP_STATUS", `${method} ${url} answered ${status}${code ? ` ${code}` : ""}: ${remote.message}`);
     this.name = "HttpStatusError";
     this.status = status;
     this.method = method;

@@ -5,6 +5,8 @@ import {
   type ServiceNowSimulator,
   startServiceNowSimulator,
 } from "../../../connectors/servicenow/simulator/server.js";
+import { HttpClient } from "../../../src/core/http/client.js";
+import { HttpStatusError } from "../../../src/core/http/errors.js";
 import { sealedRecords, type SealedStore } from "../../support/sealed-records.js";
 import { canary, echoServer, type EchoServer, filesUnder, leakForms, type Run, runCli } from "./echo.js";
 
@@ -178,5 +180,24 @@ describe("secrets echoed by a remote never leave the process", () => {
       ),
     ];
     expect([...new Set(found)]).toEqual([]);
+  });
+});
+
+describe("an HTTP error from a remote that echoes the request", () => {
+  it("holds no credential, though every later exit would scrub it again", async () => {
+    const secret = canary("bearer");
+    const http = new HttpClient({
+      baseUrl: echoes.mlflow!.url,
+      authHeaders: () => ({ authorization: `Bearer ${secret}` }),
+      backoff: { retries: 0 },
+    });
+    const err = (await http
+      .json({ method: "POST", path: "x", json: { secret } })
+      .catch((e: unknown) => e)) as HttpStatusError;
+    await http.close();
+    expect(err).toBeInstanceOf(HttpStatusError);
+    expect(err.message).toMatch(/answered 400: POST \/x\nauthorization: Bearer \[REDACTED\]/);
+    const text = [err.message, err.remote.code, err.remote.message].join("\n");
+    expect(leakForms(secret).filter((form) => text.includes(form))).toEqual([]);
   });
 });

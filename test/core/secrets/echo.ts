@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, request, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { forward } from "../../support/forward.js";
 
 /*
  * A hostile remote for the secret-leak tests: it answers with an error whose body echoes the
@@ -86,30 +87,6 @@ export async function echoServer(o: EchoOptions): Promise<EchoServer> {
     authorizations,
     close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
   };
-}
-
-function forward(
-  upstream: string,
-  req: IncomingMessage,
-  body: Buffer,
-  res: import("node:http").ServerResponse,
-) {
-  const up = new URL(upstream);
-  const fwd = request(
-    {
-      host: up.hostname,
-      port: up.port,
-      method: req.method,
-      path: req.url,
-      headers: { ...req.headers, host: up.host },
-    },
-    (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    },
-  );
-  fwd.on("error", () => res.destroy());
-  fwd.end(body);
 }
 
 /**

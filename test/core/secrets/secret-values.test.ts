@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { beforeEach, describe, expect, it } from "vitest";
 import { resolveSecret } from "../../../src/core/secrets.js";
-import { HttpStatusError, parseErrorBody } from "../../../src/core/http/errors.js";
+import { HttpStatusError, readErrorBody } from "../../../src/core/http/errors.js";
 import { createLogger } from "../../../src/core/log.js";
 import { Transition } from "../../../src/delivery/outbox/state.js";
 import {
@@ -106,8 +106,14 @@ describe("every exit scrubs", () => {
   it("HTTP errors, even when the body is clipped in the middle of the secret", () => {
     const secret = fresh();
     registerSecret(secret);
-    const body = `${"x".repeat(490)}${secret}`;
-    expect(parseErrorBody(body, "text/plain").message).not.toContain(secret.slice(0, 10));
+    const clipped = new HttpStatusError({
+      status: 400,
+      method: "GET",
+      url: "http://h/x",
+      remote: readErrorBody(`${"x".repeat(490)}${secret}`, "text/plain"),
+    });
+    expect(clipped.message).not.toContain(secret.slice(0, 10));
+    expect(clipped.remote.message).not.toContain(secret.slice(0, 10));
     const err = new HttpStatusError({
       status: 400,
       method: "POST",
@@ -116,6 +122,17 @@ describe("every exit scrubs", () => {
     });
     expect(err.message).toBe("POST http://h/x answered 400 E: you sent [REDACTED]");
     expect(err.remote.message).toBe("you sent [REDACTED]");
+    // Escaped character by character, the secret is only whole once the body is read: the scrub comes after.
+    const escaped = [...secret].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+    const echoed = new HttpStatusError({
+      status: 400,
+      method: "GET",
+      url: `http://h/x/${secret}`,
+      remote: { ...readErrorBody(`{"message":"${escaped}"}`, "application/json"), code: secret },
+    });
+    expect(echoed.message).toBe("GET http://h/x/[REDACTED] answered 400 [REDACTED]: [REDACTED]");
+    expect(echoed.url).toBe("http://h/x/[REDACTED]");
+    expect(echoed.remote).toEqual({ code: "[REDACTED]", message: "[REDACTED]" });
   });
 
   it("log lines, whatever field or message holds the value", () => {

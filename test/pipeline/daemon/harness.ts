@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
-import { createServer, request, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { forward } from "../../support/forward.js";
 
 /*
  * Test harness for `sealgate daemon` as a real child process (the built CLI, as operators
@@ -88,29 +89,10 @@ export class DaemonProcess {
 
 /** Forwards to `upstream` after `delayMs`, so MLflow-bound work takes as long as a test needs. */
 export async function slowProxy(upstream: string, delayMs: number) {
-  const up = new URL(upstream);
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      setTimeout(() => {
-        const fwd = request(
-          {
-            host: up.hostname,
-            port: up.port,
-            method: req.method,
-            path: req.url,
-            headers: { ...req.headers, host: up.host },
-          },
-          (r) => {
-            res.writeHead(r.statusCode ?? 502, r.headers);
-            r.pipe(res);
-          },
-        );
-        fwd.on("error", () => res.destroy());
-        fwd.end(Buffer.concat(chunks));
-      }, delayMs);
-    });
+    req.on("end", () => setTimeout(() => forward(upstream, req, Buffer.concat(chunks), res), delayMs));
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
