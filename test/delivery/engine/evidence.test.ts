@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildEvidence } from "../../../src/delivery/engine/evidence.js";
 import { readDeliveryView } from "../../../src/evidence/ledger/delivery-view.js";
+import { FileLedgerReader } from "../../../src/evidence/ledger/file-ledger.js";
 import { verifyEvidence } from "../../../src/delivery/engine/verify-evidence.js";
 import { SealIndex } from "../../../src/evidence/store/seal-index.js";
 import { FsObjectStore } from "../../../src/evidence/store/fs-store.js";
@@ -14,7 +15,7 @@ describe("evidence.json", async () => {
   const index = await SealIndex.open(s.root);
 
   const build = async (seq: number) => {
-    const view = await readDeliveryView(s.root);
+    const view = await readDeliveryView(FileLedgerReader.ofStore(s.root));
     return buildEvidence({
       store,
       view,
@@ -81,7 +82,7 @@ describe("evidence.json", async () => {
 
   it("waits for a signed checkpoint that covers the record instead of building a proof-less file", async () => {
     const [later] = await sealMore(s, 5, 1);
-    const view = await readDeliveryView(s.root);
+    const view = await readDeliveryView(FileLedgerReader.ofStore(s.root));
     const seal = (await SealIndex.open(s.root)).byRecord(later!)!;
     expect(await buildEvidence({ store, view, seq: 5, seal, signer: s.signer })).toBeNull();
   });
