@@ -9,12 +9,12 @@ import type { DeliveryTarget } from "../delivery/engine/engine.js";
 import { SealgateError } from "../core/errors.js";
 import { SealIndex } from "../evidence/store/seal-index.js";
 import type { SealerDeps } from "../governance/seal/sealer.js";
-import { Ledger } from "../evidence/ledger/ledger.js";
+import type { OpenReport } from "../evidence/ledger/file-ledger.js";
 import { createAppLogger } from "./logger.js";
 import { loadTrust } from "../crypto/pki/trust.js";
 import { type LoadedPolicy, loadPolicy } from "../policy/schema.js";
 import { loadSigner } from "../crypto/sign/load.js";
-import { FsObjectStore } from "../evidence/store/fs-store.js";
+import { openEvidenceStore, openLedger } from "./store.js";
 
 /*
  * Everything one config file opens, built in one place for `sync`, the daemon, the demo and
@@ -25,6 +25,10 @@ import { FsObjectStore } from "../evidence/store/fs-store.js";
 
 export interface App extends SealerDeps {
   configPath: string;
+  /** The store's directory: FsObjectStore's objects, the FileLedger, and the index and outbox files. */
+  storeDir: string;
+  /** What opening the ledger set aside after an earlier crash. */
+  ledgerRecovery: OpenReport;
   config: SealgateConfig;
   logger: Logger;
   policy: LoadedPolicy;
@@ -69,17 +73,20 @@ export async function openApp(configPath: string, o: OpenOptions = {}): Promise<
     connectors: CONNECTORS,
     logger,
   });
-  const store = await new FsObjectStore(storeRoot).init();
+  const store = await openEvidenceStore(storeRoot);
   const source = SOURCES.mlflow.create(config.mlflow, { env, logger });
-  const ledger = await Ledger.open(resolve(storeRoot, "ledger"), { waitMs: o.lockWaitMs ?? 0 });
+  const ledger = await openLedger(storeRoot, { waitMs: o.lockWaitMs ?? 0 });
+  const ledgerRecovery = ledger.report;
   const index = await SealIndex.open(storeRoot);
   return {
     configPath,
     config,
     logger,
     source,
+    storeDir: storeRoot,
     store,
     ledger,
+    ledgerRecovery,
     index,
     policy,
     trust,

@@ -9,7 +9,7 @@ import { loadTrust, type Trust } from "../crypto/pki/trust.js";
 import { validatePath } from "../crypto/pki/validate.js";
 import { loadSigner } from "../crypto/sign/load.js";
 import type { Signer } from "../crypto/sign/signer.js";
-import { FsObjectStore } from "../evidence/store/fs-store.js";
+import { openEvidenceStore } from "../app/store.js";
 import type { CliIO } from "./io.js";
 
 /*
@@ -97,7 +97,7 @@ export async function signPackage<V>(o: {
 }): Promise<PackageSignature<V>> {
   if (!o.config.store)
     throw new SealgateError("CONFIG_INVALID", `config ${o.configPath}: store.path is required here`);
-  const store = await new FsObjectStore(resolve(o.configPath, "..", o.config.store.path)).init();
+  const store = await openEvidenceStore(resolve(o.configPath, "..", o.config.store.path));
   const source = SOURCES.mlflow.create(o.config.mlflow, { env: o.io.env });
   try {
     const version = await source.version(o.model, o.version);

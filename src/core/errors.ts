@@ -62,6 +62,8 @@ const CODES = {
   BUNDLE_INVALID: 1,
   // Another sealgate holds the store: a state the operator resolves, hence 2.
   LEDGER_LOCKED: 2,
+  // An append that expected another head: a concurrent writer came first; read again, retry.
+  LEDGER_TAIL_MOVED: 2,
   // GRC delivery.
   OUTBOX_LOCKED: 2,
   DELIVERY_FAILED: 3,

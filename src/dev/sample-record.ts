@@ -1,7 +1,7 @@
 import type { PromotionRecord } from "../record/schema.js";
 import { recordBytes } from "../record/schema.js";
 import type { Digest } from "../core/digest.js";
-import type { ObjectStore } from "../evidence/store/object-store.js";
+import type { EvidenceStore } from "../evidence/store/evidence-store.js";
 
 /*
  * A complete, valid promotion record for tests, benchmarks and crash tests, and a way to store
@@ -105,7 +105,7 @@ export const sampleRecord = (): PromotionRecord => ({
 });
 
 /** Store the objects a record refers to, then the record itself; returns the record's digest. */
-export async function storeSampleRecord(store: ObjectStore, seed: string): Promise<Digest> {
+export async function storeSampleRecord(store: EvidenceStore, seed: string): Promise<Digest> {
   const r = sampleRecord();
   r.model.manifest = await store.put(Buffer.from(`{"manifest":"${seed}"}`));
   r.request.object = await store.put(Buffer.from(`request text ${seed}`));

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { signCheckpoint } from "../../src/evidence/ledger/checkpoint.js";
-import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { leafHash, MerkleAccumulator } from "../../src/evidence/ledger/merkle.js";
 import { verifyStore } from "../../src/evidence/verify/store.js";
 import {
@@ -27,7 +27,7 @@ import {
  * checkpoint, each checkpoint's signature and certificate chain. Record objects are not
  * re-hashed (`--no-objects`): that cost is the object store's, measured by the seal benchmark.
  * The ledger is written directly from FORMAT.md section 8 (appending a million fsynced entries
- * through the API would take hours); the verifier accepting it, and Ledger.open too, shows the
+ * through the API would take hours); the verifier accepting it, and FileLedger.open too, shows the
  * two agree on the format.
  */
 
@@ -74,10 +74,10 @@ async function ensureLedger(entries: number): Promise<string> {
   await once(out, "close");
   await writeFile(join(dir, "checkpoints.log"), checkpoints.map((c) => `${c}\n`).join(""));
   // The writer's own reader must accept what was written by the spec.
-  const ledger = await Ledger.open(dir);
+  const ledger = await FileLedger.open(dir);
   const size = ledger.size;
   await ledger.close();
-  if (size !== entries) throw new Error(`Ledger.open read ${size} entries, expected ${entries}`);
+  if (size !== entries) throw new Error(`FileLedger.open read ${size} entries, expected ${entries}`);
   await writeFile(`${root}.complete`, "");
   return root;
 }
@@ -109,7 +109,7 @@ export async function benchLedgerVerify(): Promise<BenchResult> {
       { target: "peak RSS < 256 MB", measured: `${ours.maxRssMb.toFixed(0)} MB`, met: ours.maxRssMb < 256 },
     ],
     notes: [
-      "Record objects are not re-hashed here (`sealgate verify --no-objects`); the ledger is generated from FORMAT.md section 8, and both `Ledger.open` and the verifier accept it.",
+      "Record objects are not re-hashed here (`sealgate verify --no-objects`); the ledger is generated from FORMAT.md section 8, and both `FileLedger.open` and the verifier accept it.",
       `CPU cost: ${Math.round(entries / ours.cpuSeconds!)} entries per CPU second over both threads; the run gets two cores only on an idle machine.`,
       ...BEFORE_AFTER,
     ],

@@ -6,7 +6,7 @@ import { Worker } from "node:worker_threads";
 import PQueue from "p-queue";
 import { SealgateConfig } from "../../src/app/config/schema.js";
 import { capHeapGrowth } from "../../src/pipeline/daemon/heap.js";
-import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { verifyStore } from "../../src/evidence/verify/store.js";
 import { recordSealer, type SealerOptions } from "./seal-worker.js";
 import {
@@ -64,7 +64,7 @@ type Reply = { ready: true } | { n: number; digest: string } | { n: number; erro
 
 async function child(root: string, threads: number, count: number, pdf: boolean) {
   const { pki } = await benchPki();
-  const ledger = await Ledger.open(join(root, "ledger"));
+  const ledger = await FileLedger.open(join(root, "ledger"));
   const options: SealerOptions = { store: root, key: pki.sealing.key, cert: pki.sealing.cert, pdf };
   if (threads === 0) return inProcess(root, ledger, options, count);
   const workers = Array.from(
@@ -110,7 +110,7 @@ async function child(root: string, threads: number, count: number, pdf: boolean)
  * As the daemon seals: in this thread, `sync.concurrency` records at once (its default unless
  * SEALGATE_BENCH_SEAL_LANES says), each appended as it is sealed.
  */
-async function inProcess(root: string, ledger: Ledger, options: SealerOptions, count: number) {
+async function inProcess(root: string, ledger: FileLedger, options: SealerOptions, count: number) {
   const seal = await recordSealer(options);
   // Warm-up: one record (fonts parsed, code compiled), sealed but not timed.
   await ledger.append((await seal(0)) as never);
@@ -131,7 +131,7 @@ async function inProcess(root: string, ledger: Ledger, options: SealerOptions, c
 
 async function finish(
   root: string,
-  ledger: Ledger,
+  ledger: FileLedger,
   seconds: number,
   cpu: NodeJS.CpuUsage,
   loopBusySeconds?: number,

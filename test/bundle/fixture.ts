@@ -5,7 +5,7 @@ import { exportBundle } from "../../src/bundle/export.js";
 import { renderReviewPdf } from "../../src/governance/seal/seal-pdf.js";
 import { SealIndex } from "../../src/evidence/store/seal-index.js";
 import { RECORD_JWS_TYP } from "../../src/record/schema.js";
-import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { renderSignedRecordPdf } from "../../src/render/pdf/record-pdf.js";
 import { parsePolicy } from "../../src/policy/schema.js";
 import { canonicalBytes } from "../../src/record/canonical.js";
@@ -45,7 +45,7 @@ export async function sealedStore(spec: KeySpec = "ec-p256") {
   const { pki, trust } = await devPki(spec);
   const root = await mkdtemp(join(tmpdir(), "sealgate-bundle-store-"));
   const store = await new FsObjectStore(root).init();
-  const ledger = await Ledger.open(join(root, "ledger"));
+  const ledger = await FileLedger.open(join(root, "ledger"));
   const index = await SealIndex.open(root);
   const sealer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "sealing");
   const person = (email: string) => pki.approvers.find((a) => a.email === email)!;

@@ -9,7 +9,7 @@ import { verifyBundle } from "../../src/bundle/verify.js";
 import { readZip } from "../../src/bundle/zip-read.js";
 import { writeZip } from "../../src/bundle/zip-write.js";
 import { createDaemonServer, listen } from "../../src/pipeline/daemon/http.js";
-import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { Registry } from "prom-client";
 import { cli } from "../support/cli.js";
 import { exportOf, sealedStore, type SealedStore } from "./fixture.js";
@@ -219,7 +219,7 @@ describe("verify --log: the bundle's checkpoint against the live log", () => {
     // The same origin, re-signed over different history: what a compromised log host could do.
     forged = await mkdtemp(join(tmpdir(), "sealgate-forged-log-"));
     await cp(join(s.root, "ledger", "ORIGIN"), join(forged, "ORIGIN"));
-    const ledger = await Ledger.open(forged);
+    const ledger = await FileLedger.open(forged);
     for (const c of "23456") await ledger.append(`sha256:${c.repeat(64)}`);
     await ledger.checkpoint(s.sealer);
     await ledger.close();

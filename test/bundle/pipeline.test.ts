@@ -11,7 +11,7 @@ import { readZip } from "../../src/bundle/zip-read.js";
 import { REPO_ROOT } from "../../src/dev/venv.js";
 import { SealIndex } from "../../src/evidence/store/seal-index.js";
 import { sealVersion } from "../../src/governance/seal/sealer.js";
-import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { loadPolicy } from "../../src/policy/schema.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
 import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
@@ -64,7 +64,7 @@ describe("a bundle exported from the real pipeline (MLflow, review, approve, sea
     expect((await on("approve", ...approve)).err).toBe("");
 
     const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
-    const ledger = await Ledger.open(join(dir, "store", "ledger"));
+    const ledger = await FileLedger.open(join(dir, "store", "ledger"));
     try {
       const sealed = await sealVersion(
         {

@@ -50,7 +50,7 @@ describe("config check", async () => {
     const under = await check("store: { path: a-file/store }\n");
     expect(under.code).toBe(2);
     expect(under.out).toContain(
-      `✗ store: store.path ${join(dir, "a-file/store")} cannot be created: ${join(dir, "a-file")} is a file`,
+      `✗ store: store.path ${join(dir, "a-file/store")} is under ${join(dir, "a-file")}, which is a file; fix store.path`,
     );
     expect(under.out).not.toContain("ENOTDIR");
   });

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { storeSampleRecord } from "../../src/dev/sample-record.js";
-import { ENTRIES, Ledger } from "../../src/evidence/ledger/ledger.js";
+import { ENTRIES } from "../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
 import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
 import { devPki } from "../support/pki.js";
@@ -15,7 +16,7 @@ describe("sealgate verify --store", () => {
     const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
     const root = await mkdtemp(join(tmpdir(), "sealgate-cli-verify-"));
     const store = await new FsObjectStore(root).init();
-    const ledger = await Ledger.open(join(root, "ledger"));
+    const ledger = await FileLedger.open(join(root, "ledger"));
     for (let i = 0; i < 5; i++) await ledger.append(await storeSampleRecord(store, `r${i}`));
     await ledger.checkpoint(signer);
     await ledger.append(await storeSampleRecord(store, "r5"));
@@ -52,7 +53,7 @@ describe("sealgate verify --store", () => {
     const { pki } = await devPki();
     const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
     const root = await mkdtemp(join(tmpdir(), "sealgate-cli-verify-"));
-    const ledger = await Ledger.open(join(root, "ledger"));
+    const ledger = await FileLedger.open(join(root, "ledger"));
     await ledger.checkpoint(signer);
     await ledger.close();
     const r = await cli(["verify", "--store", root]);

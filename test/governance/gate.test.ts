@@ -9,7 +9,7 @@ import { REPO_ROOT } from "../../src/dev/venv.js";
 import { conditionViolations } from "../../src/policy/conditions.js";
 import { SealIndex } from "../../src/evidence/store/seal-index.js";
 import { sealVersion } from "../../src/governance/seal/sealer.js";
-import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { loadPolicy } from "../../src/policy/schema.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
 import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
@@ -88,7 +88,7 @@ describe("the deployment gate on the real MLflow server", () => {
 
     expect((await on("gate", "--target", "prod-eu")).code).toBe(1);
     const store = await new FsObjectStore(join(dir, "store")).init();
-    const ledger = await Ledger.open(join(dir, "store", "ledger"));
+    const ledger = await FileLedger.open(join(dir, "store", "ledger"));
     const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
     const deps = {
       source: new MlflowSource(client),

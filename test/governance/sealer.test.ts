@@ -2,7 +2,7 @@ import { rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SealIndex } from "../../src/evidence/store/seal-index.js";
-import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { verifyPdfSignature } from "../../src/crypto/sign/pdf-signature.js";
 import type { PromotionRecord } from "../../src/record/schema.js";
 import { verifyCmsDetached } from "../../src/crypto/sign/cms.js";
@@ -83,7 +83,7 @@ describe("sealing a material change through the full chain on the real MLflow se
       // record the index names, once, however often the version is revisited.
       await w.deps.ledger.close();
       await truncate(join(store.root, "ledger", "entries.log"), 0);
-      w.deps.ledger = await Ledger.open(join(store.root, "ledger"));
+      w.deps.ledger = await FileLedger.open(join(store.root, "ledger"));
       for (let pass = 0; pass < 2; pass++)
         expect(await w.seal(name, "2")).toMatchObject({ outcome: "already-sealed", record: digest });
       expect(w.deps.ledger.size).toBe(1);

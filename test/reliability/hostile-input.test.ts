@@ -14,7 +14,7 @@ import { writeZip } from "../../src/bundle/zip-write.js";
 import { loadConfig, parseConfig } from "../../src/app/config/load.js";
 import { unavailableFiles } from "../../src/delivery/engine/files.js";
 import { SealgateError } from "../../src/core/errors.js";
-import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { compileMapping } from "../../src/delivery/mapping/compile.js";
 import { verifyStore } from "../../src/evidence/verify/store.js";
 import { exportOf, sealedStore } from "../bundle/fixture.js";
@@ -225,14 +225,14 @@ describe("hostile input gets a typed error, never a crash", () => {
         async (entries, checkpoints) => {
           const root = await mkdtemp(join(dir, "s-"));
           const ledgerDir = join(root, "ledger");
-          await (await Ledger.open(ledgerDir)).close();
+          await (await FileLedger.open(ledgerDir)).close();
           await writeFile(join(ledgerDir, "entries.log"), entries);
           await writeFile(join(ledgerDir, "checkpoints.log"), checkpoints);
           await attempt(async () => {
             const report = await verifyStore(root);
             expect(Array.isArray(report.findings)).toBe(true);
           });
-          await attempt(async () => (await Ledger.open(ledgerDir)).close());
+          await attempt(async () => (await FileLedger.open(ledgerDir)).close());
         },
       ),
       { numRuns: 200 },

@@ -7,7 +7,7 @@ import { loadDestinations } from "../../src/app/config/destinations.js";
 import { parseConfig } from "../../src/app/config/load.js";
 import { pushOutbox } from "../../src/delivery/engine/engine.js";
 import { startSimulators } from "../../src/dev/simulators.js";
-import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { createLogger } from "../../src/core/log.js";
 import { readOutbox } from "../../src/delivery/outbox/outbox.js";
 import { sealedRecords, sealMore } from "../support/sealed-records.js";
@@ -51,7 +51,7 @@ describe("fault soak against the three simulators", () => {
           rounds++;
           // New sealed records arrive, then a checkpoint covers them (as sync does).
           records.push(...(await sealMore(s, records.length, 1 + Math.floor(Math.random() * 4))));
-          const ledger = await Ledger.open(`${s.root}/ledger`, { waitMs: 10_000 });
+          const ledger = await FileLedger.open(`${s.root}/ledger`, { waitMs: 10_000 });
           await ledger.checkpoint(s.signer);
           await ledger.close();
           for (const h of Object.values(sim.sims)) {

@@ -4,14 +4,14 @@
 import { join } from "node:path";
 import process from "node:process";
 import { storeSampleRecord } from "../../dist/src/dev/sample-record.js";
-import { Ledger } from "../../dist/src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../dist/src/evidence/ledger/file-ledger.js";
 import { loadSigner } from "../../dist/src/crypto/sign/load.js";
 import { FsObjectStore } from "../../dist/src/evidence/store/fs-store.js";
 
 const [root, key, cert] = process.argv.slice(2);
 const signer = await loadSigner({ type: "pem", key, cert }, "crash-test", {});
 const store = await new FsObjectStore(root).init();
-const ledger = await Ledger.open(join(root, "ledger"), { waitMs: 10_000 });
+const ledger = await FileLedger.open(join(root, "ledger"), { waitMs: 10_000 });
 for (let i = 0; ; i++) {
   const record = await storeSampleRecord(store, `from ${process.pid} #${i} ${Math.random()}`);
   const { seq } = await ledger.append(record);

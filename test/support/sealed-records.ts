@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { sampleRecord } from "../../src/dev/sample-record.js";
 import { SealIndex } from "../../src/evidence/store/seal-index.js";
 import { RECORD_JWS_TYP } from "../../src/record/schema.js";
-import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { acquireLock } from "../../src/evidence/ledger/lock.js";
 import { renderSignedRecordPdf } from "../../src/render/pdf/record-pdf.js";
 import { createDevPki, type DevPkiManifest } from "../../src/crypto/pki/dev-pki.js";
@@ -78,7 +78,7 @@ export async function sealMore(
 ): Promise<string[]> {
   const store = await new FsObjectStore(s.root).init();
   const index = await SealIndex.open(s.root);
-  const ledger = await Ledger.open(join(s.root, "ledger"), { waitMs: 10_000 });
+  const ledger = await FileLedger.open(join(s.root, "ledger"), { waitMs: 10_000 });
   const approver = s.pki.approvers[0]!;
   const approverSigner = await loadSigner({ type: "pem", key: approver.key, cert: approver.cert }, "a", {});
   const out: string[] = [];
@@ -101,7 +101,7 @@ async function build(cache: string, n: number) {
   const root = join(work, "store");
   await mkdir(root, { recursive: true });
   await sealMore({ root, pki, signer }, 0, n);
-  const ledger = await Ledger.open(join(root, "ledger"));
+  const ledger = await FileLedger.open(join(root, "ledger"));
   await ledger.checkpoint(signer);
   await ledger.close();
   await writeFile(join(work, "DONE"), "");
@@ -112,7 +112,7 @@ async function build(cache: string, n: number) {
 async function sealOne(
   store: FsObjectStore,
   index: SealIndex,
-  ledger: Ledger,
+  ledger: FileLedger,
   signer: Signer,
   approverSigner: Signer,
   approver: DevPkiManifest["approvers"][number],

@@ -8,7 +8,7 @@ import { MlflowConfig } from "../../connectors/mlflow/config.js";
 import { MlflowSource } from "../../connectors/mlflow/source.js";
 import { SealIndex } from "../../src/evidence/store/seal-index.js";
 import { type SealerDeps, sealVersion } from "../../src/governance/seal/sealer.js";
-import { Ledger } from "../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { loadPolicy } from "../../src/policy/schema.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
 import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
@@ -115,8 +115,9 @@ export async function workspace(o: WorkspaceOptions = {}) {
   );
   const client = new MlflowClient(MlflowConfig.parse({ trackingUri: url, auth: { type: "none" } }));
   const store = await new FsObjectStore(join(dir, "store")).init();
-  const ledger = await Ledger.open(join(dir, "store", "ledger"));
-  const deps: SealerDeps = {
+  const ledger = await FileLedger.open(join(dir, "store", "ledger"));
+  // The file classes, not just the interfaces: tests look at the files and reopen the ledger.
+  const deps: SealerDeps & { store: FsObjectStore; ledger: FileLedger } = {
     source: new MlflowSource(client),
     store,
     ledger,

@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { access } from "node:fs/promises";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { CONNECTORS } from "../../../connectors/index.js";
 import { SOURCES } from "../../../connectors/sources.js";
@@ -17,6 +17,7 @@ import { validatePath } from "../../crypto/pki/validate.js";
 import { uncoveredRoles } from "../../policy/coverage.js";
 import { loadPolicy } from "../../policy/schema.js";
 import { loadSigner } from "../../crypto/sign/load.js";
+import { inspectStorePath } from "../../evidence/store/store-path.js";
 import type { CliIO } from "../io.js";
 
 /*
@@ -125,26 +126,10 @@ function runner(checks: Check[]): Run {
 const storeProblem = (root: string, problem: string) =>
   new SealgateError("CONFIG_INVALID", `store.path ${root} ${problem}`);
 
-/** The store directory itself, or the nearest existing directory it would be created in. */
-async function existingBase(root: string): Promise<string> {
-  for (let dir = root; ; dir = dirname(dir)) {
-    const found = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
-    if (!(found instanceof Error)) {
-      if (found.isDirectory()) return dir;
-      throw storeProblem(
-        root,
-        dir === root ? "is a file, not a directory" : `cannot be created: ${dir} is a file`,
-      );
-    }
-    if (found.code !== "ENOENT" && found.code !== "ENOTDIR")
-      throw storeProblem(root, `cannot be reached: ${dir} (${found.code})`);
-    if (dirname(dir) === dir) return dir;
-  }
-}
-
 /** What the daemon does first with store.path: create it when missing, then write in it. */
 async function storeWritable(root: string): Promise<string> {
-  const base = await existingBase(root);
+  const { base, problem } = await inspectStorePath(root);
+  if (problem) throw storeProblem(root, problem);
   for (const d of base === root ? [root, resolve(root, "ledger"), resolve(root, "objects")] : [base]) {
     const denied = await access(d, constants.W_OK | constants.X_OK).catch(
       (err: NodeJS.ErrnoException) => err,

@@ -1,9 +1,11 @@
-import { readdir, stat } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../app/config/load.js";
+import { readStore } from "../../app/store.js";
 import { SealgateError } from "../../core/errors.js";
 import { SealIndex } from "../../evidence/store/seal-index.js";
+import { inspectStorePath } from "../../evidence/store/store-path.js";
 import { outboxRows, outboxStatus } from "../../delivery/outbox/report.js";
 import { retryDeliveries } from "../../delivery/outbox/retry.js";
 import { DELIVERY_STATES, type DeliveryState } from "../../delivery/outbox/state.js";
@@ -20,16 +22,10 @@ const storeError = (configPath: string, storeRoot: string, problem: string) =>
 
 /** Refuse a store path that does not hold a sealgate store (an empty directory is a new one). */
 async function checkStore(configPath: string, storeRoot: string): Promise<void> {
-  const found = await stat(storeRoot).catch((err: NodeJS.ErrnoException) => err);
-  if (found instanceof Error) {
-    if (found.code === "ENOENT")
-      throw storeError(configPath, storeRoot, "does not exist; fix store.path, or run `sealgate sync` once");
-    if (found.code === "ENOTDIR")
-      throw storeError(configPath, storeRoot, "is inside a file, not a directory; fix store.path");
-    throw storeError(configPath, storeRoot, `cannot be read (${found.code}); fix its permissions`);
-  }
-  if (!found.isDirectory())
-    throw storeError(configPath, storeRoot, "is a file, not a directory; fix store.path");
+  const { exists, problem } = await inspectStorePath(storeRoot);
+  if (problem) throw storeError(configPath, storeRoot, problem);
+  if (!exists)
+    throw storeError(configPath, storeRoot, "does not exist; fix store.path, or run `sealgate sync` once");
   const names = await readdir(storeRoot);
   if (names.length > 0 && !names.includes("ledger") && !names.includes("objects"))
     throw storeError(
@@ -55,17 +51,17 @@ async function scope(configPath: string, only?: string) {
     );
   const storeRoot = resolve(configPath, "..", config.store.path);
   await checkStore(configPath, storeRoot);
-  return { storeRoot, names: only ? [only] : names };
+  return { storeRoot, names: only ? [only] : names, ...readStore(storeRoot) };
 }
 
 const age = (s: number | null) =>
   s === null ? "—" : s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
 
 /** Outbox rows with the model, version and decision each record sealed, from the store's seal index. */
-async function describedRows(storeRoot: string, names: string[], state?: string) {
-  const index = await SealIndex.open(storeRoot);
+async function describedRows(s: Awaited<ReturnType<typeof scope>>, state?: string) {
+  const index = await SealIndex.open(s.storeRoot);
   const sealed = new Map(index.entries().map((e) => [e.record, e]));
-  const rows = (await outboxRows(storeRoot, names)).filter((r) => !state || r.state === state);
+  const rows = (await outboxRows(s.storeRoot, s.ledger, s.names)).filter((r) => !state || r.state === state);
   return rows.map((r) => {
     const e = sealed.get(r.record);
     return { ...r, model: e?.model ?? null, version: e?.version ?? null, decision: e?.decision ?? null };
@@ -108,8 +104,7 @@ export function registerOutbox(program: Command, io: CliIO): void {
     .action(async (opts: { config: string; destination?: string; state?: string; json?: boolean }) => {
       if (opts.state && !DELIVERY_STATES.includes(opts.state as DeliveryState))
         throw new SealgateError("USAGE", `--state ${opts.state}: use one of ${DELIVERY_STATES.join(", ")}`);
-      const { storeRoot, names } = await scope(opts.config, opts.destination);
-      const rows = await describedRows(storeRoot, names, opts.state);
+      const rows = await describedRows(await scope(opts.config, opts.destination), opts.state);
       if (opts.json) return void io.out(`${JSON.stringify(rows, null, 2)}\n`);
       if (rows.length) io.out(`${LIST_COLUMNS.join("\t")}\n`);
       for (const r of rows) io.out(`${listLine(r)}\n`);
@@ -145,8 +140,9 @@ export function registerOutbox(program: Command, io: CliIO): void {
     .option("--json", "print JSON")
     .addHelpText("after", "\nExample:\n  $ sealgate status --config sealgate.yaml --json")
     .action(async (opts: { config: string; json?: boolean }) => {
-      const { storeRoot, names } = await scope(opts.config);
-      const status = await outboxStatus(storeRoot, names);
+      const store = await scope(opts.config);
+      const { names } = store;
+      const status = await outboxStatus(store.storeRoot, store, names);
       if (opts.json) return void io.out(`${JSON.stringify({ destinations: status }, null, 2)}\n`);
       if (names.length === 0) return void io.out("no destinations configured\n");
       io.out("destination\tpending\tin flight\tfailed\tdead\tdelivered\toldest pending\n");

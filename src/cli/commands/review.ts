@@ -16,6 +16,7 @@ import { canonicalBytes } from "../../record/canonical.js";
 import type { ReviewPackage } from "../../record/schema.js";
 import type { RegistrySource } from "../../source/registry-source.js";
 import { FsObjectStore } from "../../evidence/store/fs-store.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import type { Digest } from "../../core/digest.js";
 import type { CliIO } from "../io.js";
 
@@ -95,6 +96,7 @@ async function runReview(opts: Options, io: CliIO): Promise<void> {
   const request = await readRequest(opts.request);
   const policy = await loadPolicy(resolve(opts.config, "..", config.policy));
   const storeRoot = resolve(opts.config, "..", config.store.path);
+  // The file store itself: the summary prints where the review PDF is on disk.
   const store = await new FsObjectStore(storeRoot).init();
   const source = SOURCES.mlflow.create(config.mlflow, { env: io.env });
   try {
@@ -120,7 +122,7 @@ async function runReview(opts: Options, io: CliIO): Promise<void> {
 /** Store the package and its PDF, index the PDF for export, and tag the version with both. */
 async function storeAndTag(o: {
   opts: Options;
-  store: FsObjectStore;
+  store: EvidenceStore;
   storeRoot: string;
   source: RegistrySource;
   policy: LoadedPolicy;

@@ -6,7 +6,7 @@ import { PromotionRecord } from "../../record/schema.js";
 import { b64u } from "../../crypto/sign/base64.js";
 import { signJws } from "../../crypto/sign/jws.js";
 import type { Signer } from "../../crypto/sign/signer.js";
-import type { ObjectStore } from "../../evidence/store/object-store.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import { type DeliveryView, proofFor, StoredCheckpoint } from "../../evidence/ledger/delivery-view.js";
 
 /*
@@ -42,7 +42,7 @@ export const EvidenceDocument = z.strictObject({
   signature: z.strictObject({ protected: z.string(), signature: z.string() }),
 });
 
-const text = async (store: ObjectStore, digest: string) =>
+const text = async (store: EvidenceStore, digest: string) =>
   Buffer.from(await store.get(digest as never)).toString("utf8");
 
 /**
@@ -50,7 +50,7 @@ const text = async (store: ObjectStore, digest: string) =>
  * covers it yet (the next checkpoint makes it deliverable).
  */
 export async function buildEvidence(args: {
-  store: ObjectStore;
+  store: EvidenceStore;
   view: DeliveryView;
   seq: number;
   seal: SealEntry;

@@ -8,7 +8,7 @@ import type { AttachmentName } from "../mapping/schema.js";
 import { appendJsonl, readJsonl } from "../../evidence/store/jsonl.js";
 import { Digest } from "../../record/schema.js";
 import type { Signer } from "../../crypto/sign/signer.js";
-import type { FsObjectStore } from "../../evidence/store/fs-store.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import type { EvidenceFile } from "../destination/destination.js";
 import { buildEvidence } from "./evidence.js";
 import type { DeliveryView } from "../../evidence/ledger/delivery-view.js";
@@ -21,7 +21,9 @@ import type { DeliveryView } from "../../evidence/ledger/delivery-view.js";
  */
 
 export interface FileContext {
-  store: FsObjectStore;
+  store: EvidenceStore;
+  /** The store's directory, which bundle export reads. */
+  storeDir: string;
   view: DeliveryView;
   seq: number;
   seal: SealEntry;
@@ -48,7 +50,7 @@ export const BUILTIN_FILES: Partial<Record<AttachmentName, FileKind>> = {
 /** The whole signed bundle (FORMAT.md section 17), once a checkpoint covers the record. */
 async function provideBundle(c: FileContext) {
   try {
-    return { bytes: new Uint8Array(await exportBundle(c.store.root, { event: c.seal.record })) };
+    return { bytes: new Uint8Array(await exportBundle(c.storeDir, { event: c.seal.record })) };
   } catch (err) {
     if (err instanceof SealgateError && err.code === "EXPORT_UNAVAILABLE") return null;
     throw err;

@@ -3,7 +3,7 @@ import type { SealIndex, SealEntry } from "../../evidence/store/seal-index.js";
 import type { CompiledMapping } from "../mapping/compile.js";
 import { PromotionRecord } from "../../record/schema.js";
 import type { Signer } from "../../crypto/sign/signer.js";
-import type { FsObjectStore } from "../../evidence/store/fs-store.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import type { Work } from "./deliver-one.js";
 import type { EvidenceFile } from "../destination/destination.js";
 import type { FrozenFiles } from "./files.js";
@@ -11,7 +11,14 @@ import type { DeliveryView } from "../../evidence/ledger/delivery-view.js";
 
 /** Everything one delivery needs from the store; null while a file cannot be made yet. */
 export async function loadWork(
-  ctx: { store: FsObjectStore; view: DeliveryView; index: SealIndex; frozen: FrozenFiles; signer: Signer },
+  ctx: {
+    store: EvidenceStore;
+    storeDir: string;
+    view: DeliveryView;
+    index: SealIndex;
+    frozen: FrozenFiles;
+    signer: Signer;
+  },
   entry: { seq: number; record: string },
   mapping: CompiledMapping,
 ): Promise<Work | null> {

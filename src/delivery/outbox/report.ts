@@ -1,5 +1,6 @@
 import { readDeliveryView } from "../../evidence/ledger/delivery-view.js";
-import { FsObjectStore } from "../../evidence/store/fs-store.js";
+import type { LedgerReader } from "../../evidence/ledger/ledger.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import { readOutbox } from "./outbox.js";
 import { DELIVERY_STATES, type DeliveryState, type RecordState } from "./state.js";
 
@@ -13,8 +14,13 @@ export interface OutboxRow extends RecordState {
   seq: number;
 }
 
-export async function outboxRows(storeRoot: string, destinations: readonly string[]): Promise<OutboxRow[]> {
-  const view = await readDeliveryView(storeRoot);
+/** `storeRoot` holds the outbox files; the sealed records are the ledger's. */
+export async function outboxRows(
+  storeRoot: string,
+  ledger: LedgerReader,
+  destinations: readonly string[],
+): Promise<OutboxRow[]> {
+  const view = await readDeliveryView(ledger);
   const rows: OutboxRow[] = [];
   for (const destination of destinations) {
     const states = await readOutbox(storeRoot, destination);
@@ -37,11 +43,12 @@ export type DestinationStatus = Record<DeliveryState, number> & {
 
 export async function outboxStatus(
   storeRoot: string,
+  parts: { store: EvidenceStore; ledger: LedgerReader },
   destinations: readonly string[],
   now = new Date(),
 ): Promise<Record<string, DestinationStatus>> {
-  const rows = await outboxRows(storeRoot, destinations);
-  const store = new FsObjectStore(storeRoot);
+  const rows = await outboxRows(storeRoot, parts.ledger, destinations);
+  const store = parts.store;
   const out: Record<string, DestinationStatus> = {};
   for (const d of destinations) {
     const mine = rows.filter((r) => r.destination === d);

@@ -1,13 +1,12 @@
-import { join } from "node:path";
 import { z } from "zod";
-import { inclusionProof } from "./merkle.js";
-import { readLedgerView } from "./view.js";
-import type { Hash } from "./merkle.js";
+import type { LedgerReader } from "./ledger.js";
+import { type Hash, inclusionProof, leafHash } from "./merkle.js";
 
 /*
  * The ledger as delivery sees it: which records are sealed (the work to derive), their leaves
- * for inclusion proofs, and the latest signed checkpoint. Built on the shared lock-free view,
- * so a pusher never blocks the sealer and reads complete lines only.
+ * for inclusion proofs, and the latest signed checkpoint. Read through LedgerReader, without
+ * the writer's lease, so a pusher never blocks the sealer and sees complete entries only. The
+ * checkpoint is read first: entries only grow, so those read after it hold everything it signed.
  */
 
 export const StoredCheckpoint = z.strictObject({
@@ -22,16 +21,17 @@ export interface DeliveryView {
   checkpoint?: StoredCheckpoint & { size: number };
 }
 
-export async function readDeliveryView(storeRoot: string): Promise<DeliveryView> {
-  const v = await readLedgerView(join(storeRoot, "ledger"));
-  const view: DeliveryView = {
-    entries: v.entries.map((e, i) => ({ seq: e.seq, record: e.record, line: v.lines[i]!.toString("utf8") })),
-    leaves: v.leaves,
-  };
-  const cp = v.latest;
+export async function readDeliveryView(ledger: LedgerReader): Promise<DeliveryView> {
+  const cp = await ledger.latestCheckpoint();
+  const view: DeliveryView = { entries: [], leaves: [] };
+  for await (const batch of ledger.read())
+    for (const e of batch) {
+      view.entries.push({ seq: e.seq, record: e.record, line: e.line.toString("utf8") });
+      view.leaves.push(leafHash(e.line));
+    }
   // A checkpoint of more entries than are here means a truncated log: offer no proofs from it.
-  if (cp && cp.checkpoint.size <= v.leaves.length)
-    view.checkpoint = { chain: cp.signed.chain, note: cp.signed.note, size: cp.checkpoint.size };
+  if (cp && cp.checkpoint.size <= view.leaves.length)
+    view.checkpoint = { chain: cp.chain, note: cp.note, size: cp.checkpoint.size };
   return view;
 }
 

@@ -1,21 +1,18 @@
-import { hash, randomBytes } from "node:crypto";
+import { hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { type FileHandle, mkdir, open, readFile, stat, truncate, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { SealgateError } from "../../core/errors.js";
 import { canonicalBytes } from "../../record/canonical.js";
-import { type Digest, isDigest } from "../../core/digest.js";
+import type { Digest } from "../../core/digest.js";
 import type { Signer } from "../../crypto/sign/signer.js";
-import { type Checkpoint, parseCheckpoint, type SignedCheckpoint, signCheckpoint } from "./checkpoint.js";
-import { acquireLock, type Lock } from "./lock.js";
-import { consistencyProof, type Hash, inclusionProof, leafHash, rootOf } from "./merkle.js";
+import type { Checkpoint, SignedCheckpoint } from "./checkpoint.js";
 
 /*
- * The append-only, hash-chained ledger: entries.log holds one entry per line, each the RFC 8785
- * JSON {"prev","record","seq"} followed by "\n". `prev` is the SHA-256 (hex) of the previous
- * entry's line (without "\n"), 64 zeros for the first. An append is fsynced before it is
- * acknowledged. A crash can leave only an incomplete last line: on open it is moved aside,
- * reported, and never silently dropped.
+ * What a ledger is, whatever holds it: the append-only, hash-chained log of sealed records and
+ * the interfaces its callers use (LedgerReader, Ledger). Each entry is the RFC 8785 JSON
+ * {"prev","record","seq"}; `prev` is the SHA-256 (hex) of the previous entry's canonical line
+ * (without "\n"), 64 zeros for the first. Every backend stores these very bytes, so entry
+ * hashes, Merkle roots and checkpoints are the same on any of them. The embedded backend is
+ * file-ledger.ts (entries.log, one entry per line, and checkpoints.log).
  */
 
 export const GENESIS = "0".repeat(64);
@@ -103,190 +100,64 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
   for await (const batch of readLineBatches(path)) yield* batch;
 }
 
-export interface OpenReport {
-  size: number;
-  /** Present when a crash left an incomplete last line: where it was kept, how many bytes. */
-  tornTail?: { path: string; bytes: number };
-  /** The same for an incomplete last line of checkpoints.log. */
-  tornCheckpoint?: { path: string; bytes: number };
+/** One entry as stored: what it says, and its canonical line (without "\n"), the bytes hashed. */
+export interface StoredEntry extends LedgerEntry {
+  line: Buffer;
 }
 
-export class Ledger {
-  private chain = Promise.resolve();
-  private constructor(
-    readonly dir: string,
-    private readonly fh: FileHandle,
-    private readonly lock: Lock,
-    readonly leaves: Hash[],
-    private headDigest: string,
-    private nextSeq: number,
-    readonly report: OpenReport,
-    /** The log's name in its checkpoints (C2SP origin line). */
-    readonly origin: string,
-  ) {}
+export type LedgerCheckpoint = SignedCheckpoint & { checkpoint: Checkpoint };
 
-  get size(): number {
-    return this.leaves.length;
-  }
-
-  /** SHA-256 hex of the last entry line (GENESIS when empty). */
-  get head(): string {
-    return this.headDigest;
-  }
-
-  static async open(dir: string, opts: { waitMs?: number } = {}): Promise<Ledger> {
-    await mkdir(dir, { recursive: true });
-    const lock = await acquireLock(join(dir, "LOCK"), opts.waitMs ?? 0);
-    try {
-      const path = join(dir, ENTRIES);
-      const size = await stat(path).then(
-        (s) => s.size,
-        () => -1,
-      );
-      if (size < 0) await writeFile(path, "", { flag: "wx", mode: 0o644 });
-      const leaves: Hash[] = [];
-      let head = GENESIS;
-      let last: LedgerEntry | null = null;
-      const report: OpenReport = { size: 0 };
-      for await (const { line, offset, complete } of readLines(path)) {
-        if (!complete) {
-          // A crash mid-append; how a seal recovers from it: governance/seal-recovery.ts.
-          report.tornTail = await quarantine(dir, path, line, offset, "entries");
-          break;
-        }
-        leaves.push(leafHash(line));
-        head = sha256hex(line);
-        last = parseEntry(line);
-      }
-      if (leaves.length > 0 && !last) {
-        throw new SealgateError(
-          "LEDGER_CORRUPT",
-          `ledger ${path}: the last entry (#${leaves.length - 1}) is not a valid entry; run sealgate verify`,
-        );
-      }
-      report.size = leaves.length;
-      // A crash while signing a checkpoint can tear checkpoints.log the same way.
-      const cpPath = join(dir, CHECKPOINTS);
-      if (await stat(cpPath).catch(() => null)) {
-        for await (const { line, offset, complete } of readLines(cpPath)) {
-          if (!complete) report.tornCheckpoint = await quarantine(dir, cpPath, line, offset, "checkpoints");
-        }
-      }
-      const origin = await readOrCreateOrigin(dir);
-      const fh = await open(path, "a");
-      return new Ledger(dir, fh, lock, leaves, head, last ? last.seq + 1 : 0, report, origin);
-    } catch (err) {
-      await lock.release();
-      throw err;
-    }
-  }
-
-  /** Append a record digest; resolves once the entry is on disk (fsync). */
-  append(record: Digest): Promise<{ seq: number; entryDigest: string }> {
-    if (!isDigest(record)) throw new SealgateError("USAGE", `not a record digest: ${JSON.stringify(record)}`);
-    const run = this.chain.then(async () => {
-      const entry: LedgerEntry = { seq: this.nextSeq, record, prev: this.headDigest };
-      const line = entryLine(entry);
-      await this.fh.write(Buffer.concat([line, Buffer.from("\n")]));
-      await this.fh.datasync();
-      this.leaves.push(leafHash(line));
-      this.headDigest = sha256hex(line);
-      this.nextSeq++;
-      return { seq: entry.seq, entryDigest: this.headDigest };
-    });
-    this.chain = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
-
-  root(size = this.size): Hash {
-    return rootOf(this.leaves, 0, size);
-  }
-
-  inclusionProof(seq: number, size = this.size): Hash[] {
-    return inclusionProof(this.leaves, seq, 0, size);
-  }
-
-  consistencyProof(from: number, to = this.size): Hash[] {
-    return consistencyProof(this.leaves, from, 0, to);
-  }
-
-  /** The last signed checkpoint, if any. */
-  async latestCheckpoint(): Promise<(SignedCheckpoint & { checkpoint: Checkpoint }) | undefined> {
-    let last: string | undefined;
-    try {
-      for await (const { line, complete } of readLines(join(this.dir, CHECKPOINTS)))
-        if (complete) last = line.toString();
-    } catch (err) {
-      if ((err as { code?: string }).code === "ENOENT") return undefined;
-      throw err;
-    }
-    if (!last) return undefined;
-    const signed = JSON.parse(last) as SignedCheckpoint;
-    return { ...signed, checkpoint: parseCheckpoint(signed.note).checkpoint };
-  }
-
+/**
+ * What every reader of a ledger uses: gate, delivery, export, a follower replica. Taken without
+ * the writer's lease, so a reader never blocks the sealer; it sees complete entries only.
+ */
+export interface LedgerReader {
   /**
-   * Sign a checkpoint of the whole ledger. Refuses when the ledger no longer contains the
-   * previous checkpoint's tree: a log must never sign two inconsistent views of itself.
+   * The entries with from <= seq < to (default: all), in order, in batches: an await per entry
+   * would cost more than checking it. An entry that does not parse, or whose seq is out of
+   * order, is LEDGER_CORRUPT.
    */
-  async checkpoint(signer: Signer, time = new Date()): Promise<SignedCheckpoint> {
-    await this.chain;
-    const previous = await this.latestCheckpoint();
-    if (previous) {
-      const { size, root } = previous.checkpoint;
-      if (size > this.size || !rootOf(this.leaves, 0, size).equals(root)) {
-        throw new SealgateError(
-          "LEDGER_CORRUPT",
-          `the ledger no longer contains the tree of its checkpoint at size ${size}; refusing to sign an inconsistent checkpoint (run sealgate verify)`,
-        );
-      }
-    }
-    const signed = await signCheckpoint(
-      { origin: this.origin, size: this.size, root: this.root(), time },
-      signer,
-    );
-    const line = Buffer.from(`${JSON.stringify({ chain: signed.chain, note: signed.note })}\n`);
-    const fh = await open(join(this.dir, CHECKPOINTS), "a", 0o644);
-    try {
-      await fh.write(line);
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-    return signed;
-  }
-
-  async close(): Promise<void> {
-    await this.chain;
-    await this.fh.close();
-    await this.lock.release();
-  }
+  read(range?: { from?: number; to?: number }): AsyncIterable<StoredEntry[]>;
+  /** Every signed checkpoint, oldest first. A malformed one is CHECKPOINT_INVALID. */
+  checkpoints(): AsyncIterable<LedgerCheckpoint>;
+  /** The last signed checkpoint, if any. */
+  latestCheckpoint(): Promise<LedgerCheckpoint | undefined>;
 }
 
-async function readOrCreateOrigin(dir: string): Promise<string> {
-  const path = join(dir, ORIGIN);
-  try {
-    return (await readFile(path, "utf8")).trim();
-  } catch {
-    const origin = `sealgate.local/${randomBytes(8).toString("hex")}`;
-    await writeFile(path, `${origin}\n`, { flag: "wx", mode: 0o644 }).catch(() => {});
-    return (await readFile(path, "utf8")).trim();
-  }
+/** The right to append: one holder at a time. */
+export interface LedgerLease {
+  /**
+   * Fencing token: it grows with each new holder, and an append counts only under the current
+   * one (on PostgreSQL the lease row's epoch, checked in the append's own transaction). The
+   * file lock cannot be lost while its process lives, so its epoch is always 1.
+   */
+  readonly epoch: number;
 }
 
-/** Keep an incomplete last line aside for inspection, then cut it from the ledger. */
-async function quarantine(dir: string, path: string, tail: Buffer, offset: number, what: string) {
-  const aside = join(dir, `${what}.torn-${new Date().toISOString().replace(/[:.]/g, "-")}-at-${offset}`);
-  await writeFile(aside, tail, { flag: "wx", mode: 0o444 });
-  const fh = await open(aside, "r");
-  await fh.sync();
-  await fh.close();
-  await truncate(path, offset);
-  const lf = await open(path, "r+");
-  await lf.sync();
-  await lf.close();
-  return { path: aside, bytes: tail.length };
+/**
+ * The one writer's ledger. Opening it takes the lease (the file backend: lock.ts, failing with
+ * LEDGER_LOCKED while another live process holds it); close() gives it back.
+ */
+export interface Ledger extends LedgerReader {
+  /** The log's name in its checkpoints (C2SP origin line). */
+  readonly origin: string;
+  /** Number of entries. */
+  readonly size: number;
+  /** SHA-256 hex of the last entry line (GENESIS when empty). */
+  readonly head: string;
+  readonly lease: LedgerLease;
+  /**
+   * Append a record digest; resolves once the entry is durable. With `expectedPrev`, the
+   * append happens only if the ledger's head is still that hash, checked in the same step as
+   * the write; otherwise it is LEDGER_TAIL_MOVED and nothing is written.
+   */
+  append(record: Digest, opts?: { expectedPrev?: string }): Promise<{ seq: number; entryDigest: string }>;
+  /** True when some entry holds this record digest (crash recovery asks: seal-recovery.ts). */
+  includes(record: Digest): Promise<boolean>;
+  /**
+   * Sign a checkpoint of the whole ledger and append it. Refuses (LEDGER_CORRUPT) when the
+   * ledger no longer holds the previous checkpoint's tree.
+   */
+  checkpoint(signer: Signer, time?: Date): Promise<SignedCheckpoint>;
+  close(): Promise<void>;
 }

@@ -6,11 +6,13 @@ import { type Checkpoint, parseCheckpoint, type SignedCheckpoint } from "./check
 import {
   CHECKPOINTS,
   ENTRIES,
+  type LedgerCheckpoint,
   type LedgerEntry,
   type Line,
   lineBatches,
   parseEntry,
   readLineBatches,
+  type StoredEntry,
 } from "./ledger.js";
 import { type Hash, leafHash, rootOf } from "./merkle.js";
 
@@ -50,7 +52,7 @@ export async function readLedgerView(source: string, opts: { ca?: string } = {})
 export const holdsCheckpoint = (v: LedgerView, c: Checkpoint) =>
   c.size <= v.leaves.length && rootOf(v.leaves, 0, c.size).equals(c.root);
 
-async function* readFileLines(path: string): AsyncGenerator<Line[]> {
+export async function* readFileLines(path: string): AsyncGenerator<Line[]> {
   try {
     yield* readLineBatches(path);
   } catch (err) {
@@ -86,33 +88,56 @@ export async function build(
   for await (const batch of checkpoints) for (const { line, complete } of batch) if (complete) last = line;
   const view: LedgerView = { lines: [], leaves: [], entries: [], seqOf: new Map() };
   if (last) {
-    let signed: SignedCheckpoint;
-    try {
-      signed = SignedCheckpointLine.parse(JSON.parse(last.toString("utf8")));
-    } catch (cause) {
-      throw new SealgateError(
-        "CHECKPOINT_INVALID",
-        `${where} ${CHECKPOINTS}: the last checkpoint is malformed`,
-        {
-          cause,
-        },
-      );
-    }
-    view.latest = { signed, checkpoint: parseCheckpoint(signed.note).checkpoint };
+    const { chain, note, checkpoint } = parseCheckpointLine(where, last, "the last checkpoint");
+    view.latest = { signed: { chain, note }, checkpoint };
   }
-  for await (const batch of entries())
-    for (const { line, complete } of batch) {
-      if (!complete) break; // a torn tail is the writer's to set aside
-      const entry = parseEntry(line);
-      if (!entry || entry.seq !== view.entries.length)
-        throw new SealgateError(
-          "LEDGER_CORRUPT",
-          `${where} ${ENTRIES}: entry #${view.entries.length} is invalid; run sealgate verify --store`,
-        );
-      view.seqOf.set(entry.record, view.entries.length);
-      view.entries.push(entry);
-      view.lines.push(Buffer.from(line));
+  for await (const batch of storedEntries(where, entries()))
+    for (const { seq, record, prev, line } of batch) {
+      view.seqOf.set(record, seq);
+      view.entries.push({ seq, record, prev });
+      view.lines.push(line);
       view.leaves.push(leafHash(line));
     }
   return view;
+}
+
+/** One checkpoints.log line, checked: its signed note and the checkpoint it states. */
+export function parseCheckpointLine(where: string, line: Buffer, which: string): LedgerCheckpoint {
+  let signed: SignedCheckpoint;
+  try {
+    signed = SignedCheckpointLine.parse(JSON.parse(line.toString("utf8")));
+  } catch (cause) {
+    throw new SealgateError("CHECKPOINT_INVALID", `${where} ${CHECKPOINTS}: ${which} is malformed`, {
+      cause,
+    });
+  }
+  return { ...signed, checkpoint: parseCheckpoint(signed.note).checkpoint };
+}
+
+/**
+ * The complete entries among lines of entries.log (from any source), each checked to parse
+ * and to have the next seq; those with from <= seq < to, batch by batch.
+ */
+export async function* storedEntries(
+  where: string,
+  lines: AsyncIterable<Line[]>,
+  { from = 0, to = Infinity }: { from?: number; to?: number } = {},
+): AsyncGenerator<StoredEntry[]> {
+  let seq = 0;
+  for await (const batch of lines) {
+    const out: StoredEntry[] = [];
+    for (const { line, complete } of batch) {
+      if (!complete || seq >= to) break; // a torn tail is the writer's to set aside
+      const entry = parseEntry(line);
+      if (!entry || entry.seq !== seq)
+        throw new SealgateError(
+          "LEDGER_CORRUPT",
+          `${where} ${ENTRIES}: entry #${seq} is invalid; run sealgate verify --store`,
+        );
+      if (seq >= from) out.push({ ...entry, line: Buffer.from(line) });
+      seq++;
+    }
+    if (out.length) yield out;
+    if (seq >= to) return;
+  }
 }

@@ -19,13 +19,14 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { SealgateError } from "../../core/errors.js";
 import { type Digest, digestOf, isDigest } from "../../core/digest.js";
-import type { ObjectStore } from "./object-store.js";
+import type { EvidenceStore } from "./evidence-store.js";
 
 /*
- * The embedded object store: one file per object at objects/sha256/<2 hex>/<62 hex>. A write
+ * The embedded EvidenceStore: one file per object at objects/sha256/<2 hex>/<62 hex>. A write
  * goes to tmp/, is hashed as it streams, fsynced, then hard-linked into place: link(2) fails
- * if the name exists, so an object is created exactly once and never overwritten; the
- * directory is fsynced. Files are read-only (0444) from creation.
+ * if the name exists, so an object is created exactly once and never overwritten (which is
+ * what makes putIfAbsent atomic); the directory is fsynced. Files are read-only (0444) from
+ * creation.
  *
  * Only calls that may wait for the disk go through libuv's thread pool: the two fsyncs, and a
  * stream's writes (a large one may wait for writeback). The others (stat, open, close, link,
@@ -40,7 +41,7 @@ const writeFd = promisify(write);
 // Created read-only: the one open descriptor may still write it, nothing after can.
 const CREATE_READ_ONLY = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 
-export class FsObjectStore implements ObjectStore {
+export class FsObjectStore implements EvidenceStore {
   private readonly objects: string;
   private readonly tmp: string;
 
@@ -62,21 +63,25 @@ export class FsObjectStore implements ObjectStore {
     return join(this.objects, hex.slice(0, 2), hex.slice(2));
   }
 
-  /** Store bytes held in memory: hashed first, so an object already stored costs one stat. */
   async put(bytes: Uint8Array): Promise<Digest> {
+    return (await this.putIfAbsent(bytes)).digest;
+  }
+
+  /** Bytes held in memory: hashed first, so an object already stored costs one stat. */
+  async putIfAbsent(bytes: Uint8Array): Promise<{ digest: Digest; created: boolean }> {
     const digest = digestOf(bytes);
     const final = this.pathOf(digest);
-    if (statSync(final, { throwIfNoEntry: false })) return digest;
-    await this.place(
+    if (statSync(final, { throwIfNoEntry: false })) return { digest, created: false };
+    const created = await this.place(
       await this.writeTemp((fd) => {
         for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
       }),
       final,
     );
-    return digest;
+    return { digest, created };
   }
 
-  async putStream(stream: Readable): Promise<{ digest: Digest; size: number }> {
+  async putStream(stream: Readable): Promise<{ digest: Digest; size: number; created: boolean }> {
     const hash = createHash("sha256");
     let size = 0;
     const tmp = await this.writeTemp(async (fd) => {
@@ -89,8 +94,8 @@ export class FsObjectStore implements ObjectStore {
       }
     });
     const digest = `sha256:${hash.digest("hex")}` as Digest;
-    await this.place(tmp, this.pathOf(digest));
-    return { digest, size };
+    const created = await this.place(tmp, this.pathOf(digest));
+    return { digest, size, created };
   }
 
   /** A new file under tmp/, filled and fsynced; removed again if filling fails. */
@@ -109,8 +114,11 @@ export class FsObjectStore implements ObjectStore {
     return tmp;
   }
 
-  /** Link a complete, fsynced temporary file into place (read-only from creation) and sync its directory. */
-  private async place(tmp: string, final: string): Promise<void> {
+  /**
+   * Link a complete, fsynced temporary file into place (read-only from creation) and sync its
+   * directory. False when the object was already there: link(2) lets exactly one caller create it.
+   */
+  private async place(tmp: string, final: string): Promise<boolean> {
     const dir = join(final, "..");
     try {
       try {
@@ -123,9 +131,11 @@ export class FsObjectStore implements ObjectStore {
         linkSync(tmp, final);
       }
       await syncDir(dir);
+      return true;
     } catch (err) {
       if ((err as { code?: string }).code !== "EEXIST") throw err;
       // Already stored: content addressing makes the existing file the same object.
+      return false;
     } finally {
       rmSync(tmp, { force: true });
     }

@@ -1,13 +1,13 @@
 import type { Digest } from "../../core/digest.js";
 import { documentIdOf, pdfId } from "../../crypto/sign/pdf-id.js";
-import type { ObjectStore } from "./object-store.js";
+import type { EvidenceStore } from "./evidence-store.js";
 
 /**
  * The stored object `digest` if it is the PDF of `of` (a record or package digest): the store
  * holds it and its /ID is `of`'s. One read; an object not in the store is not an error here.
  */
 export async function storedPdfOf(
-  store: Pick<ObjectStore, "get">,
+  store: Pick<EvidenceStore, "get">,
   digest: Digest,
   of: string,
 ): Promise<Uint8Array | undefined> {

@@ -3,7 +3,7 @@ import { canonicalBytes } from "../../record/canonical.js";
 import type { VerifiedAssertion } from "../../policy/chain.js";
 import type { Cycle, PromotionRecord, ReviewPackage } from "../../record/schema.js";
 import type { Signer } from "../../crypto/sign/signer.js";
-import type { ObjectStore } from "../../evidence/store/object-store.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import { cycleHistory } from "../cycle/cycle.js";
 
 /*
@@ -14,7 +14,7 @@ import { cycleHistory } from "../cycle/cycle.js";
 
 /** Earlier cycles oldest first, then this one (record or package) with the diff it carries. */
 export async function historyOf(
-  store: ObjectStore,
+  store: EvidenceStore,
   current: { cycle: Cycle; decision: string; digest: string },
 ): Promise<HistoryEntry[]> {
   const { cycle, decision, digest } = current;
@@ -32,7 +32,7 @@ export async function historyOf(
 
 /** The review package's PDF, as `sealgate review` stores it for the approvers to read. */
 export async function renderReviewPdf(
-  store: ObjectStore,
+  store: EvidenceStore,
   pkg: ReviewPackage,
   digest: string,
   thresholds: Record<string, { min?: number; max?: number }>,
@@ -66,7 +66,7 @@ export async function renderReviewPdf(
 }
 
 export async function renderSealedPdf(
-  store: ObjectStore,
+  store: EvidenceStore,
   signer: Signer,
   record: PromotionRecord,
   digest: string,

@@ -10,14 +10,14 @@ import { signCmsDetached } from "../../crypto/sign/cms.js";
 import { signJws } from "../../crypto/sign/jws.js";
 import type { Signer } from "../../crypto/sign/signer.js";
 import { storedPdfOf } from "../../evidence/store/stored-pdf.js";
-import type { FsObjectStore } from "../../evidence/store/fs-store.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import { type Digest, digestOf, isDigest } from "../../core/digest.js";
 import { collectAnnotations } from "../approvals/annotations.js";
 import { readApprovalTags } from "../approvals/approval-tags.js";
 import { isExpired } from "../../policy/conditions.js";
 import { renderSealedPdf } from "./seal-pdf.js";
 import type { SealIndex } from "../../evidence/store/seal-index.js";
-import { SealJournal } from "./seal-recovery.js";
+import { finishLedgering } from "./seal-recovery.js";
 import { TAGS } from "../cycle/tags.js";
 import type { RegistrySource, SourceVersion } from "../../source/registry-source.js";
 
@@ -31,7 +31,7 @@ import type { RegistrySource, SourceVersion } from "../../source/registry-source
 
 export interface SealerDeps {
   source: RegistrySource;
-  store: FsObjectStore;
+  store: EvidenceStore;
   ledger: Ledger;
   index: SealIndex;
   policy: LoadedPolicy;
@@ -93,7 +93,7 @@ async function finishEarlierSeal(
   version: string,
   now: Date,
 ): Promise<SealOutcome> {
-  await SealJournal.of(d.ledger, d.index).finish(done.record as Digest);
+  await finishLedgering(d.ledger, done.record as Digest);
   // An approval whose expiry or re-review date has passed shows as expired in the registry.
   const sealed = PromotionRecord.parse(
     JSON.parse(Buffer.from(await d.store.get(done.record as never)).toString()),
@@ -221,7 +221,7 @@ async function commitSeal(
   ]);
   const { package: pkgDigest, decision } = record;
   await d.index.add({ package: pkgDigest, record: digest, jws, p7s, pdf, model, version, decision }); // (1)
-  await SealJournal.of(d.ledger, d.index).append(digest); // (2)
+  await d.ledger.append(digest); // (2)
   await d.source.setTags(model, version, { [TAGS.event]: digest, [TAGS.state]: decision }); // (3)
   return { outcome: "sealed", record: digest, decision };
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { describeError } from "../../core/errors.js";
+import { ledgerDirOf } from "../../evidence/ledger/file-ledger.js";
 import type { JobName } from "./config.js";
 import type { DaemonDeps } from "./deps.js";
 import type { HttpSecurity } from "./exposure.js";
@@ -51,8 +52,8 @@ export async function runDaemon(app: DaemonDeps, o: DaemonOptions): Promise<Daem
   const metrics = new DaemonMetrics();
   const ctx: JobContext = { app, lane: new Lane(), metrics };
   const log = logger.child({ component: "daemon" });
-  if (app.ledger.report.tornTail || app.ledger.report.tornCheckpoint)
-    log.warn({ report: app.ledger.report }, "a torn ledger write from an earlier crash was set aside");
+  if (app.ledgerRecovery.tornTail || app.ledgerRecovery.tornCheckpoint)
+    log.warn({ report: app.ledgerRecovery }, "a torn ledger write from an earlier crash was set aside");
 
   let verified!: (clean: boolean) => void;
   const webhookLog = logger.child({ job: "webhook" });
@@ -68,7 +69,7 @@ export async function runDaemon(app: DaemonDeps, o: DaemonOptions): Promise<Daem
     {
       ready: () => readinessReasons(app, startup),
       registry: metrics.registry,
-      ledgerDir: app.ledger.dir,
+      ledgerDir: ledgerDirOf(app.storeDir),
       ...(http.accessToken ? { accessToken: http.accessToken } : {}),
       ...(webhook && cfg.webhook ? { webhook: { path: cfg.webhook.path, handle: webhook } } : {}),
     },
@@ -216,7 +217,7 @@ async function startWork(
 
 /** The webhook delivery ids accepted before this start that are still inside the replay window. */
 async function openSeen(app: DaemonDeps, toleranceSeconds: number, log: Logger): Promise<SeenDeliveries> {
-  const path = join(app.store.root, ...SEEN_FILE);
+  const path = join(app.storeDir, ...SEEN_FILE);
   const { seen, report } = await SeenDeliveries.open(path, toleranceSeconds);
   if (report.tornBytes > 0)
     log.warn(

@@ -1,3 +1,4 @@
+import type { OpenReport } from "../../evidence/ledger/file-ledger.js";
 import type { SyncDeps } from "../sync/sync.js";
 import type { DaemonConfig } from "./config.js";
 
@@ -6,6 +7,8 @@ import type { DaemonConfig } from "./config.js";
  * Structural, so the pipeline never imports the app that builds it (cli/commands/daemon.ts does).
  */
 export interface DaemonDeps extends SyncDeps {
+  /** What opening the ledger found a crash had left and set aside (logged at start-up). */
+  ledgerRecovery: OpenReport;
   config: SyncDeps["config"] & { daemon: DaemonConfig };
   close(): Promise<void>;
 }

@@ -24,7 +24,8 @@ export async function pushJob({ app, lane, metrics }: JobContext, log: Logger): 
   if (app.targets.length === 0) return;
   await lane.run(async () => {
     const results = await pushOutbox({
-      storeRoot: app.store.root,
+      storeRoot: app.storeDir,
+      ledger: app.ledger,
       targets: app.targets,
       signer: app.signer,
       logger: log,
@@ -36,7 +37,8 @@ export async function pushJob({ app, lane, metrics }: JobContext, log: Logger): 
     try {
       metrics.recordBacklog(
         await outboxStatus(
-          app.store.root,
+          app.storeDir,
+          app,
           app.targets.map((t) => t.name),
         ),
       );
@@ -74,7 +76,7 @@ export async function checkpointJob({ app, lane }: JobContext, log: Logger): Pro
 export async function verifyJob({ app, lane, metrics }: JobContext, log: Logger): Promise<number> {
   return lane.run(async () => {
     const started = process.hrtime.bigint();
-    const report = await verifyStore(app.store.root, { trust: app.trust });
+    const report = await verifyStore(app.storeDir, { trust: app.trust });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics.recordVerify(report.findings.length, seconds);
     if (report.findings.length > 0)

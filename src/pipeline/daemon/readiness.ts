@@ -22,13 +22,13 @@ export async function readinessReasons(app: DaemonDeps, startup: StartupVerify):
     () => null,
     (err: unknown) => `${app.source.kind}: ${describeError(err)}`,
   );
-  const probe = join(app.store.root, `.readyz-${randomBytes(6).toString("hex")}`);
+  const probe = join(app.storeDir, `.readyz-${randomBytes(6).toString("hex")}`);
   const store = writeFile(probe, "ok", { flag: "wx" })
     .then(() => rm(probe, { force: true }))
     .then(
       () => null,
       (err: unknown) =>
-        `store: ${app.store.root} is not writable (${(err as { code?: string }).code ?? describeError(err)})`,
+        `store: ${app.storeDir} is not writable (${(err as { code?: string }).code ?? describeError(err)})`,
     );
   for (const r of await Promise.all([registry, store])) if (r) reasons.push(r);
   if (startup.error) reasons.push(`ledger: start-up verification failed: ${startup.error}`);

@@ -31,6 +31,11 @@ export interface SyncReport {
 
 /** What a sync pass needs: the sealer's parts, the delivery targets and how many lanes to run. */
 export interface SyncDeps extends SealerDeps {
+  /**
+   * The store's directory, for what is still kept in files there beside the EvidenceStore and
+   * the Ledger: the source's last-seen state and the outbox.
+   */
+  storeDir: string;
   logger: Logger;
   targets: DeliveryTarget[];
   config: { sync: { concurrency: number } };
@@ -46,7 +51,7 @@ export async function syncOnce(app: SyncDeps, o: SyncOptions = {}): Promise<Sync
   if (o.only) work = [...new Map(o.only.map((v) => [versionKey(v.model, v.version), v])).values()];
   else {
     // The source keeps its last-seen state beside the evidence it led to.
-    const r = await app.source.changes(join(app.store.root, "state"));
+    const r = await app.source.changes(join(app.storeDir, "state"));
     const changed = new Set(r.events.filter((e) => e.version).map((e) => versionKey(e.model, e.version!)));
     // Changed versions under review, plus every sealed approval (its expiry may have passed).
     work = r.current
@@ -89,7 +94,8 @@ export async function syncOnce(app: SyncDeps, o: SyncOptions = {}): Promise<Sync
     o.push === false || app.targets.length === 0
       ? {}
       : await pushOutbox({
-          storeRoot: app.store.root,
+          storeRoot: app.storeDir,
+          ledger: app.ledger,
           targets: app.targets,
           signer: app.signer,
           logger: log,

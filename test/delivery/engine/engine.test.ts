@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { pushOutbox } from "../../../src/delivery/engine/engine.js";
 import { readDeliveryView } from "../../../src/evidence/ledger/delivery-view.js";
 import { verifyEvidence } from "../../../src/delivery/engine/verify-evidence.js";
-import { Ledger } from "../../../src/evidence/ledger/ledger.js";
+import { FileLedger, FileLedgerReader } from "../../../src/evidence/ledger/file-ledger.js";
 import { createLogger } from "../../../src/core/log.js";
 import { compileMapping } from "../../../src/delivery/mapping/compile.js";
 import { OutboxWriter, readOutbox } from "../../../src/delivery/outbox/outbox.js";
@@ -132,11 +132,13 @@ describe("the delivery engine", () => {
     const r = await push(s, dest);
     expect(r.files).toMatchObject({ delivered: 3, waiting: 2 });
     expect(r.files!.states.pending).toBe(2);
-    const ledger = await Ledger.open(join(s.root, "ledger"));
+    const ledger = await FileLedger.open(join(s.root, "ledger"));
     await ledger.checkpoint(s.signer);
     await ledger.close();
     expect((await push(s, dest)).files!.delivered).toBe(2);
-    expect((await readDeliveryView(s.root)).entries.map((e) => e.record).slice(3)).toEqual(late);
+    expect(
+      (await readDeliveryView(FileLedgerReader.ofStore(s.root))).entries.map((e) => e.record).slice(3),
+    ).toEqual(late);
   });
 
   it("refuses to attach next to a different remote file of the same name", async () => {

@@ -6,6 +6,7 @@ import { checkEvidence, verifyEvidence } from "../../../src/delivery/engine/veri
 import { EVIDENCE_TYP, type EvidenceBody } from "../../../src/delivery/engine/evidence.js";
 import { signJws } from "../../../src/crypto/sign/jws.js";
 import { canonicalBytes } from "../../../src/record/canonical.js";
+import { FileLedgerReader } from "../../../src/evidence/ledger/file-ledger.js";
 import { SealIndex } from "../../../src/evidence/store/seal-index.js";
 import { FsObjectStore } from "../../../src/evidence/store/fs-store.js";
 import { respell } from "../../support/respell.js";
@@ -17,7 +18,7 @@ describe("evidence.json", async () => {
   const index = await SealIndex.open(s.root);
 
   const build = async (seq: number) => {
-    const view = await readDeliveryView(s.root);
+    const view = await readDeliveryView(FileLedgerReader.ofStore(s.root));
     return buildEvidence({
       store,
       view,
@@ -84,7 +85,7 @@ describe("evidence.json", async () => {
 
   it("waits for a signed checkpoint that covers the record instead of building a proof-less file", async () => {
     const [later] = await sealMore(s, 5, 1);
-    const view = await readDeliveryView(s.root);
+    const view = await readDeliveryView(FileLedgerReader.ofStore(s.root));
     const seal = (await SealIndex.open(s.root)).byRecord(later!)!;
     expect(await buildEvidence({ store, view, seq: 5, seal, signer: s.signer })).toBeNull();
   });

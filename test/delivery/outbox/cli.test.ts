@@ -123,7 +123,7 @@ describe("sealgate outbox and status", async () => {
     const cases = [
       ["missing", join(dir, "no-such-store"), "does not exist"],
       ["a file", join(dir, "a-file"), "is a file, not a directory"],
-      ["under a file", join(dir, "a-file", "store"), "is inside a file, not a directory"],
+      ["under a file", join(dir, "a-file", "store"), `is under ${join(dir, "a-file")}, which is a file`],
       ["another directory", dir, "is not a sealgate store (no ledger/ or objects/ in it)"],
     ];
     for (const [what, path, sentence] of cases) {

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../../src/dev/venv.js";
-import { ENTRIES, Ledger } from "../../../src/evidence/ledger/ledger.js";
+import { ENTRIES } from "../../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../../src/evidence/ledger/file-ledger.js";
 import { verifyStore } from "../../../src/evidence/verify/store.js";
 import { devPki } from "../../support/pki.js";
 
@@ -14,7 +15,7 @@ const TRIALS = 100;
 
 describe("crash safety: SIGKILL a writer at random points", () => {
   beforeAll(() => {
-    if (!existsSync(join(REPO_ROOT, "dist/src/evidence/ledger/ledger.js"))) {
+    if (!existsSync(join(REPO_ROOT, "dist/src/evidence/ledger/file-ledger.js"))) {
       throw new Error("dist/ is missing: run `npm run build` (npm test does) before this test");
     }
   });
@@ -52,7 +53,7 @@ describe("crash safety: SIGKILL a writer at random points", () => {
         const m = /^ack (\d+) (sha256:[0-9a-f]{64})$/.exec(line);
         if (m) acked.set(Number(m[1]), m[2]!);
       }
-      const ledger = await Ledger.open(join(root, "ledger"));
+      const ledger = await FileLedger.open(join(root, "ledger"));
       if (ledger.report.tornTail || ledger.report.tornCheckpoint) torn++;
       await ledger.close();
       // The chain and every checkpoint after every kill; every object (slower) every tenth kill.

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { SealgateError } from "../../../src/core/errors.js";
-import { Ledger } from "../../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../../src/evidence/ledger/file-ledger.js";
 import { acquireLock, takeoverGuardPath } from "../../../src/evidence/ledger/lock.js";
 import { OutboxWriter } from "../../../src/delivery/outbox/outbox.js";
 import { cli } from "../../support/cli.js";
@@ -182,7 +182,7 @@ describe("a refused lock tells the operator who holds it (exit 2)", async () => 
     expect(message).toContain(`lock file ${path}`);
   };
 
-  it("sync, Ledger.open and OutboxWriter.open while another process holds the store", async () => {
+  it("sync, FileLedger.open and OutboxWriter.open while another process holds the store", async () => {
     const holder = start("lock-holder.mjs", [ledgerLock, outboxLock]);
     try {
       await printed(holder, "held");
@@ -191,7 +191,9 @@ describe("a refused lock tells the operator who holds it (exit 2)", async () => 
       expect(r.err).toContain("sealgate: the ledger is in use by another sealgate process");
       expectHolder(r.err, holder.pid!, ledgerLock);
 
-      const ledger = (await Ledger.open(join(ledgerLock, "..")).catch((e: unknown) => e)) as SealgateError;
+      const ledger = (await FileLedger.open(join(ledgerLock, "..")).catch(
+        (e: unknown) => e,
+      )) as SealgateError;
       expect([ledger.code, ledger.exitCode]).toEqual(["LEDGER_LOCKED", 2]);
       const outbox = (await OutboxWriter.open(join(dir, "store"), "snow").catch(
         (e: unknown) => e,
@@ -205,6 +207,6 @@ describe("a refused lock tells the operator who holds it (exit 2)", async () => 
       await exited(holder);
     }
     // Released on exit: the store is free again.
-    await (await Ledger.open(join(ledgerLock, ".."))).close();
+    await (await FileLedger.open(join(ledgerLock, ".."))).close();
   });
 });

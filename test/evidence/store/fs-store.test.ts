@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SealgateError } from "../../../src/core/errors.js";
 import { FsObjectStore } from "../../../src/evidence/store/fs-store.js";
@@ -92,5 +93,38 @@ describe("the content-addressed object store", () => {
     expect(((await s.open(missing).catch((e) => e)) as SealgateError).code).toBe("OBJECT_MISSING");
     expect(() => s.pathOf("sha256:../../etc/passwd" as never)).toThrow(/not an object digest/);
     expect(await s.has(missing)).toBe(false);
+  });
+
+  it("lets exactly one of concurrent putIfAbsent callers create an object, whatever the race", async () => {
+    // Two stores on one directory are two writers (as two processes would be); each call
+    // passes the existence check before any link, so only link(2) decides who created it.
+    const s = await store();
+    const other = await new FsObjectStore(s.root).init();
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 0, maxLength: 4096 }),
+        fc.array(fc.constantFrom("bytes", "stream", "other"), { minLength: 2, maxLength: 8 }),
+        async (bytes, callers) => {
+          const results = await Promise.all(
+            callers.map((how) =>
+              how === "stream"
+                ? s.putStream(Readable.from([Buffer.from(bytes)]))
+                : (how === "other" ? other : s).putIfAbsent(bytes),
+            ),
+          );
+          const digest = sha(bytes);
+          expect(results.map((r) => r.digest)).toEqual(callers.map(() => digest));
+          // Exactly one, unless an earlier run already stored these very bytes.
+          const created = results.filter((r) => r.created).length;
+          expect(created).toBe(seen.has(digest) ? 0 : 1);
+          seen.add(digest);
+          expect((await s.putIfAbsent(bytes)).created).toBe(false);
+          expect(Buffer.from(await s.get(digest as never))).toEqual(Buffer.from(bytes));
+        },
+      ),
+      { numRuns: 60 },
+    );
+    expect(await readdir(join(s.root, "tmp"))).toEqual([]);
   });
 });

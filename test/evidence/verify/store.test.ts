@@ -4,7 +4,8 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { storeSampleRecord } from "../../../src/dev/sample-record.js";
-import { CHECKPOINTS, ENTRIES, Ledger } from "../../../src/evidence/ledger/ledger.js";
+import { CHECKPOINTS, ENTRIES } from "../../../src/evidence/ledger/ledger.js";
+import { FileLedger } from "../../../src/evidence/ledger/file-ledger.js";
 import { loadSigner } from "../../../src/crypto/sign/load.js";
 import { FsObjectStore } from "../../../src/evidence/store/fs-store.js";
 import type { Finding } from "../../../src/evidence/verify/findings.js";
@@ -28,7 +29,7 @@ beforeAll(async () => {
   );
   base = await mkdtemp(join(tmpdir(), "sealgate-verify-"));
   const store = await new FsObjectStore(base).init();
-  const ledger = await Ledger.open(join(base, "ledger"));
+  const ledger = await FileLedger.open(join(base, "ledger"));
   for (let i = 0; i < N; i++) {
     await ledger.append(await storeSampleRecord(store, `Ægir ${i}`));
     if (i + 1 === 6 || i + 1 === 13 || i + 1 === N)

@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import type { App } from "../../../src/app/open.js";
+import { FileLedgerReader } from "../../../src/evidence/ledger/file-ledger.js";
+import { FsObjectStore } from "../../../src/evidence/store/fs-store.js";
 import { pushJob } from "../../../src/pipeline/daemon/jobs.js";
 import { Lane } from "../../../src/pipeline/daemon/lane.js";
 import { DaemonMetrics } from "../../../src/pipeline/daemon/metrics.js";
@@ -34,8 +36,14 @@ async function setup() {
     queue: { concurrency: 4, perMinute: 100_000 },
     maxAttempts: 5,
   };
-  // pushJob reads these three fields of the app only.
-  const app = { store: { root: s.root }, targets: [target], signer: s.signer } as unknown as App;
+  // pushJob reads these fields of the app only.
+  const app = {
+    storeDir: s.root,
+    store: new FsObjectStore(s.root),
+    ledger: FileLedgerReader.ofStore(s.root),
+    targets: [target],
+    signer: s.signer,
+  } as unknown as App;
   const metrics = new DaemonMetrics();
   return { ctx: { app, lane: new Lane(), metrics }, metrics };
 }

@@ -1,0 +1,25 @@
+import { FileLedger, FileLedgerReader, ledgerDirOf } from "../evidence/ledger/file-ledger.js";
+import type { LedgerReader } from "../evidence/ledger/ledger.js";
+import type { EvidenceStore } from "../evidence/store/evidence-store.js";
+import { FsObjectStore } from "../evidence/store/fs-store.js";
+
+/*
+ * The store composition: the one place that picks the backends behind EvidenceStore and
+ * Ledger for a configured store. Today that is the embedded file store at store.path; a
+ * PostgreSQL backend is chosen here from config.store later, and the callers stay as they are.
+ */
+
+/** The store's objects, ready to write (its folders created). */
+export function openEvidenceStore(storeDir: string): Promise<EvidenceStore> {
+  return new FsObjectStore(storeDir).init();
+}
+
+/** The writer's ledger: takes the lease (here the ledger's lock), waiting up to `waitMs`. */
+export function openLedger(storeDir: string, opts: { waitMs?: number } = {}): Promise<FileLedger> {
+  return FileLedger.open(ledgerDirOf(storeDir), opts);
+}
+
+/** Objects and ledger for a reader beside the writer (`outbox`, `status`): nothing created, no lease. */
+export function readStore(storeDir: string): { store: EvidenceStore; ledger: LedgerReader } {
+  return { store: new FsObjectStore(storeDir), ledger: FileLedgerReader.ofStore(storeDir) };
+}

@@ -1,0 +1,27 @@
+import type { Readable } from "node:stream";
+import type { Digest } from "../../core/digest.js";
+
+/**
+ * Content-addressed, write-once storage for evidence objects (records, signatures, PDFs,
+ * explanation plots, manifests). The embedded default is a directory (FsObjectStore); a
+ * PostgreSQL or S3 Object Lock backend implements this same interface, and callers take it,
+ * never a class or a path.
+ */
+export interface EvidenceStore {
+  /** Store bytes; returns their digest. Storing the same bytes again is a no-op. */
+  put(bytes: Uint8Array): Promise<Digest>;
+  /**
+   * Store bytes unless present, as one atomic step: of concurrent callers with the same bytes
+   * (in this process or another), exactly one sees `created: true`.
+   */
+  putIfAbsent(bytes: Uint8Array): Promise<{ digest: Digest; created: boolean }>;
+  /** Store a stream without holding it in memory; `created` as for putIfAbsent. */
+  putStream(stream: Readable): Promise<{ digest: Digest; size: number; created: boolean }>;
+  /** The bytes of an object, re-hashed on the way out; a mismatch is OBJECT_CORRUPT. */
+  get(digest: Digest): Promise<Uint8Array>;
+  /** A stream of the object that errors (OBJECT_CORRUPT) at the end if the bytes do not hash to `digest`. */
+  open(digest: Digest): Promise<Readable>;
+  has(digest: Digest): Promise<boolean>;
+  /** Every stored digest, in no particular order. */
+  list(): AsyncIterable<Digest>;
+}
