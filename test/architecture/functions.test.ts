@@ -16,8 +16,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
  * Functions being split right now, at today's length. The list only shrinks: an entry that is
  * no longer over the limit fails too, so it is removed when its function is split.
  */
-const ALLOWED: { file: string; name: string; lines: number }[] = [
-];
+const ALLOWED: { file: string; name: string; lines: number }[] = [];
 
 interface Found {
   file: string;
