@@ -38,18 +38,24 @@ export async function cloneModel(
   name = `copy-${from}-${Math.random().toString(36).slice(2, 8)}`,
 ) {
   await client.http.json({ method: "POST", path: "api/2.0/mlflow/registered-models/create", json: { name } });
-  for (const v of versions) {
-    const mv = await client.modelVersion(from, v);
-    // MLflow 3 logged-model sources (models:/m-...) must name their logged model.
-    const modelId = mv.model_id ?? /^models:\/(m-[0-9a-f]+)$/.exec(mv.source)?.[1];
-    await client.http.json({
-      method: "POST",
-      path: "api/2.0/mlflow/model-versions/create",
-      json: { name, source: mv.source, run_id: mv.run_id, ...(modelId ? { model_id: modelId } : {}) },
-    });
-  }
+  for (const v of versions) await registerVersion(client, name, await client.modelVersion(from, v));
   if (champion) await client.setAlias(name, "champion", champion);
   return name;
+}
+
+/** A new version of `name` with the same source and run as `mv` (same model files). */
+export async function registerVersion(
+  client: MlflowClient,
+  name: string,
+  mv: { source: string; run_id?: string; model_id?: string },
+) {
+  // MLflow 3 logged-model sources (models:/m-...) must name their logged model.
+  const modelId = mv.model_id ?? /^models:\/(m-[0-9a-f]+)$/.exec(mv.source)?.[1];
+  await client.http.json({
+    method: "POST",
+    path: "api/2.0/mlflow/model-versions/create",
+    json: { name, source: mv.source, run_id: mv.run_id, ...(modelId ? { model_id: modelId } : {}) },
+  });
 }
 
 /**
