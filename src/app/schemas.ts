@@ -7,6 +7,7 @@ import { MappingFile } from "../delivery/mapping/schema.js";
 import { Policy } from "../policy/schema.js";
 import { PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { ApprovalAssertion } from "../crypto/sign/approval.js";
+import { WorkflowEvent } from "../record/event.js";
 
 /**
  * Every published JSON Schema, generated from the zod definitions (the single source of
@@ -22,6 +23,7 @@ export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
   "model-card.schema.json": ModelCard,
   "annotation.schema.json": AnnotationAssertion,
   "mapping.schema.json": MappingFile,
+  "event.schema.json": WorkflowEvent,
 };
 
 export function renderSchema(file: string, schema: z.ZodType): string {

@@ -58,3 +58,14 @@ export function isConflicted(
     if (e.email && (e.id === person || normEmail(e.email) === person)) names.add(normEmail(e.email));
   return conflicted.some((c) => names.has(c) || names.has(normEmail(c)));
 }
+
+/**
+ * Why a person's signed event may not be attributed to its `actor`, or null when it may: the
+ * signer's certificate must map to exactly that person. (System events, actor "sealgate", are
+ * checked against the sealing certificate instead, not here.)
+ */
+export function actorMismatch(policy: Policy, signer: ApproverIdentity, actor: string): string | null {
+  const who = personOf(policy, signer);
+  if (!who.ok) return who.reason;
+  return who.person === actor ? null : `signed by ${who.person}, but names ${actor} as its actor`;
+}
