@@ -1,4 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
+import { issueCertificate } from "../../src/crypto/pki/issue.js";
+import { pkcs8Pem, toKeyObject } from "../../src/crypto/pki/keys.js";
+import { OID, x509 } from "../../src/crypto/pki/x509.js";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readApprovalTags } from "../../src/governance/approvals/approval-tags.js";
@@ -188,5 +191,79 @@ describe("sealgate approve", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain("the review cycle of this package is already rejected");
     expect(r.err).toContain("next: rejected: no role is awaited");
+  });
+
+  it("refuses a renewed certificate (same email, new key) of a person who already filled a role", async () => {
+    const w = await ws();
+    const name = await cloneModel(w.client, "credit-risk", ["1", "3"], "1");
+    await w.review(name, "2");
+    // The renewal comes from a second CA the organisation also trusts: new key, new issuer, same email.
+    const DAY = 86_400_000;
+    const ca = await issueCertificate({
+      subject: "CN=Renewal CA, O=Sealgate Demo Org",
+      spec: "ec-p256",
+      notBefore: new Date(Date.now() - DAY),
+      notAfter: new Date(Date.now() + 30 * DAY),
+      ca: { pathLength: 0 },
+      keyUsage: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+    });
+    const renewed = await issueCertificate({
+      subject: "CN=李雷, O=Sealgate Demo Org",
+      spec: "ec-p256",
+      issuer: { cert: ca.cert, key: ca.keys.privateKey, spec: "ec-p256" },
+      notBefore: new Date(Date.now() - DAY),
+      notAfter: new Date(Date.now() + 30 * DAY),
+      keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+      eku: { oids: [OID.emailProtection, OID.clientAuth] },
+      emails: ["Li.Lei@example.org"],
+    });
+    const files = { key: join(w.dir, "renewed.key"), cert: join(w.dir, "renewed.pem") };
+    await writeFile(files.key, pkcs8Pem(await toKeyObject(renewed.keys.privateKey)));
+    await writeFile(files.cert, renewed.cert.toString("pem"));
+    const anchors = join(w.dir, "anchors.pem");
+    await writeFile(anchors, `${await readFile(w.pki.trust.anchors, "utf8")}\n${ca.cert.toString("pem")}\n`);
+    // Li Lei by email, in both roles: whichever certificate he signs with, he is one person.
+    const policy = join(w.dir, "policy-renewed.yaml");
+    await writeFile(
+      policy,
+      (await readFile(join(w.dir, "policy.yaml"), "utf8")).replace(
+        "approvers:\n",
+        'approvers:\n  - { name: Li Lei, roles: [data-governance, model-risk], email: li.lei@example.org, effectiveFrom: "2026-01-01T00:00:00Z" }\n',
+      ),
+    );
+    const cfg = join(w.dir, "renewed.yaml");
+    await writeFile(
+      cfg,
+      (await readFile(w.cfg, "utf8"))
+        .replace("policy: policy.yaml", "policy: policy-renewed.yaml")
+        .replace(`anchors: ${w.pki.trust.anchors}`, `anchors: ${anchors}`),
+    );
+    const li = w.person("li.lei@example.org");
+    const as = (role: string, id: { key: string; cert: string }) =>
+      cli([
+        "approve",
+        "--config",
+        cfg,
+        "--model",
+        name,
+        "--version",
+        "2",
+        "--role",
+        role,
+        "--decision",
+        "approve",
+        "--key",
+        id.key,
+        "--cert",
+        id.cert,
+      ]);
+    expect((await as("data-governance", li)).err).toBe("");
+    const second = await as("model-risk", files);
+    expect(second.code).toBe(1);
+    expect(second.err).toContain(
+      "separation of duties: Li.Lei@example.org already filled a role in this record (person li.lei@example.org)",
+    );
+    expect(second.err).toMatch(/next: waiting for model-risk since /);
+    expect(await approvalKeys(w, name)).toHaveLength(1);
   });
 });
