@@ -190,7 +190,7 @@ describe("role-sequenced approval chains", () => {
       },
     });
     expect(twice.ignored[0]?.reason).toBe(
-      "separation of duties: a@example.org already filled a role in this record",
+      "separation of duties: a@example.org already filled a role in this record (person a@example.org)",
     );
     const owner = evalWith([
       { ...a("data-governance", "a", 1), identity: { ...who("a"), email: "owner@example.org" } },

@@ -8,6 +8,7 @@ import { Policy } from "../policy/schema.js";
 import { PromotionRecord, ReviewPackage } from "../record/schema.js";
 import { ApprovalAssertion } from "../crypto/sign/approval.js";
 import { BundleIndex, InclusionFile } from "../bundle/layout.js";
+import { WorkflowEvent } from "../record/event.js";
 
 /**
  * Every published JSON Schema, generated from the zod definitions (the single source of
@@ -25,6 +26,7 @@ export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
   "mapping.schema.json": MappingFile,
   "bundle.schema.json": BundleIndex,
   "bundle-inclusion.schema.json": InclusionFile,
+  "event.schema.json": WorkflowEvent,
 };
 
 export function renderSchema(file: string, schema: z.ZodType): string {

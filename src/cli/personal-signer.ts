@@ -10,6 +10,8 @@ import { validatePath } from "../crypto/pki/validate.js";
 import { loadSigner } from "../crypto/sign/load.js";
 import type { Signer } from "../crypto/sign/signer.js";
 import { openEvidenceStore } from "../app/store.js";
+import type { EvidenceStore } from "../evidence/store/evidence-store.js";
+import type { SourceVersion } from "../source/registry-source.js";
 import type { CliIO } from "./io.js";
 
 /*
@@ -48,6 +50,18 @@ export function configTrust(config: SealgateConfig, configPath: string): Promise
 
 /** Load the reviewer's signer and refuse an expired, revoked or untrusted certificate up front. */
 export async function personalSigner(opts: SignerOptions, trust: Trust, io: CliIO): Promise<Signer> {
+  const signer = await loadPersonalSigner(opts, io);
+  await checkSignerNow(signer, trust);
+  return signer;
+}
+
+/** The reviewer's certificate must be valid, unrevoked and trusted now, for the approval purpose. */
+export async function checkSignerNow(signer: Signer, trust: Trust): Promise<void> {
+  await validatePath(signer.chain[0]!, signer.chain.slice(1), trust, { at: new Date(), purpose: "approval" });
+}
+
+/** The reviewer's key and certificate from --p12 or --key/--cert, not yet checked. */
+export async function loadPersonalSigner(opts: SignerOptions, io: CliIO): Promise<Signer> {
   let signer: Signer;
   if (opts.p12) {
     signer = await loadSigner(
@@ -69,7 +83,6 @@ export async function personalSigner(opts: SignerOptions, trust: Trust, io: CliI
   } else {
     throw new SealgateError("USAGE", "give your key: --p12 FILE --passphrase REF, or --key FILE --cert FILE");
   }
-  await validatePath(signer.chain[0]!, signer.chain.slice(1), trust, { at: new Date(), purpose: "approval" });
   return signer;
 }
 
@@ -93,6 +106,10 @@ export async function signPackage<V>(o: {
   version: string;
   sign: (packageDigest: string) => Promise<string>;
   verify: (jws: string) => Promise<V>;
+  /** Before signing: may refuse (approve's checks that need the version and the store). */
+  before?: (version: SourceVersion, store: EvidenceStore) => Promise<void>;
+  /** After verifying, before anything is written: may refuse the signed statement. */
+  check?: (verified: V) => void | Promise<void>;
   tagPrefix?: string;
 }): Promise<PackageSignature<V>> {
   if (!o.config.store)
@@ -107,8 +124,10 @@ export async function signPackage<V>(o: {
         "GOVERNANCE_INCOMPLETE",
         `${o.model} v${o.version} has no review package yet: run sealgate review first`,
       );
+    await o.before?.(version, store);
     const jws = await o.sign(packageDigest);
     const verified = await o.verify(jws);
+    await o.check?.(verified);
     const tag = await writeApprovalTag(
       source,
       store,

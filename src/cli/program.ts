@@ -12,6 +12,7 @@ import { registerGate } from "./commands/gate.js";
 import { registerHashModel } from "./commands/hash-model.js";
 import { registerMlflowLs } from "./commands/mlflow-ls.js";
 import { registerOutbox } from "./commands/outbox.js";
+import { registerPending } from "./commands/pending.js";
 import { registerPkiInit } from "./commands/pki-init.js";
 import { registerReview } from "./commands/review.js";
 import { registerVerify } from "./commands/verify.js";
@@ -49,6 +50,7 @@ export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void = () =
   registerReview(program, io);
   registerComment(program, io);
   registerApprove(program, io);
+  registerPending(program, io);
   registerGate(program, io, setExit);
   registerOutbox(program, io);
   registerSync(program, io, setExit);

@@ -52,6 +52,9 @@ const CODES = {
   SIGNATURE_MALFORMED: 1,
   SIGNATURE_ALGORITHM_MISMATCH: 1,
   TIMESTAMP_INVALID: 1,
+  // An approval the policy would not count (authority, order, separation of duties, stale
+  // package): refused before anything is recorded.
+  APPROVAL_REFUSED: 1,
   // Evidence store and ledger.
   OBJECT_CORRUPT: 1,
   OBJECT_MISSING: 1,

@@ -1,6 +1,7 @@
 import type { ApproverIdentity } from "../crypto/sign/approval.js";
 import type { ApprovalAssertion } from "../crypto/sign/approval.js";
 import type { Approver, Policy } from "./schema.js";
+import { isConflicted, personOf } from "./person.js";
 
 /*
  * Role-sequenced approval: roles sign in the order the tier names; a later role signing early
@@ -26,29 +27,31 @@ export interface ChainResult {
   nextRole: string | null;
 }
 
-/** The registry entry that authorises `identity` in `role` at time `at`, if any. */
+const inForce = (a: Approver, role: string, at: Date) =>
+  a.roles.includes(role) &&
+  new Date(a.effectiveFrom) <= at &&
+  (!a.effectiveUntil || at < new Date(a.effectiveUntil));
+
+/**
+ * The registry entry that authorises `identity` in `role` at time `at`, if any: among the
+ * entries of the one person the certificate maps to (person.ts), those matching this very
+ * certificate. A certificate matching no entry, or entries of two people, has no authority.
+ */
 export function authority(
   policy: Policy,
   identity: ApproverIdentity,
   role: string,
   at: Date,
 ): Approver | undefined {
-  return policy.approvers.find(
-    (a) =>
-      a.roles.includes(role) &&
-      (a.fingerprint
-        ? a.fingerprint === identity.fingerprint
-        : a.subject === identity.subject && a.issuer === identity.issuer) &&
-      new Date(a.effectiveFrom) <= at &&
-      (!a.effectiveUntil || at < new Date(a.effectiveUntil)),
-  );
+  const who = personOf(policy, identity);
+  return who.ok ? who.entries.find((a) => inForce(a, role, at)) : undefined;
 }
 
 export interface ChainContext {
   policy: Policy;
   chain: string[];
   packageDigest: string;
-  /** Emails who may not approve this version: its registrant and named owners. */
+  /** Who may not approve this version, its registrant and named owners: emails or person ids. */
   conflicted: string[];
   /** Time authority is re-checked at (seal time); authority must hold then too. */
   now: Date;
@@ -82,6 +85,11 @@ export function evaluateChain(approvals: VerifiedAssertion[], ctx: ChainContext)
       );
       continue;
     }
+    const who = personOf(ctx.policy, identity);
+    if (!who.ok) {
+      skip(`${identity.email} had no authority: ${who.reason}`);
+      continue;
+    }
     const signedAt = new Date(s.signedAt);
     if (!authority(ctx.policy, identity, s.role, signedAt)) {
       skip(`${identity.email} had no authority as ${s.role} at ${s.signedAt}`);
@@ -91,15 +99,18 @@ export function evaluateChain(approvals: VerifiedAssertion[], ctx: ChainContext)
       skip(`${identity.email} no longer has authority as ${s.role}`);
       continue;
     }
-    if (ctx.conflicted.includes(identity.email)) {
+    if (isConflicted(ctx.policy, identity, who.person, ctx.conflicted)) {
       skip(`separation of duties: ${identity.email} registered or owns this model`);
       continue;
     }
-    if (people.has(identity.fingerprint)) {
-      skip(`separation of duties: ${identity.email} already filled a role in this record`);
+    // By person, not certificate: a renewed certificate of someone who already signed is still them.
+    if (people.has(who.person)) {
+      skip(
+        `separation of duties: ${identity.email} already filled a role in this record (person ${who.person})`,
+      );
       continue;
     }
-    people.add(identity.fingerprint);
+    people.add(who.person);
     counted.push(a);
     if (s.decision === "reject") state = "rejected";
     else if (s.decision === "request-changes") state = "changes_requested";

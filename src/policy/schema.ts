@@ -40,6 +40,11 @@ export type Rule = z.infer<typeof Rule>;
 const Approver = z
   .strictObject({
     name: z.string().min(1).describe("for people reading the policy; identity comes from the certificate"),
+    id: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("stable person id; every entry of one person carries the same id (default: the email)"),
     roles: z.array(Role).min(1),
     fingerprint: z
       .string()
@@ -48,11 +53,16 @@ const Approver = z
       .describe("SHA-256 of the DER certificate"),
     subject: z.string().optional(),
     issuer: z.string().optional(),
+    email: z
+      .string()
+      .regex(/^[^@\s]+@[^@\s]+$/, { message: "an email address" })
+      .optional()
+      .describe("the certificate's SAN email (rfc822Name), compared ignoring ASCII case"),
     effectiveFrom: Iso,
     effectiveUntil: Iso.optional(),
   })
-  .refine((a) => a.fingerprint || (a.subject && a.issuer), {
-    message: "name the certificate by fingerprint, or by subject and issuer",
+  .refine((a) => a.fingerprint || a.email || (a.subject && a.issuer), {
+    message: "name the certificate by email, by fingerprint, or by subject and issuer",
   });
 export type Approver = z.infer<typeof Approver>;
 

@@ -39,7 +39,16 @@ describe("sealing a material change through the full chain on the real MLflow se
       expect((await SealIndex.open(w.deps.store.root)).reviewPdf(pkgDigest)).toBe(reviewed);
       await rm(join(indexDir, "review-pdfs.jsonl"));
 
-      await approve("ai-committee", "layla.haddad@example.org");
+      // approve refuses a role out of sequence at once, naming the role the chain needs...
+      const refused = await w.approve(name, "2", "ai-committee", "layla.haddad@example.org");
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain("out of order: ai-committee signed before data-governance had decided");
+      expect(refused.err).toMatch(/next: waiting for data-governance since \d{4}-/);
+      expect(Object.keys(await w.tags(name, "2")).filter((k) => k.startsWith("sealgate.approval."))).toEqual(
+        [],
+      );
+      // ...and the sealer still leaves it out when it is written into the tags around approve.
+      await w.plant(name, "2", "ai-committee", "layla.haddad@example.org");
       const early = await w.seal(name, "2");
       expect((await SealIndex.open(w.deps.store.root)).reviewPdf(pkgDigest)).toBe(reviewed);
       expect(early).toMatchObject({

@@ -139,8 +139,13 @@ describe("the governance workflow on the real MLflow server", () => {
       signer,
     );
     await writeApprovalTag(w.deps.source, w.deps.store, name, "2", forged, 5000);
-    // A valid certificate of someone the registry does not name as on-call.
-    expect((await w.approve(name, "2", "on-call", "layla.haddad@example.org")).err).toBe("");
+    // A valid certificate of someone the registry does not name as on-call: approve refuses it,
+    // so it is planted in the tags as an MLflow editor could.
+    const noAuthority = await w.approve(name, "2", "on-call", "layla.haddad@example.org");
+    expect(noAuthority.code).toBe(1);
+    expect(noAuthority.err).toContain("layla.haddad@example.org had no authority");
+    expect(noAuthority.err).toContain("next: waiting for on-call since");
+    await w.plant(name, "2", "on-call", "layla.haddad@example.org");
     // Ada approves, then someone edits her tag in MLflow to add a condition-free comment.
     expect(
       (await w.approve(name, "2", "on-call", ADA, "approve", "--condition", "targets: staging")).err,
@@ -175,13 +180,21 @@ describe("the governance workflow on the real MLflow server", () => {
     });
     const name = await cloneModel(w.client, "credit-risk", ["1", "3"], "1");
     expect((await w.review(name, "2")).chain).toEqual(MATERIAL_CHAIN.map(([r]) => r));
-    expect((await w.approve(name, "2", "data-governance", "zoe.angstrom@example.org")).err).toBe("");
+    const own = await w.approve(name, "2", "data-governance", "zoe.angstrom@example.org");
+    expect(own.code).toBe(1);
+    expect(own.err).toContain("separation of duties: zoe.angstrom@example.org registered or owns this model");
+    expect(own.err).toContain("next: waiting for data-governance");
+    await w.plant(name, "2", "data-governance", "zoe.angstrom@example.org");
     let result = await w.seal(name, "2");
     expect(ignoredOf(result)).toContain(
       "separation of duties: zoe.angstrom@example.org registered or owns this model",
     );
     expect((await w.approve(name, "2", "data-governance", "li.lei@example.org")).err).toBe("");
-    expect((await w.approve(name, "2", "model-risk", "li.lei@example.org")).err).toBe("");
+    const twice = await w.approve(name, "2", "model-risk", "li.lei@example.org");
+    expect(twice.code).toBe(1);
+    expect(twice.err).toContain("separation of duties: li.lei@example.org already filled a role");
+    expect(twice.err).toContain("next: waiting for model-risk");
+    await w.plant(name, "2", "model-risk", "li.lei@example.org");
     result = await w.seal(name, "2");
     expect(result).toMatchObject({ outcome: "waiting", nextRole: "model-risk" });
     expect(ignoredOf(result)).toContain(

@@ -12,6 +12,8 @@ import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { loadPolicy } from "../../src/policy/schema.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
 import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
+import { signApproval } from "../../src/crypto/sign/approval.js";
+import { writeApprovalTag } from "../../src/governance/approvals/approval-tags.js";
 import { cli } from "./cli.js";
 import { devPki } from "./pki.js";
 
@@ -83,6 +85,8 @@ export async function uploadModelVersion(client: MlflowClient, name: string, fil
   });
   return { put };
 }
+
+type Decision = "approve" | "reject" | "request-changes";
 
 export interface WorkspaceOptions {
   /** Extra registry entries: [role, email of a dev PKI person]. */
@@ -197,6 +201,32 @@ export async function workspace(o: WorkspaceOptions = {}) {
         p.cert,
         ...extra,
       ]);
+    },
+    /**
+     * An approval written straight into the registry's tags, around `approve`'s refusals, as a
+     * user with edit rights on MLflow (or an older sealgate) could: the sealer must still judge it.
+     */
+    async plant(model: string, version: string, role: string, email: string, decision: Decision = "approve") {
+      const p = person(email);
+      const signer = await loadSigner({ type: "pem", key: p.key, cert: p.cert }, "k", {});
+      const packageDigest = (await client.modelVersion(model, version)).tags.find(
+        (t) => t.key === "sealgate.package",
+      )!.value;
+      const jws = await signApproval(
+        {
+          type: "sealgate.approval/1",
+          model,
+          version,
+          packageDigest,
+          role,
+          decision,
+          comment: "",
+          conditions: [],
+          signedAt: new Date().toISOString(),
+        },
+        signer,
+      );
+      return writeApprovalTag(deps.source, store, model, version, jws, 5000);
     },
     seal: (model: string, version: string) => sealVersion(deps, model, version),
     async tags(model: string, version: string) {

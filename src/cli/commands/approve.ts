@@ -1,12 +1,18 @@
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../app/config/load.js";
 import { SealgateError } from "../../core/errors.js";
-import { signApproval, verifyApproval } from "../../crypto/sign/approval.js";
+import { signApproval, type VerifiedApproval, verifyApproval } from "../../crypto/sign/approval.js";
+import { checkCandidate, checkPackage, nextNeeded } from "../../governance/approvals/refusal.js";
+import { type VersionStatus, versionStatus } from "../../governance/approvals/status.js";
+import { loadPolicy } from "../../policy/schema.js";
+import type { SourceVersion } from "../../source/registry-source.js";
 import type { CliIO } from "../io.js";
 import {
   addSignerOptions,
+  checkSignerNow,
   configTrust,
-  personalSigner,
+  loadPersonalSigner,
   type SignerOptions,
   signPackage,
 } from "../personal-signer.js";
@@ -19,6 +25,7 @@ interface Options extends SignerOptions {
   decision: "approve" | "reject" | "request-changes";
   comment?: string;
   condition?: string[];
+  package?: string;
   json?: boolean;
 }
 
@@ -35,6 +42,10 @@ export function registerApprove(program: Command, io: CliIO): void {
     .requiredOption("--decision <decision>", "approve, reject or request-changes")
     .option("--comment <text>", "your comment, sealed with the decision")
     .option("--condition <text...>", "conditions on the approval (scope, expiry, re-review)")
+    .option(
+      "--package <digest>",
+      "the package digest you reviewed: refused if the version's package has changed since",
+    )
     .option("--json", "print the assertion and the tag written");
   addSignerOptions(cmd)
     .addHelpText(
@@ -43,61 +54,90 @@ export function registerApprove(program: Command, io: CliIO): void {
 You sign the review package digest that 'sealgate review' recorded on the version; your identity
 is your certificate (subject and email), never a typed name.
 
+Refused at once (exit 1, nothing recorded, the reason and the role the chain needs next): a role
+you have no authority for, a role out of sequence, a second role by the same person (whatever
+certificate), approving a model you own or registered, a --package that is no longer the
+version's package, a certificate that is expired, revoked or untrusted now, or a cycle that has
+already ended.
+
 Example:
   $ sealgate approve --config sealgate.yaml --model credit-risk --version 3 \\
       --role model-risk --decision approve --comment "Deltas within band" \\
       --p12 ~/li-lei.p12 --passphrase '\${SEALGATE_P12_PASS}'`,
     )
-    .action(async (opts: Options) => {
-      if (!["approve", "reject", "request-changes"].includes(opts.decision)) {
-        throw new SealgateError(
-          "USAGE",
-          `--decision ${opts.decision}: use approve, reject or request-changes`,
-        );
-      }
-      const config = await loadConfig(opts.config);
-      if (!config.store || !config.trust) {
-        throw new SealgateError(
-          "CONFIG_INVALID",
-          `config ${opts.config}: approve needs store.path and trust.anchors`,
-        );
-      }
-      // An approver with an expired, revoked or untrusted certificate learns it before anything is written.
-      const trust = await configTrust(config, opts.config);
-      const signer = await personalSigner(opts, trust, io);
-      const { packageDigest, jws, verified, tag } = await signPackage({
-        config,
-        configPath: opts.config,
-        io,
-        model: opts.model,
-        version: opts.version,
-        sign: (packageDigest) =>
-          signApproval(
-            {
-              type: "sealgate.approval/1",
-              model: opts.model,
-              version: opts.version,
-              packageDigest,
-              role: opts.role,
-              decision: opts.decision,
-              comment: opts.comment ?? "",
-              conditions: opts.condition ?? [],
-              signedAt: new Date().toISOString(),
-            },
-            signer,
-          ),
-        // Refuse to publish an assertion that would not verify: wrong key usage, untrusted chain, expired.
-        verify: (jws) => verifyApproval(jws, trust),
+    .action((opts: Options) => approve(opts, io));
+}
+
+/** Sign, check against the policy (refusing at once what would not count), then record. */
+async function approve(opts: Options, io: CliIO): Promise<void> {
+  if (!["approve", "reject", "request-changes"].includes(opts.decision)) {
+    throw new SealgateError("USAGE", `--decision ${opts.decision}: use approve, reject or request-changes`);
+  }
+  const config = await loadConfig(opts.config);
+  if (!config.store || !config.trust || !config.policy) {
+    throw new SealgateError(
+      "CONFIG_INVALID",
+      `config ${opts.config}: approve needs store.path, trust.anchors and policy`,
+    );
+  }
+  const trust = await configTrust(config, opts.config);
+  const { policy } = await loadPolicy(resolve(opts.config, "..", config.policy));
+  const signer = await loadPersonalSigner(opts, io);
+  const now = new Date();
+  let status: VersionStatus | null = null;
+  let version: SourceVersion | undefined;
+  const { packageDigest, jws, verified, tag } = await signPackage<VerifiedApproval>({
+    config,
+    configPath: opts.config,
+    io,
+    model: opts.model,
+    version: opts.version,
+    // Everything the policy would not count is refused here, before anything is written.
+    before: async (mv, store) => {
+      version = mv;
+      status = await versionStatus({ store, trust, policy }, mv, now);
+      if (!status) return;
+      checkPackage(status, opts.package);
+      await checkSignerNow(signer, trust).catch((err: unknown) => {
+        throw withNext(err, status!);
       });
-      if (opts.json)
-        return void io.out(
-          `${JSON.stringify({ tag: tag.key, byReference: tag.value !== jws, identity: verified.identity, assertion: verified.assertion }, null, 2)}\n`,
-        );
-      io.out(
-        `${opts.decision} by ${verified.identity.email} as ${opts.role} on ${opts.model} v${opts.version}\n`,
-      );
-      io.out(
-        `  package ${packageDigest}\n  recorded as MLflow tag ${tag.key}${tag.value !== jws ? ` (by reference: ${tag.value})` : ""}\n`,
-      );
-    });
+    },
+    check: (v) => {
+      if (status && version) checkCandidate(status, v, policy, version, now);
+    },
+    sign: (packageDigest) =>
+      signApproval(
+        {
+          type: "sealgate.approval/1",
+          model: opts.model,
+          version: opts.version,
+          packageDigest,
+          role: opts.role,
+          decision: opts.decision,
+          comment: opts.comment ?? "",
+          conditions: opts.condition ?? [],
+          signedAt: now.toISOString(),
+        },
+        signer,
+      ),
+    verify: (jws) => verifyApproval(jws, trust),
+  });
+  if (opts.json)
+    return void io.out(
+      `${JSON.stringify({ tag: tag.key, byReference: tag.value !== jws, identity: verified.identity, assertion: verified.assertion }, null, 2)}\n`,
+    );
+  io.out(
+    `${opts.decision} by ${verified.identity.email} as ${opts.role} on ${opts.model} v${opts.version}\n`,
+  );
+  io.out(
+    `  package ${packageDigest}\n  recorded as MLflow tag ${tag.key}${tag.value !== jws ? ` (by reference: ${tag.value})` : ""}\n`,
+  );
+}
+
+/** A certificate refusal, with the role the chain needs next added to its message. */
+function withNext(err: unknown, status: VersionStatus): unknown {
+  if (!(err instanceof SealgateError)) return err;
+  return new SealgateError(err.code, `refused, nothing recorded: ${err.message}; ${nextNeeded(status)}`, {
+    cause: err,
+  });
 }

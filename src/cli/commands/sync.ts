@@ -50,7 +50,9 @@ Example:
           `versions checked: ${report.changed}; sealed: ${report.sealed}${report.checkpoint ? `; checkpoint at size ${report.checkpoint}` : ""}\n`,
         );
         for (const o of report.outcomes.filter((x) => x.outcome !== "already-sealed"))
-          io.out(`  ${o.model} v${o.version}: ${o.outcome}${o.detail ? ` ${o.detail}` : ""}\n`);
+          io.out(
+            `  ${o.model} v${o.version}: ${o.outcome === "waiting" && o.detail ? o.detail : `${o.outcome}${o.detail ? ` ${o.detail}` : ""}`}\n`,
+          );
         for (const [name, d] of Object.entries(report.deliveries))
           io.out(
             `  ${name}: ${d.error ? `not started: ${d.error}` : `delivered ${d.delivered}, failed ${d.failed}, waiting for a checkpoint ${d.waiting}`}\n`,

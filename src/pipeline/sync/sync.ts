@@ -5,6 +5,7 @@ import { type DeliveryTarget, type DestinationResult, pushOutbox } from "../../d
 import { describeError } from "../../core/errors.js";
 import { type SealerDeps, type SealOutcome, sealVersion } from "../../governance/seal/sealer.js";
 import { TAGS } from "../../governance/cycle/tags.js";
+import { describeWait, versionStatus } from "../../governance/approvals/status.js";
 
 /*
  * One evidence sync pass, as `sealgate sync` and the daemon run it: reconcile the registry against
@@ -21,9 +22,20 @@ export interface SyncOptions {
   onVersion?: (done: number, total: number) => void;
 }
 
+export interface SyncOutcome {
+  model: string;
+  version: string;
+  outcome: SealOutcome["outcome"] | "error";
+  /** The record sealed, the error, or for "waiting": "waiting for ROLE since TIME". */
+  detail?: string;
+  /** For "waiting": the role awaited (null when the ML team must resubmit) and since when. */
+  nextRole?: string | null;
+  since?: string;
+}
+
 export interface SyncReport {
   changed: number;
-  outcomes: { model: string; version: string; outcome: SealOutcome["outcome"] | "error"; detail?: string }[];
+  outcomes: SyncOutcome[];
   sealed: number;
   checkpoint: number | null;
   deliveries: Record<string, DestinationResult>;
@@ -42,6 +54,18 @@ export interface SyncDeps extends SealerDeps {
 }
 
 const versionKey = (model: string, version: string) => `${model}\n${version}`;
+
+/** Which role a waiting version waits for, and since when (approvals/status.ts). */
+async function waitingFor(app: SyncDeps, v: { model: string; version: string }) {
+  const deps = { store: app.store, trust: app.trust, policy: app.policy.policy };
+  const status = await versionStatus(
+    deps,
+    await app.source.version(v.model, v.version),
+    app.now?.() ?? new Date(),
+  );
+  if (!status) return {};
+  return { detail: describeWait(status), nextRole: status.result.nextRole, since: status.waitingSince };
+}
 
 export async function syncOnce(app: SyncDeps, o: SyncOptions = {}): Promise<SyncReport> {
   const log = app.logger.child({ job: "sync" });
@@ -74,6 +98,13 @@ export async function syncOnce(app: SyncDeps, o: SyncOptions = {}): Promise<Sync
           const out = await sealVersion(app, v.model, v.version);
           if (out.outcome === "sealed")
             log.info({ ...v, record: out.record, decision: out.decision }, "sealed");
+          // The wait is reported, not judged: a failure to describe it must not fail the version.
+          if (out.outcome === "waiting")
+            return {
+              ...v,
+              outcome: out.outcome,
+              ...(await waitingFor(app, v).catch(() => ({ nextRole: out.nextRole }))),
+            };
           return { ...v, outcome: out.outcome, ...("record" in out ? { detail: out.record } : {}) };
         } catch (err) {
           // One bad version (a corrupt package, a refused tag write) must not stop the others.
