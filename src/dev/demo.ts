@@ -18,6 +18,7 @@ import type { CliIO } from "../cli/io.js";
 import { runCli } from "../cli/program.js";
 import { describeError } from "../core/errors.js";
 import { createDevPki, type DevPkiManifest } from "../crypto/pki/dev-pki.js";
+import { opensslCmsVerifyCommand } from "../crypto/sign/cms.js";
 import type { PromotionRecord } from "../record/schema.js";
 import { contradictions } from "./claims.js";
 import { artefactLines } from "./demo-summary.js";
@@ -276,7 +277,14 @@ async function opensslCheck({ out, pki }: Demo, bundle: string) {
   await copyFile(pki.trust.anchors, join(unpacked, "org-root.pem"));
   const index = JSON.parse(files.get("bundle.json")!.toString()) as { cycles: { number: number }[] };
   const latest = Math.max(...index.cycles.map((c) => c.number));
-  const openssl = `openssl cms -verify -binary -inform DER -in records/${latest}/record.p7s -content records/${latest}/record.json -CAfile org-root.pem -purpose any -out /dev/null`;
+  const record = JSON.parse(files.get(`records/${latest}/record.json`)!.toString()) as PromotionRecord;
+  const openssl = opensslCmsVerifyCommand({
+    p7s: `records/${latest}/record.p7s`,
+    content: `records/${latest}/record.json`,
+    root: "org-root.pem",
+    signingTime: record.sealedAt,
+    signerOut: "cms-signer.pem",
+  });
   const { stderr } = await promisify(execFile)("sh", ["-c", openssl], { cwd: unpacked });
   say(`    cd ${unpacked} && ${openssl}\n      ${stderr.trim()}`);
   say(`    (VERIFY.md in each bundle walks an auditor through every check with openssl and sha256sum only)`);

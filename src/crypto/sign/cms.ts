@@ -12,7 +12,7 @@ import type { SignatureAlgorithm, Signer } from "./signer.js";
 
 /*
  * CMS SignedData (RFC 5652), detached, DER: the `.p7s` beside each record, verifiable with
- * `openssl cms -verify -binary -inform DER -content FILE -CAfile ROOT`. Signed attributes:
+ * the one command opensslCmsVerifyCommand prints. Signed attributes:
  * contentType, signingTime, messageDigest and ESS signingCertificateV2 (RFC 5035), which makes
  * it CAdES-BES. The signature comes from a Signer, so the key may live in a device.
  */
@@ -66,6 +66,28 @@ function signatureAlgId(alg: SignatureAlgorithm) {
     algorithmId: SIG_OID[alg],
     ...(alg[0] === "R" ? { algorithmParams: new asn1js.Null() } : {}),
   });
+}
+
+/**
+ * The one `openssl cms -verify` command sealgate prints anywhere (FORMAT.md section 4, VERIFY.md,
+ * the record PDF, the demo). `-purpose smimesign` is explicit because OpenSSL 3.0 has no purpose
+ * for documentSigning or codeSigning; the sealing certificate carries emailProtection for it, and
+ * so do approver certificates, which is why the signer written to `signerOut` must then be
+ * compared with the bundle's sealing certificate by fingerprint. `-attime` is the signing time in
+ * whole Unix seconds, rounded down, so a certificate valid at the signing instant is valid then.
+ */
+export function opensslCmsVerifyCommand(p: {
+  p7s: string;
+  content: string;
+  root: string;
+  signingTime: Date | string;
+  signerOut: string;
+}): string {
+  const attime = Math.floor(new Date(p.signingTime).getTime() / 1000);
+  return (
+    `openssl cms -verify -binary -inform DER -in ${p.p7s} -content ${p.content} -CAfile ${p.root} ` +
+    `-purpose smimesign -attime ${attime} -signer ${p.signerOut} -out /dev/null`
+  );
 }
 
 /** What a signer's CMS signatures share, encoded once per signer. */

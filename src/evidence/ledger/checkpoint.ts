@@ -14,8 +14,10 @@ import type { Signer } from "../../crypto/sign/signer.js";
  *   \n
  *   — <origin> base64(key id (4 bytes) || signature)\n
  *
- * ECDSA keys use signature type 0x02 (key id = SHA-256(DER SPKI)[:4], ASN.1 DER signature over
- * the note text with the curve's hash). RSA keys, which signed-note assigns no type, use 0xff
+ * ECDSA keys use signature type 0x02 exactly as C2SP signed-note assigns it (the
+ * transparency-dev/witness format): its key id is SHA-256(DER SPKI)[:4], NOT the
+ * name||0x0A||type||key formula the spec recommends for other types, and the signature is ASN.1
+ * DER over the note text with the curve's hash. RSA keys, which signed-note assigns no type, use 0xff
  * followed by "sealgate-rsa-pss-sha256" or "sealgate-rsa-pkcs1-sha256" in the key-id hash, so the
  * key id also fixes the padding. The signer's certificate
  * chain travels beside the note so verifiers pin it to their own trust anchors.
