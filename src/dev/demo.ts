@@ -25,6 +25,7 @@ import { artefactLines } from "./demo-summary.js";
 import { type DemoPaths, demoLifecycle, type Running, tryCommands } from "./keep.js";
 import { seedMlflow, startMlflowServer } from "./mlflow-server.js";
 import { type Simulators, startSimulators } from "./simulators.js";
+import { spawnTestTsa } from "./test-tsa.js";
 import { REPO_ROOT } from "./venv.js";
 
 const say = (msg: string) => process.stdout.write(`${msg}\n`);
@@ -116,6 +117,8 @@ async function start(out: string, running: Running): Promise<Demo> {
   for (const [name, sim] of Object.entries(simulators.sims))
     running.add(`${name} simulator`, sim.url, () => sim.close());
   const sims = Object.values(simulators.sims);
+  const tsa = await spawnTestTsa(pki);
+  running.add("time-stamp authority", tsa.url, () => tsa.stop());
   say(`3/8 seeding ${server.url} through the official MLflow Python client`);
   await seedMlflow(server, { bigMb: 16, many: 30 });
 
@@ -123,7 +126,7 @@ async function start(out: string, running: Running): Promise<Demo> {
   const config = join(out, "sealgate.yaml");
   await writeFile(
     config,
-    `mlflow:\n  trackingUri: ${server.url}\n  auth: { type: none }\nstore: { path: store }\npolicy: policy.yaml\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\nsealing:\n  key: { type: pem, key: ${pki.sealing.key}, cert: ${pki.sealing.cert} }\n${simulators.yaml}`,
+    `mlflow:\n  trackingUri: ${server.url}\n  auth: { type: none }\nstore: { path: store }\npolicy: policy.yaml\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\nsealing:\n  key: { type: pem, key: ${pki.sealing.key}, cert: ${pki.sealing.cert} }\ntsa: { url: ${tsa.url}, caFile: ${pki.trust.anchors}, required: true }\n${simulators.yaml}`,
   );
   say(`    simulators: ${sims.map((s) => s.url).join(", ")}`);
   say(indent(await cli(["config", "check", "--config", config, "--remote"])));
