@@ -14,12 +14,15 @@ import { createAppLogger } from "./logger.js";
 import { loadTrust } from "../crypto/pki/trust.js";
 import { type LoadedPolicy, loadPolicy } from "../policy/schema.js";
 import { loadSigner } from "../crypto/sign/load.js";
+import { withTimestamper } from "../crypto/sign/signer.js";
+import { httpTimestamper } from "../crypto/sign/timestamp.js";
 import { openEvidenceStore, openLedger } from "./store.js";
 
 /*
  * Everything one config file opens, built in one place for `sync`, the daemon, the demo and
  * tests: the registry source, the evidence store and ledger (locked: one writer), the policy,
- * the trust anchors, the sealing key and the delivery targets. Paths resolve against the
+ * the trust anchors, the sealing key (time-stamping through the configured TSA, if any) and the
+ * delivery targets. Paths resolve against the
  * config file's folder.
  */
 
@@ -56,11 +59,18 @@ export async function openApp(configPath: string, o: OpenOptions = {}): Promise<
   const logger = o.logger ?? createAppLogger();
   const trustCfg = need(config.trust, "trust.anchors", configPath);
   const key = need(config.sealing, "sealing.key", configPath).key;
-  const signer = await loadSigner(
+  const keySigner = await loadSigner(
     key.type === "pem" ? { ...key, key: rel(key.key), cert: rel(key.cert) } : { ...key, file: rel(key.file) },
     "sealing.key",
     env,
   );
+  const timestamper =
+    config.tsa &&
+    httpTimestamper(config.tsa, {
+      trust: await loadTrust({ anchors: rel(config.tsa.caFile) }),
+      warn: (m) => logger.warn(m),
+    });
+  const signer = timestamper ? withTimestamper(keySigner, timestamper) : keySigner;
   const trust = await loadTrust({
     anchors: rel(trustCfg.anchors),
     ...(trustCfg.intermediates ? { intermediates: rel(trustCfg.intermediates) } : {}),
@@ -96,6 +106,7 @@ export async function openApp(configPath: string, o: OpenOptions = {}): Promise<
       await Promise.allSettled(targets.map((t) => t.destination.close()));
       await ledger.close();
       await source.close();
+      await timestamper?.close();
     },
   };
 }

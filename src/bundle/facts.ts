@@ -39,7 +39,15 @@ export interface CycleFacts {
 export interface BundleFacts {
   event: string;
   cycles: CycleFacts[];
-  checkpoint: { origin: string; size: number; time: string; signature: string[]; keyType: string };
+  checkpoint: {
+    origin: string;
+    size: number;
+    time: string;
+    signature: string[];
+    keyType: string;
+    /** Which key-id rule (FORMAT.md section 10) VERIFY.md recomputes by hand. */
+    scheme: "ecdsa" | "rsa-pss" | "rsa-pkcs1";
+  };
 }
 
 const invalid = (what: string, cause?: unknown) =>
@@ -166,6 +174,7 @@ function checkpointScheme(files: ReadonlyMap<string, Uint8Array>, origin: string
     return {
       keyType: `ECDSA ${alg.namedCurve}`,
       signature: [alg.namedCurve === "P-384" ? "-sha384" : "-sha256"],
+      scheme: "ecdsa" as const,
     };
   const spki = Buffer.from(leaf.publicKey.rawData);
   const rsaId = (scheme: string) =>
@@ -180,8 +189,9 @@ function checkpointScheme(files: ReadonlyMap<string, Uint8Array>, origin: string
     return {
       keyType: "RSA-PSS",
       signature: ["-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"],
+      scheme: "rsa-pss" as const,
     };
-  return { keyType: "RSA PKCS#1 v1.5", signature: ["-sha256"] };
+  return { keyType: "RSA PKCS#1 v1.5", signature: ["-sha256"], scheme: "rsa-pkcs1" as const };
 }
 
 export function bundleFacts(files: ReadonlyMap<string, Uint8Array>): BundleFacts {

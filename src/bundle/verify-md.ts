@@ -1,3 +1,4 @@
+import { opensslCmsVerifyCommand } from "../crypto/sign/cms.js";
 import type { BundleFacts, CycleFacts } from "./facts.js";
 import {
   CHECKPOINT_CHAIN,
@@ -33,6 +34,26 @@ export function proofSides(index: number, size: number, count: number): ("left" 
 const hex = (d: string) => d.slice("sha256:".length);
 const check = (cond: string, ok: string) => `${cond} && echo "OK: ${ok}" || { echo "FAILED: ${ok}"; false; }`;
 const epoch = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+/** Compares two certificates (the first of each PEM file) by SHA-256 fingerprint. */
+const sameCert = (a: string, b: string, ok: string) =>
+  check(
+    `[ "$(openssl x509 -in ${a} -noout -fingerprint -sha256)" = "$(openssl x509 -in ${b} -noout -fingerprint -sha256)" ]`,
+    ok,
+  );
+
+/**
+ * Shell that writes the checkpoint's expected 4-byte key id (FORMAT.md section 10): for ECDSA,
+ * C2SP signed-note type 0x02, SHA-256 of the DER SubjectPublicKeyInfo; for RSA, sealgate's 0xff
+ * type, SHA-256(origin || 0x0A || 0xFF || "sealgate-<scheme>-sha256" || SPKI).
+ */
+function keyIdCommand(cp: BundleFacts["checkpoint"]): string {
+  const spki = "openssl pkey -pubin -in work/checkpoint-key.pem -outform DER";
+  const input =
+    cp.scheme === "ecdsa"
+      ? spki
+      : `{ printf '%s\\n\\377%s' '${cp.origin}' 'sealgate-${cp.scheme}-sha256'; ${spki}; }`;
+  return `${input} | openssl dgst -sha256 -binary | head -c 4 > work/checkpoint-keyid.expected`;
+}
 
 function cycleSection(c: CycleFacts, step: number): string {
   const f = (name: Parameters<typeof cycleFile>[1]) => cycleFile(c.number, name);
@@ -57,11 +78,16 @@ printf '%s  %s\\n' '${hex(c.record)}' '${f("record.json")}' | sha256sum -c
 \`\`\`
 ${c.previous ? `\nThis cycle follows an earlier one (a rejection or a request for changes); the record names it:\n\n\`\`\`sh\ncase "$(cat ${f("record.json")})" in *'"previous":"${c.previous}"'*) echo "OK: names the earlier cycle" ;; *) echo "FAILED: earlier cycle"; false ;; esac\n\`\`\`\n` : ""}
 **The organisation's seal.** OpenSSL checks the signature over the record and that the
-sealing certificate chains to your root, as of the sealing time (\`-attime\`), so the check
-still works after the certificate has expired. It prints \`Verification successful\`:
+signer's certificate chains to your root, as of the sealing time (\`-attime\`, the sealing time
+in whole seconds, rounded down), so the check still works after the certificate has expired. It
+prints \`Verification successful\`. OpenSSL accepts any certificate of your organisation with
+the S/MIME purpose, approvers' included, so the next line checks that the signer is the
+organisation's sealing certificate (section 2), by its SHA-256 fingerprint:
 
 \`\`\`sh
-openssl cms -verify -binary -inform DER -in ${f("record.p7s")} -content ${f("record.json")} -CAfile org-root.pem -attime ${epoch(c.sealedAt)} -out /dev/null
+mkdir -p work
+${opensslCmsVerifyCommand({ p7s: f("record.p7s"), content: f("record.json"), root: "org-root.pem", signingTime: c.sealedAt, signerOut: `${w}-cms-signer.pem` })}
+${sameCert(`${w}-cms-signer.pem`, SEALING_CHAIN, `cycle ${c.number} is sealed by the sealing certificate`)}
 \`\`\`
 
 **Every object the record names.** Each file in \`objects/\` is named by the SHA-256 of its
@@ -119,12 +145,23 @@ means the evidence does not verify.
 Copy your organisation's root CA certificate into this folder as \`org-root.pem\`. Take it from
 your own records, never from this bundle: a bundle could carry a root of an attacker's making.
 
-## 2. Every file is intact
+## 2. Every file is intact, and the sealing certificate
 
 \`${MANIFEST}\` lists every file of the bundle with its SHA-256. Each line must print \`OK\`:
 
 \`\`\`sh
 sha256sum -c ${MANIFEST}
+\`\`\`
+
+The first certificate in \`${SEALING_CHAIN}\` is the one that sealed every record and signed the
+ledger's checkpoint; the steps below compare each signer with it. Check that it is a sealing
+certificate (extended key usage Code Signing or Document Signing, 1.3.6.1.5.5.7.3.36, which
+approvers' certificates never carry), and compare the fingerprint it prints with the one your
+organisation publishes for its sealing certificate:
+
+\`\`\`sh
+${check(`case "$(openssl x509 -in ${SEALING_CHAIN} -noout -ext extendedKeyUsage)" in *"Code Signing"*|*"1.3.6.1.5.5.7.3.36"*|*"Document Signing"*) true ;; *) false ;; esac`, "the sealing certificate has a sealing extended key usage")}
+openssl x509 -in ${SEALING_CHAIN} -noout -subject -fingerprint -sha256
 \`\`\`
 
 ${b.cycles.map((c, i) => cycleSection(c, i + 3)).join("\n")}
@@ -134,15 +171,21 @@ ${b.cycles.map((c, i) => cycleSection(c, i + 3)).join("\n")}
 size (${cp.size} entries), its root hash, and the time it was signed (${cp.time}), followed by a
 signature line. The signed text is the first four lines; the signature is the last line's
 third field, in base64, after a 4-byte key id. The key is ${cp.keyType}, from the first
-certificate of \`${CHECKPOINT_CHAIN}\`.
+certificate of \`${CHECKPOINT_CHAIN}\`, which must be the sealing certificate. The key id is
+${cp.scheme === "ecdsa" ? "the first 4 bytes of the SHA-256 of the key's DER SubjectPublicKeyInfo (C2SP signed-note, signature type 0x02)" : `the first 4 bytes of the SHA-256 of the log's name, a newline, the byte 0xFF, \`sealgate-${cp.scheme}-sha256\` and the key's DER SubjectPublicKeyInfo`}.
 
 \`\`\`sh
 mkdir -p work
+${sameCert(CHECKPOINT_CHAIN, SEALING_CHAIN, "the checkpoint is signed by the sealing certificate")}
 head -n 4 ${CHECKPOINT_NOTE} > work/checkpoint.txt
-tail -n 1 ${CHECKPOINT_NOTE} | cut -d ' ' -f 3 | openssl base64 -d -A | tail -c +5 > work/checkpoint.sig
+tail -n 1 ${CHECKPOINT_NOTE} | cut -d ' ' -f 3 | openssl base64 -d -A > work/checkpoint.blob
+head -c 4 work/checkpoint.blob > work/checkpoint-keyid.bin
+tail -c +5 work/checkpoint.blob > work/checkpoint.sig
 openssl x509 -in ${CHECKPOINT_CHAIN} -pubkey -noout > work/checkpoint-key.pem
+${keyIdCommand(cp)}
+${check(`[ "$(xxd -p work/checkpoint-keyid.bin)" = "$(xxd -p work/checkpoint-keyid.expected)" ]`, "the checkpoint's key id is the signing key's")}
 openssl dgst ${cp.signature.join(" ")} -verify work/checkpoint-key.pem -signature work/checkpoint.sig work/checkpoint.txt
-openssl verify -attime ${epoch(cp.time)} -CAfile org-root.pem -untrusted ${CHECKPOINT_CHAIN} ${CHECKPOINT_CHAIN}
+openssl verify -attime ${epoch(cp.time)} -purpose smimesign -CAfile org-root.pem -untrusted ${CHECKPOINT_CHAIN} ${CHECKPOINT_CHAIN}
 \`\`\`
 
 ## ${b.cycles.length + 4}. What sealgate checks beyond these steps

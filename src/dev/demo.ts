@@ -18,12 +18,14 @@ import type { CliIO } from "../cli/io.js";
 import { runCli } from "../cli/program.js";
 import { describeError } from "../core/errors.js";
 import { createDevPki, type DevPkiManifest } from "../crypto/pki/dev-pki.js";
+import { opensslCmsVerifyCommand } from "../crypto/sign/cms.js";
 import type { PromotionRecord } from "../record/schema.js";
 import { contradictions } from "./claims.js";
 import { artefactLines } from "./demo-summary.js";
 import { type DemoPaths, demoLifecycle, type Running, tryCommands } from "./keep.js";
 import { seedMlflow, startMlflowServer } from "./mlflow-server.js";
 import { type Simulators, startSimulators } from "./simulators.js";
+import { spawnTestTsa } from "./test-tsa.js";
 import { REPO_ROOT } from "./venv.js";
 
 const say = (msg: string) => process.stdout.write(`${msg}\n`);
@@ -115,6 +117,8 @@ async function start(out: string, running: Running): Promise<Demo> {
   for (const [name, sim] of Object.entries(simulators.sims))
     running.add(`${name} simulator`, sim.url, () => sim.close());
   const sims = Object.values(simulators.sims);
+  const tsa = await spawnTestTsa(pki);
+  running.add("time-stamp authority", tsa.url, () => tsa.stop());
   say(`3/8 seeding ${server.url} through the official MLflow Python client`);
   await seedMlflow(server, { bigMb: 16, many: 30 });
 
@@ -122,7 +126,7 @@ async function start(out: string, running: Running): Promise<Demo> {
   const config = join(out, "sealgate.yaml");
   await writeFile(
     config,
-    `mlflow:\n  trackingUri: ${server.url}\n  auth: { type: none }\nstore: { path: store }\npolicy: policy.yaml\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\nsealing:\n  key: { type: pem, key: ${pki.sealing.key}, cert: ${pki.sealing.cert} }\n${simulators.yaml}`,
+    `mlflow:\n  trackingUri: ${server.url}\n  auth: { type: none }\nstore: { path: store }\npolicy: policy.yaml\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\nsealing:\n  key: { type: pem, key: ${pki.sealing.key}, cert: ${pki.sealing.cert} }\ntsa: { url: ${tsa.url}, caFile: ${pki.trust.anchors}, required: true }\n${simulators.yaml}`,
   );
   say(`    simulators: ${sims.map((s) => s.url).join(", ")}`);
   say(indent(await cli(["config", "check", "--config", config, "--remote"])));
@@ -276,7 +280,14 @@ async function opensslCheck({ out, pki }: Demo, bundle: string) {
   await copyFile(pki.trust.anchors, join(unpacked, "org-root.pem"));
   const index = JSON.parse(files.get("bundle.json")!.toString()) as { cycles: { number: number }[] };
   const latest = Math.max(...index.cycles.map((c) => c.number));
-  const openssl = `openssl cms -verify -binary -inform DER -in records/${latest}/record.p7s -content records/${latest}/record.json -CAfile org-root.pem -purpose any -out /dev/null`;
+  const record = JSON.parse(files.get(`records/${latest}/record.json`)!.toString()) as PromotionRecord;
+  const openssl = opensslCmsVerifyCommand({
+    p7s: `records/${latest}/record.p7s`,
+    content: `records/${latest}/record.json`,
+    root: "org-root.pem",
+    signingTime: record.sealedAt,
+    signerOut: "cms-signer.pem",
+  });
   const { stderr } = await promisify(execFile)("sh", ["-c", openssl], { cwd: unpacked });
   say(`    cd ${unpacked} && ${openssl}\n      ${stderr.trim()}`);
   say(`    (VERIFY.md in each bundle walks an auditor through every check with openssl and sha256sum only)`);

@@ -183,7 +183,7 @@ describe("mutated bundles are caught by the right claim", () => {
     }
   });
 
-  it("a seal by a different, valid certificate of the same CA", async () => {
+  it("a seal by an approver's certificate of the same CA (valid, but not for sealing)", async () => {
     const other = s.pki.approvers[0]!;
     const signer = await loadSigner({ type: "pem", key: other.key, cert: other.cert }, "other");
     const record = a.get("records/2/record.json")!;
@@ -209,8 +209,14 @@ describe("mutated bundles are caught by the right claim", () => {
           where: { member: "certs/sealing-chain.pem" },
           message: expect.stringContaining("is not the ledger's signer"),
         }),
+        // An approver's EKUs (emailProtection, clientAuth) do not qualify it to seal.
+        expect.objectContaining({
+          code: "CERT_BAD_EXTENDED_KEY_USAGE",
+          where: { member: "certs/sealing-chain.pem" },
+        }),
       ]);
-      expect(failed).not.toContain("cycle-2.jws");
+      // The JWS verifies as a signature but its signer may not seal.
+      expect(failed).toContain("cycle-2.jws");
       expect(failed).toContain("cycle-2.pdf");
     }
   });

@@ -11,6 +11,8 @@ import { writeZip } from "../../src/bundle/zip-write.js";
 import { createDaemonServer, listen } from "../../src/pipeline/daemon/http.js";
 import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { Registry } from "prom-client";
+import { signCmsDetached } from "../../src/crypto/sign/cms.js";
+import { loadSigner } from "../../src/crypto/sign/load.js";
 import { cli } from "../support/cli.js";
 import { exportOf, sealedStore, type SealedStore } from "./fixture.js";
 import { runVerifyMd } from "./run-verify-md.js";
@@ -43,6 +45,40 @@ describe("VERIFY.md, run with openssl, sha256sum and a POSIX shell only", () => 
     expect(r.out).toContain("OK: names the earlier cycle");
     expect(r.out).toContain("Verified OK");
     expect(r.out).toContain("ledger/checkpoint-chain.pem: OK");
+    expect(r.out).toContain("OK: the sealing certificate has a sealing extended key usage");
+    expect(r.out).toContain("OK: cycle 2 is sealed by the sealing certificate");
+    expect(r.out).toContain("OK: the checkpoint is signed by the sealing certificate");
+    expect(r.out).toContain("OK: the checkpoint's key id is the signing key's");
+  });
+
+  it("fails by hand when a record is re-signed with an approver's key, though openssl cms accepts it", async () => {
+    const a = s.pki.approvers[0]!;
+    const signer = await loadSigner({ type: "pem", key: a.key, cert: a.cert }, "approver");
+    const record = files.get("records/2/record.json")!;
+    const record2 = JSON.parse(record.toString()) as { sealedAt: string };
+    const p7s = Buffer.from(await signCmsDetached(record, signer, new Date(record2.sealedAt)));
+    const r = await runVerifyMd(
+      withManifest(new Map(files).set("records/2/record.p7s", p7s)),
+      s.pki.trust.anchors,
+    );
+    expect(r.out).toContain("CMS Verification successful"); // the S/MIME purpose admits approvers
+    expect(r.out).toContain("FAILED: cycle 2 is sealed by the sealing certificate");
+    expect(r.code).not.toBe(0);
+  });
+
+  it("fails by hand when the checkpoint's key id is not its key's", async () => {
+    const note = files.get("ledger/checkpoint.note")!.toString().split("\n");
+    const sigLine = note.length - 2;
+    const [dash, origin, b64] = note[sigLine]!.split(" ");
+    const blob = Buffer.from(b64!, "base64");
+    blob[0]! ^= 1;
+    note[sigLine] = `${dash} ${origin} ${blob.toString("base64")}`;
+    const r = await runVerifyMd(
+      withManifest(new Map(files).set("ledger/checkpoint.note", Buffer.from(note.join("\n")))),
+      s.pki.trust.anchors,
+    );
+    expect(r.out).toContain("FAILED: the checkpoint's key id is the signing key's");
+    expect(r.code).not.toBe(0);
   });
 
   it("fails by hand when the checkpoint's root is not the tree's, even with a recomputed manifest", async () => {

@@ -38,6 +38,30 @@ export const SealgateConfig = z.strictObject({
       key: KeySource.describe("the organisation's sealing key: signs records, PDFs, checkpoints, evidence"),
     })
     .optional(),
+  tsa: z
+    .strictObject({
+      url: z
+        .url({ protocol: /^https?$/ })
+        .describe("RFC 3161 time-stamp authority (HTTP POST application/timestamp-query)"),
+      caFile: z
+        .string()
+        .min(1)
+        .describe(
+          "PEM CA certificate(s) the TSA's certificate chains to; every token is checked against it on receipt",
+        ),
+      policyOid: z
+        .string()
+        .regex(/^[0-2](\.(0|[1-9]\d*))+$/)
+        .optional()
+        .describe("TSA policy to request; a token under another policy is refused"),
+      required: z
+        .boolean()
+        .describe(
+          "true: nothing is sealed without a time-stamp (TSA_FAILED, exit 3); false: seal without one and warn",
+        ),
+    })
+    .optional()
+    .describe("time-stamp every sealed record's CMS (CAdES-T) and every checkpoint"),
   trust: z
     .strictObject({
       anchors: z.string().min(1).describe("PEM file of the organisation's root CA(s)"),

@@ -87,6 +87,7 @@ interface DevCa {
 type LeafOptions = Partial<Parameters<typeof issueCertificate>[0]>;
 
 const CA_KU = KU.keyCertSign | KU.cRLSign;
+/** Never a sealing EKU (documentSigning, codeSigning): path validation refuses those for approvals. */
 const APPROVER_EKU = { oids: [OID.emailProtection, OID.clientAuth] };
 
 export async function createDevPki(dir: string, opts: DevPkiOptions = {}): Promise<DevPkiManifest> {
@@ -178,9 +179,13 @@ async function saveIdentity(
 async function issueSealingAndTsa(ca: DevCa) {
   const sealingCert = await issueLeaf(ca, `CN=sealgate evidence sealing, O=${ca.org}`, {
     emails: ["sealgate@example.org"],
-    // emailProtection: openssl cms -verify's S/MIME purpose and pdfsig; codeSigning: OpenSSF
-    // model signing; documentSigning: RFC 9336 for PDF validators.
-    eku: { oids: [OID.emailProtection, OID.codeSigning, OID.documentSigning] },
+    // documentSigning (RFC 9336) and codeSigning (OpenSSF model signing) are what make it a
+    // sealing certificate to sealgate; approver certificates never carry either. emailProtection
+    // is there only for third-party tools, tested with OpenSSL 3.0 and poppler 22+: without it
+    // `openssl verify/cms -verify -purpose smimesign` fail ("unsupported certificate purpose";
+    // OpenSSL 3.0 has no purpose that accepts documentSigning or codeSigning) and pdfsig reports
+    // "Unknown issue with Certificate" (NSS checks certificateUsageEmailSigner).
+    eku: { oids: [OID.documentSigning, OID.codeSigning, OID.emailProtection] },
   });
   const sealing = await saveIdentity(ca, "sealing", sealingCert, [sealingCert.cert, ca.issuing.cert]);
   const tsaCert = await issueLeaf(ca, `CN=Sealgate Dev TSA, O=${ca.org}`, {

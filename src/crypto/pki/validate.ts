@@ -12,12 +12,19 @@ import { OID, x509 } from "./x509.js";
 
 export type Purpose = "sealing" | "approval" | "timestamping";
 
-/** Any one of these EKUs qualifies a leaf for the purpose. */
+/**
+ * Any one of these EKUs qualifies a leaf for the purpose; anyExtendedKeyUsage qualifies for
+ * none. Sealing and approval are disjoint so that an approver's key can never seal a record:
+ * emailProtection alone (which both carry, for S/MIME tools) proves neither.
+ */
 const PURPOSE_EKUS: Record<Purpose, readonly string[]> = {
-  sealing: [OID.emailProtection, OID.documentSigning, OID.codeSigning],
+  sealing: [OID.documentSigning, OID.codeSigning],
   approval: [OID.emailProtection, OID.clientAuth],
   timestamping: [OID.timeStamping],
 };
+
+/** EKUs that make a leaf a sealing certificate, which therefore may not sign an approval. */
+const SEALING_ONLY = PURPOSE_EKUS.sealing;
 
 const MAX_PATH = 8;
 const KU = x509.KeyUsageFlags;
@@ -158,11 +165,18 @@ function checkLeaf(leaf: x509.X509Certificate, purpose: Purpose) {
     }
     return;
   }
-  if (!usages.some((u) => wanted.includes(u) || u === OID.anyExtendedKeyUsage)) {
+  if (!usages.some((u) => wanted.includes(u))) {
     throw new CertificateError(
       "CERT_BAD_EXTENDED_KEY_USAGE",
       leaf.subject,
       `extendedKeyUsage allows none of ${wanted.join(", ")} needed for ${purpose}`,
+    );
+  }
+  if (purpose === "approval" && usages.some((u) => SEALING_ONLY.includes(u))) {
+    throw new CertificateError(
+      "CERT_BAD_EXTENDED_KEY_USAGE",
+      leaf.subject,
+      "a sealing certificate (documentSigning or codeSigning) may not sign an approval",
     );
   }
 }

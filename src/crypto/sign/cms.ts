@@ -9,10 +9,11 @@ import * as DER from "./der.js";
 import { p1363ToDer } from "./ecdsa.js";
 import { hashOf } from "./key-signer.js";
 import type { SignatureAlgorithm, Signer } from "./signer.js";
+import { type VerifiedTimestamp, verifyTimestamp } from "./timestamp.js";
 
 /*
  * CMS SignedData (RFC 5652), detached, DER: the `.p7s` beside each record, verifiable with
- * `openssl cms -verify -binary -inform DER -content FILE -CAfile ROOT`. Signed attributes:
+ * the one command opensslCmsVerifyCommand prints. Signed attributes:
  * contentType, signingTime, messageDigest and ESS signingCertificateV2 (RFC 5035), which makes
  * it CAdES-BES. The signature comes from a Signer, so the key may live in a device.
  */
@@ -24,6 +25,8 @@ const OIDS = {
   messageDigest: "1.2.840.113549.1.9.4",
   signingTime: "1.2.840.113549.1.9.5",
   signingCertificateV2: "1.2.840.113549.1.9.16.2.47",
+  /** CAdES-T: an RFC 3161 token over the SignerInfo's signature value (RFC 3161 appendix A). */
+  signatureTimeStampToken: "1.2.840.113549.1.9.16.2.14",
   sha256: "2.16.840.1.101.3.4.2.1",
   sha384: "2.16.840.1.101.3.4.2.2",
   rsaPss: "1.2.840.113549.1.1.10",
@@ -66,6 +69,28 @@ function signatureAlgId(alg: SignatureAlgorithm) {
     algorithmId: SIG_OID[alg],
     ...(alg[0] === "R" ? { algorithmParams: new asn1js.Null() } : {}),
   });
+}
+
+/**
+ * The one `openssl cms -verify` command sealgate prints anywhere (FORMAT.md section 4, VERIFY.md,
+ * the record PDF, the demo). `-purpose smimesign` is explicit because OpenSSL 3.0 has no purpose
+ * for documentSigning or codeSigning; the sealing certificate carries emailProtection for it, and
+ * so do approver certificates, which is why the signer written to `signerOut` must then be
+ * compared with the bundle's sealing certificate by fingerprint. `-attime` is the signing time in
+ * whole Unix seconds, rounded down, so a certificate valid at the signing instant is valid then.
+ */
+export function opensslCmsVerifyCommand(p: {
+  p7s: string;
+  content: string;
+  root: string;
+  signingTime: Date | string;
+  signerOut: string;
+}): string {
+  const attime = Math.floor(new Date(p.signingTime).getTime() / 1000);
+  return (
+    `openssl cms -verify -binary -inform DER -in ${p.p7s} -content ${p.content} -CAfile ${p.root} ` +
+    `-purpose smimesign -attime ${attime} -signer ${p.signerOut} -out /dev/null`
+  );
 }
 
 /** What a signer's CMS signatures share, encoded once per signer. */
@@ -130,6 +155,7 @@ export async function signCmsDetached(
   const signedAttrs = DER.setOf(...attributes);
   const raw = await signer.sign(signedAttrs);
   const signature = alg[0] === "E" ? p1363ToDer(raw) : Buffer.from(raw);
+  const token = await signer.timestamper?.stamp(signature);
   const signerInfo = DER.sequence(
     DER.smallInteger(1),
     c.sid,
@@ -137,6 +163,8 @@ export async function signCmsDetached(
     DER.contextTag(0, DER.contentsOf(signedAttrs)),
     c.signatureAlgorithm,
     DER.octetString(signature),
+    // unsignedAttrs [1] IMPLICIT SET OF Attribute: the one signature time-stamp.
+    ...(token ? [DER.contextTag(1, attribute(OIDS.signatureTimeStampToken, Buffer.from(token)))] : []),
   );
   const signedData = DER.sequence(
     DER.smallInteger(1),
@@ -152,6 +180,8 @@ export interface VerifiedCms {
   signer: x509.X509Certificate;
   signingTime: Date;
   path: x509.X509Certificate[];
+  /** The verified CAdES-T time-stamp, when the signature carries one. */
+  timestamp?: VerifiedTimestamp;
 }
 
 const bad = (msg: string, cause?: unknown) =>
@@ -238,8 +268,13 @@ export interface DecodedCms {
   p7s: Buffer;
   signedData: pkijs.SignedData;
   si: pkijs.SignerInfo;
+  /** The signer's claimed time: signingTime, or the PDF's /M. */
   signingTime: Date;
   attr: (oid: string) => unknown;
+  /** The CAdES-T signature time-stamp token (DER), when there is one; unchecked until verifyCmsTimestamp. */
+  timestamp?: Uint8Array;
+  /** The SignerInfo's signature value: the bytes the time-stamp covers. */
+  signatureValue: Uint8Array;
 }
 
 /** Canonical DER, version 1 over id-data, detached, one signer with signingTime and contentType. */
@@ -278,7 +313,39 @@ export function decodeCmsDetached(
   if (!(ct instanceof asn1js.ObjectIdentifier) || ct.valueBlock.toString() !== OIDS.data) {
     throw bad("contentType attribute is not id-data");
   }
-  return { p7s: Buffer.from(p7s), signedData, si, signingTime, attr };
+  const timestamp = signatureTimestamp(si);
+  const signatureValue = new Uint8Array(si.signature.valueBlock.valueHexView);
+  return {
+    p7s: Buffer.from(p7s),
+    signedData,
+    si,
+    signingTime,
+    attr,
+    signatureValue,
+    ...(timestamp ? { timestamp } : {}),
+  };
+}
+
+/** The unsigned attributes allowed: none, or exactly one signature time-stamp with one token. */
+function signatureTimestamp(si: pkijs.SignerInfo): Uint8Array | undefined {
+  const attrs = si.unsignedAttrs?.attributes;
+  if (!attrs) return undefined;
+  const [a] = attrs;
+  if (attrs.length !== 1 || a?.type !== OIDS.signatureTimeStampToken || a.values.length !== 1)
+    throw bad("the only unsigned attribute allowed is one signature time-stamp token");
+  return new Uint8Array(der(a.values[0] as asn1js.AsnType));
+}
+
+/**
+ * The CAdES-T signature time-stamp, if present: its token verifies (TSA signature, timeStamping
+ * EKU, chain to `trust` at its genTime) and covers exactly this SignerInfo's signature value.
+ * Its genTime is the time certificates are then judged at, never the claimed signingTime.
+ */
+export async function verifyCmsTimestamp(
+  d: DecodedCms,
+  trust: Trust,
+): Promise<VerifiedTimestamp | undefined> {
+  return d.timestamp && verifyTimestamp(d.timestamp, d.signatureValue, trust);
 }
 
 /**
@@ -348,9 +415,11 @@ export async function checkCmsCertificates(
   signed: { signer: x509.X509Certificate; others: x509.X509Certificate[] },
   trust: Trust,
   purpose: Purpose = "sealing",
+  /** The time-stamped time, when a verified token gives one; else the claimed signingTime. */
+  at: Date = d.signingTime,
 ): Promise<x509.X509Certificate[]> {
   const { signer, others } = signed;
-  const { path } = await validatePath(signer, others, trust, { at: d.signingTime, purpose });
+  const { path } = await validatePath(signer, others, trust, { at, purpose });
   const inPath = (c: x509.X509Certificate) =>
     path.some((p) => Buffer.from(p.rawData).equals(Buffer.from(c.rawData)));
   if (!others.every(inPath)) throw bad("carries a certificate that is not part of the signer's chain");
@@ -368,7 +437,8 @@ export async function verifyCmsDetached(
   claimedTime?: Date,
 ): Promise<VerifiedCms> {
   const d = decodeCmsDetached(p7s, claimedTime);
+  const timestamp = await verifyCmsTimestamp(d, trust);
   const signed = await verifyCmsSignature(d, data);
-  const path = await checkCmsCertificates(d, signed, trust, purpose);
-  return { signer: signed.signer, signingTime: d.signingTime, path };
+  const path = await checkCmsCertificates(d, signed, trust, purpose, timestamp?.genTime);
+  return { signer: signed.signer, signingTime: d.signingTime, path, ...(timestamp ? { timestamp } : {}) };
 }

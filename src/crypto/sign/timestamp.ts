@@ -2,10 +2,11 @@ import { createHash, randomBytes } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { SealgateError } from "../../core/errors.js";
-import type { HttpClient } from "../../core/http/client.js";
+import { HttpClient } from "../../core/http/client.js";
 import type { Trust } from "../pki/trust.js";
 import { validatePath } from "../pki/validate.js";
 import { x509 } from "../pki/x509.js";
+import type { Timestamper } from "./signer.js";
 
 /*
  * RFC 3161 time-stamps: independent evidence of *when* a signature existed, from a TSA the
@@ -26,7 +27,11 @@ export interface TimestampRequest {
   hash: Hash;
 }
 
-export function timestampRequest(data: Uint8Array, hash: Hash = "sha256"): TimestampRequest {
+export function timestampRequest(
+  data: Uint8Array,
+  hash: Hash = "sha256",
+  policyOid?: string,
+): TimestampRequest {
   const nonceBytes = randomBytes(8);
   nonceBytes[0]! &= 0x7f;
   const req = new pkijs.TimeStampReq({
@@ -40,6 +45,7 @@ export function timestampRequest(data: Uint8Array, hash: Hash = "sha256"): Times
     }),
     nonce: new asn1js.Integer({ valueHex: ab(nonceBytes) }),
     certReq: true,
+    ...(policyOid ? { reqPolicy: policyOid } : {}),
   });
   return {
     der: new Uint8Array(req.toSchema().toBER(false)),
@@ -54,8 +60,9 @@ export async function requestTimestamp(
   path: string,
   data: Uint8Array,
   hash: Hash = "sha256",
+  policyOid?: string,
 ) {
-  const request = timestampRequest(data, hash);
+  const request = timestampRequest(data, hash, policyOid);
   const res = await tsa.stream({
     method: "POST",
     path,
@@ -92,7 +99,49 @@ export async function requestTimestamp(
   ) {
     throw new SealgateError("TSA_FAILED", "TSA reply does not carry the nonce of the request");
   }
+  if (policyOid && info.policy !== policyOid)
+    throw new SealgateError("TSA_FAILED", `TSA answered under policy ${info.policy}, not ${policyOid}`);
   return token;
+}
+
+export interface TsaConfig {
+  url: string;
+  policyOid?: string | undefined;
+  required: boolean;
+}
+
+/**
+ * The Timestamper a configured TSA gives signers. A required TSA that fails stops the seal
+ * (TSA_FAILED, exit 3: nothing is written, the daemon retries later); one not required is
+ * skipped with a warning. Errors name the URL without its userinfo. With `trust` (the config's
+ * caFile), each token is verified on receipt: imprint, TSA signature, chain, timeStamping EKU.
+ */
+export function httpTimestamper(
+  cfg: TsaConfig,
+  opts: { http?: HttpClient; warn?: (message: string) => void; trust?: Trust } = {},
+): Timestamper & { close(): Promise<void> } {
+  const url = new URL(cfg.url);
+  url.username = "";
+  url.password = "";
+  const shown = url.toString();
+  const http = opts.http ?? new HttpClient({ baseUrl: cfg.url, timeoutMs: 10_000, backoff: { retries: 1 } });
+  return {
+    async stamp(data) {
+      try {
+        const token = await requestTimestamp(http, url.pathname + url.search, data, "sha256", cfg.policyOid);
+        // caFile: a token that would not verify later is refused now, while the seal can wait.
+        if (opts.trust) await verifyTimestamp(token, data, opts.trust);
+        return token;
+      } catch (cause) {
+        const why = (cause as Error).message;
+        if (cfg.required)
+          throw new SealgateError("TSA_FAILED", `time-stamp authority ${shown} failed: ${why}`, { cause });
+        opts.warn?.(`time-stamp authority ${shown} failed, sealing without a time-stamp: ${why}`);
+        return undefined;
+      }
+    },
+    close: () => http.close(),
+  };
 }
 
 function parseToken(token: Uint8Array) {

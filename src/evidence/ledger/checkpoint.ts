@@ -6,6 +6,7 @@ import { x509 } from "../../crypto/pki/x509.js";
 import { fromB64 } from "../../crypto/sign/base64.js";
 import { p1363ToDer } from "../../crypto/sign/ecdsa.js";
 import type { Signer } from "../../crypto/sign/signer.js";
+import { type VerifiedTimestamp, verifyTimestamp } from "../../crypto/sign/timestamp.js";
 
 /*
  * Checkpoints: C2SP tlog-checkpoint notes signed per C2SP signed-note.
@@ -14,8 +15,10 @@ import type { Signer } from "../../crypto/sign/signer.js";
  *   \n
  *   — <origin> base64(key id (4 bytes) || signature)\n
  *
- * ECDSA keys use signature type 0x02 (key id = SHA-256(DER SPKI)[:4], ASN.1 DER signature over
- * the note text with the curve's hash). RSA keys, which signed-note assigns no type, use 0xff
+ * ECDSA keys use signature type 0x02 exactly as C2SP signed-note assigns it (the
+ * transparency-dev/witness format): its key id is SHA-256(DER SPKI)[:4], NOT the
+ * name||0x0A||type||key formula the spec recommends for other types, and the signature is ASN.1
+ * DER over the note text with the curve's hash. RSA keys, which signed-note assigns no type, use 0xff
  * followed by "sealgate-rsa-pss-sha256" or "sealgate-rsa-pkcs1-sha256" in the key-id hash, so the
  * key id also fixes the padding. The signer's certificate
  * chain travels beside the note so verifiers pin it to their own trust anchors.
@@ -33,6 +36,11 @@ export interface SignedCheckpoint {
   note: string;
   /** DER certificates, signer first: base64. */
   chain: string[];
+  /**
+   * An RFC 3161 TimeStampToken (DER, base64) over the first signature line's signature bytes
+   * (after the 4-byte key id), when a TSA is configured.
+   */
+  tst?: string;
 }
 
 type Scheme = "ecdsa" | "rsa-pss" | "rsa-pkcs1";
@@ -67,9 +75,11 @@ export async function signCheckpoint(c: Checkpoint, signer: Signer): Promise<Sig
   const id = keyId(signer.chain[0]!, c.origin, scheme);
   const raw = await signer.sign(Buffer.from(text, "utf8"));
   const sig = scheme === "ecdsa" ? p1363ToDer(raw) : Buffer.from(raw);
+  const tst = await signer.timestamper?.stamp(sig);
   return {
     note: `${text}\n— ${c.origin} ${Buffer.concat([id, sig]).toString("base64")}\n`,
     chain: signer.chain.map((cert) => Buffer.from(cert.rawData).toString("base64")),
+    ...(tst ? { tst: Buffer.from(tst).toString("base64") } : {}),
   };
 }
 
@@ -122,6 +132,8 @@ export interface DecodedCheckpoint {
   signatures: { name: string; sig: Buffer }[];
   signer: x509.X509Certificate;
   intermediates: x509.X509Certificate[];
+  /** The time-stamp token (DER), unchecked until verifyCheckpointTimestamp. */
+  tst?: Buffer;
 }
 
 export function decodeCheckpoint(s: SignedCheckpoint): DecodedCheckpoint {
@@ -133,7 +145,34 @@ export function decodeCheckpoint(s: SignedCheckpoint): DecodedCheckpoint {
   } catch {
     throw bad("unreadable signer certificate");
   }
-  return { checkpoint, text, signatures, signer: certs[0]!, intermediates: certs.slice(1) };
+  let tst: Buffer | undefined;
+  if (s.tst !== undefined) {
+    try {
+      tst = fromB64(s.tst, "tst");
+    } catch {
+      throw bad("the time-stamp token is not canonical base64");
+    }
+  }
+  return {
+    checkpoint,
+    text,
+    signatures,
+    signer: certs[0]!,
+    intermediates: certs.slice(1),
+    ...(tst ? { tst } : {}),
+  };
+}
+
+/**
+ * The checkpoint's time-stamp, if it has one: a token by a trusted TSA over the first signature's
+ * bytes (after the key id). Its genTime is then the time the chain is judged at.
+ */
+export async function verifyCheckpointTimestamp(
+  d: DecodedCheckpoint,
+  trust: Trust,
+): Promise<VerifiedTimestamp | undefined> {
+  if (!d.tst) return undefined;
+  return verifyTimestamp(d.tst, d.signatures[0]!.sig.subarray(4), trust);
 }
 
 /** The note signature(s) by the signer's key: every one under its key id must verify, and one must exist. */
@@ -171,15 +210,23 @@ export function verifyCheckpointSignature(d: DecodedCheckpoint): void {
   if (verified === 0) throw bad("no signature by the certificate's key");
 }
 
-/** The signer's chain against `trust`, for sealing, at the checkpoint's own time. */
-export async function validateCheckpointChain(d: DecodedCheckpoint, trust: Trust): Promise<void> {
-  await validatePath(d.signer, d.intermediates, trust, { at: d.checkpoint.time, purpose: "sealing" });
+/**
+ * The signer's chain against `trust`, for sealing, at the time-stamped time when a verified token
+ * gives one, else at the checkpoint's own (claimed) time.
+ */
+export async function validateCheckpointChain(
+  d: DecodedCheckpoint,
+  trust: Trust,
+  at: Date = d.checkpoint.time,
+): Promise<void> {
+  await validatePath(d.signer, d.intermediates, trust, { at, purpose: "sealing" });
 }
 
-/** Verify a signed checkpoint: the note signature by the chain's leaf, and that chain against `trust`. */
+/** Verify a signed checkpoint: its time-stamp if any, the note signature by the chain's leaf, and that chain. */
 export async function verifyCheckpoint(s: SignedCheckpoint, trust: Trust): Promise<Checkpoint> {
   const d = decodeCheckpoint(s);
+  const ts = await verifyCheckpointTimestamp(d, trust);
   verifyCheckpointSignature(d);
-  await validateCheckpointChain(d, trust);
+  await validateCheckpointChain(d, trust, ts?.genTime);
   return d.checkpoint;
 }

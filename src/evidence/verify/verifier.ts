@@ -5,6 +5,7 @@ import {
   type SignedCheckpoint,
   validateCheckpointChain,
   verifyCheckpointSignature,
+  verifyCheckpointTimestamp,
 } from "../ledger/checkpoint.js";
 import { parseEntry } from "../ledger/ledger.js";
 import { leafHash, verifyInclusion } from "../ledger/merkle.js";
@@ -19,6 +20,7 @@ import {
   type DecodedCms,
   decodeCmsDetached,
   verifyCmsSignature,
+  verifyCmsTimestamp,
 } from "../../crypto/sign/cms.js";
 import { type DecodedJws, decodeJws, type FlattenedJws, verifyJwsSignature } from "../../crypto/sign/jws.js";
 import { digestOf } from "../../core/digest.js";
@@ -98,6 +100,10 @@ interface Decoded {
   cp?: DecodedCheckpoint;
   /** The checkpoint whose tree inclusion is proven against, once its signature verified. */
   checkpoint?: Checkpoint;
+  /** genTime of the record CMS's verified signature time-stamp (CAdES-T). */
+  cmsTime?: Date;
+  /** genTime of the checkpoint's verified time-stamp. */
+  cpTime?: Date;
 }
 
 export class Verifier {
@@ -111,8 +117,10 @@ export class Verifier {
     let step: Step = "container";
     try {
       const d = decodeCheckpoint(s);
+      step = "timestamps";
+      const ts = await verifyCheckpointTimestamp(d, this.trust);
       step = "certificates";
-      await validateCheckpointChain(d, this.trust);
+      await validateCheckpointChain(d, this.trust, ts?.genTime);
       step = "signatures";
       verifyCheckpointSignature(d);
       return { checkpoint: d.checkpoint, findings: [] };
@@ -124,8 +132,9 @@ export class Verifier {
   async verify(r: SealedRecord, p: VerificationPolicy): Promise<Finding[]> {
     const run = new Run();
     const parts = await this.container(run, r);
-    // Time-stamps: no RFC 3161 tokens are sealed yet, so each seal's time is the record's sealedAt.
-    const at = parts.record ? new Date(parts.record.sealedAt) : undefined;
+    await this.timestamps(run, r, parts);
+    // Without a verified time-stamp a seal's time is the record's sealedAt, the sealer's claim.
+    const at = parts.cmsTime ?? (parts.record ? new Date(parts.record.sealedAt) : undefined);
     await this.certificates(run, r, parts, at);
     await this.signatures(run, r, parts);
     if (p.approvals && parts.record) await this.approvals(run, r, parts.record);
@@ -172,6 +181,23 @@ export class Verifier {
     return parts;
   }
 
+  /**
+   * Time-stamps: each RFC 3161 token present verifies (TSA signature, timeStamping EKU, chain to
+   * the trust anchors at its genTime) and covers exactly its signature's bytes. A verified
+   * genTime is then the time certificates are judged at, never a claimed signing time.
+   */
+  private async timestamps(run: Run, r: SealedRecord, parts: Decoded) {
+    const { cms, cp } = parts;
+    if (cms?.timestamp)
+      await run.check("cms", "timestamps", r.cms!.where, "TIMESTAMP_INVALID", async () => {
+        parts.cmsTime = (await verifyCmsTimestamp(cms, this.trust))?.genTime;
+      });
+    if (cp?.tst)
+      await run.check("checkpoint", "timestamps", r.checkpoint!.where, "TIMESTAMP_INVALID", async () => {
+        parts.cpTime = (await verifyCheckpointTimestamp(cp, this.trust))?.genTime;
+      });
+  }
+
   /** Certificates: each chain once, at its seal's time. */
   private async certificates(run: Run, r: SealedRecord, parts: Decoded, at: Date | undefined) {
     const { jws, cp } = parts;
@@ -181,7 +207,7 @@ export class Verifier {
       );
     if (cp)
       await run.check("checkpoint", "certificates", r.checkpoint!.where, "CHECKPOINT_INVALID", () =>
-        validateCheckpointChain(cp, this.trust),
+        validateCheckpointChain(cp, this.trust, parts.cpTime),
       );
     if (jws && r.sealer && run.ok("jws") && !der(jws.signer).equals(r.sealer))
       run.fail(
@@ -207,7 +233,7 @@ export class Verifier {
     if (cms && bytes && run.ok("record"))
       await run.check("cms", "signatures", r.cms!.where, "SIGNATURE_INVALID", async () => {
         const signed = await verifyCmsSignature(cms, bytes);
-        await checkCmsCertificates(cms, signed, trust);
+        await checkCmsCertificates(cms, signed, trust, "sealing", parts.cmsTime);
         if (r.sealer && !der(signed.signer).equals(r.sealer))
           run.fail(
             "cms",

@@ -17,6 +17,7 @@ import { Layout, NOT_RECORDED } from "./layout.js";
 import { embedPng } from "./png.js";
 import { addSignaturePlaceholder, type SignatureInfo, signPdf } from "../../crypto/sign/pdf-signature.js";
 import { fingerprint } from "../../crypto/pki/x509.js";
+import { opensslCmsVerifyCommand } from "../../crypto/sign/cms.js";
 import type { Signer } from "../../crypto/sign/signer.js";
 import { BoundedCache } from "../../core/util/bounded-cache.js";
 
@@ -442,8 +443,8 @@ function sealBlock(input: RecordPdfInput): [string, string][] {
       "Verify with",
       `sealgate verify <bundle.zip> --ca ${root}\n` +
         `Without sealgate, in the exported bundle (record.json is also attached to this PDF):\n` +
-        `openssl cms -verify -binary -inform DER -in record.p7s -content record.json -CAfile ${root} ` +
-        `-attime ${Math.floor(Date.parse(r.sealedAt) / 1000)} -out /dev/null\n` +
+        `${opensslCmsVerifyCommand({ p7s: "record.p7s", content: "record.json", root, signingTime: r.sealedAt, signerOut: "signer.pem" })}\n` +
+        `then signer.pem's SHA-256 fingerprint must equal the one above.\n` +
         `This PDF's own signature: pdfsig, trusting ${root} (FORMAT.md sections 4, 15 and 17.4).`,
     ],
   ];

@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest";
 import { BAD_CERTS } from "../../../src/crypto/pki/dev-pki.js";
 import { loadTrust } from "../../../src/crypto/pki/trust.js";
 import { type Purpose, validatePath } from "../../../src/crypto/pki/validate.js";
-import { parsePemCertificates } from "../../../src/crypto/pki/x509.js";
+import { createPrivateKey } from "node:crypto";
+import { issueCertificate } from "../../../src/crypto/pki/issue.js";
+import { OID, parsePemCertificates, subtle, x509 } from "../../../src/crypto/pki/x509.js";
 import type { SealgateError } from "../../../src/core/errors.js";
 import { devPki } from "../../support/pki.js";
 
@@ -125,6 +127,45 @@ describe("path validation", () => {
     expect(await codeOf(validate(pki.approvers[0]!.cert, "timestamping", trust))).toBe(
       "CERT_BAD_EXTENDED_KEY_USAGE",
     );
+  });
+
+  it("keeps sealing and approval apart: the sealing certificate may not approve, an approver may not seal", async () => {
+    const { pki, trust } = await devPki();
+    expect(await codeOf(validate(pki.sealing.cert, "approval", trust))).toBe("CERT_BAD_EXTENDED_KEY_USAGE");
+    expect(await codeOf(validate(pki.approvers[0]!.cert, "sealing", trust))).toBe(
+      "CERT_BAD_EXTENDED_KEY_USAGE",
+    );
+  });
+
+  it("lets anyExtendedKeyUsage qualify for no purpose", async () => {
+    const { pki, trust, dir } = await devPki();
+    const [issuingCert] = parsePemCertificates(await readFile(pki.trust.intermediates, "utf8"), "issuing");
+    const keyDer = createPrivateKey(await readFile(`${dir}/issuing-ca.key`)).export({
+      type: "pkcs8",
+      format: "der",
+    });
+    const key = await subtle.importKey("pkcs8", keyDer, { name: "ECDSA", namedCurve: "P-256" }, false, [
+      "sign",
+    ]);
+    const issueWith = (oids: string[]) =>
+      issueCertificate({
+        subject: "CN=Any Purpose Leaf",
+        spec: "ec-p256",
+        issuer: { cert: issuingCert!, key, spec: "ec-p256" },
+        notBefore: new Date(Date.now() - 86_400_000),
+        notAfter: new Date(Date.now() + 86_400_000),
+        keyUsage: x509.KeyUsageFlags.digitalSignature,
+        eku: { oids },
+      });
+    const any = await issueWith([OID.anyExtendedKeyUsage]);
+    for (const purpose of ["sealing", "approval", "timestamping"] as const) {
+      await expect(validatePath(any.cert, [], trust, { at: new Date(), purpose })).rejects.toMatchObject({
+        code: "CERT_BAD_EXTENDED_KEY_USAGE",
+      });
+    }
+    // The same issuance with a real EKU passes, so the refusal above is the EKU's doing.
+    const doc = await issueWith([OID.documentSigning]);
+    await validatePath(doc.cert, [], trust, { at: new Date(), purpose: "sealing" });
   });
 
   it("checks validity at the signing time, not now", async () => {

@@ -84,4 +84,12 @@ describe("approver e-signatures", () => {
     await expect(signApproval({ ...assertion(), decision: "maybe" } as never, tsa)).rejects.toThrow();
     expect(await codeOf(verifyApproval("not.a.jws", trust))).toBe("SIGNATURE_MALFORMED");
   });
+
+  it("refuse an approval signed with the sealing key, though its certificate has emailProtection", async () => {
+    const { pki, trust } = await devPki();
+    const sealing = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
+    expect(await codeOf(verifyApproval(await signApproval(assertion(), sealing), trust))).toBe(
+      "CERT_BAD_EXTENDED_KEY_USAGE",
+    );
+  });
 });

@@ -107,12 +107,12 @@ describe("CMS verification refuses", () => {
     await expect(opensslVerify(p7s, data, other.pki.trust.anchors)).rejects.toThrow();
   });
 
-  it("an approver's certificate used to seal, when asked for the sealing purpose", async () => {
+  it("an approver's certificate used to seal is refused for the sealing purpose", async () => {
     const { pki, trust } = await devPki("ec-p256");
     const a = pki.approvers[0]!;
     const signer = await loadSigner({ type: "pem", key: a.key, cert: a.cert }, "k", {});
     const p7s = await signCmsDetached(data, signer, new Date());
-    expect(await codeOf(verifyCmsDetached(p7s, data, trust, "sealing"))).toBe("valid");
+    expect(await codeOf(verifyCmsDetached(p7s, data, trust, "sealing"))).toBe("CERT_BAD_EXTENDED_KEY_USAGE");
     expect(await codeOf(verifyCmsDetached(p7s, data, trust, "timestamping"))).toBe(
       "CERT_BAD_EXTENDED_KEY_USAGE",
     );

@@ -123,6 +123,13 @@ describe("JWS verification refuses", () => {
     );
   });
 
+  it("a record signed with an approver's key (approvers may not seal)", async () => {
+    const { pki, trust } = await devPki();
+    const a = pki.approvers[0]!;
+    const signer = await loadSigner({ type: "pem", key: a.key, cert: a.cert }, "k", {});
+    expect(await verify(await signJws(payload, signer, TYP), trust)).toBe("CERT_BAD_EXTENDED_KEY_USAGE");
+  });
+
   it("a chain to a different root", async () => {
     const { jws } = await fixture();
     const other = await devPki("ec-p256", "other-root");

@@ -11,7 +11,10 @@ import { type RecordPdfInput, renderSignedRecordPdf } from "../../../src/render/
 import { verifyPdfSignature } from "../../../src/crypto/sign/pdf-signature.js";
 import { loadSigner } from "../../../src/crypto/sign/load.js";
 import type { Signer } from "../../../src/crypto/sign/signer.js";
+import { withTimestamper } from "../../../src/crypto/sign/signer.js";
+import { httpTimestamper } from "../../../src/crypto/sign/timestamp.js";
 import { devPki } from "../../support/pki.js";
+import { startTsa } from "../../support/tsa.js";
 import { pdfInput } from "../../render/pdf/fixture.js";
 
 const run = promisify(execFile);
@@ -47,8 +50,8 @@ async function pdfsig(nss: string, path: string) {
   );
 }
 
-async function pyhanko(path: string, root: string) {
-  return run(VENV_PYTHON, [join(import.meta.dirname, "pyhanko_validate.py"), path, root]).then(
+async function pyhanko(path: string, root: string, ...flags: string[]) {
+  return run(VENV_PYTHON, [join(import.meta.dirname, "pyhanko_validate.py"), path, root, ...flags]).then(
     (r) => ({ ok: true, out: r.stdout }),
     (e: { stdout?: string }) => ({ ok: false, out: e.stdout ?? "" }),
   );
@@ -87,6 +90,23 @@ describe.each(["ec-p256", "rsa-2048"] as KeySpec[])("PAdES seal with a %s key", 
     expect(((await verifyPdfSignature(tampered, trust).catch((e) => e)) as SealgateError).code).toBe(
       "SIGNATURE_INVALID",
     );
+  });
+
+  it("carries a signature time-stamp (PAdES B-T) when the signer has a TSA: pyHanko and sealgate validate it", async () => {
+    const { pki, trust } = await devPki(spec);
+    const tsa = await startTsa(pki);
+    const stamper = httpTimestamper({ url: tsa.url, required: true });
+    try {
+      const plain = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
+      const signed = await signedNow(pdfInput(), withTimestamper(plain, stamper));
+      const hanko = await pyhanko(await file(signed), pki.trust.anchors, "--timestamp");
+      expect(hanko.ok, hanko.out).toBe(true);
+      const ours = await verifyPdfSignature(signed, trust);
+      expect(ours.timestamp?.tsa.subject).toContain("Sealgate Dev TSA");
+    } finally {
+      await stamper.close();
+      await tsa.stop();
+    }
   });
 
   it("is not trusted by a verifier with another root", async () => {

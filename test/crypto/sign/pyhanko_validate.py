@@ -1,8 +1,9 @@
 """Validate the signature of a PDF with pyHanko against a trust root, independently of sealgate.
 
-Usage: python pyhanko_validate.py PDF ROOT_PEM
+Usage: python pyhanko_validate.py PDF ROOT_PEM [--timestamp]
 Prints pyHanko's report; exits 0 only if the signature is intact, valid and trusted and covers
-the whole file.
+the whole file. With --timestamp, it must also carry a signature time-stamp (PAdES B-T) that is
+intact, valid and trusted under the same root.
 """
 
 import sys
@@ -24,6 +25,10 @@ def main():
         status = validate_pdf_signature(reader.embedded_signatures[0], vc)
         print(status.pretty_print_details())
         ok = status.intact and status.valid and status.trusted and status.coverage.name == "ENTIRE_FILE"
+        if "--timestamp" in sys.argv[3:]:
+            ts = status.timestamp_validity
+            print(f"signature time-stamp: {ts.timestamp if ts else None}")
+            ok = ok and ts is not None and ts.intact and ts.valid and ts.trusted
         sys.exit(0 if ok else 1)
 
 

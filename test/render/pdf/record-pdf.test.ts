@@ -252,7 +252,7 @@ describe("the sealed record as PDF", () => {
     expect(page1).toContain("Sealed at 2026-11-21 10:00 UTC");
     expect(page1).toContain("sealgate verify <bundle.zip> --ca <root.pem>");
     expect(page1).toContain(
-      "openssl cms -verify -binary -inform DER -in record.p7s -content record.json -CAfile <root.pem> -attime 1795255201 -out /dev/null",
+      "openssl cms -verify -binary -inform DER -in record.p7s -content record.json -CAfile <root.pem> -purpose smimesign -attime 1795255201 -signer signer.pem -out /dev/null",
     );
   });
 
