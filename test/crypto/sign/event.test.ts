@@ -106,8 +106,13 @@ describe("signed workflow events", () => {
       await signJws(Buffer.from(JSON.stringify(approval)), li, "vnd.sealgate.approval+jws"),
     );
     expect(await codeOf(verifyEvent(otherTyp, trust, NONE))).toBe("SIGNATURE_MALFORMED");
-    // Only the sealing certificate may sign what sealgate itself records.
+    // Only the sealing certificate may sign what sealgate itself records: a person's certificate
+    // lacks the sealing EKU, and a sealing certificate not configured as ours is refused by fingerprint.
     expect(await codeOf(verifyEvent((await signEvent(gate, li)).jws, trust, { sealing: seal }))).toBe(
+      "CERT_BAD_EXTENDED_KEY_USAGE",
+    );
+    const { sealing } = await signers();
+    expect(await codeOf(verifyEvent((await signEvent(gate, sealing)).jws, trust, NONE))).toBe(
       "SIGNATURE_INVALID",
     );
     for (const junk of ["", "a.b.c", "..", 42 as unknown as string])
