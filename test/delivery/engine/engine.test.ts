@@ -16,6 +16,7 @@ import { FileDestination, type FileFaults } from "../../support/file-destination
 import { sealedRecords, sealMore, type SealedStore } from "../../support/sealed-records.js";
 import { expectExactlyOnce } from "./exactly-once.js";
 import { TEST_MAPPING, TEST_TARGET } from "../../support/test-mapping.mjs";
+import { readStore } from "../../../src/app/store.js";
 
 const mapping = compileMapping(TEST_MAPPING, "test mapping", { destination: "files", target: TEST_TARGET });
 const logger = createLogger({ level: "silent" });
@@ -33,6 +34,7 @@ function push(
 ) {
   return pushOutbox({
     storeRoot: s.root,
+    ...readStore(s.root),
     targets: [
       {
         name: "files",
@@ -177,6 +179,7 @@ describe("the delivery engine", () => {
     });
     const r = await pushOutbox({
       storeRoot: s.root,
+      ...readStore(s.root),
       targets: [
         target("files", new FileDestination("files", remote)),
         target("broken", broken),
