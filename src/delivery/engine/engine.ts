@@ -13,6 +13,7 @@ import type { Destination } from "../destination/destination.js";
 import { type Call, deliverOne } from "./deliver-one.js";
 import { BUILTIN_FILES, type FileKind, FrozenFiles } from "./files.js";
 import { readDeliveryView } from "../../evidence/ledger/delivery-view.js";
+import { describeDeliveryError } from "./describe.js";
 import { loadWork } from "./work.js";
 
 /*
@@ -96,7 +97,7 @@ export async function pushOutbox(opts: PushOptions): Promise<Record<string, Dest
       try {
         await t.destination.prepare();
       } catch (err) {
-        result.error = describeError(err).slice(0, 1000);
+        result.error = describeDeliveryError(t.name, t.destination.kind, err);
         log.error({ err: result.error }, "destination not ready; nothing delivered");
         return;
       }
@@ -135,7 +136,7 @@ export async function pushOutbox(opts: PushOptions): Promise<Record<string, Dest
       opts.onOutcome?.(t.name, "delivered");
       log.info({ record: entry.record, remote: ref.id }, "delivered");
     } catch (err) {
-      const error = describeError(err).slice(0, 1000);
+      const error = describeDeliveryError(t.name, t.destination.kind, err);
       const dead = n >= t.maxAttempts;
       const at = now();
       const base = { record: entry.record, at: at.toISOString(), attempts: n, error };
