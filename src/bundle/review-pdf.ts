@@ -10,9 +10,8 @@ import type { Digest } from "../core/digest.js";
  * records its digest in the seal index; no sealed document names it. Export takes the recorded
  * file when the store holds it and its document ID is the package's. For stores reviewed before
  * the index recorded it, the stored PDF whose trailer /ID is the package's is found by one pass
- * over the store, so the answer never depends on today's renderer. The pass reads an object
- * only until its first bytes show it is no PDF; a PDF is streamed through to keep its last
- * 4 KiB, where the trailer is (any backend gives streams; none need offer random access).
+ * over the store (each object's first bytes and, for a PDF, its last 4 KiB, through peek), so
+ * the answer never depends on today's renderer.
  */
 
 const TAIL = 4096;
@@ -47,29 +46,9 @@ export function reviewPdfFinder(store: EvidenceStore, index: SealIndex) {
 async function storedPdfIds(store: EvidenceStore): Promise<Map<string, Digest[]>> {
   const ids = new Map<string, Digest[]>();
   for await (const digest of store.list()) {
-    const tail = await pdfTail(store, digest);
-    const id = tail && pdfId(tail);
+    if (!Buffer.from(await store.peek(digest, 0, PDF_HEADER.length)).equals(PDF_HEADER)) continue;
+    const id = pdfId(Buffer.from(await store.peek(digest, -TAIL, TAIL)));
     if (id) ids.set(id, [...(ids.get(id) ?? []), digest]);
   }
   return ids;
-}
-
-/** The last TAIL bytes of a stored PDF; undefined as soon as the object turns out not to be one. */
-async function pdfTail(store: EvidenceStore, digest: Digest): Promise<Buffer | undefined> {
-  const stream = await store.open(digest);
-  let head = Buffer.alloc(0);
-  let tail = Buffer.alloc(0);
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (head.length < PDF_HEADER.length) {
-        head = Buffer.concat([head, chunk.subarray(0, PDF_HEADER.length - head.length)]);
-        if (head.length === PDF_HEADER.length && !head.equals(PDF_HEADER)) return undefined;
-      }
-      tail = Buffer.concat([tail, chunk]);
-      if (tail.length > TAIL) tail = tail.subarray(tail.length - TAIL);
-    }
-  } finally {
-    stream.destroy();
-  }
-  return head.equals(PDF_HEADER) ? tail : undefined;
 }
