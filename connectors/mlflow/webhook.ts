@@ -239,6 +239,11 @@ function refusal(err: unknown, deliveryId: string | undefined): WebhookRefusal {
  * A node:http handler for the daemon's /hooks/mlflow route: 204 once a verified delivery's id is
  * recorded, 401 on a bad signature or stale/replayed delivery, 400 on a bad payload, 413 when
  * too large, 503 when its id cannot be recorded. Every refusal reaches `onReject`.
+ *
+ * A body over `maxBytes` is refused as soon as it shows: at once when Content-Length says so,
+ * else when the bytes read pass the limit (a sender may lie about or omit the length). The
+ * 413 goes out with Connection: close and the socket is destroyed once it is written, so the
+ * rest of the body is never read.
  */
 export function webhookHandler(
   receiver: WebhookReceiver,
@@ -249,27 +254,37 @@ export function webhookHandler(
   return (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size <= maxBytes) chunks.push(c);
-    });
-    const answer = async () => {
-      if (size > maxBytes)
-        throw new SealgateError(
-          "WEBHOOK_TOO_LARGE",
-          `delivery body is ${size} bytes, over the ${maxBytes}-byte limit`,
-        );
-      const event = await receiver.receiveDurably({ headers: req.headers, rawBody: Buffer.concat(chunks) });
-      if (event) onEvent(event);
-      res.writeHead(204).end();
+    let refused = false;
+    const refuse = (err: unknown, close = false) => {
+      if (refused) return;
+      refused = true;
+      const r = refusal(err, printable(header(req.headers, "x-mlflow-delivery-id")));
+      onReject(r);
+      if (res.headersSent) return void res.destroy();
+      if (close) res.on("finish", () => req.socket.destroy());
+      res
+        .writeHead(r.status, { "content-type": "text/plain", ...(close ? { connection: "close" } : {}) })
+        .end(`${r.code}\n`);
     };
+    const tooLarge = (what: string) =>
+      new SealgateError("WEBHOOK_TOO_LARGE", `delivery body ${what}, over the ${maxBytes}-byte limit`);
+    const declared = Number(header(req.headers, "content-length"));
+    if (declared > maxBytes) return refuse(tooLarge(`is ${declared} bytes`), true);
+    req.on("data", (c: Buffer) => {
+      if (refused) return;
+      size += c.length;
+      if (size > maxBytes) return refuse(tooLarge(`passed ${size} bytes before it was cut off`), true);
+      chunks.push(c);
+    });
     req.on("end", () => {
-      answer().catch((err: unknown) => {
-        const r = refusal(err, printable(header(req.headers, "x-mlflow-delivery-id")));
-        onReject(r);
-        if (res.headersSent) return void res.destroy();
-        res.writeHead(r.status, { "content-type": "text/plain" }).end(`${r.code}\n`);
-      });
+      if (refused) return;
+      receiver
+        .receiveDurably({ headers: req.headers, rawBody: Buffer.concat(chunks) })
+        .then((event) => {
+          if (event) onEvent(event);
+          res.writeHead(204).end();
+        })
+        .catch((err: unknown) => refuse(err));
     });
   };
 }

@@ -1,5 +1,8 @@
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { FileLedger, FileLedgerReader, ledgerDirOf } from "../evidence/ledger/file-ledger.js";
-import type { LedgerReader } from "../evidence/ledger/ledger.js";
+import { ENTRIES, type LedgerReader } from "../evidence/ledger/ledger.js";
+import type { Digest } from "../core/digest.js";
 import type { EvidenceStore } from "../evidence/store/evidence-store.js";
 import { FsObjectStore } from "../evidence/store/fs-store.js";
 
@@ -19,7 +22,20 @@ export function openLedger(storeDir: string, opts: { waitMs?: number } = {}): Pr
   return FileLedger.open(ledgerDirOf(storeDir), opts);
 }
 
+/** Where the embedded store keeps an object on disk, for messages that point a person at it. */
+export const objectFile = (storeDir: string, digest: Digest) => new FsObjectStore(storeDir).pathOf(digest);
+
 /** Objects and ledger for a reader beside the writer (`outbox`, `status`): nothing created, no lease. */
 export function readStore(storeDir: string): { store: EvidenceStore; ledger: LedgerReader } {
   return { store: new FsObjectStore(storeDir), ledger: FileLedgerReader.ofStore(storeDir) };
+}
+
+/**
+ * The ledger at `dir`, a store (holding ledger/) or a ledger directory itself, for a reader
+ * such as `verify BUNDLE --log DIR`; undefined when neither holds an entries file.
+ */
+export async function ledgerReaderAt(dir: string): Promise<LedgerReader | undefined> {
+  const holds = async (d: string) => !!(await stat(join(d, ENTRIES)).catch(() => null));
+  if (await holds(ledgerDirOf(dir))) return FileLedgerReader.ofStore(dir);
+  return (await holds(dir)) ? new FileLedgerReader(dir) : undefined;
 }

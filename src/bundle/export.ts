@@ -1,12 +1,12 @@
-import { join } from "node:path";
 import { z } from "zod";
 import { SealgateError } from "../core/errors.js";
-import { SealIndex } from "../evidence/store/seal-index.js";
+import type { SealIndex } from "../evidence/store/seal-index.js";
 import { inclusionProof } from "../evidence/ledger/merkle.js";
 import { toPem } from "../crypto/pki/x509.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { PromotionRecord, ReviewPackage } from "../record/schema.js";
-import { FsObjectStore } from "../evidence/store/fs-store.js";
+import type { EvidenceStore } from "../evidence/store/evidence-store.js";
+import type { LedgerReader } from "../evidence/ledger/ledger.js";
 import {
   type BundleIndex,
   CHECKPOINT_CHAIN,
@@ -20,7 +20,7 @@ import {
   SEALING_CHAIN,
   VERIFY_MD,
 } from "./layout.js";
-import { holdsCheckpoint, type LedgerView, readLedgerView } from "../evidence/ledger/view.js";
+import { holdsCheckpoint, type LedgerView, ledgerView } from "../evidence/ledger/view.js";
 import { bundleFacts } from "./facts.js";
 import { reviewPdfFinder } from "./review-pdf.js";
 import { renderVerifyMd } from "./verify-md.js";
@@ -41,7 +41,7 @@ export const pemChain = (certsB64: readonly string[]) =>
   certsB64.map((c) => toPem(Buffer.from(c, "base64"), "CERTIFICATE")).join("");
 
 async function readRecord(
-  store: FsObjectStore,
+  store: EvidenceStore,
   digest: string,
 ): Promise<{ bytes: Buffer; record: PromotionRecord }> {
   const bytes = Buffer.from(await store.get(digest as never));
@@ -73,7 +73,7 @@ function sealingChain(jws: Uint8Array): string[] {
 }
 
 /** The newest ledger entry whose record is this model version. */
-async function findEvent(store: FsObjectStore, view: LedgerView, model: string, version: string) {
+async function findEvent(store: EvidenceStore, view: LedgerView, model: string, version: string) {
   for (let seq = view.entries.length - 1; seq >= 0; seq--) {
     const digest = view.entries[seq]!.record;
     const { record } = await readRecord(store, digest).catch(() => ({ record: undefined }));
@@ -82,10 +82,15 @@ async function findEvent(store: FsObjectStore, view: LedgerView, model: string, 
   throw unavailable(`no sealed record of ${model} v${version} in the ledger; has the cycle been sealed?`);
 }
 
-export async function exportBundle(storeRoot: string, which: Selector): Promise<Buffer> {
-  const store = new FsObjectStore(storeRoot);
-  const view = await readLedgerView(join(storeRoot, "ledger"));
-  const index = await SealIndex.open(storeRoot);
+/** What export reads: the store's objects, its ledger, and its seal index. */
+export interface ExportSource {
+  store: EvidenceStore;
+  ledger: LedgerReader;
+  index: SealIndex;
+}
+
+export async function exportBundle({ store, ledger, index }: ExportSource, which: Selector): Promise<Buffer> {
+  const view = await ledgerView(ledger);
   const findReviewPdf = reviewPdfFinder(store, index);
   const latest = view.latest;
   if (!latest)

@@ -1,9 +1,8 @@
-import { open } from "node:fs/promises";
 import type { SealIndex } from "../evidence/store/seal-index.js";
 import { documentIdOf, pdfId } from "../crypto/sign/pdf-id.js";
 import { storedPdfOf } from "../evidence/store/stored-pdf.js";
 import type { PromotionRecord } from "../record/schema.js";
-import type { FsObjectStore } from "../evidence/store/fs-store.js";
+import type { EvidenceStore } from "../evidence/store/evidence-store.js";
 import type { Digest } from "../core/digest.js";
 
 /*
@@ -11,7 +10,8 @@ import type { Digest } from "../core/digest.js";
  * records its digest in the seal index; no sealed document names it. Export takes the recorded
  * file when the store holds it and its document ID is the package's. For stores reviewed before
  * the index recorded it, the stored PDF whose trailer /ID is the package's is found by one pass
- * over the store (each object's last 4 KiB), so the answer never depends on today's renderer.
+ * over the store (each object's first bytes and, for a PDF, its last 4 KiB, through peek), so
+ * the answer never depends on today's renderer.
  */
 
 const TAIL = 4096;
@@ -20,7 +20,7 @@ const PDF_HEADER = Buffer.from("%PDF-");
 export type ReviewPdf = { digest: string; bytes: Uint8Array };
 
 /** Finds the review PDF of each record's package; the store is scanned at most once. */
-export function reviewPdfFinder(store: FsObjectStore, index: SealIndex) {
+export function reviewPdfFinder(store: EvidenceStore, index: SealIndex) {
   let byId: Promise<Map<string, Digest[]>> | undefined;
   const ofPackage = async (digest: string, pkg: string): Promise<ReviewPdf | undefined> => {
     const bytes = await storedPdfOf(store, digest as Digest, pkg);
@@ -43,22 +43,12 @@ export function reviewPdfFinder(store: FsObjectStore, index: SealIndex) {
 }
 
 /** Stored PDFs (objects that begin %PDF-) by the document ID their trailer names. */
-async function storedPdfIds(store: FsObjectStore): Promise<Map<string, Digest[]>> {
+async function storedPdfIds(store: EvidenceStore): Promise<Map<string, Digest[]>> {
   const ids = new Map<string, Digest[]>();
-  const tail = Buffer.alloc(TAIL);
-  const head = Buffer.alloc(PDF_HEADER.length);
   for await (const digest of store.list()) {
-    const fh = await open(store.pathOf(digest), "r");
-    try {
-      const { bytesRead: headRead } = await fh.read(head, 0, head.length, 0);
-      if (headRead < head.length || !head.equals(PDF_HEADER)) continue;
-      const { size } = await fh.stat();
-      const { bytesRead } = await fh.read(tail, 0, Math.min(TAIL, size), Math.max(0, size - TAIL));
-      const id = pdfId(tail.subarray(0, bytesRead));
-      if (id) ids.set(id, [...(ids.get(id) ?? []), digest]);
-    } finally {
-      await fh.close();
-    }
+    if (!Buffer.from(await store.peek(digest, 0, PDF_HEADER.length)).equals(PDF_HEADER)) continue;
+    const id = pdfId(Buffer.from(await store.peek(digest, -TAIL, TAIL)));
+    if (id) ids.set(id, [...(ids.get(id) ?? []), digest]);
   }
   return ids;
 }

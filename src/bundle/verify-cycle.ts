@@ -303,8 +303,9 @@ export async function verifyCycle(ctx: CycleContext, c: Cycle): Promise<Claim[]>
   const parts = readParts(ctx, out);
   recordForm(ctx, out, parts);
   objects(ctx, out, parts.record);
-  const recordFailed = distribute(await ctx.verifier.verify(parts.sealed, { approvals: true }), out, parts);
+  const verified = await ctx.verifier.verify(parts.sealed, { approvals: true });
+  const recordFailed = distribute(verified.findings, out, parts);
   sealsUnproven(ctx, out, parts, recordFailed);
-  await verifyGovernance(ctx.files, ctx.verifier.trust, c, parts.record, out);
+  verifyGovernance(ctx.files, verified.approvals, c, parts.record, out);
   return out.claims();
 }

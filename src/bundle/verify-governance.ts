@@ -1,10 +1,9 @@
-import type { Trust } from "../crypto/pki/trust.js";
 import { type Finding, finding, findingOf, type Where } from "../evidence/verify/findings.js";
 import { evaluateChain, type VerifiedAssertion } from "../policy/chain.js";
 import { parsePolicy } from "../policy/schema.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { type PromotionRecord, ReviewPackage } from "../record/schema.js";
-import { verifyApproval } from "../crypto/sign/approval.js";
+import type { VerifiedApproval } from "../crypto/sign/approval.js";
 import { readFinding } from "./claims.js";
 import { need, parseJsonFile, tailOf } from "./facts.js";
 import { documentIdOf, pdfId } from "../crypto/sign/pdf-id.js";
@@ -59,26 +58,21 @@ function reviewPackage(
 
 /**
  * What each approval says, and who its certificate names, against the record. The Verifier
- * judges each signature; this reads the approvals it accepts (one that does not verify is its
- * finding, not repeated here) for the record and the policy.
+ * judged each signature and hands over the approvals it accepted, at the record's index (one
+ * that did not verify is its finding, not repeated here), for the record and the policy.
  */
-async function readApprovals(
-  files: ReadonlyMap<string, Uint8Array>,
-  trust: Trust,
+function readApprovals(
+  accepted: readonly (VerifiedApproval | undefined)[],
   r: PromotionRecord,
   out: GovernanceFindings,
-): Promise<VerifiedAssertion[]> {
+): VerifiedAssertion[] {
   const verified: VerifiedAssertion[] = [];
   for (const [i, a] of r.approvals.entries()) {
     const where = out.where(objectPath(a.assertion));
     const mismatch = (message: string) =>
       out.add("approvals", finding("APPROVAL_MISMATCH", "policy", `approval ${i + 1}: ${message}`, where));
-    let v: VerifiedAssertion;
-    try {
-      v = await verifyApproval(need(files, objectPath(a.assertion)).toString("utf8"), trust);
-    } catch {
-      continue;
-    }
+    const v = accepted[i];
+    if (!v) continue;
     const s = v.assertion;
     if (s.packageDigest !== r.package) mismatch(`signed package ${s.packageDigest}, not ${r.package}`);
     if (s.model !== r.model.name || s.version !== r.model.version)
@@ -128,13 +122,13 @@ function approvalOrder(
     mismatch("the approvals counted by the policy are not the record's approvals in order");
 }
 
-export async function verifyGovernance(
+export function verifyGovernance(
   files: ReadonlyMap<string, Uint8Array>,
-  trust: Trust,
+  approvals: readonly (VerifiedApproval | undefined)[],
   c: BundleIndex["cycles"][number],
   record: PromotionRecord | undefined,
   out: GovernanceFindings,
-): Promise<void> {
+): void {
   if (!record) {
     const where = out.where(cycleFile(c.number, "record.json"));
     for (const kind of ["package", "approvals", "order"] as const)
@@ -145,5 +139,5 @@ export async function verifyGovernance(
     return;
   }
   reviewPackage(files, c, record, out);
-  approvalOrder(files, record, await readApprovals(files, trust, record, out), out);
+  approvalOrder(files, record, readApprovals(approvals, record, out), out);
 }

@@ -200,7 +200,7 @@ export async function verifyBundle(
 
   if (opts.log) {
     const log = opts.log;
-    const title = `the live ledger at ${"url" in log ? log.url : log.dir} still contains this checkpoint's tree`;
+    const title = `the live ledger at ${"url" in log ? log.url : log.where} still contains this checkpoint's tree`;
     const findings = checkpoint.verified
       ? await verifyLogConsistency(log, checkpoint.verified, verifier)
       : [

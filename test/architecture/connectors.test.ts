@@ -7,6 +7,7 @@ import { MlflowError } from "../../connectors/mlflow/errors.js";
 import { ServiceNowError } from "../../connectors/servicenow/errors.js";
 import { VantaError } from "../../connectors/vanta/errors.js";
 import { exitCodeOf, SealgateError } from "../../src/core/errors.js";
+import { readStore } from "../../src/app/store.js";
 
 /*
  * connectors/index.ts promises that adding a destination is one folder plus one line. This
@@ -165,7 +166,13 @@ describe("adding a destination is one folder plus one line", () => {
         logger,
       });
       try {
-        const result = await pushOutbox({ storeRoot: sealed.root, targets, signer: sealed.signer, logger });
+        const result = await pushOutbox({
+          storeRoot: sealed.root,
+          ...readStore(sealed.root),
+          targets,
+          signer: sealed.signer,
+          logger,
+        });
         expect(result.grc).toMatchObject({ delivered: 3, failed: 0 });
       } finally {
         await Promise.all(targets.map((t) => t.destination.close()));

@@ -14,6 +14,7 @@ import { loadMapping } from "../../src/delivery/mapping/compile.js";
 import { sealedRecords } from "../support/sealed-records.js";
 import { type BenchResult, CACHE, machine, QUICK, report, row, timeNodeChild } from "./lib.js";
 import { parse as parseYaml } from "yaml";
+import { readStore } from "../../src/app/store.js";
 
 /*
  * Benchmark: push N sealed records to each of ServiceNow, Vanta and Archer (their simulators,
@@ -59,6 +60,7 @@ async function child(kind: string, storeRoot: string, limit: number) {
       try {
         const r = await pushOutbox({
           storeRoot,
+          ...readStore(storeRoot),
           targets: [
             { name: kind, destination, mapping, queue: { ...d.queue, perMinute: limit }, maxAttempts: 1000 },
           ],

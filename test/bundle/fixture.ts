@@ -1,6 +1,7 @@
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readStore } from "../../src/app/store.js";
 import { exportBundle } from "../../src/bundle/export.js";
 import { renderReviewPdf } from "../../src/governance/seal/seal-pdf.js";
 import { SealIndex } from "../../src/evidence/store/seal-index.js";
@@ -226,4 +227,5 @@ export async function sealedStore(spec: KeySpec = "ec-p256") {
 
 export type SealedStore = Awaited<ReturnType<typeof sealedStore>>;
 
-export const exportOf = (s: SealedStore, event: string) => exportBundle(s.root, { event });
+export const exportOf = async (s: SealedStore, event: string) =>
+  exportBundle({ ...readStore(s.root), index: await SealIndex.open(s.root) }, { event });

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LogFetchLimits } from "../../src/bundle/log-consistency.js";
+import type { LogFetchLimits } from "../../src/bundle/http-ledger-reader.js";
 import { verifyBundle } from "../../src/bundle/verify.js";
 import { readZip } from "../../src/bundle/zip-read.js";
 import { HOSTILE_CASES } from "../fixtures/hostile-bundles/corpus.js";

@@ -9,7 +9,7 @@ import { verifyBundle } from "../../src/bundle/verify.js";
 import { readZip } from "../../src/bundle/zip-read.js";
 import { writeZip } from "../../src/bundle/zip-write.js";
 import { createDaemonServer, listen } from "../../src/pipeline/daemon/http.js";
-import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
+import { FileLedger, FileLedgerReader } from "../../src/evidence/ledger/file-ledger.js";
 import { Registry } from "prom-client";
 import { signCmsDetached } from "../../src/crypto/sign/cms.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
@@ -250,7 +250,9 @@ describe("verify --log: the bundle's checkpoint against the live log", () => {
   it("passes while the log only grew, and catches a log rewritten after export", async () => {
     await s.ledger.append(`sha256:${"1".repeat(64)}`);
     await s.ledger.checkpoint(s.sealer);
-    expect(await logClaim({ dir: s.root })).toMatchObject({ ok: true });
+    expect(await logClaim({ ledger: FileLedgerReader.ofStore(s.root), where: s.root })).toMatchObject({
+      ok: true,
+    });
 
     // The same origin, re-signed over different history: what a compromised log host could do.
     forged = await mkdtemp(join(tmpdir(), "sealgate-forged-log-"));
@@ -259,7 +261,7 @@ describe("verify --log: the bundle's checkpoint against the live log", () => {
     for (const c of "23456") await ledger.append(`sha256:${c.repeat(64)}`);
     await ledger.checkpoint(s.sealer);
     await ledger.close();
-    const log = await logClaim({ dir: forged });
+    const log = await logClaim({ ledger: new FileLedgerReader(forged), where: forged });
     expect(log.findings).toEqual([
       expect.objectContaining({
         code: "LOG_INCONSISTENT",

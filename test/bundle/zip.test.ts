@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LOG_LIMITS } from "../../src/bundle/log-consistency.js";
+import { LOG_LIMITS } from "../../src/bundle/http-ledger-reader.js";
 import { jsonDepthOver, MEMBER_RULES, memberRule } from "../../src/bundle/limits.js";
 import { DEFAULT_LIMITS, readZip, readZipMembers } from "../../src/bundle/zip-read.js";
 import { writeZip } from "../../src/bundle/zip-write.js";

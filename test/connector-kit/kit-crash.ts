@@ -13,6 +13,7 @@ import type { SimulatorHandle } from "../../connectors/sdk/simulator.js";
 import type { KitOptions } from "./kit.js";
 import type { PushChildSpec } from "./push-child.mjs";
 import { expectExactlyOnceRemote } from "./remote-check.js";
+import { readStore } from "../../src/app/store.js";
 
 /*
  * Crash trials of the connector kit: in each round a fresh store and simulator, a child
@@ -69,6 +70,7 @@ export async function crashTrials(k: {
     try {
       const r = await pushOutbox({
         storeRoot: s.root,
+        ...readStore(s.root),
         targets: [restart],
         signer: s.signer,
         logger: k.logger,

@@ -14,6 +14,7 @@ import { NO_FAULTS, type SimulatorHandle, type SimulatorModule } from "../../con
 import { SIMULATORS } from "../../connectors/simulators.js";
 import { crashTrials } from "./kit-crash.js";
 import { expectExactlyOnceRemote } from "./remote-check.js";
+import { readStore } from "../../src/app/store.js";
 
 /*
  * The checks every GRC connector must pass, registered as vitest tests. One line per
@@ -138,6 +139,7 @@ export function describeConnectorKit(module: ConnectorModule, opts: KitOptions):
         try {
           const r = await pushOutbox({
             storeRoot: sealed.root,
+            ...readStore(sealed.root),
             targets: [t],
             signer: sealed.signer,
             logger,
@@ -162,7 +164,13 @@ export function describeConnectorKit(module: ConnectorModule, opts: KitOptions):
     it("changes nothing when pushed again", async () => {
       const before = JSON.stringify(sim.records());
       const t = target(sim);
-      const r = await pushOutbox({ storeRoot: sealed.root, targets: [t], signer: sealed.signer, logger });
+      const r = await pushOutbox({
+        storeRoot: sealed.root,
+        ...readStore(sealed.root),
+        targets: [t],
+        signer: sealed.signer,
+        logger,
+      });
       await t.destination.close();
       expect(r[name]).toMatchObject({ delivered: 0, failed: 0 });
       expect(JSON.stringify(sim.records())).toBe(before);

@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url";
 import { CONNECTORS } from "../../dist/connectors/index.js";
 import { destinationSchema } from "../../dist/src/app/config/destinations.js";
 import { pushOutbox } from "../../dist/src/delivery/engine/engine.js";
+import { readStore } from "../../dist/src/app/store.js";
 import { BUILTIN_FILES, unavailableFiles } from "../../dist/src/delivery/engine/files.js";
 import { createLogger } from "../../dist/src/core/log.js";
 import { loadMapping } from "../../dist/src/delivery/mapping/compile.js";
@@ -38,6 +39,7 @@ for (let pass = 0; pass < 100; pass++) {
   try {
     const result = await pushOutbox({
       storeRoot: spec.storeRoot,
+      ...readStore(spec.storeRoot),
       targets: [{ name: spec.name, destination, mapping, queue: spec.queue, maxAttempts: 1000 }],
       signer,
       logger,

@@ -5,6 +5,7 @@ import { TAGS } from "../../src/governance/cycle/tags.js";
 import { gate } from "../../src/governance/gate/gate.js";
 import { SealIndex } from "../../src/evidence/store/seal-index.js";
 import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
+import { FileLedgerReader } from "../../src/evidence/ledger/file-ledger.js";
 import type { RegistrySource } from "../../src/source/registry-source.js";
 import { PromotionRecord } from "../../src/record/schema.js";
 import { type SealedStore, sealedRecords, sealMore } from "../support/sealed-records.js";
@@ -27,6 +28,7 @@ async function gateOn(s: SealedStore, i: number, opts: { content?: string; targe
   const deps = {
     source,
     store,
+    ledger: FileLedgerReader.ofStore(s.root),
     index: await SealIndex.open(s.root),
     trust: s.trust,
     now: () => new Date(Date.parse(record.sealedAt) + 60_000),

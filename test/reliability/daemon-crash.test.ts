@@ -2,7 +2,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { expectExactlyOnceRemote } from "../connector-kit/remote-check.js";
 import { startSimulators } from "../../src/dev/simulators.js";
-import { readLedgerView } from "../../src/evidence/ledger/view.js";
+import { ledgerView } from "../../src/evidence/ledger/view.js";
+import { FileLedgerReader } from "../../src/evidence/ledger/file-ledger.js";
 import { loadMapping } from "../../src/delivery/mapping/compile.js";
 import { BUILTIN_FILES, unavailableFiles } from "../../src/delivery/engine/files.js";
 import { CONNECTORS } from "../../connectors/index.js";
@@ -24,7 +25,7 @@ const VERSIONS = Number(process.env.SEALGATE_CRASH_VERSIONS ?? 50);
 const KILLS = 2;
 
 const ledgerRecords = async (storeRoot: string) =>
-  (await readLedgerView(`${storeRoot}/ledger`)).entries.map((e) => e.record);
+  (await ledgerView(FileLedgerReader.ofStore(storeRoot))).entries.map((e) => e.record);
 
 describe("the daemon killed at random points during seal and push", () => {
   it(`keeps every acknowledged record and delivers each exactly once (${VERSIONS * KILLS} kills)`, async () => {

@@ -11,6 +11,7 @@ import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { createLogger } from "../../src/core/log.js";
 import { readOutbox } from "../../src/delivery/outbox/outbox.js";
 import { sealedRecords, sealMore } from "../support/sealed-records.js";
+import { readStore } from "../../src/app/store.js";
 
 /*
  * The fault soak: for SEALGATE_SOAK_SECONDS (default 600) records keep arriving while the three
@@ -66,6 +67,7 @@ describe("fault soak against the three simulators", () => {
           }
           await pushOutbox({
             storeRoot: s.root,
+            ...readStore(s.root),
             targets,
             signer: s.signer,
             logger,
@@ -77,6 +79,7 @@ describe("fault soak against the three simulators", () => {
         for (let i = 0; i < 10; i++) {
           const r = await pushOutbox({
             storeRoot: s.root,
+            ...readStore(s.root),
             targets,
             signer: s.signer,
             logger,

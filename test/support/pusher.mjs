@@ -3,6 +3,7 @@
 // The parent SIGKILLs it at random moments. Runs the built engine (dist/): `npm run build` first.
 import process from "node:process";
 import { pushOutbox } from "../../dist/src/delivery/engine/engine.js";
+import { readStore } from "../../dist/src/app/store.js";
 import { createLogger } from "../../dist/src/core/log.js";
 import { compileMapping } from "../../dist/src/delivery/mapping/compile.js";
 import { loadSigner } from "../../dist/src/crypto/sign/load.js";
@@ -22,6 +23,7 @@ for (let pass = 0; pass < 50; pass++) {
   });
   const result = await pushOutbox({
     storeRoot,
+    ...readStore(storeRoot),
     targets: [
       {
         name: "files",

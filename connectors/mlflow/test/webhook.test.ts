@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SealgateError } from "../../../src/core/errors.js";
@@ -124,7 +124,8 @@ describe("the webhook route", () => {
       ),
     );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/mlflow`;
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${port}/hooks/mlflow`;
     const post = async (d: WebhookDelivery) => {
       const r = await fetch(url, {
         method: "POST",
@@ -133,7 +134,7 @@ describe("the webhook route", () => {
       });
       return { status: r.status, text: await r.text() };
     };
-    return { events, refusals, post, close: () => new Promise((r) => server.close(r)) };
+    return { events, refusals, post, port, close: () => new Promise((r) => server.close(r)) };
   }
 
   it("answers 413 to an oversized body and reports it as a refusal with its delivery id", async () => {
@@ -151,6 +152,84 @@ describe("the webhook route", () => {
       ]);
       expect(s.events).toEqual([]);
     } finally {
+      await s.close();
+    }
+  });
+
+  it("cuts off a huge body sent without Content-Length: 413 and a closed connection, the rest never read", async () => {
+    const s = await serve(new WebhookReceiver({ secret: SECRET }), 1024);
+    // A raw socket, so the sender can stream (chunked, no length) far more than any buffer holds.
+    const sock = connect(s.port, "127.0.0.1");
+    const reply: Buffer[] = [];
+    sock.on("data", (b: Buffer) => reply.push(b));
+    const closed = new Promise<void>((resolve) => sock.on("close", () => resolve()));
+    sock.on("error", () => {}); // a reset while still sending is one way to be cut off
+    const total = 256 * 2 ** 20;
+    const chunk = Buffer.alloc(64 * 1024, "x");
+    const framed = Buffer.concat([
+      Buffer.from(`${chunk.length.toString(16)}\r\n`),
+      chunk,
+      Buffer.from("\r\n"),
+    ]);
+    let sent = 0;
+    let open = true;
+    void closed.then(() => (open = false));
+    try {
+      sock.write(
+        "POST /hooks/mlflow HTTP/1.1\r\nhost: x\r\nx-mlflow-delivery-id: huge-1\r\ntransfer-encoding: chunked\r\n\r\n",
+      );
+      while (open && sent < total) {
+        sent += chunk.length;
+        // Waits while the kernel buffers are full: a server that stopped reading stops us here.
+        if (!sock.write(framed))
+          await new Promise<void>((r) => {
+            sock.once("drain", r);
+            sock.once("close", r);
+          });
+      }
+      await closed;
+      expect(sent).toBeLessThan(total);
+      const text = Buffer.concat(reply).toString("latin1");
+      if (text)
+        expect(text).toMatch(/^HTTP\/1\.1 413 [^]*connection: close[^]*\r\n\r\n[^]*WEBHOOK_TOO_LARGE\n/i);
+      expect(s.refusals).toEqual([
+        {
+          code: "WEBHOOK_TOO_LARGE",
+          status: 413,
+          deliveryId: "huge-1",
+          reason: expect.stringMatching(
+            /^delivery body passed \d+ bytes before it was cut off, over the 1024-byte limit$/,
+          ),
+        },
+      ]);
+      // Cut off at the first chunk over the limit, not after reading on.
+      expect(Number(/passed (\d+) bytes/.exec(s.refusals[0]!.reason)![1])).toBeLessThanOrEqual(
+        1024 + chunk.length,
+      );
+    } finally {
+      sock.destroy();
+      await s.close();
+    }
+  });
+
+  it("refuses a body whose Content-Length is over the limit before reading it", async () => {
+    const s = await serve(new WebhookReceiver({ secret: SECRET }), 1024);
+    const sock = connect(s.port, "127.0.0.1");
+    const reply: Buffer[] = [];
+    sock.on("data", (b: Buffer) => reply.push(b));
+    const closed = new Promise<void>((resolve) => sock.on("close", () => resolve()));
+    try {
+      // Headers only: the server must answer without waiting for the 10 GB it was promised.
+      sock.write("POST /hooks/mlflow HTTP/1.1\r\nhost: x\r\ncontent-length: 10000000000\r\n\r\n");
+      await closed;
+      expect(Buffer.concat(reply).toString("latin1")).toMatch(
+        /^HTTP\/1\.1 413 [^]*connection: close[^]*\r\n\r\n[^]*WEBHOOK_TOO_LARGE\n/i,
+      );
+      expect(s.refusals).toMatchObject([
+        { code: "WEBHOOK_TOO_LARGE", reason: "delivery body is 10000000000 bytes, over the 1024-byte limit" },
+      ]);
+    } finally {
+      sock.destroy();
       await s.close();
     }
   });

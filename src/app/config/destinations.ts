@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { SealgateError } from "../../core/errors.js";
 import type { ConnectorModule } from "../../../connectors/sdk/connector.js";
 import type { DeliveryTarget } from "../../delivery/engine/engine.js";
 import { BUILTIN_FILES, type FileKind, unavailableFiles } from "../../delivery/engine/files.js";
@@ -99,12 +100,25 @@ export async function loadDestinations(
     const module = opts.connectors[d.kind]!;
     const path = d.mapping ? resolve(opts.configPath, "..", d.mapping) : module.defaultMappingPath;
     const mapping = await loadMapping(path, { destination: name, target: module.target, unavailable });
-    const destination = module.create(name, d.config, mapping.target, {
-      logger: opts.logger.child({ destination: name }),
-    });
+    const destination = createNamed(name, d.kind, () =>
+      module.create(name, d.config, mapping.target, { logger: opts.logger.child({ destination: name }) }),
+    );
     targets.push({ name, destination, mapping, queue: d.queue, maxAttempts: d.maxAttempts });
   }
   return targets;
+}
+
+/**
+ * A connector's create(), whose errors (a secret that cannot be read, most often) name the
+ * destination and its kind: connectors name only their own config path.
+ */
+function createNamed<T>(name: string, kind: string, create: () => T): T {
+  try {
+    return create();
+  } catch (err) {
+    if (!(err instanceof SealgateError)) throw err;
+    throw new SealgateError(err.code, `destination ${name} (${kind}): ${err.message}`, { cause: err });
+  }
 }
 
 /** Log redaction paths for every connector's secrets, wherever its config is logged. */

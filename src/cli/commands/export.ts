@@ -2,9 +2,11 @@ import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../app/config/load.js";
+import { readStore } from "../../app/store.js";
 import { exportBundle, type Selector } from "../../bundle/export.js";
 import { SealgateError } from "../../core/errors.js";
 import { isDigest } from "../../core/digest.js";
+import { SealIndex } from "../../evidence/store/seal-index.js";
 import type { CliIO } from "../io.js";
 
 interface Options {
@@ -58,7 +60,8 @@ Example:
     )
     .action(async (opts: Options) => {
       const which = selector(opts);
-      const zip = await exportBundle(await storeRoot(opts), which);
+      const root = await storeRoot(opts);
+      const zip = await exportBundle({ ...readStore(root), index: await SealIndex.open(root) }, which);
       await writeFile(resolve(opts.out), zip);
       io.out(`wrote ${resolve(opts.out)} (${zip.length} bytes)\n`);
     });

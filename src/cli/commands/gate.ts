@@ -2,12 +2,12 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { SOURCES } from "../../../connectors/sources.js";
 import { loadConfig } from "../../app/config/load.js";
+import { readStore } from "../../app/store.js";
 import { SealgateError } from "../../core/errors.js";
 import { gate } from "../../governance/gate/gate.js";
 import { SealIndex } from "../../evidence/store/seal-index.js";
 import { describeFinding } from "../../evidence/verify/findings.js";
 import { loadTrust } from "../../crypto/pki/trust.js";
-import { FsObjectStore } from "../../evidence/store/fs-store.js";
 import type { CliIO } from "../io.js";
 
 interface Options {
@@ -38,7 +38,7 @@ async function gateFromConfig(opts: Options, io: CliIO) {
     ...(config.trust.crls ? { crls: config.trust.crls.map(rel) } : {}),
   });
   const source = SOURCES.mlflow.create(config.mlflow, { env: io.env });
-  const deps = { source, store: new FsObjectStore(storeRoot), index: await SealIndex.open(storeRoot), trust };
+  const deps = { source, ...readStore(storeRoot), index: await SealIndex.open(storeRoot), trust };
   const result = await gate(deps, opts.model, opts.version, {
     ...(opts.target ? { target: opts.target } : {}),
     ...(opts.fast ? { fast: true } : {}),

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { SOURCES } from "../../../connectors/sources.js";
 import { formatIssues } from "../../core/zod-issues.js";
 import { loadConfig } from "../../app/config/load.js";
+import { objectFile, openEvidenceStore } from "../../app/store.js";
 import { SealgateError } from "../../core/errors.js";
 import { assembleReviewPackage } from "../../governance/review/assemble.js";
 import { SealIndex } from "../../evidence/store/seal-index.js";
@@ -15,7 +16,6 @@ import { type LoadedPolicy, loadPolicy } from "../../policy/schema.js";
 import { canonicalBytes } from "../../record/canonical.js";
 import type { ReviewPackage } from "../../record/schema.js";
 import type { RegistrySource } from "../../source/registry-source.js";
-import { FsObjectStore } from "../../evidence/store/fs-store.js";
 import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import type { Digest } from "../../core/digest.js";
 import type { CliIO } from "../io.js";
@@ -96,8 +96,7 @@ async function runReview(opts: Options, io: CliIO): Promise<void> {
   const request = await readRequest(opts.request);
   const policy = await loadPolicy(resolve(opts.config, "..", config.policy));
   const storeRoot = resolve(opts.config, "..", config.store.path);
-  // The file store itself: the summary prints where the review PDF is on disk.
-  const store = await new FsObjectStore(storeRoot).init();
+  const store = await openEvidenceStore(storeRoot);
   const source = SOURCES.mlflow.create(config.mlflow, { env: io.env });
   try {
     const { pkg, digest } = await assembleReviewPackage({
@@ -113,7 +112,7 @@ async function runReview(opts: Options, io: CliIO): Promise<void> {
       modelCardPaths: config.modelCard.paths,
     });
     const pdfDigest = await storeAndTag({ opts, store, storeRoot, source, policy, pkg, digest });
-    printSummary(io, opts, pkg, digest, pdfDigest, store.pathOf(pdfDigest));
+    printSummary(io, opts, pkg, digest, pdfDigest, objectFile(storeRoot, pdfDigest));
   } finally {
     await source.close();
   }

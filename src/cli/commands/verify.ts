@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Command } from "commander";
+import { ledgerReaderAt } from "../../app/store.js";
 import { describeClaims } from "../../bundle/claims.js";
 import type { LiveLog } from "../../bundle/log-consistency.js";
 import { verifyBundle } from "../../bundle/verify.js";
@@ -110,12 +111,6 @@ Examples:
     });
 }
 
-const holdsLedger = async (dir: string) =>
-  !!(
-    (await stat(join(dir, "ledger", "entries.log")).catch(() => null)) ??
-    (await stat(join(dir, "entries.log")).catch(() => null))
-  );
-
 async function liveLog(where: string, opts: Options, env: NodeJS.ProcessEnv): Promise<LiveLog> {
   if (/^https?:\/\//i.test(where)) return { url: where, ...(await urlOptions(opts, env)) };
   for (const [set, flag] of [
@@ -124,12 +119,13 @@ async function liveLog(where: string, opts: Options, env: NodeJS.ProcessEnv): Pr
     [opts.logMaxMb, "--log-max-mb"],
   ] as const)
     if (set) throw new SealgateError("USAGE", `${flag} applies to an http(s) --log URL only`);
-  if (!(await holdsLedger(resolve(where))))
+  const ledger = await ledgerReaderAt(resolve(where));
+  if (!ledger)
     throw new SealgateError(
       "USAGE",
       `--log ${where}: no ledger there (expected ledger/entries.log or entries.log, or an http(s) URL)`,
     );
-  return { dir: resolve(where) };
+  return { ledger, where: resolve(where) };
 }
 
 /** What an --log URL takes beyond the URL: a private CA, the daemon's token, a larger byte cap. */

@@ -7,14 +7,13 @@ import type { AttachmentName } from "../mapping/schema.js";
 import { OutboxWriter } from "../outbox/outbox.js";
 import type { DeliveryState, RecordState } from "../outbox/state.js";
 import type { Signer } from "../../crypto/sign/signer.js";
-import { FsObjectStore } from "../../evidence/store/fs-store.js";
 import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
-import { FileLedgerReader } from "../../evidence/ledger/file-ledger.js";
 import type { LedgerReader } from "../../evidence/ledger/ledger.js";
 import type { Destination } from "../destination/destination.js";
 import { type Call, deliverOne } from "./deliver-one.js";
 import { BUILTIN_FILES, type FileKind, FrozenFiles } from "./files.js";
 import { readDeliveryView } from "../../evidence/ledger/delivery-view.js";
+import { describeDeliveryError } from "./describe.js";
 import { loadWork } from "./work.js";
 
 /*
@@ -36,9 +35,9 @@ export interface DeliveryTarget {
 export interface PushOptions {
   /** The store's directory: the outbox, the seal index and the frozen delivery files live there. */
   storeRoot: string;
-  /** The store's objects and ledger; by default the embedded ones in storeRoot. */
-  store?: EvidenceStore;
-  ledger?: LedgerReader;
+  /** The store's objects and ledger, opened by the caller (app/store.ts picks the backend). */
+  store: EvidenceStore;
+  ledger: LedgerReader;
   targets: DeliveryTarget[];
   /** The sealing key: signs evidence.json. */
   signer: Signer;
@@ -67,13 +66,13 @@ export interface DestinationResult {
 
 export async function pushOutbox(opts: PushOptions): Promise<Record<string, DestinationResult>> {
   const now = opts.now ?? (() => new Date());
-  const store = opts.store ?? new FsObjectStore(opts.storeRoot);
+  const { store, ledger } = opts;
   const [view, index, frozen] = await Promise.all([
-    readDeliveryView(opts.ledger ?? FileLedgerReader.ofStore(opts.storeRoot)),
+    readDeliveryView(ledger),
     SealIndex.open(opts.storeRoot),
     FrozenFiles.open(opts.storeRoot, { ...BUILTIN_FILES, ...opts.files }),
   ]);
-  const ctx = { store, storeDir: opts.storeRoot, view, index, frozen, signer: opts.signer };
+  const ctx = { store, ledger, view, index, frozen, signer: opts.signer };
   // One destination failing as a whole (locked outbox, disk error) never stops the others.
   const results = await Promise.all(
     opts.targets.map(async (t) => {
@@ -98,7 +97,7 @@ export async function pushOutbox(opts: PushOptions): Promise<Record<string, Dest
       try {
         await t.destination.prepare();
       } catch (err) {
-        result.error = describeError(err).slice(0, 1000);
+        result.error = describeDeliveryError(t.name, t.destination.kind, err);
         log.error({ err: result.error }, "destination not ready; nothing delivered");
         return;
       }
@@ -137,7 +136,7 @@ export async function pushOutbox(opts: PushOptions): Promise<Record<string, Dest
       opts.onOutcome?.(t.name, "delivered");
       log.info({ record: entry.record, remote: ref.id }, "delivered");
     } catch (err) {
-      const error = describeError(err).slice(0, 1000);
+      const error = describeDeliveryError(t.name, t.destination.kind, err);
       const dead = n >= t.maxAttempts;
       const at = now();
       const base = { record: entry.record, at: at.toISOString(), attempts: n, error };

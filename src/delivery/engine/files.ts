@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { exportBundle } from "../../bundle/export.js";
 import { SealgateError } from "../../core/errors.js";
-import type { SealEntry } from "../../evidence/store/seal-index.js";
+import type { SealEntry, SealIndex } from "../../evidence/store/seal-index.js";
+import type { LedgerReader } from "../../evidence/ledger/ledger.js";
 import type { AttachmentName } from "../mapping/schema.js";
 import { appendJsonl, readJsonl } from "../../evidence/store/jsonl.js";
 import { Digest } from "../../record/schema.js";
@@ -22,8 +23,9 @@ import type { DeliveryView } from "../../evidence/ledger/delivery-view.js";
 
 export interface FileContext {
   store: EvidenceStore;
-  /** The store's directory, which bundle export reads. */
-  storeDir: string;
+  /** The ledger and seal index, which bundle export reads beside the store. */
+  ledger: LedgerReader;
+  index: SealIndex;
   view: DeliveryView;
   seq: number;
   seal: SealEntry;
@@ -50,7 +52,7 @@ export const BUILTIN_FILES: Partial<Record<AttachmentName, FileKind>> = {
 /** The whole signed bundle (FORMAT.md section 17), once a checkpoint covers the record. */
 async function provideBundle(c: FileContext) {
   try {
-    return { bytes: new Uint8Array(await exportBundle(c.storeDir, { event: c.seal.record })) };
+    return { bytes: new Uint8Array(await exportBundle(c, { event: c.seal.record })) };
   } catch (err) {
     if (err instanceof SealgateError && err.code === "EXPORT_UNAVAILABLE") return null;
     throw err;

@@ -50,7 +50,9 @@ export async function checkEvidence(
   const { evidence: e, signature } = doc.data;
   const proof = proofHashes(e, findings);
   findings.push(...(await documentSignature(e, signature, trust)));
-  const recorded = await new Verifier(trust).verify(sealedRecordOf(e, proof), { approvals: true });
+  const { findings: recorded } = await new Verifier(trust).verify(sealedRecordOf(e, proof), {
+    approvals: true,
+  });
   findings.push(...recorded);
   // The size is the checkpoint's to say: a checkpoint already refused says nothing about it.
   if (!recorded.some((f) => f.where.member === "evidence.checkpoint")) findings.push(...treeSizeFindings(e));

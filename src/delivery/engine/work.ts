@@ -8,12 +8,13 @@ import type { Work } from "./deliver-one.js";
 import type { EvidenceFile } from "../destination/destination.js";
 import type { FrozenFiles } from "./files.js";
 import type { DeliveryView } from "../../evidence/ledger/delivery-view.js";
+import type { LedgerReader } from "../../evidence/ledger/ledger.js";
 
 /** Everything one delivery needs from the store; null while a file cannot be made yet. */
 export async function loadWork(
   ctx: {
     store: EvidenceStore;
-    storeDir: string;
+    ledger: LedgerReader;
     view: DeliveryView;
     index: SealIndex;
     frozen: FrozenFiles;

@@ -1,15 +1,13 @@
-import { join } from "node:path";
 import { z } from "zod";
 import { SealgateError } from "../../core/errors.js";
-import { HttpClient } from "../../core/http/client.js";
+import type { Digest } from "../../core/digest.js";
 import { type Checkpoint, parseCheckpoint, type SignedCheckpoint } from "./checkpoint.js";
 import {
   CHECKPOINTS,
   ENTRIES,
   type LedgerCheckpoint,
-  type LedgerEntry,
+  type LedgerReader,
   type Line,
-  lineBatches,
   parseEntry,
   readLineBatches,
   type StoredEntry,
@@ -17,11 +15,12 @@ import {
 import { type Hash, leafHash, rootOf } from "./merkle.js";
 
 /*
- * A read-only view of a ledger, from its directory or from a daemon's /ledger/ routes, taken
- * without the writer's lock (the daemon may be appending): the last complete signed checkpoint,
- * then the complete entry lines. Checkpoints are read first: entries only grow, so entries read
+ * A ledger held in memory for the gate, export and `verify --log`: the last signed checkpoint,
+ * then every complete entry line, read through any LedgerReader (a directory through
+ * FileLedgerReader, a daemon's /ledger/ routes through bundle/http-ledger-reader.ts) without
+ * the writer's lease. The checkpoint is read first: entries only grow, so entries read
  * afterwards hold everything the checkpoint signed; the other order would mistake a checkpoint
- * appended in between for a truncated log.
+ * appended in between for a truncated log. Below: the line parsing every reader shares.
  */
 
 const SignedCheckpointLine = z.strictObject({
@@ -29,23 +28,41 @@ const SignedCheckpointLine = z.strictObject({
   note: z.string().min(1),
 });
 
+/** What a view keeps of an entry: its place in the chain and the record it names. */
+export interface ViewEntry {
+  seq: number;
+  prev: string;
+  record: Digest;
+}
+
 export interface LedgerView {
   /** Complete entry lines, as stored. */
   lines: Buffer[];
   leaves: Hash[];
-  entries: LedgerEntry[];
+  entries: ViewEntry[];
   /** Sequence number of each record digest's entry (the last one, if appended twice). */
   seqOf: Map<string, number>;
   latest?: { signed: SignedCheckpoint; checkpoint: Checkpoint };
 }
 
-/** A hostile server must not make us buffer an endless line; real lines are a few KiB. */
-const MAX_LINE = 1 << 20;
+/** The digest an entry names; the one place a view reads the entry's own member for it. */
+const recordOf = (e: StoredEntry): Digest => e.record;
 
-/** `source` is a ledger directory or the base URL of a daemon serving /ledger/. */
-export async function readLedgerView(source: string, opts: { ca?: string } = {}): Promise<LedgerView> {
-  if (/^https?:\/\//i.test(source)) return fromHttp(source, opts.ca);
-  return build(source, readFileLines(join(source, CHECKPOINTS)), () => readFileLines(join(source, ENTRIES)));
+/** The one way to build a view: checkpoint first, then the entries (see the module comment). */
+export async function ledgerView(reader: LedgerReader): Promise<LedgerView> {
+  const latest = await reader.latestCheckpoint();
+  const view: LedgerView = { lines: [], leaves: [], entries: [], seqOf: new Map() };
+  if (latest)
+    view.latest = { signed: { chain: latest.chain, note: latest.note }, checkpoint: latest.checkpoint };
+  for await (const batch of reader.read())
+    for (const e of batch) {
+      const record = recordOf(e);
+      view.seqOf.set(record, e.seq);
+      view.entries.push({ seq: e.seq, prev: e.prev, record });
+      view.lines.push(e.line);
+      view.leaves.push(leafHash(e.line));
+    }
+  return view;
 }
 
 /** True when the view's first `size` entries hash to the checkpoint's root. */
@@ -59,46 +76,6 @@ export async function* readFileLines(path: string): AsyncGenerator<Line[]> {
     // No file yet: a ledger before its first entry or checkpoint.
     if ((err as { code?: string }).code !== "ENOENT") throw err;
   }
-}
-
-async function fromHttp(base: string, ca?: string): Promise<LedgerView> {
-  const client = new HttpClient({ baseUrl: base, ...(ca ? { ca } : {}) });
-  const get = async function* (name: string): AsyncGenerator<Line[]> {
-    const res = await client.stream({
-      method: "GET",
-      path: `ledger/${name}`,
-      headers: { accept: "text/plain" },
-    });
-    yield* lineBatches(res.body as AsyncIterable<Buffer>, MAX_LINE);
-  };
-  try {
-    return await build(base, get(CHECKPOINTS), () => get(ENTRIES));
-  } finally {
-    await client.close();
-  }
-}
-
-/** A view from checkpoint and entry lines of any source (verify --log bounds its own). */
-export async function build(
-  where: string,
-  checkpoints: AsyncIterable<Line[]>,
-  entries: () => AsyncIterable<Line[]>,
-): Promise<LedgerView> {
-  let last: Buffer | undefined;
-  for await (const batch of checkpoints) for (const { line, complete } of batch) if (complete) last = line;
-  const view: LedgerView = { lines: [], leaves: [], entries: [], seqOf: new Map() };
-  if (last) {
-    const { chain, note, checkpoint } = parseCheckpointLine(where, last, "the last checkpoint");
-    view.latest = { signed: { chain, note }, checkpoint };
-  }
-  for await (const batch of storedEntries(where, entries()))
-    for (const { seq, record, prev, line } of batch) {
-      view.seqOf.set(record, seq);
-      view.entries.push({ seq, record, prev });
-      view.lines.push(line);
-      view.leaves.push(leafHash(line));
-    }
-  return view;
 }
 
 /** One checkpoints.log line, checked: its signed note and the checkpoint it states. */

@@ -21,6 +21,12 @@ export interface EvidenceStore {
   get(digest: Digest): Promise<Uint8Array>;
   /** A stream of the object that errors (OBJECT_CORRUPT) at the end if the bytes do not hash to `digest`. */
   open(digest: Digest): Promise<Readable>;
+  /**
+   * Up to `length` bytes of an object from `start` (a negative start counts from its end), not
+   * re-hashed: for sniffing a few bytes (a file header, a PDF trailer) across many objects
+   * without reading each whole. Whatever is then relied on is read with get() or open().
+   */
+  peek(digest: Digest, start: number, length: number): Promise<Uint8Array>;
   has(digest: Digest): Promise<boolean>;
   /** Every stored digest, in no particular order. */
   list(): AsyncIterable<Digest>;

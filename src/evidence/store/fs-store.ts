@@ -12,7 +12,7 @@ import {
   write,
   writeSync,
 } from "node:fs";
-import { mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -173,6 +173,24 @@ export class FsObjectStore implements EvidenceStore {
     });
     pipeline(createReadStream(path), out).catch((err) => out.destroy(err));
     return out;
+  }
+
+  async peek(digest: Digest, start: number, length: number): Promise<Uint8Array> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.pathOf(digest), "r");
+    } catch (err) {
+      throw missingOr(err, digest);
+    }
+    try {
+      const size = (await fh.stat()).size;
+      const from = Math.max(0, start < 0 ? size + start : Math.min(start, size));
+      const buf = Buffer.alloc(Math.max(0, Math.min(length, size - from)));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, from);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
   }
 
   async has(digest: Digest): Promise<boolean> {

@@ -2,7 +2,7 @@ import { SealIndex } from "../store/seal-index.js";
 import { PromotionRecord } from "../../record/schema.js";
 import { inclusionProof } from "../ledger/merkle.js";
 import type { LedgerView } from "../ledger/view.js";
-import type { ObjectStore } from "../store/object-store.js";
+import type { EvidenceStore } from "../store/evidence-store.js";
 import { type Finding, finding, findingOf } from "./findings.js";
 import type { Part, SealedRecord } from "./verifier.js";
 
@@ -13,7 +13,7 @@ import type { Part, SealedRecord } from "./verifier.js";
  */
 
 export async function sealedRecordInStore(
-  store: ObjectStore,
+  store: EvidenceStore,
   index: SealIndex,
   view: LedgerView,
   digest: string,

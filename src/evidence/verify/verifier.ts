@@ -14,7 +14,7 @@ import type { Trust } from "../../crypto/pki/trust.js";
 import { validatePath } from "../../crypto/pki/validate.js";
 import type { x509 } from "../../crypto/pki/x509.js";
 import { PromotionRecord, RECORD_JWS_TYP, recordDigest } from "../../record/schema.js";
-import { verifyApproval } from "../../crypto/sign/approval.js";
+import { type VerifiedApproval, verifyApproval } from "../../crypto/sign/approval.js";
 import {
   checkCmsCertificates,
   type DecodedCms,
@@ -63,9 +63,17 @@ export interface VerificationPolicy {
   approvals: boolean;
 }
 
+/** What verify() found, and the approvals whose signatures it verified (at the record's index). */
+export interface Verification {
+  findings: Finding[];
+  /** approvals[i] is the record's i-th approval when it verified; undefined when it did not or was not checked. */
+  approvals: (VerifiedApproval | undefined)[];
+}
+
 /** One verification's working state: the findings so far and which parts already failed. */
 class Run {
   readonly findings: Finding[] = [];
+  readonly approvals: (VerifiedApproval | undefined)[] = [];
   private readonly failed = new Set<string>();
   ok = (part: string) => !this.failed.has(part);
   fail(part: string, code: FindingCode, step: Step, message: string, where: Where) {
@@ -129,7 +137,7 @@ export class Verifier {
     }
   }
 
-  async verify(r: SealedRecord, p: VerificationPolicy): Promise<Finding[]> {
+  async verify(r: SealedRecord, p: VerificationPolicy): Promise<Verification> {
     const run = new Run();
     const parts = await this.container(run, r);
     await this.timestamps(run, r, parts);
@@ -139,7 +147,7 @@ export class Verifier {
     await this.signatures(run, r, parts);
     if (p.approvals && parts.record) await this.approvals(run, r, parts.record);
     this.inclusion(run, r, parts.checkpoint);
-    return run.findings;
+    return { findings: run.findings, approvals: run.approvals };
   }
 
   /** Container: each part is there and has the shape its signature covers. */
@@ -276,9 +284,9 @@ export class Verifier {
         );
         continue;
       }
-      await run.check(`approval-${i}`, "signatures", a.where, "APPROVAL_INVALID", () =>
-        verifyApproval(a.bytes, this.trust),
-      );
+      await run.check(`approval-${i}`, "signatures", a.where, "APPROVAL_INVALID", async () => {
+        run.approvals[i] = await verifyApproval(a.bytes, this.trust);
+      });
     }
     if (r.approvals && r.approvals.length !== record.approvals.length)
       run.fail(

@@ -3,7 +3,7 @@ import type { Policy } from "../../policy/schema.js";
 import type { Trust } from "../../crypto/pki/trust.js";
 import type { Annotation } from "../../record/schema.js";
 import { verifyAnnotation } from "../../crypto/sign/annotation.js";
-import type { ObjectStore } from "../../evidence/store/object-store.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import { ANNOTATION_TAG_PREFIX, readApprovalTags } from "./approval-tags.js";
 
 /*
@@ -15,7 +15,7 @@ import { ANNOTATION_TAG_PREFIX, readApprovalTags } from "./approval-tags.js";
 export async function collectAnnotations(
   tags: Record<string, string>,
   o: {
-    store: ObjectStore;
+    store: EvidenceStore;
     trust: Trust;
     policy: Policy;
     model: string;

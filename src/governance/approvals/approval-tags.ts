@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { isDigest } from "../../core/digest.js";
 import type { RegistrySource } from "../../source/registry-source.js";
-import type { ObjectStore } from "../../evidence/store/object-store.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 
 /*
  * Approvals travel through the registry as model-version tags, one per assertion:
@@ -16,7 +16,7 @@ export const ANNOTATION_TAG_PREFIX = "sealgate.comment.";
 
 export async function writeApprovalTag(
   source: Pick<RegistrySource, "setTags">,
-  store: ObjectStore,
+  store: EvidenceStore,
   model: string,
   version: string,
   jws: string,
@@ -32,7 +32,7 @@ export async function writeApprovalTag(
 /** Every approval JWS a version carries, resolving stored references. */
 export async function readApprovalTags(
   tags: Record<string, string>,
-  store: ObjectStore,
+  store: EvidenceStore,
   prefix = APPROVAL_TAG_PREFIX,
 ): Promise<{ key: string; jws: string }[]> {
   const out: { key: string; jws: string }[] = [];

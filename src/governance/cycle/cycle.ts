@@ -2,7 +2,7 @@ import { SealgateError } from "../../core/errors.js";
 import { diffFields } from "../../record/diff.js";
 import { type Cycle, PromotionRecord, type ReviewPackage } from "../../record/schema.js";
 import { isDigest } from "../../core/digest.js";
-import type { ObjectStore } from "../../evidence/store/object-store.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 
 /*
  * Review cycles. A package reviewed after a sealed decision on the same version (a resubmission
@@ -26,7 +26,7 @@ const DECISION_FIELDS = new Set([
 const reviewed = (o: Record<string, unknown>, drop: Set<string>) =>
   Object.fromEntries(Object.entries(o).filter(([k]) => !NOT_REVIEWED.has(k) && !drop.has(k)));
 
-export async function loadSealedRecord(store: ObjectStore, digest: string): Promise<PromotionRecord> {
+export async function loadSealedRecord(store: EvidenceStore, digest: string): Promise<PromotionRecord> {
   if (!isDigest(digest)) throw new SealgateError("USAGE", `${digest} is not a record digest (sha256:<hex>)`);
   if (!(await store.has(digest)))
     throw new SealgateError(
@@ -40,7 +40,7 @@ export async function loadSealedRecord(store: ObjectStore, digest: string): Prom
 
 /** The cycle of a new package: number 1, or the next after `previous` with the diff against it. */
 export async function previousCycle(
-  store: ObjectStore,
+  store: EvidenceStore,
   pkg: ReviewPackage,
   previous: string | undefined,
 ): Promise<Cycle> {
@@ -59,7 +59,7 @@ export async function previousCycle(
 }
 
 /** Every earlier cycle of a record, oldest first, by following `cycle.previous`. */
-export async function cycleHistory(store: ObjectStore, first: string | null, limit = 1000) {
+export async function cycleHistory(store: EvidenceStore, first: string | null, limit = 1000) {
   const out: { digest: string; record: PromotionRecord }[] = [];
   for (let d = first; d && out.length < limit;) {
     const record = await loadSealedRecord(store, d);

@@ -1,11 +1,11 @@
-import { join } from "node:path";
 import { buildManifest, ModelManifest } from "../../source/digest/model.js";
 import { HttpStatusError } from "../../core/http/errors.js";
-import { readLedgerView } from "../../evidence/ledger/view.js";
+import type { LedgerReader } from "../../evidence/ledger/ledger.js";
+import { ledgerView } from "../../evidence/ledger/view.js";
 import type { Trust } from "../../crypto/pki/trust.js";
 import type { RegistrySource } from "../../source/registry-source.js";
 import { PromotionRecord, recordDigest } from "../../record/schema.js";
-import type { FsObjectStore } from "../../evidence/store/fs-store.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import type { SealIndex } from "../../evidence/store/seal-index.js";
 import { describeFinding, type Finding, type FindingCode, finding } from "../../evidence/verify/findings.js";
 import { sealedRecordInStore } from "../../evidence/verify/sealed-in-store.js";
@@ -32,7 +32,8 @@ export interface GateResult {
 
 export interface GateDeps {
   source: RegistrySource;
-  store: FsObjectStore;
+  store: EvidenceStore;
+  ledger: LedgerReader;
   index: SealIndex;
   trust: Trust;
   now?: () => Date;
@@ -66,12 +67,12 @@ export async function gate(
     ]);
 
   // The seals over the record, and its inclusion in the ledger proven against a signed checkpoint.
-  const view = await readLedgerView(join(d.store.root, "ledger"));
+  const view = await ledgerView(d.ledger);
   const { sealed, findings } = await sealedRecordInStore(d.store, d.index, view, digest);
   // A record the store cannot give is denied for that alone: there is nothing to verify or hold it to.
   if (!sealed.record) return result(findings, digest);
   const verified = await new Verifier(d.trust).verify(sealed, { approvals: false });
-  findings.push(...verified.map(withRemedy));
+  findings.push(...verified.findings.map(withRemedy));
   // A record that does not parse has been reported by the Verifier.
   const record = recordOf(sealed);
   if (!record) return result(findings, digest);

@@ -13,7 +13,7 @@ import type {
   SourceRun,
   SourceVersion,
 } from "../../source/registry-source.js";
-import type { ObjectStore } from "../../evidence/store/object-store.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import { TAGS } from "../cycle/tags.js";
 import { DEFAULT_MODEL_CARD_PATHS, sealModelCard } from "./model-card.js";
 import { previousCycle } from "../cycle/cycle.js";
@@ -34,7 +34,7 @@ export interface ApprovalRequestText {
 
 export interface AssembleOptions {
   source: RegistrySource;
-  store: ObjectStore;
+  store: EvidenceStore;
   policy: LoadedPolicy;
   model: string;
   version: string;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { formatIssues } from "../../core/zod-issues.js";
 import { SealgateError } from "../../core/errors.js";
 import type { ModelCardRef } from "../../record/schema.js";
-import type { ObjectStore } from "../../evidence/store/object-store.js";
+import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 
 /*
  * The machine-readable model card a model team ships among a version's artefacts (YAML or
@@ -57,7 +57,7 @@ export async function sealModelCard(
   bytes: Uint8Array,
   path: string,
   where: string,
-  store: ObjectStore,
+  store: EvidenceStore,
 ): Promise<ModelCardRef> {
   const card = parseModelCard(bytes, where);
   return {

@@ -25,6 +25,7 @@ export async function pushJob({ app, lane, metrics }: JobContext, log: Logger): 
   await lane.run(async () => {
     const results = await pushOutbox({
       storeRoot: app.storeDir,
+      store: app.store,
       ledger: app.ledger,
       targets: app.targets,
       signer: app.signer,

@@ -126,6 +126,7 @@ export async function syncOnce(app: SyncDeps, o: SyncOptions = {}): Promise<Sync
       ? {}
       : await pushOutbox({
           storeRoot: app.storeDir,
+          store: app.store,
           ledger: app.ledger,
           targets: app.targets,
           signer: app.signer,

@@ -11,7 +11,7 @@ import {
   loadDestinations,
 } from "../../../src/app/config/destinations.js";
 import { formatIssues } from "../../../src/core/zod-issues.js";
-import { SecretRef } from "../../../src/core/secrets.js";
+import { resolveSecret, SecretRef } from "../../../src/core/secrets.js";
 import { createLogger } from "../../../src/core/log.js";
 import { FileDestination } from "../../support/file-destination.mjs";
 
@@ -78,6 +78,37 @@ describe("the destinations config section", () => {
     await expect(loadDestinations(broken, opts)).rejects.toThrow(
       /destination b: mapping .*bad.yaml is invalid:\n {2}fields.t: record.modle is not a field/,
     );
+  });
+
+  it("names the destination and its kind when its connector cannot read a secret", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sealgate-dests-"));
+    await writeFile(join(dir, "m.yaml"), "target: { folder: f }\nfields: { t: '{{record.model.name}}' }\n");
+    // Like the ServiceNow connector: the secret is read when the destination is created.
+    const eager: typeof fake = {
+      ...fake,
+      create: (name, c) => {
+        resolveSecret(c.auth.password, "auth.password", {});
+        return new FileDestination(name, "/tmp/unused");
+      },
+    };
+    const parsed = destinationsSchema({ fake: eager }).parse({
+      "grc-eu": {
+        kind: "fake",
+        url: "https://x.example",
+        auth: { password: "${GRC_EU_PW}" },
+        mapping: "m.yaml",
+      },
+    });
+    const opts = {
+      configPath: join(dir, "sealgate.yaml"),
+      connectors: { fake: eager },
+      logger: createLogger({ level: "silent" }),
+    };
+    await expect(loadDestinations(parsed, opts)).rejects.toMatchObject({
+      code: "SECRET_UNRESOLVED",
+      message:
+        "destination grc-eu (fake): auth.password: environment variable GRC_EU_PW is not set; export it",
+    });
   });
 
   it("redacts every connector's declared secret paths in logs", () => {

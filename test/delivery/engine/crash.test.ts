@@ -14,6 +14,7 @@ import { FileDestination } from "../../support/file-destination.mjs";
 import { sealedRecords } from "../../support/sealed-records.js";
 import { TEST_MAPPING, TEST_TARGET } from "../../support/test-mapping.mjs";
 import { expectExactlyOnce } from "./exactly-once.js";
+import { readStore } from "../../../src/app/store.js";
 
 const ROUNDS = 5;
 const KILLS_PER_ROUND = 4;
@@ -66,6 +67,7 @@ describe("crash safety of delivery: SIGKILL the pusher at random points", () => 
       const mapping = compileMapping(TEST_MAPPING, "test", { destination: "files", target: TEST_TARGET });
       const result = await pushOutbox({
         storeRoot: s.root,
+        ...readStore(s.root),
         targets: [
           {
             name: "files",

@@ -16,6 +16,8 @@ import { FileDestination, type FileFaults } from "../../support/file-destination
 import { sealedRecords, sealMore, type SealedStore } from "../../support/sealed-records.js";
 import { expectExactlyOnce } from "./exactly-once.js";
 import { TEST_MAPPING, TEST_TARGET } from "../../support/test-mapping.mjs";
+import { readStore } from "../../../src/app/store.js";
+import { HttpStatusError } from "../../../src/core/http/errors.js";
 
 const mapping = compileMapping(TEST_MAPPING, "test mapping", { destination: "files", target: TEST_TARGET });
 const logger = createLogger({ level: "silent" });
@@ -33,6 +35,7 @@ function push(
 ) {
   return pushOutbox({
     storeRoot: s.root,
+    ...readStore(s.root),
     targets: [
       {
         name: "files",
@@ -177,6 +180,7 @@ describe("the delivery engine", () => {
     });
     const r = await pushOutbox({
       storeRoot: s.root,
+      ...readStore(s.root),
       targets: [
         target("files", new FileDestination("files", remote)),
         target("broken", broken),
@@ -190,5 +194,44 @@ describe("the delivery engine", () => {
     expect(r.broken).toMatchObject({ delivered: 0, error: "login refused for destinations.broken.auth" });
     expect(r.broken!.states.pending).toBe(3);
     expect(r.locked!.error).toContain("outbox locked is being written by another sealgate process");
+  });
+
+  it("names the destination and its kind when its credentials are refused, at login or per delivery", async () => {
+    const { s, remote } = await setup(2);
+    const refused = (status: number) =>
+      new HttpStatusError({
+        status,
+        method: "POST",
+        url: "https://grc.example.com/api/login",
+        remote: { message: "invalid token" },
+      });
+    const eu = new FileDestination("grc-eu", `${remote}/eu`);
+    eu.prepare = () => Promise.reject(refused(401));
+    const us = new FileDestination("grc-us", `${remote}/us`);
+    us.find = () => Promise.reject(refused(403));
+    const target = (name: string, destination: FileDestination) => ({
+      name,
+      destination,
+      mapping,
+      queue: { concurrency: 1, perMinute: 1e5 },
+      maxAttempts: 5,
+    });
+    const r = await pushOutbox({
+      storeRoot: s.root,
+      ...readStore(s.root),
+      targets: [target("grc-eu", eu), target("grc-us", us)],
+      signer: s.signer,
+      logger,
+    });
+    expect(r["grc-eu"]!.error).toMatch(
+      /^destination grc-eu \(file\): .*401.*; check the credentials of destinations\.grc-eu$/,
+    );
+    expect(r["grc-us"]).toMatchObject({ failed: 2, delivered: 0 });
+    const states = [...(await readOutbox(s.root, "grc-us")).values()];
+    expect(states).toHaveLength(2);
+    for (const st of states)
+      expect(st.lastError).toMatch(
+        /^destination grc-us \(file\): .*403.*; check the credentials of destinations\.grc-us$/,
+      );
   });
 });

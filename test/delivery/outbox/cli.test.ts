@@ -11,6 +11,7 @@ import { cli } from "../../support/cli.js";
 import { FileDestination } from "../../support/file-destination.mjs";
 import { sealedRecords } from "../../support/sealed-records.js";
 import { TEST_MAPPING, TEST_TARGET } from "../../support/test-mapping.mjs";
+import { readStore } from "../../../src/app/store.js";
 
 // This test process registers a connector of its own (each test file runs in its own process).
 CONNECTORS.files = {
@@ -42,6 +43,7 @@ describe("sealgate outbox and status", async () => {
   const push = (down: FileDestination) =>
     pushOutbox({
       storeRoot: s.root,
+      ...readStore(s.root),
       targets: [target("grc", new FileDestination("grc", `${dir}/grc`)), target("down", down)],
       signer: s.signer,
       logger: createLogger({ level: "silent" }),

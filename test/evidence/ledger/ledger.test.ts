@@ -16,6 +16,14 @@ import { FileLedger, FileLedgerReader } from "../../../src/evidence/ledger/file-
 import type { Digest } from "../../../src/core/digest.js";
 
 const dir = () => mkdtemp(join(tmpdir(), "sealgate-ledger-"));
+/** The dev PKI's sealing key, for the tests that sign checkpoints (loaded only by them). */
+async function sealingSigner() {
+  const { devPki } = await import("../../support/pki.js");
+  const { loadSigner } = await import("../../../src/crypto/sign/load.js");
+  const { pki } = await devPki();
+  return loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
+}
+
 const rec = (i: number) => `sha256:${sha256hex(Buffer.from(`record ${i}`))}` as Digest;
 
 describe("the hash-chained ledger", () => {
@@ -96,10 +104,7 @@ describe("the hash-chained ledger", () => {
 
 describe("checkpoints", () => {
   it("never signs a checkpoint inconsistent with the previous one", async () => {
-    const { devPki } = await import("../../support/pki.js");
-    const { loadSigner } = await import("../../../src/crypto/sign/load.js");
-    const { pki } = await devPki();
-    const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
+    const signer = await sealingSigner();
     const d = await dir();
     const l = await FileLedger.open(d);
     for (let i = 0; i < 5; i++) await l.append(rec(i));
@@ -180,10 +185,7 @@ describe("checkpoints", () => {
   });
 
   it("lists every checkpoint and the latest, and calls a malformed one CHECKPOINT_INVALID", async () => {
-    const { devPki } = await import("../../support/pki.js");
-    const { loadSigner } = await import("../../../src/crypto/sign/load.js");
-    const { pki } = await devPki();
-    const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
+    const signer = await sealingSigner();
     const d = await dir();
     const l = await FileLedger.open(d);
     expect(await l.latestCheckpoint()).toBeUndefined();

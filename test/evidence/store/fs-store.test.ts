@@ -86,6 +86,20 @@ describe("the content-addressed object store", () => {
     expect((err as SealgateError).code).toBe("OBJECT_CORRUPT");
   });
 
+  it("peeks at a range of an object, from its start or its end, clipped to its size", async () => {
+    const s = await store();
+    const d = await s.put(Buffer.from("%PDF-1.7 body trailer"));
+    const text = async (start: number, length: number) =>
+      Buffer.from(await s.peek(d, start, length)).toString();
+    expect(await text(0, 5)).toBe("%PDF-");
+    expect(await text(-7, 7)).toBe("trailer");
+    expect(await text(-100, 100)).toBe("%PDF-1.7 body trailer");
+    expect(await text(9, 4)).toBe("body");
+    expect(await text(50, 4)).toBe("");
+    const missing = `sha256:${"0".repeat(64)}` as const;
+    expect(((await s.peek(missing, 0, 5).catch((e) => e)) as SealgateError).code).toBe("OBJECT_MISSING");
+  });
+
   it("names a missing object and refuses a malformed digest", async () => {
     const s = await store();
     const missing = `sha256:${"0".repeat(64)}` as const;

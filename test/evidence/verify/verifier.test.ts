@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SealIndex } from "../../../src/evidence/store/seal-index.js";
-import { readLedgerView } from "../../../src/evidence/ledger/view.js";
+import { ledgerView } from "../../../src/evidence/ledger/view.js";
+import { FileLedgerReader } from "../../../src/evidence/ledger/file-ledger.js";
 import { FsObjectStore } from "../../../src/evidence/store/fs-store.js";
 import type { Finding } from "../../../src/evidence/verify/findings.js";
 import { sealedRecordInStore } from "../../../src/evidence/verify/sealed-in-store.js";
@@ -28,7 +28,7 @@ const flip = (b: Uint8Array, at: number) => {
 
 async function load(digest: string) {
   const store = new FsObjectStore(s.root);
-  const view = await readLedgerView(join(s.root, "ledger"));
+  const view = await ledgerView(FileLedgerReader.ofStore(s.root));
   const { sealed, findings } = await sealedRecordInStore(store, await SealIndex.open(s.root), view, digest, {
     pdf: true,
     approvals: true,
@@ -37,7 +37,8 @@ async function load(digest: string) {
   return sealed;
 }
 
-const verify = (r: SealedRecord): Promise<Finding[]> => verifier.verify(r, { approvals: true });
+const verify = async (r: SealedRecord): Promise<Finding[]> =>
+  (await verifier.verify(r, { approvals: true })).findings;
 const one = (f: Finding[]) => {
   expect(f).toHaveLength(1);
   return f[0]!;
@@ -86,6 +87,23 @@ describe("Verifier", () => {
     const pdf = first.pdf!;
     const f = one(await verify({ ...first, pdf: { ...pdf, bytes: flip(pdf.bytes, 200) } }));
     expect(f).toMatchObject({ code: "SIGNATURE_INVALID", step: "signatures", where: pdf.where });
+  });
+
+  it("hands back each approval it verified, at the record's index, and none it refused", async () => {
+    const { approvals } = await verifier.verify(first, { approvals: true });
+    expect(approvals).toHaveLength(first.approvals!.length);
+    expect(approvals.map((a) => a?.jws)).toEqual(first.approvals!.map((a) => a.bytes));
+    const [a0, ...rest] = first.approvals!;
+    const sig = a0!.bytes.slice(-10);
+    const forged = {
+      ...a0!,
+      bytes: `${a0!.bytes.slice(0, -10)}${sig === "A".repeat(10) ? "B" : "A"}${sig.slice(1)}`,
+    };
+    // The forged assertion is no longer the one the record names: refused, not handed back.
+    const refused = await verifier.verify({ ...first, approvals: [forged, ...rest] }, { approvals: true });
+    expect(refused.approvals[0]).toBeUndefined();
+    expect(refused.approvals.slice(1).map((a) => a?.jws)).toEqual(rest.map((a) => a.bytes));
+    expect(await verifier.verify(first, { approvals: false })).toMatchObject({ approvals: [] });
   });
 
   it("reports an approval that is not the one the record names", async () => {
