@@ -2,6 +2,8 @@ import { FileLedger, FileLedgerReader, ledgerDirOf } from "../evidence/ledger/fi
 import type { LedgerReader } from "../evidence/ledger/ledger.js";
 import type { EvidenceStore } from "../evidence/store/evidence-store.js";
 import { FsObjectStore } from "../evidence/store/fs-store.js";
+import { SealIndex } from "../evidence/store/seal-index.js";
+import type { StoreParts } from "../evidence/verify/store.js";
 
 /*
  * The store composition: the one place that picks the backends behind EvidenceStore and
@@ -22,4 +24,9 @@ export function openLedger(storeDir: string, opts: { waitMs?: number } = {}): Pr
 /** Objects and ledger for a reader beside the writer (`outbox`, `status`): nothing created, no lease. */
 export function readStore(storeDir: string): { store: EvidenceStore; ledger: LedgerReader } {
   return { store: new FsObjectStore(storeDir), ledger: FileLedgerReader.ofStore(storeDir) };
+}
+
+/** What `verify --store` reads: objects, ledger, and the seal index for records older than seal objects. */
+export async function verifyParts(storeDir: string): Promise<StoreParts> {
+  return { ...readStore(storeDir), index: await SealIndex.open(storeDir) };
 }

@@ -92,9 +92,9 @@ export async function build(
     view.latest = { signed: { chain, note }, checkpoint };
   }
   for await (const batch of storedEntries(where, entries()))
-    for (const { seq, record, prev, line } of batch) {
-      view.seqOf.set(record, seq);
-      view.entries.push({ seq, record, prev });
+    for (const { line, ...entry } of batch) {
+      view.seqOf.set(entry.object, entry.seq);
+      view.entries.push(entry);
       view.lines.push(line);
       view.leaves.push(leafHash(line));
     }

@@ -22,6 +22,12 @@ export interface EvidenceStore {
   /** A stream of the object that errors (OBJECT_CORRUPT) at the end if the bytes do not hash to `digest`. */
   open(digest: Digest): Promise<Readable>;
   has(digest: Digest): Promise<boolean>;
+  /**
+   * SHA-256 of the object's bytes as stored, without failing when it differs from its name:
+   * what `verify --store` compares with the name, for every object. OBJECT_MISSING if absent.
+   * A backend may hash off the calling thread, so a verifier can keep every core busy.
+   */
+  hashStored(digest: Digest): Promise<{ actual: Digest; size: number }>;
   /** Every stored digest, in no particular order. */
   list(): AsyncIterable<Digest>;
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, webcrypto } from "node:crypto";
 import {
   closeSync,
   constants,
@@ -37,6 +37,9 @@ import type { EvidenceStore } from "./evidence-store.js";
  */
 const fsyncFd = promisify(fsync);
 const writeFd = promisify(write);
+
+/** Objects up to this size are read whole and hashed on the thread pool; larger ones stream. */
+const WHOLE_READ_LIMIT = 16 << 20;
 
 // Created read-only: the one open descriptor may still write it, nothing after can.
 const CREATE_READ_ONLY = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
@@ -173,6 +176,33 @@ export class FsObjectStore implements EvidenceStore {
     });
     pipeline(createReadStream(path), out).catch((err) => out.destroy(err));
     return out;
+  }
+
+  /**
+   * Both the read and the SHA-256 run on libuv's thread pool (WebCrypto's digest is an async
+   * job there), so concurrent calls hash on every core; a large object is streamed instead.
+   */
+  async hashStored(digest: Digest): Promise<{ actual: Digest; size: number }> {
+    const path = this.pathOf(digest);
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch (err) {
+      throw missingOr(err, digest);
+    }
+    if (size > WHOLE_READ_LIMIT) {
+      const hash = createHash("sha256");
+      await pipeline(createReadStream(path), hash);
+      return { actual: `sha256:${hash.digest("hex")}`, size };
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (err) {
+      throw missingOr(err, digest);
+    }
+    const sum = Buffer.from(await webcrypto.subtle.digest("SHA-256", bytes));
+    return { actual: `sha256:${sum.toString("hex")}`, size: bytes.length };
   }
 
   async has(digest: Digest): Promise<boolean> {
