@@ -6,6 +6,7 @@ import { ModelManifest } from "../source/digest/model.js";
 import { MappingFile } from "../delivery/mapping/schema.js";
 import { Policy } from "../policy/schema.js";
 import { PromotionRecord, ReviewPackage } from "../record/schema.js";
+import { Seal } from "../record/seal.js";
 import { ApprovalAssertion } from "../crypto/sign/approval.js";
 
 /**
@@ -22,6 +23,7 @@ export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
   "model-card.schema.json": ModelCard,
   "annotation.schema.json": AnnotationAssertion,
   "mapping.schema.json": MappingFile,
+  "seal.schema.json": Seal,
 };
 
 export function renderSchema(file: string, schema: z.ZodType): string {

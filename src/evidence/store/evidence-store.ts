@@ -23,11 +23,12 @@ export interface EvidenceStore {
   open(digest: Digest): Promise<Readable>;
   has(digest: Digest): Promise<boolean>;
   /**
-   * SHA-256 of the object's bytes as stored, without failing when it differs from its name:
-   * what `verify --store` compares with the name, for every object. OBJECT_MISSING if absent.
-   * A backend may hash off the calling thread, so a verifier can keep every core busy.
+   * SHA-256 of each object's bytes as stored, without failing when it differs from its name:
+   * what `verify --store` compares with the name, for every object. A batch, so a backend can
+   * hash many objects per trip to another thread or server and keep every core busy; each
+   * result is the digest and size, or the error reading it (OBJECT_MISSING if absent).
    */
-  hashStored(digest: Digest): Promise<{ actual: Digest; size: number }>;
+  hashStored(digests: Digest[]): Promise<({ actual: Digest; size: number } | { error: unknown })[]>;
   /** Every stored digest, in no particular order. */
   list(): AsyncIterable<Digest>;
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, webcrypto } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   closeSync,
   constants,
@@ -20,6 +20,7 @@ import { promisify } from "node:util";
 import { SealgateError } from "../../core/errors.js";
 import { type Digest, digestOf, isDigest } from "../../core/digest.js";
 import type { EvidenceStore } from "./evidence-store.js";
+import { FileHashWorkers } from "./hash-workers.js";
 
 /*
  * The embedded EvidenceStore: one file per object at objects/sha256/<2 hex>/<62 hex>. A write
@@ -38,15 +39,13 @@ import type { EvidenceStore } from "./evidence-store.js";
 const fsyncFd = promisify(fsync);
 const writeFd = promisify(write);
 
-/** Objects up to this size are read whole and hashed on the thread pool; larger ones stream. */
-const WHOLE_READ_LIMIT = 16 << 20;
-
 // Created read-only: the one open descriptor may still write it, nothing after can.
 const CREATE_READ_ONLY = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 
 export class FsObjectStore implements EvidenceStore {
   private readonly objects: string;
   private readonly tmp: string;
+  private hashers: FileHashWorkers | undefined;
 
   constructor(readonly root: string) {
     this.objects = join(root, "objects", "sha256");
@@ -178,31 +177,26 @@ export class FsObjectStore implements EvidenceStore {
     return out;
   }
 
-  /**
-   * Both the read and the SHA-256 run on libuv's thread pool (WebCrypto's digest is an async
-   * job there), so concurrent calls hash on every core; a large object is streamed instead.
-   */
-  async hashStored(digest: Digest): Promise<{ actual: Digest; size: number }> {
-    const path = this.pathOf(digest);
-    let size: number;
-    try {
-      size = (await stat(path)).size;
-    } catch (err) {
-      throw missingOr(err, digest);
-    }
-    if (size > WHOLE_READ_LIMIT) {
-      const hash = createHash("sha256");
-      await pipeline(createReadStream(path), hash);
-      return { actual: `sha256:${hash.digest("hex")}`, size };
-    }
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch (err) {
-      throw missingOr(err, digest);
-    }
-    const sum = Buffer.from(await webcrypto.subtle.digest("SHA-256", bytes));
-    return { actual: `sha256:${sum.toString("hex")}`, size: bytes.length };
+  /** Hashed on worker threads (hash-workers.ts), started on the first call. */
+  async hashStored(digests: Digest[]): Promise<({ actual: Digest; size: number } | { error: unknown })[]> {
+    this.hashers ??= new FileHashWorkers();
+    const results = await this.hashers.hash(digests.map((d) => this.pathOf(d)));
+    return results.map((r, i) =>
+      "hex" in r
+        ? { actual: `sha256:${r.hex}` as Digest, size: r.size }
+        : {
+            error:
+              r.code === "ENOENT"
+                ? new SealgateError("OBJECT_MISSING", `object ${digests[i]} is not in the store`)
+                : new SealgateError("IO", `cannot read object ${digests[i]}: ${r.error}`),
+          },
+    );
+  }
+
+  /** Stop the hashing threads, if started (they never keep the process alive). */
+  async close(): Promise<void> {
+    await this.hashers?.close();
+    this.hashers = undefined;
   }
 
   async has(digest: Digest): Promise<boolean> {

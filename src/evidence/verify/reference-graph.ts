@@ -1,9 +1,8 @@
 import type { Digest } from "../../core/digest.js";
 import type { LedgerEntry } from "../ledger/ledger.js";
 import { recordReferences } from "../../record/objects.js";
-import { PromotionRecord, recordDigest } from "../../record/schema.js";
-import { Seal, sealBytes, sealReferences } from "../../record/seal.js";
-import type { EvidenceStore } from "../store/evidence-store.js";
+import { PromotionRecord } from "../../record/schema.js";
+import { Seal, sealReferences } from "../../record/seal.js";
 import type { SealIndex } from "../store/seal-index.js";
 import { type Finding, finding, findingOf, type Where } from "./findings.js";
 import type { References } from "./references.js";
@@ -17,12 +16,17 @@ import type { References } from "./references.js";
  *   record entry (v1, before seal objects) -> the record -> its objects, and its JWS, CMS and
  *                        PDF as index/sealed.jsonl names them (a derived cache, if present)
  *   event entry -> the event object (a leaf until events carry references)
- * Objects read here (record, seal) are re-hashed on the way; the rest are checked when the
- * whole store is re-hashed (references.ts joins the two).
+ * Objects read here (record, seal) are re-hashed on the way, so their bytes are the ones the
+ * entry names; their RFC 8785 form is the sealer's to produce and is not re-derived here (a
+ * cost per record that would dominate verify). The rest are checked when the whole store is
+ * re-hashed (references.ts joins the two).
  */
 
+/** How the walk reads an object: its bytes, re-hashed (OBJECT_CORRUPT/OBJECT_MISSING otherwise). */
+export type ReadObject = (digest: Digest) => Promise<Uint8Array>;
+
 export async function followEntry(
-  parts: { store: EvidenceStore; index?: SealIndex },
+  parts: { read: ReadObject; index?: SealIndex },
   entry: LedgerEntry,
   i: number,
   refs: References,
@@ -35,7 +39,7 @@ export async function followEntry(
   }
   refs.add(entry.object, i, "object");
   const record = await readJson(
-    parts.store,
+    parts.read,
     entry.object,
     { entry: i, object: entry.object, member: "object" },
     refs,
@@ -58,21 +62,14 @@ export async function followEntry(
     );
   } else if (parsed) {
     rec = parsed.data;
-    if (recordDigest(rec) !== entry.object)
-      findings.push(
-        finding("NOT_CANONICAL", "container", "the record's bytes are not its RFC 8785 form", {
-          entry: i,
-          object: entry.object,
-        }),
-      );
     for (const r of recordReferences(rec)) refs.add(r.digest, i, `record.${r.member}`);
   }
-  if (entry.seal) await followSeal(parts.store, entry, entry.seal, rec, i, refs, findings);
+  if (entry.seal) await followSeal(parts.read, entry, entry.seal, rec, i, refs, findings);
   else legacyRenderings(parts.index, entry.object, i, refs, warnings);
 }
 
 async function followSeal(
-  store: EvidenceStore,
+  read: ReadObject,
   entry: LedgerEntry,
   digest: Digest,
   record: PromotionRecord | undefined,
@@ -82,9 +79,9 @@ async function followSeal(
 ) {
   refs.add(digest, i, "seal");
   const where = { entry: i, object: digest, member: "seal" };
-  const read = await readJson(store, digest, where, refs, findings);
-  if (read === undefined) return;
-  const { json } = read;
+  const got = await readJson(read, digest, where, refs, findings);
+  if (got === undefined) return;
+  const { json } = got;
   const parsed = Seal.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -107,8 +104,6 @@ async function followSeal(
     bad(`the seal names package ${seal.package}, the record ${record.package}`);
   if (record && seal.policy !== record.policy.digest)
     bad(`the seal names policy ${seal.policy}, the record ${record.policy.digest}`);
-  if (!Buffer.from(sealBytes(seal)).equals(read.bytes))
-    bad("the seal object's bytes are not its RFC 8785 form");
 }
 
 /** A v1 record's renderings: only index/sealed.jsonl knows them. */
@@ -138,7 +133,7 @@ function legacyRenderings(
 
 /** An object's bytes as JSON, re-hashed on the way; undefined (and reported) if that fails. */
 async function readJson(
-  store: EvidenceStore,
+  read: ReadObject,
   digest: Digest,
   where: Where,
   refs: References,
@@ -146,7 +141,7 @@ async function readJson(
 ) {
   let bytes: Uint8Array;
   try {
-    bytes = await store.get(digest);
+    bytes = await read(digest);
   } catch (err) {
     refs.markReported(digest);
     findings.push(findingOf(err, "container", where, "OBJECT_UNREADABLE"));

@@ -19,8 +19,10 @@ export class References {
   /** What the derived indexes say about an object no entry reaches (index/review-pdfs.jsonl). */
   readonly notes = new Map<string, string>();
 
+  /** The earliest entry wins, whatever order entries are followed in. */
   add(digest: string, entry: number, member: string): void {
-    if (!this.by.has(digest)) this.by.set(digest, { entry, member });
+    const had = this.by.get(digest);
+    if (!had || had.entry > entry) this.by.set(digest, { entry, member });
   }
 
   has(digest: string): boolean {

@@ -1,4 +1,5 @@
 import { SealgateError } from "../../core/errors.js";
+import type { Digest } from "../../core/digest.js";
 import type { Checkpoint, SignedCheckpoint } from "../ledger/checkpoint.js";
 import { GENESIS, type LedgerEntry, type LedgerReader, parseEntry, sha256hex } from "../ledger/ledger.js";
 import type { Trust } from "../../crypto/pki/trust.js";
@@ -199,6 +200,7 @@ async function walkEntries(
   let bytes = 0;
   for await (const batch of parts.ledger.entryLines()) {
     merkle.push(batch);
+    const follow: [LedgerEntry, number][] = [];
     for (const { line, complete } of batch) {
       const i = walk.count++;
       if (!complete) {
@@ -207,18 +209,45 @@ async function walkEntries(
             entry: i,
           }),
         );
-        return walk;
+        break;
       }
       const entry = checkEntry(line, i, chain, findings);
       if (entry?.kind === "record" && !entry.seal) walk.legacy++;
-      // Awaited only when objects are checked: an await per entry would dominate otherwise.
-      if (entry && refs) await followEntry(parts, entry, i, refs, findings, warnings);
+      if (entry && refs) follow.push([entry, i]);
       bytes += line.length + 1;
       if (opts.onProgress && (i & 1023) === 0) opts.onProgress(bytes, bytes);
     }
+    // Only when objects are checked: the chain alone never waits on the store.
+    if (refs) await followAll(parts, follow, refs, findings, warnings);
   }
   opts.onProgress?.(bytes, bytes);
   return walk;
+}
+
+/** How many entries' objects are read at once: the reads overlap, the findings keep entry order. */
+const FOLLOW_AT_ONCE = 64;
+
+async function followAll(
+  parts: StoreParts,
+  entries: [LedgerEntry, number][],
+  refs: References,
+  findings: Finding[],
+  warnings: Finding[],
+) {
+  const follow = { read: (d: Digest) => parts.store.get(d), ...(parts.index ? { index: parts.index } : {}) };
+  const found = entries.map(() => ({ findings: [] as Finding[], warnings: [] as Finding[] }));
+  let next = 0;
+  const lane = async () => {
+    for (let k = next++; k < entries.length; k = next++) {
+      const [entry, i] = entries[k]!;
+      await followEntry(follow, entry, i, refs, found[k]!.findings, found[k]!.warnings);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FOLLOW_AT_ONCE, entries.length) }, lane));
+  for (const f of found) {
+    findings.push(...f.findings);
+    warnings.push(...f.warnings);
+  }
 }
 
 /** One entry on its own: canonical, next in sequence, chained to the entry before it, not earlier. */

@@ -69,7 +69,14 @@ function named(path: string, bytes: Buffer, at: number, findings: Finding[]): bo
     const digest = `sha256:${rel.split("/").slice(2).join("")}`;
     return findings.some((f) => f.where.object === digest);
   }
-  if (rel === "ledger/entries.log") return findings.some((f) => f.where.entry === lineOf(bytes, at));
+  if (rel === "ledger/entries.log") {
+    const line = lineOf(bytes, at);
+    if (findings.some((f) => f.where.entry === line)) return true;
+    // The last line has no successor whose prev pins it: a change that keeps it canonical (a
+    // digit of its time) is caught by the checkpoint that signs it, and named so.
+    const last = line === bytes.subarray(0, -1).toString("latin1").split("\n").length - 1;
+    return last && findings.some((f) => f.code === "CHECKPOINT_ROOT_MISMATCH");
+  }
   if (rel === "ledger/checkpoints.log") return findings.some((f) => f.where.checkpoint === lineOf(bytes, at));
   // ORIGIN is the log's name in every checkpoint: a change shows as each checkpoint refused.
   if (rel === "ledger/ORIGIN") return findings.some((f) => f.where.checkpoint !== undefined);
