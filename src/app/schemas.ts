@@ -6,6 +6,7 @@ import { ModelManifest } from "../source/digest/model.js";
 import { MappingFile } from "../delivery/mapping/schema.js";
 import { Policy } from "../policy/schema.js";
 import { PromotionRecord, ReviewPackage } from "../record/schema.js";
+import { Seal } from "../record/seal.js";
 import { ApprovalAssertion } from "../crypto/sign/approval.js";
 import { BundleIndex, InclusionFile } from "../bundle/layout.js";
 import { WorkflowEvent } from "../record/event.js";
@@ -27,6 +28,7 @@ export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
   "bundle.schema.json": BundleIndex,
   "bundle-inclusion.schema.json": InclusionFile,
   "event.schema.json": WorkflowEvent,
+  "seal.schema.json": Seal,
 };
 
 export function renderSchema(file: string, schema: z.ZodType): string {

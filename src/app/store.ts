@@ -5,6 +5,8 @@ import { ENTRIES, type LedgerReader } from "../evidence/ledger/ledger.js";
 import type { Digest } from "../core/digest.js";
 import type { EvidenceStore } from "../evidence/store/evidence-store.js";
 import { FsObjectStore } from "../evidence/store/fs-store.js";
+import { SealIndex } from "../evidence/store/seal-index.js";
+import type { StoreParts } from "../evidence/verify/store.js";
 
 /*
  * The store composition: the one place that picks the backends behind EvidenceStore and
@@ -38,4 +40,9 @@ export async function ledgerReaderAt(dir: string): Promise<LedgerReader | undefi
   const holds = async (d: string) => !!(await stat(join(d, ENTRIES)).catch(() => null));
   if (await holds(ledgerDirOf(dir))) return FileLedgerReader.ofStore(dir);
   return (await holds(dir)) ? new FileLedgerReader(dir) : undefined;
+}
+
+/** What `verify --store` reads: objects, ledger, and the seal index for records older than seal objects. */
+export async function verifyParts(storeDir: string): Promise<StoreParts> {
+  return { ...readStore(storeDir), index: await SealIndex.open(storeDir) };
 }

@@ -75,7 +75,9 @@ function sealingChain(jws: Uint8Array): string[] {
 /** The newest ledger entry whose record is this model version. */
 async function findEvent(store: EvidenceStore, view: LedgerView, model: string, version: string) {
   for (let seq = view.entries.length - 1; seq >= 0; seq--) {
-    const digest = view.entries[seq]!.record;
+    const entry = view.entries[seq]!;
+    if (entry.kind !== "record") continue;
+    const digest = entry.object;
     const { record } = await readRecord(store, digest).catch(() => ({ record: undefined }));
     if (record?.model.name === model && record.model.version === version) return digest;
   }

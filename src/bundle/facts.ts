@@ -34,6 +34,8 @@ export interface CycleFacts {
   previous: string | null;
   proof: InclusionFile;
   objects: { digest: string; role: string }[];
+  /** Which ledger entry form entry.json has (ledger.ts): v1 names the record as "record", v2 as "object". */
+  entryForm: "v1" | "v2";
 }
 
 export interface BundleFacts {
@@ -194,6 +196,10 @@ function checkpointScheme(files: ReadonlyMap<string, Uint8Array>, origin: string
   return { keyType: "RSA PKCS#1 v1.5", signature: ["-sha256"], scheme: "rsa-pkcs1" as const };
 }
 
+/** A v2 entry line starts with its kind; anything else (v1, or no entry) is read as v1. */
+const entryFormOf = (entry: Uint8Array | undefined): "v1" | "v2" =>
+  entry && Buffer.from(entry).subarray(0, 8).toString("latin1") === '{"kind":' ? "v2" : "v1";
+
 export function bundleFacts(files: ReadonlyMap<string, Uint8Array>): BundleFacts {
   const index = parseJsonFile(files, INDEX, BundleIndex, { canonical: true });
   const cycles = index.cycles.map((c): CycleFacts => {
@@ -208,6 +214,7 @@ export function bundleFacts(files: ReadonlyMap<string, Uint8Array>): BundleFacts
       previous: r.cycle.previous,
       proof: parseJsonFile(files, cycleFile(c.number, "inclusion.json"), InclusionFile, { canonical: true }),
       objects: recordObjects(r, c.reviewPdf),
+      entryForm: entryFormOf(files.get(cycleFile(c.number, "entry.json"))),
     };
   });
   let parsed: ReturnType<typeof parseCheckpoint>;

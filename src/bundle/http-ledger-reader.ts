@@ -95,6 +95,19 @@ export class HttpLedgerReader implements LedgerReader {
         if (complete) yield parseCheckpointLine(this.url, line, `checkpoint #${n++}`);
   }
 
+  entryLines(): AsyncIterable<Line[]> {
+    return lineBatches(this.get(ENTRIES), MAX_LINE);
+  }
+
+  checkpointLines(): AsyncIterable<Line[]> {
+    return lineBatches(this.get(CHECKPOINTS), MAX_LINE);
+  }
+
+  /** The daemon serves the two logs only, not ORIGIN: each checkpoint names its own origin. */
+  async readOrigin(): Promise<string | undefined> {
+    return undefined;
+  }
+
   async latestCheckpoint(): Promise<LedgerCheckpoint | undefined> {
     let last: Buffer | undefined;
     for await (const batch of lastLines(this.get(CHECKPOINTS))) for (const { line } of batch) last = line;

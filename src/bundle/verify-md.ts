@@ -101,7 +101,7 @@ ${c.objects.map((o) => `# ${o.role}\nprintf '%s  %s\\n' '${hex(o.digest)}' '${ob
 append-only ledger, byte for byte. It names the record:
 
 \`\`\`sh
-case "$(cat ${f("entry.json")})" in *'"record":"${c.record}"'*) echo "OK: the entry names the record" ;; *) echo "FAILED: entry"; false ;; esac
+case "$(cat ${f("entry.json")})" in ${c.entryForm === "v2" ? `'{"kind":"record","object":"${c.record}"'*` : `*'"record":"${c.record}"'*`}) echo "OK: the entry names the record" ;; *) echo "FAILED: entry"; false ;; esac
 \`\`\`
 
 **The entry is in the signed ledger (inclusion proof).** The ledger is a Merkle tree: every

@@ -1,7 +1,8 @@
-import type { PromotionRecord } from "../record/schema.js";
-import { recordBytes } from "../record/schema.js";
+import { PromotionRecord, recordBytes } from "../record/schema.js";
+import { SEAL_TYPE, sealBytes } from "../record/seal.js";
 import type { Digest } from "../core/digest.js";
 import type { EvidenceStore } from "../evidence/store/evidence-store.js";
+import type { Ledger } from "../evidence/ledger/ledger.js";
 
 /*
  * A complete, valid promotion record for tests, benchmarks and crash tests, and a way to store
@@ -112,6 +113,37 @@ export async function storeSampleRecord(store: EvidenceStore, seed: string): Pro
   r.explanation.object = await store.put(Buffer.from(`png bytes ${seed}`));
   r.modelCard!.object = await store.put(Buffer.from(`intendedUse: card ${seed}`));
   r.approvals[0]!.assertion = await store.put(Buffer.from(`jws ${seed}`));
+  r.package = await store.put(Buffer.from(`{"package":"${seed}"}`));
+  r.policy.digest = await store.put(Buffer.from("version: 2026-11\n"));
+  // A first cycle: the sample's previous record is not in this store.
+  r.cycle = { number: 1, previous: null, changes: [] };
   r.sealedAt = new Date().toISOString();
   return store.put(recordBytes(r));
+}
+
+/**
+ * A sample record sealed as the sealer seals it, with stand-in renderings (not real
+ * signatures: for tests of the store and ledger, not of signatures): the record and its
+ * objects, JWS, CMS and PDF bytes, the seal object, then the ledger entry.
+ */
+export async function sealSampleRecord(
+  store: EvidenceStore,
+  ledger: Pick<Ledger, "append">,
+  seed: string,
+): Promise<{ record: Digest; seal: Digest; seq: number }> {
+  const record = await storeSampleRecord(store, seed);
+  const r = PromotionRecord.parse(JSON.parse(Buffer.from(await store.get(record)).toString("utf8")));
+  const seal = await store.put(
+    sealBytes({
+      type: SEAL_TYPE,
+      record,
+      jws: await store.put(Buffer.from(`{"record jws":"${seed}"}`)),
+      cms: await store.put(Buffer.from(`cms ${seed}`)),
+      pdf: await store.put(Buffer.from(`%PDF-1.7 ${seed}`)),
+      package: r.package as Digest,
+      policy: r.policy.digest as Digest,
+    }),
+  );
+  const { seq } = await ledger.append({ kind: "record", object: record, seal });
+  return { record, seal, seq };
 }

@@ -8,6 +8,7 @@ import { signCheckpoint } from "../../src/evidence/ledger/checkpoint.js";
 import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { leafHash, MerkleAccumulator } from "../../src/evidence/ledger/merkle.js";
 import { verifyStore } from "../../src/evidence/verify/store.js";
+import { verifyParts } from "../../src/app/store.js";
 import {
   type BenchResult,
   benchPki,
@@ -119,7 +120,7 @@ export async function benchLedgerVerify(): Promise<BenchResult> {
 if (process.argv[1] === SCRIPT && process.argv[2] === "--child") {
   const { trust } = await benchPki();
   await report(async () => {
-    const r = await verifyStore(process.argv[3]!, { trust, objects: false });
+    const r = await verifyStore(await verifyParts(process.argv[3]!), { trust, objects: false });
     return { entries: r.entries, checkpoints: r.checkpoints, findings: r.findings.length };
   });
 }

@@ -8,6 +8,7 @@ import { benchLedgerVerify } from "./ledger-verify.js";
 import { benchPush } from "./push.js";
 import { benchReconcile } from "./reconcile.js";
 import { benchSeal } from "./seal.js";
+import { benchVerifyStore } from "./verify-store.js";
 import { type BenchResult, describeMachine, machine, QUICK } from "./lib.js";
 
 /*
@@ -22,6 +23,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   reconcile: benchReconcile,
   "hash-mlflow": benchHashMlflow,
   push: benchPush,
+  "verify-store": benchVerifyStore,
 };
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));

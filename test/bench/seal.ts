@@ -8,6 +8,7 @@ import { SealgateConfig } from "../../src/app/config/schema.js";
 import { capHeapGrowth } from "../../src/pipeline/daemon/heap.js";
 import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { verifyStore } from "../../src/evidence/verify/store.js";
+import { verifyParts } from "../../src/app/store.js";
 import { recordSealer, type SealerOptions } from "./seal-worker.js";
 import {
   type BenchResult,
@@ -139,7 +140,7 @@ async function finish(
   await ledger.close();
   const maxRssMb = peakRssMb();
   // Everything sealed is really there: each record and the objects it names, chained.
-  const check = await verifyStore(root);
+  const check = await verifyStore(await verifyParts(root));
   process.stdout.write(
     `${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, kernelSeconds: cpu.system / 1e6, loopBusySeconds, maxRssMb, entries: check.entries, findings: check.findings.length })}\n`,
   );

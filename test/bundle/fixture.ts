@@ -1,3 +1,4 @@
+import { SEAL_TYPE, sealBytes } from "../../src/record/seal.js";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -214,7 +215,18 @@ export async function sealedStore(spec: KeySpec = "ec-p256") {
       version,
       decision: record.decision,
     });
-    await ledger.append(digest);
+    const seal = await store.put(
+      sealBytes({
+        type: SEAL_TYPE,
+        record: digest,
+        jws,
+        cms: p7s,
+        pdf,
+        package: pkgDigest,
+        policy: record.policy.digest,
+      }),
+    );
+    await ledger.append({ kind: "record", object: digest, seal });
     return digest;
   }
 

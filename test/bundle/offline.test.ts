@@ -248,7 +248,7 @@ describe("verify --log: the bundle's checkpoint against the live log", () => {
     (await verifyBundle(zip, s.trust, { log })).claims.find((c) => c.id === "log")!;
 
   it("passes while the log only grew, and catches a log rewritten after export", async () => {
-    await s.ledger.append(`sha256:${"1".repeat(64)}`);
+    await s.ledger.append({ kind: "event", object: `sha256:${"1".repeat(64)}` });
     await s.ledger.checkpoint(s.sealer);
     expect(await logClaim({ ledger: FileLedgerReader.ofStore(s.root), where: s.root })).toMatchObject({
       ok: true,
@@ -258,7 +258,7 @@ describe("verify --log: the bundle's checkpoint against the live log", () => {
     forged = await mkdtemp(join(tmpdir(), "sealgate-forged-log-"));
     await cp(join(s.root, "ledger", "ORIGIN"), join(forged, "ORIGIN"));
     const ledger = await FileLedger.open(forged);
-    for (const c of "23456") await ledger.append(`sha256:${c.repeat(64)}`);
+    for (const c of "23456") await ledger.append({ kind: "event", object: `sha256:${c.repeat(64)}` });
     await ledger.checkpoint(s.sealer);
     await ledger.close();
     const log = await logClaim({ ledger: new FileLedgerReader(forged), where: forged });

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { storeSampleRecord } from "../../src/dev/sample-record.js";
+import { sealSampleRecord } from "../../src/dev/sample-record.js";
 import { ENTRIES } from "../../src/evidence/ledger/ledger.js";
 import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
@@ -17,9 +17,9 @@ describe("sealgate verify --store", () => {
     const root = await mkdtemp(join(tmpdir(), "sealgate-cli-verify-"));
     const store = await new FsObjectStore(root).init();
     const ledger = await FileLedger.open(join(root, "ledger"));
-    for (let i = 0; i < 5; i++) await ledger.append(await storeSampleRecord(store, `r${i}`));
+    for (let i = 0; i < 5; i++) await sealSampleRecord(store, ledger, `r${i}`);
     await ledger.checkpoint(signer);
-    await ledger.append(await storeSampleRecord(store, "r5"));
+    await sealSampleRecord(store, ledger, "r5");
     await ledger.close();
 
     const good = await cli(["verify", "--store", root, "--ca", pki.trust.anchors]);

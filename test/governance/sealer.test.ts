@@ -7,6 +7,7 @@ import { verifyPdfSignature } from "../../src/crypto/sign/pdf-signature.js";
 import type { PromotionRecord } from "../../src/record/schema.js";
 import { verifyCmsDetached } from "../../src/crypto/sign/cms.js";
 import { verifyStore } from "../../src/evidence/verify/store.js";
+import { verifyParts } from "../../src/app/store.js";
 import { cloneModel, MATERIAL_CHAIN, workspace } from "../support/workflow.js";
 
 describe("sealing a material change through the full chain on the real MLflow server", () => {
@@ -98,7 +99,7 @@ describe("sealing a material change through the full chain on the real MLflow se
       expect(w.deps.ledger.size).toBe(1);
 
       await w.deps.ledger.checkpoint(w.deps.signer);
-      expect((await verifyStore(store.root, { trust: w.trust })).findings).toEqual([]);
+      expect((await verifyStore(await verifyParts(store.root), { trust: w.trust })).findings).toEqual([]);
     } finally {
       await w.close();
     }

@@ -7,6 +7,7 @@ import { TAGS } from "../../src/governance/cycle/tags.js";
 import { parseEntry, readLines } from "../../src/evidence/ledger/ledger.js";
 import { syncOnce } from "../../src/pipeline/sync/sync.js";
 import { verifyStore } from "../../src/evidence/verify/store.js";
+import { verifyParts } from "../../src/app/store.js";
 import { cloneModel, workspace } from "../support/workflow.js";
 
 /*
@@ -50,13 +51,13 @@ describe("a sync pass sealing versions concurrently", () => {
       expect(new Set(sealed).size).toBe(3);
       const ledgered: string[] = [];
       for await (const { line } of readLines(join(w.dir, "store", "ledger", "entries.log")))
-        ledgered.push(parseEntry(line)!.record);
+        ledgered.push(parseEntry(line)!.object);
       expect(ledgered.sort()).toEqual([...sealed].sort());
       const index = await SealIndex.open(join(w.dir, "store"));
       expect(index.records().sort()).toEqual([...sealed].sort());
       for (const o of first.outcomes.filter((x) => x.outcome === "sealed"))
         expect((await w.tags(name, o.version))[TAGS.event]).toBe(o.detail);
-      const report = await verifyStore(join(w.dir, "store"), { trust: w.trust });
+      const report = await verifyStore(await verifyParts(join(w.dir, "store")), { trust: w.trust });
       expect(report.findings).toEqual([]);
       expect(report.entries).toBe(3);
 

@@ -17,6 +17,7 @@ import { SealgateError } from "../../src/core/errors.js";
 import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { compileMapping } from "../../src/delivery/mapping/compile.js";
 import { verifyStore } from "../../src/evidence/verify/store.js";
+import { verifyParts } from "../../src/app/store.js";
 import { exportOf, sealedStore } from "../bundle/fixture.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 
@@ -229,7 +230,7 @@ describe("hostile input gets a typed error, never a crash", () => {
           await writeFile(join(ledgerDir, "entries.log"), entries);
           await writeFile(join(ledgerDir, "checkpoints.log"), checkpoints);
           await attempt(async () => {
-            const report = await verifyStore(root);
+            const report = await verifyStore(await verifyParts(root));
             expect(Array.isArray(report.findings)).toBe(true);
           });
           await attempt(async () => (await FileLedger.open(ledgerDir)).close());

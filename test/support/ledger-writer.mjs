@@ -3,7 +3,7 @@
 // It runs the built code (dist/), so `npm test` builds before testing.
 import { join } from "node:path";
 import process from "node:process";
-import { storeSampleRecord } from "../../dist/src/dev/sample-record.js";
+import { sealSampleRecord } from "../../dist/src/dev/sample-record.js";
 import { FileLedger } from "../../dist/src/evidence/ledger/file-ledger.js";
 import { loadSigner } from "../../dist/src/crypto/sign/load.js";
 import { FsObjectStore } from "../../dist/src/evidence/store/fs-store.js";
@@ -13,8 +13,7 @@ const signer = await loadSigner({ type: "pem", key, cert }, "crash-test", {});
 const store = await new FsObjectStore(root).init();
 const ledger = await FileLedger.open(join(root, "ledger"), { waitMs: 10_000 });
 for (let i = 0; ; i++) {
-  const record = await storeSampleRecord(store, `from ${process.pid} #${i} ${Math.random()}`);
-  const { seq } = await ledger.append(record);
+  const { record, seq } = await sealSampleRecord(store, ledger, `from ${process.pid} #${i} ${Math.random()}`);
   process.stdout.write(`ack ${seq} ${record}\n`);
   if (i % 7 === 6) await ledger.checkpoint(signer);
 }

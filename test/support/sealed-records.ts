@@ -19,6 +19,8 @@ import { signJws } from "../../src/crypto/sign/jws.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
 import type { Signer } from "../../src/crypto/sign/signer.js";
 import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
+import { digestOf } from "../../src/core/digest.js";
+import { SEAL_TYPE, sealBytes } from "../../src/record/seal.js";
 import { makePng } from "./png.js";
 
 /*
@@ -40,6 +42,8 @@ export interface SealedStore {
 // The cache is only valid for the record format it was built with: key it by the schema.
 const VERSION = createHash("sha256")
   .update(JSON.stringify(z.toJSONSchema(PromotionRecord, { unrepresentable: "any" })))
+  // Ledger v2 entries and seal objects (issue 21).
+  .update("ledger v2")
   .digest("hex")
   .slice(0, 12);
 const MANIFEST = "manifest.json";
@@ -68,7 +72,9 @@ export async function sealedRecords(n: number): Promise<SealedStore> {
   return { root: join(root, "store"), pki, trust, signer, records };
 }
 
-const packageOf = (i: number) => `sha256:${i.toString(16).padStart(64, "0")}`;
+/** A stand-in review package per record, stored, so the seal object names real bytes. */
+const packageBytes = (i: number) => Buffer.from(`{"package":${i}}`);
+const packageOf = (i: number) => digestOf(packageBytes(i));
 
 /** Append more sealed records to an existing store (as the sealer would), without a checkpoint. */
 export async function sealMore(
@@ -124,7 +130,9 @@ async function sealOne(
   r.model.manifest = await store.put(Buffer.from(`{"files":[{"name":"model.pkl","seed":${i}}]}`));
   r.request.object = await store.put(Buffer.from(`request text for record ${i}`));
   r.explanation = { ...r.explanation, object: await store.put(png), size: png.length };
-  r.package = packageOf(i);
+  r.package = await store.put(packageBytes(i));
+  // A first cycle: the sample's previous record is not in this store.
+  r.cycle = { number: 1, previous: null, changes: [] };
   r.policy.digest = await store.put(Buffer.from("policy: sealed-records fixture\n"));
   r.modelCard!.object = await store.put(Buffer.from(`intendedUse: fixture ${i}\n`));
   const signedAt = new Date().toISOString();
@@ -187,6 +195,17 @@ async function sealOne(
     version: r.model.version,
     decision: "approved",
   });
-  await ledger.append(digest);
+  const seal = await store.put(
+    sealBytes({
+      type: SEAL_TYPE,
+      record: digest,
+      jws: jwsObj,
+      cms: p7s,
+      pdf,
+      package: r.package,
+      policy: r.policy.digest,
+    }),
+  );
+  await ledger.append({ kind: "record", object: digest, seal });
   return digest;
 }

@@ -1,5 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { ledgerReaderAt } from "../../app/store.js";
 import { describeClaims } from "../../bundle/claims.js";
@@ -10,6 +10,7 @@ import { SealgateError } from "../../core/errors.js";
 import { loadTrust, type Trust } from "../../crypto/pki/trust.js";
 import { describeFinding } from "../../evidence/verify/findings.js";
 import { verifyStore } from "../../evidence/verify/store.js";
+import { verifyParts } from "../../app/store.js";
 import type { CliIO } from "../io.js";
 import { progressBar } from "../progress.js";
 
@@ -61,8 +62,14 @@ export function registerVerify(program: Command, io: CliIO, setExit: (code: 0 | 
     .addHelpText(
       "after",
       `
-Exit codes: 0 everything verified, 1 at least one failure (each is listed with its entry,
-checkpoint or object, or as a ✗ claim with its findings), 2 usage error.
+Exit codes: 0 everything verified (warnings, marked !, do not fail: an object no ledger entry
+references, a record older than seal objects whose renderings the index does not name),
+1 at least one failure (each is listed with its entry, checkpoint or object, or as a ✗ claim
+with its findings), 2 usage error.
+
+--json (store): {ok, entries, checkpoints, uncheckpointed, objects, bytes, legacyRecords,
+findings: [{code, step, message, where}], warnings: [same shape], seconds}; ok is
+findings.length === 0.
 
 Examples:
   $ sealgate verify --store /var/lib/sealgate --ca org-root.pem
@@ -85,7 +92,10 @@ Examples:
       const store = opts.store!;
       const bar = progressBar(opts.json ? { ...io, isTTY: false } : io, "verifying ledger");
       const started = Date.now();
-      const report = await verifyStore(resolve(store), {
+      const dir = resolve(store);
+      if (!(await stat(join(dir, "ledger", "entries.log")).catch(() => null)))
+        throw new SealgateError("USAGE", `${dir} is not a sealgate store (no ledger/entries.log)`);
+      const report = await verifyStore(await verifyParts(dir), {
         ...(trust ? { trust } : {}),
         objects: opts.objects,
         onProgress: (d, t) => bar.update(d, t),
@@ -102,10 +112,17 @@ Examples:
       io.out(
         report.uncheckpointed ? `, ${report.uncheckpointed} entries not yet covered by a checkpoint\n` : "\n",
       );
+      if (opts.objects)
+        io.out(`  ${report.objects} objects re-hashed (${report.bytes} bytes), every reference followed\n`);
+      if (report.legacyRecords)
+        io.out(
+          `  ${report.legacyRecords} record(s) predate seal objects (v1 entries): their JWS, CMS and PDF are found through index/sealed.jsonl\n`,
+        );
       for (const f of report.findings) io.out(`  ✗ ${describeFinding(f)}\n`);
+      for (const w of report.warnings) io.out(`  ! ${describeFinding(w)}\n`);
       io.out(
         ok
-          ? "  ✓ every entry, link, checkpoint and object verified\nOK\n"
+          ? `  ✓ every entry, link, checkpoint and object verified${report.warnings.length ? ` (${report.warnings.length} warning(s))` : ""}\nOK\n`
           : `FAILED: ${report.findings.length} finding(s)\n`,
       );
     });

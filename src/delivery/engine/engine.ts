@@ -72,6 +72,8 @@ export async function pushOutbox(opts: PushOptions): Promise<Record<string, Dest
     SealIndex.open(opts.storeRoot),
     FrozenFiles.open(opts.storeRoot, { ...BUILTIN_FILES, ...opts.files }),
   ]);
+  // index/sealed.jsonl is a cache: lines lost from it come back from the seal objects.
+  await index.restore(view.entries, store);
   const ctx = { store, ledger, view, index, frozen, signer: opts.signer };
   // One destination failing as a whole (locked outbox, disk error) never stops the others.
   const results = await Promise.all(

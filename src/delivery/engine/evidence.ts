@@ -7,7 +7,12 @@ import { b64u } from "../../crypto/sign/base64.js";
 import { signJws } from "../../crypto/sign/jws.js";
 import type { Signer } from "../../crypto/sign/signer.js";
 import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
-import { type DeliveryView, proofFor, StoredCheckpoint } from "../../evidence/ledger/delivery-view.js";
+import {
+  type DeliveryView,
+  proofFor,
+  recordEntryAt,
+  StoredCheckpoint,
+} from "../../evidence/ledger/delivery-view.js";
 
 /*
  * evidence.json: one self-contained, signed JSON document per sealed record for GRC systems
@@ -58,7 +63,7 @@ export async function buildEvidence(args: {
   now?: Date;
 }): Promise<Uint8Array | null> {
   const { store, view, seq, seal } = args;
-  const entry = view.entries[seq];
+  const entry = recordEntryAt(view, seq);
   if (!entry || entry.record !== seal.record)
     throw new SealgateError("USAGE", `ledger entry #${seq} does not hold record ${seal.record}`);
   const proof = proofFor(view, seq);

@@ -41,7 +41,8 @@ export async function loadWork(
   return { record: parsed.data, digest: entry.record, files };
 }
 
-// A ledger entry with no index line cannot be recovered (governance/seal-recovery.ts): refuse it.
+// Lines of v2 entries were restored from seal objects (engine.ts); a v1 entry with no index line
+// cannot be (governance/seal-recovery.ts): refuse it.
 function sealOf(index: SealIndex, record: string): SealEntry {
   const seal = index.byRecord(record);
   if (!seal)

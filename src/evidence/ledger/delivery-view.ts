@@ -3,8 +3,8 @@ import type { LedgerReader } from "./ledger.js";
 import { type Hash, inclusionProof, leafHash } from "./merkle.js";
 
 /*
- * The ledger as delivery sees it: which records are sealed (the work to derive), their leaves
- * for inclusion proofs, and the latest signed checkpoint. Read through LedgerReader, without
+ * The ledger as delivery sees it: which records are sealed (the work to derive: record entries
+ * only, events are not delivered), every entry's leaf for inclusion proofs, and the latest signed checkpoint. Read through LedgerReader, without
  * the writer's lease, so a pusher never blocks the sealer and sees complete entries only. The
  * checkpoint is read first: entries only grow, so those read after it hold everything it signed.
  */
@@ -16,7 +16,8 @@ export const StoredCheckpoint = z.strictObject({
 export type StoredCheckpoint = z.infer<typeof StoredCheckpoint>;
 
 export interface DeliveryView {
-  entries: { seq: number; record: string; line: string }[];
+  /** The record entries, by ascending seq (seq is the ledger position, not an index here). */
+  entries: { seq: number; record: string; seal?: string; line: string }[];
   leaves: Hash[];
   checkpoint?: StoredCheckpoint & { size: number };
 }
@@ -26,13 +27,32 @@ export async function readDeliveryView(ledger: LedgerReader): Promise<DeliveryVi
   const view: DeliveryView = { entries: [], leaves: [] };
   for await (const batch of ledger.read())
     for (const e of batch) {
-      view.entries.push({ seq: e.seq, record: e.record, line: e.line.toString("utf8") });
+      if (e.kind === "record")
+        view.entries.push({
+          seq: e.seq,
+          record: e.object,
+          ...(e.seal ? { seal: e.seal } : {}),
+          line: e.line.toString("utf8"),
+        });
       view.leaves.push(leafHash(e.line));
     }
   // A checkpoint of more entries than are here means a truncated log: offer no proofs from it.
   if (cp && cp.checkpoint.size <= view.leaves.length)
     view.checkpoint = { chain: cp.chain, note: cp.note, size: cp.checkpoint.size };
   return view;
+}
+
+/** The record entry at ledger position `seq`, if that entry holds a record. */
+export function recordEntryAt(view: DeliveryView, seq: number): DeliveryView["entries"][number] | undefined {
+  const { entries } = view;
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.seq < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return entries[lo]?.seq === seq ? entries[lo] : undefined;
 }
 
 /** The RFC 6962 audit path of entry `seq` in the tree of the checkpoint, base64 hashes. */

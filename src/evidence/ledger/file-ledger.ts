@@ -6,16 +6,20 @@ import { type Digest, isDigest } from "../../core/digest.js";
 import type { Signer } from "../../crypto/sign/signer.js";
 import { type SignedCheckpoint, signCheckpoint } from "./checkpoint.js";
 import {
+  type AppendItem,
   CHECKPOINTS,
   ENTRIES,
   entryLine,
+  entryTime,
   GENESIS,
   type Ledger,
   type LedgerCheckpoint,
   type LedgerEntry,
   type LedgerReader,
+  type Line,
   ORIGIN,
   parseEntry,
+  readLineBatches,
   readLines,
   sha256hex,
   type StoredEntry,
@@ -27,7 +31,7 @@ import { parseCheckpointLine, readFileLines, storedEntries } from "./view.js";
 /*
  * The embedded ledger: a directory with entries.log (one canonical entry per line, each
  * followed by "\n"), checkpoints.log (one signed checkpoint per line), ORIGIN and the writer's
- * LOCK. An append is fsynced before it is acknowledged. A crash can leave only an incomplete
+ * LOCK. Entries are v1 or v2 lines (ledger.ts). An append is fsynced before it is acknowledged. A crash can leave only an incomplete
  * last line: on open it is moved aside, reported, and never silently dropped.
  */
 
@@ -54,6 +58,23 @@ export class FileLedgerReader implements LedgerReader {
         if (complete) yield parseCheckpointLine(this.dir, line, `checkpoint #${n++}`);
   }
 
+  async *entryLines(): AsyncGenerator<Line[]> {
+    const path = join(this.dir, ENTRIES);
+    // Bounded by the size now: an append meanwhile is not half-read as a torn line.
+    const size = (await stat(path).catch(() => null))?.size;
+    if (size !== undefined) yield* readLineBatches(path, size);
+  }
+
+  checkpointLines(): AsyncIterable<Line[]> {
+    return readFileLines(join(this.dir, CHECKPOINTS));
+  }
+
+  async readOrigin(): Promise<string | undefined> {
+    // Exactly the name and one newline: any other byte there is a change verify must see.
+    const text = await readFile(join(this.dir, ORIGIN), "latin1").catch(() => "");
+    return (text.endsWith("\n") ? text.slice(0, -1) : text) || undefined;
+  }
+
   async latestCheckpoint(): Promise<LedgerCheckpoint | undefined> {
     let last: Buffer | undefined;
     for await (const batch of readFileLines(join(this.dir, CHECKPOINTS)))
@@ -74,9 +95,11 @@ export class FileLedger extends FileLedgerReader implements Ledger {
   /** The file lock is this process's for as long as it lives: one epoch. */
   readonly lease = { epoch: 1 };
   private chain = Promise.resolve();
-  /** Every record digest in the ledger, once includes() first asks (one scan per open ledger). */
-  private records: Set<string> | undefined;
-  private scan: Promise<Set<string>> | undefined;
+  /**
+   * Set when a write failed: whether its line reached the disk is unknown, so nothing more is
+   * appended or answered until the ledger is opened again (open sets a torn line aside).
+   */
+  private failed: unknown;
 
   private constructor(
     dir: string,
@@ -85,6 +108,10 @@ export class FileLedger extends FileLedgerReader implements Ledger {
     readonly leaves: Hash[],
     private headDigest: string,
     private nextSeq: number,
+    /** The last entry's time (undefined while the ledger is empty or ends in a v1 entry). */
+    private lastTime: string | undefined,
+    /** Every object an entry names, of any kind: read once at open, kept current by append. */
+    private readonly objects: Set<string>,
     readonly report: OpenReport,
     /** The log's name in its checkpoints (C2SP origin line). */
     readonly origin: string,
@@ -114,6 +141,7 @@ export class FileLedger extends FileLedgerReader implements Ledger {
       const leaves: Hash[] = [];
       let head = GENESIS;
       let last: LedgerEntry | null = null;
+      const objects = new Set<string>();
       const report: OpenReport = { size: 0 };
       for await (const { line, offset, complete } of readLines(path)) {
         if (!complete) {
@@ -124,6 +152,8 @@ export class FileLedger extends FileLedgerReader implements Ledger {
         leaves.push(leafHash(line));
         head = sha256hex(line);
         last = parseEntry(line);
+        // A line that does not parse names nothing here; `sealgate verify` reports it.
+        if (last) objects.add(last.object);
       }
       if (leaves.length > 0 && !last) {
         throw new SealgateError(
@@ -141,7 +171,8 @@ export class FileLedger extends FileLedgerReader implements Ledger {
       }
       const origin = await readOrCreateOrigin(dir);
       const fh = await open(path, "a");
-      return new FileLedger(dir, fh, lock, leaves, head, last ? last.seq + 1 : 0, report, origin);
+      const next = last ? last.seq + 1 : 0;
+      return new FileLedger(dir, fh, lock, leaves, head, next, last?.time, objects, report, origin);
     } catch (err) {
       await lock.release();
       throw err;
@@ -158,53 +189,52 @@ export class FileLedger extends FileLedgerReader implements Ledger {
     return run;
   }
 
-  /** Append a record digest; resolves once the entry is on disk (fsync). */
+  /** Append a record with its seal, or an event; resolves once the entry is on disk (fsync). */
   append(
-    record: Digest,
-    opts: { expectedPrev?: string } = {},
-  ): Promise<{ seq: number; entryDigest: string }> {
-    if (!isDigest(record)) throw new SealgateError("USAGE", `not a record digest: ${JSON.stringify(record)}`);
+    item: AppendItem,
+    opts: { expectedPrev?: string; now?: Date } = {},
+  ): Promise<{ seq: number; entryDigest: string; time: string }> {
+    checkItem(item);
     return this.serialised(async () => {
+      if (this.failed)
+        throw new SealgateError("IO", `ledger ${this.dir}: an earlier append failed; open the ledger again`, {
+          cause: this.failed,
+        });
       // Checked in the same turn as the write: appends are serialised, and the lock keeps out other processes.
       if (opts.expectedPrev !== undefined && opts.expectedPrev !== this.headDigest)
         throw new SealgateError(
           "LEDGER_TAIL_MOVED",
           `ledger ${this.dir}: the head is entry #${this.nextSeq - 1} (${this.headDigest}), not the expected ${opts.expectedPrev}; nothing was appended`,
         );
-      const entry: LedgerEntry = { seq: this.nextSeq, record, prev: this.headDigest };
+      // Never earlier than the entry before it, even if the clock stepped back.
+      const now = entryTime(opts.now ?? new Date());
+      const time = this.lastTime !== undefined && this.lastTime > now ? this.lastTime : now;
+      const entry: LedgerEntry = { seq: this.nextSeq, prev: this.headDigest, time, ...item };
       const line = entryLine(entry);
       try {
         await this.fh.write(Buffer.concat([line, Buffer.from("\n")]));
         await this.fh.datasync();
       } catch (err) {
-        // The line may or may not be on disk: includes() scans the file again.
-        this.records = this.scan = undefined;
+        this.failed = err;
         throw err;
       }
       this.leaves.push(leafHash(line));
       this.headDigest = sha256hex(line);
       this.nextSeq++;
-      this.records?.add(record);
-      return { seq: entry.seq, entryDigest: this.headDigest };
+      this.lastTime = time;
+      this.objects.add(item.object);
+      return { seq: entry.seq, entryDigest: this.headDigest, time };
     });
   }
 
-  async includes(record: Digest): Promise<boolean> {
-    if (this.records) return this.records.has(record);
-    // Scanned between appends, so no append lands while the file is read.
-    const scan = (this.scan ??= this.serialised(async () => {
-      const records = new Set<string>();
-      for await (const { line, complete } of readLines(join(this.dir, ENTRIES))) {
-        const entry = complete ? parseEntry(line) : null;
-        if (entry) records.add(entry.record);
-      }
-      if (this.scan === scan) this.records = records;
-      return records;
-    }));
-    scan.catch(() => {
-      if (this.scan === scan) this.scan = undefined;
-    });
-    return (await scan).has(record);
+  async includes(object: Digest): Promise<boolean> {
+    // After the appends before it: a caller that appended and then asks sees its entry.
+    await this.chain;
+    if (this.failed)
+      throw new SealgateError("IO", `ledger ${this.dir}: an earlier append failed; open the ledger again`, {
+        cause: this.failed,
+      });
+    return this.objects.has(object);
   }
 
   root(size = this.size): Hash {
@@ -239,7 +269,9 @@ export class FileLedger extends FileLedgerReader implements Ledger {
       { origin: this.origin, size: this.size, root: this.root(), time },
       signer,
     );
-    const line = Buffer.from(`${JSON.stringify({ chain: signed.chain, note: signed.note })}\n`);
+    const line = Buffer.from(
+      `${JSON.stringify({ chain: signed.chain, note: signed.note, ...(signed.tst ? { tst: signed.tst } : {}) })}\n`,
+    );
     const fh = await open(join(this.dir, CHECKPOINTS), "a", 0o644);
     try {
       await fh.write(line);
@@ -255,6 +287,13 @@ export class FileLedger extends FileLedgerReader implements Ledger {
     await this.fh.close();
     await this.lock.release();
   }
+}
+
+function checkItem(item: AppendItem) {
+  const ok =
+    isDigest(item.object) &&
+    (item.kind === "record" ? isDigest(item.seal) : item.kind === "event" && !("seal" in item));
+  if (!ok) throw new SealgateError("USAGE", `not a ledger item: ${JSON.stringify(item)}`);
 }
 
 async function readOrCreateOrigin(dir: string): Promise<string> {

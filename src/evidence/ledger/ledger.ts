@@ -8,11 +8,16 @@ import type { Checkpoint, SignedCheckpoint } from "./checkpoint.js";
 
 /*
  * What a ledger is, whatever holds it: the append-only, hash-chained log of sealed records and
- * the interfaces its callers use (LedgerReader, Ledger). Each entry is the RFC 8785 JSON
- * {"prev","record","seq"}; `prev` is the SHA-256 (hex) of the previous entry's canonical line
- * (without "\n"), 64 zeros for the first. Every backend stores these very bytes, so entry
- * hashes, Merkle roots and checkpoints are the same on any of them. The embedded backend is
- * file-ledger.ts (entries.log, one entry per line, and checkpoints.log).
+ * workflow events, and the interfaces its callers use (LedgerReader, Ledger). Each entry is one
+ * RFC 8785 JSON line; `prev` is the SHA-256 (hex) of the previous entry's canonical line
+ * (without "\n"), 64 zeros for the first. Two forms exist:
+ *   v1 (before seal objects, read forever): {"prev","record","seq"}
+ *   v2 (every append now): {"kind":"record","object","prev","seal","seq","time"} or
+ *                          {"kind":"event","object","prev","seq","time"}
+ * A ledger may hold v1 lines followed by v2 lines, never the reverse. `time` is sealgate's own
+ * append time and never decreases along the chain. Every backend stores these very bytes, so
+ * entry hashes, Merkle roots and checkpoints are the same on any of them. The embedded backend
+ * is file-ledger.ts (entries.log, one entry per line, and checkpoints.log).
  */
 
 export const GENESIS = "0".repeat(64);
@@ -20,33 +25,87 @@ export const ENTRIES = "entries.log";
 export const CHECKPOINTS = "checkpoints.log";
 export const ORIGIN = "ORIGIN";
 
+export type EntryKind = "record" | "event";
+
+/** One entry. A v1 line reads as kind "record" with no seal and no time. */
 export interface LedgerEntry {
   seq: number;
-  record: Digest;
   prev: string;
+  kind: EntryKind;
+  /** The record (kind record) or the event object (kind event) in the store. */
+  object: Digest;
+  /** The record's seal object (v2 record entries). */
+  seal?: Digest;
+  /** Append time, YYYY-MM-DDTHH:MM:SS.sssZ (v2 entries). */
+  time?: string;
 }
 
+/** What a caller appends; the ledger adds seq, prev and time. */
+export type AppendItem = { kind: "record"; object: Digest; seal: Digest } | { kind: "event"; object: Digest };
+
+/** The canonical line of an entry: v1 when it has no time, v2 otherwise. */
 export function entryLine(e: LedgerEntry): Buffer {
-  return Buffer.from(canonicalBytes({ prev: e.prev, record: e.record, seq: e.seq }, "ledger entry"));
+  if (e.time === undefined) {
+    if (e.kind !== "record" || e.seal !== undefined)
+      throw new SealgateError("USAGE", "a v1 ledger entry holds a record and nothing else");
+    return Buffer.from(canonicalBytes({ prev: e.prev, record: e.object, seq: e.seq }, "ledger entry"));
+  }
+  const { seq, prev, kind, object, seal, time } = e;
+  if ((kind === "record") !== (seal !== undefined))
+    throw new SealgateError("USAGE", "a v2 ledger entry has a seal exactly when it holds a record");
+  return Buffer.from(
+    canonicalBytes(
+      { kind, object, prev, seq, time, ...(seal !== undefined ? { seal } : {}) },
+      "ledger entry",
+    ),
+  );
 }
 
 export const sha256hex = (b: Uint8Array) => hash("sha256", b, "hex");
 
+/** sealgate's append time: RFC 3339 UTC with exactly three fraction digits. */
+export const entryTime = (d: Date) => d.toISOString();
+
 /*
  * An entry has exactly one canonical form (members in RFC 8785 order, hex strings that need no
- * escaping, seq as a plain integer), so matching this pattern is both the parse and the check
+ * escaping, seq as a plain integer), so matching a pattern is both the parse and the check
  * that the line is canonical; the verifier runs it on every line, so it avoids JSON.parse.
  */
-const ENTRY_RE = /^\{"prev":"([0-9a-f]{64})","record":"(sha256:[0-9a-f]{64})","seq":(0|[1-9][0-9]{0,15})\}$/;
+const HEX = "[0-9a-f]{64}";
+const SEQ = "(0|[1-9][0-9]{0,15})";
+const V1_RE = new RegExp(`^\\{"prev":"(${HEX})","record":"(sha256:${HEX})","seq":${SEQ}\\}$`);
+const V2_RE = new RegExp(
+  `^\\{"kind":"(record|event)","object":"(sha256:${HEX})","prev":"(${HEX})",(?:"seal":"(sha256:${HEX})",)?` +
+    `"seq":${SEQ},"time":"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z)"\\}$`,
+);
 
-/** Parse one line strictly: exactly the canonical form, nothing else. */
+/** True when `t` is a real instant written exactly as entryTime writes it. */
+function isEntryTime(t: string): boolean {
+  const ms = Date.parse(t);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === t;
+}
+
+/** Parse one line strictly: exactly a canonical v1 or v2 form, nothing else. */
 export function parseEntry(line: Buffer): LedgerEntry | null {
   // latin1 maps every byte to one character, so any non-ASCII byte fails the pattern.
-  const m = ENTRY_RE.exec(line.toString("latin1"));
+  const text = line.toString("latin1");
+  if (text.charCodeAt(2) === 112 /* p: v1 */) {
+    const m = V1_RE.exec(text);
+    if (!m) return null;
+    const seq = Number(m[3]);
+    if (!Number.isSafeInteger(seq)) return null;
+    return { seq, prev: m[1]!, kind: "record", object: m[2] as Digest };
+  }
+  const m = V2_RE.exec(text);
   if (!m) return null;
-  const seq = Number(m[3]);
-  if (!Number.isSafeInteger(seq)) return null;
-  return { seq, record: m[2] as Digest, prev: m[1]! };
+  const kind = m[1] as EntryKind;
+  // A record entry names its seal; an event entry has none.
+  if ((kind === "record") !== (m[4] !== undefined)) return null;
+  const seq = Number(m[5]);
+  if (!Number.isSafeInteger(seq) || !isEntryTime(m[6]!)) return null;
+  const entry: LedgerEntry = { seq, prev: m[3]!, kind, object: m[2] as Digest, time: m[6]! };
+  if (m[4] !== undefined) entry.seal = m[4] as Digest;
+  return entry;
 }
 
 export interface Line {
@@ -122,6 +181,16 @@ export interface LedgerReader {
   checkpoints(): AsyncIterable<LedgerCheckpoint>;
   /** The last signed checkpoint, if any. */
   latestCheckpoint(): Promise<LedgerCheckpoint | undefined>;
+  /**
+   * For `verify`, which reports every bad line where read() and checkpoints() stop at the
+   * first: the lines of the entry log exactly as stored, unchecked, up to its size when called
+   * (the last one `complete: false` if torn).
+   */
+  entryLines(): AsyncIterable<Line[]>;
+  /** The same for the checkpoint log. */
+  checkpointLines(): AsyncIterable<Line[]>;
+  /** The log's origin name, if one is recorded. */
+  readOrigin(): Promise<string | undefined>;
 }
 
 /** The right to append: one holder at a time. */
@@ -147,13 +216,18 @@ export interface Ledger extends LedgerReader {
   readonly head: string;
   readonly lease: LedgerLease;
   /**
-   * Append a record digest; resolves once the entry is durable. With `expectedPrev`, the
-   * append happens only if the ledger's head is still that hash, checked in the same step as
-   * the write; otherwise it is LEDGER_TAIL_MOVED and nothing is written.
+   * Append a record (with its seal object) or an event; resolves once the entry is durable.
+   * The ledger sets the entry's time: max(`now`, the previous entry's time), so time never
+   * decreases along the chain. With `expectedPrev`, the append happens only if the ledger's
+   * head is still that hash, checked in the same step as the write; otherwise it is
+   * LEDGER_TAIL_MOVED and nothing is written.
    */
-  append(record: Digest, opts?: { expectedPrev?: string }): Promise<{ seq: number; entryDigest: string }>;
-  /** True when some entry holds this record digest (crash recovery asks: seal-recovery.ts). */
-  includes(record: Digest): Promise<boolean>;
+  append(
+    item: AppendItem,
+    opts?: { expectedPrev?: string; now?: Date },
+  ): Promise<{ seq: number; entryDigest: string; time: string }>;
+  /** True when some entry (of any kind) names this object (crash recovery asks: seal-recovery.ts). */
+  includes(object: Digest): Promise<boolean>;
   /**
    * Sign a checkpoint of the whole ledger and append it. Refuses (LEDGER_CORRUPT) when the
    * ledger no longer holds the previous checkpoint's tree.

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { SealgateError } from "../../core/errors.js";
-import type { Digest } from "../../core/digest.js";
 import { type Checkpoint, parseCheckpoint, type SignedCheckpoint } from "./checkpoint.js";
 import {
   CHECKPOINTS,
   ENTRIES,
   type LedgerCheckpoint,
+  type LedgerEntry,
   type LedgerReader,
   type Line,
   parseEntry,
@@ -26,41 +26,39 @@ import { type Hash, leafHash, rootOf } from "./merkle.js";
 const SignedCheckpointLine = z.strictObject({
   chain: z.array(z.string().min(1)).min(1).max(10),
   note: z.string().min(1),
+  /** RFC 3161 token over the signature (FORMAT section 10), when a TSA is configured. */
+  tst: z.string().min(1).optional(),
 });
 
 /** What a view keeps of an entry: its place in the chain and the record it names. */
-export interface ViewEntry {
-  seq: number;
-  prev: string;
-  record: Digest;
-}
+/** An entry as the view holds it: what it says, without its line (kept in `lines`). */
+export type ViewEntry = LedgerEntry;
 
 export interface LedgerView {
   /** Complete entry lines, as stored. */
   lines: Buffer[];
   leaves: Hash[];
   entries: ViewEntry[];
-  /** Sequence number of each record digest's entry (the last one, if appended twice). */
+  /** Sequence number of the entry naming each object, record or event (the last, if appended twice). */
   seqOf: Map<string, number>;
   latest?: { signed: SignedCheckpoint; checkpoint: Checkpoint };
 }
-
-/** The digest an entry names; the one place a view reads the entry's own member for it. */
-const recordOf = (e: StoredEntry): Digest => e.record;
 
 /** The one way to build a view: checkpoint first, then the entries (see the module comment). */
 export async function ledgerView(reader: LedgerReader): Promise<LedgerView> {
   const latest = await reader.latestCheckpoint();
   const view: LedgerView = { lines: [], leaves: [], entries: [], seqOf: new Map() };
   if (latest)
-    view.latest = { signed: { chain: latest.chain, note: latest.note }, checkpoint: latest.checkpoint };
+    view.latest = {
+      signed: { chain: latest.chain, note: latest.note, ...(latest.tst ? { tst: latest.tst } : {}) },
+      checkpoint: latest.checkpoint,
+    };
   for await (const batch of reader.read())
-    for (const e of batch) {
-      const record = recordOf(e);
-      view.seqOf.set(record, e.seq);
-      view.entries.push({ seq: e.seq, prev: e.prev, record });
-      view.lines.push(e.line);
-      view.leaves.push(leafHash(e.line));
+    for (const { line, ...e } of batch) {
+      view.seqOf.set(e.object, e.seq);
+      view.entries.push(e);
+      view.lines.push(line);
+      view.leaves.push(leafHash(line));
     }
   return view;
 }

@@ -28,6 +28,13 @@ export interface EvidenceStore {
    */
   peek(digest: Digest, start: number, length: number): Promise<Uint8Array>;
   has(digest: Digest): Promise<boolean>;
+  /**
+   * SHA-256 of each object's bytes as stored, without failing when it differs from its name:
+   * what `verify --store` compares with the name, for every object. A batch, so a backend can
+   * hash many objects per trip to another thread or server and keep every core busy; each
+   * result is the digest and size, or the error reading it (OBJECT_MISSING if absent).
+   */
+  hashStored(digests: Digest[]): Promise<({ actual: Digest; size: number } | { error: unknown })[]>;
   /** Every stored digest, in no particular order. */
   list(): AsyncIterable<Digest>;
 }

@@ -20,6 +20,7 @@ import { promisify } from "node:util";
 import { SealgateError } from "../../core/errors.js";
 import { type Digest, digestOf, isDigest } from "../../core/digest.js";
 import type { EvidenceStore } from "./evidence-store.js";
+import { FileHashWorkers } from "./hash-workers.js";
 
 /*
  * The embedded EvidenceStore: one file per object at objects/sha256/<2 hex>/<62 hex>. A write
@@ -44,6 +45,7 @@ const CREATE_READ_ONLY = constants.O_WRONLY | constants.O_CREAT | constants.O_EX
 export class FsObjectStore implements EvidenceStore {
   private readonly objects: string;
   private readonly tmp: string;
+  private hashers: FileHashWorkers | undefined;
 
   constructor(readonly root: string) {
     this.objects = join(root, "objects", "sha256");
@@ -191,6 +193,28 @@ export class FsObjectStore implements EvidenceStore {
     } finally {
       await fh.close();
     }
+  }
+
+  /** Hashed on worker threads (hash-workers.ts), started on the first call. */
+  async hashStored(digests: Digest[]): Promise<({ actual: Digest; size: number } | { error: unknown })[]> {
+    this.hashers ??= new FileHashWorkers();
+    const results = await this.hashers.hash(digests.map((d) => this.pathOf(d)));
+    return results.map((r, i) =>
+      "hex" in r
+        ? { actual: `sha256:${r.hex}` as Digest, size: r.size }
+        : {
+            error:
+              r.code === "ENOENT"
+                ? new SealgateError("OBJECT_MISSING", `object ${digests[i]} is not in the store`)
+                : new SealgateError("IO", `cannot read object ${digests[i]}: ${r.error}`),
+          },
+    );
+  }
+
+  /** Stop the hashing threads, if started (they never keep the process alive). */
+  async close(): Promise<void> {
+    await this.hashers?.close();
+    this.hashers = undefined;
   }
 
   async has(digest: Digest): Promise<boolean> {

@@ -1,10 +1,21 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { Digest } from "../../record/schema.js";
+import { SealgateError } from "../../core/errors.js";
+import type { Digest as DigestString } from "../../core/digest.js";
+import { Seal } from "../../record/seal.js";
+import type { EvidenceStore } from "./evidence-store.js";
 import { appendJsonl, readJsonl } from "./jsonl.js";
 
+/** What the index takes from a record: read loosely, the record's own schema is verify's to check. */
+const RecordFacts = z.object({
+  model: z.object({ name: z.string(), version: z.string() }),
+  decision: z.enum(["approved", "rejected"]),
+});
+
 /*
- * Which record sealed which review package, and where its signatures are. Written (fsynced)
+ * Which record sealed which review package, and where its signatures are: a cache of the
+ * ledger's record entries and their seal objects (restore() rebuilds missing lines). Written (fsynced)
  * before the ledger append, so a crash between append and tag write is finished on the next
  * pass with the same record instead of sealing the package twice. Beside it, which PDF the
  * approvers read for each package, so export takes that very file instead of rendering it again.
@@ -34,6 +45,9 @@ export class SealIndex {
     private readonly reviewPdfs: Map<string, string>,
   ) {}
 
+  /** The same entries by record digest, built when first asked. */
+  private recordMap: Map<string, SealEntry> | undefined;
+
   static async open(storeRoot: string): Promise<SealIndex> {
     const root = join(storeRoot, "index");
     // A torn last line (crash mid-write) is simply not an entry: that step is redone.
@@ -62,18 +76,58 @@ export class SealIndex {
   }
 
   byRecord(record: string): SealEntry | undefined {
-    for (const e of this.byPackage.values()) if (e.record === record) return e;
-    return undefined;
+    this.recordMap ??= new Map([...this.byPackage.values()].map((e) => [e.record, e]));
+    return this.recordMap.get(record);
   }
 
   async add(entry: SealEntry): Promise<void> {
     await appendJsonl(join(this.root, SEALED), [SealEntry.parse(entry)]);
     this.byPackage.set(entry.package, entry);
+    this.recordMap?.set(entry.record, entry);
+  }
+
+  /**
+   * Restore the lines this cache lacks for ledger record entries that name a seal object (v2):
+   * the seal object names package and renderings, the record its model, version and decision.
+   * v1 entries predate seal objects and cannot be restored. Returns how many lines were added.
+   */
+  async restore(entries: Iterable<{ record: string; seal?: string }>, store: EvidenceStore): Promise<number> {
+    let added = 0;
+    for (const { record, seal } of entries) {
+      if (!seal || this.byRecord(record)) continue;
+      const s = Seal.parse(JSON.parse(Buffer.from(await store.get(seal as DigestString)).toString("utf8")));
+      const r = RecordFacts.parse(
+        JSON.parse(Buffer.from(await store.get(record as DigestString)).toString("utf8")),
+      );
+      if (s.record !== record)
+        throw new SealgateError(
+          "OBJECT_CORRUPT",
+          `seal object ${seal} names record ${s.record}, not ${record}`,
+        );
+      const { model, decision } = r;
+      await this.add({
+        package: s.package,
+        record,
+        jws: s.jws,
+        p7s: s.cms,
+        pdf: s.pdf,
+        model: model.name,
+        version: model.version,
+        decision,
+      });
+      added++;
+    }
+    return added;
   }
 
   /** The review PDF last recorded for a package (re-running review records it again). */
   reviewPdf(pkg: string): string | undefined {
     return this.reviewPdfs.get(pkg);
+  }
+
+  /** The review PDF recorded for each package (the last one, if review ran again). */
+  reviewPdfEntries(): ReviewPdfEntry[] {
+    return [...this.reviewPdfs].map(([pkg, pdf]) => ({ package: pkg, pdf }));
   }
 
   async addReviewPdf(entry: ReviewPdfEntry): Promise<void> {

@@ -1,20 +1,22 @@
 import { Worker } from "node:worker_threads";
 import { SealgateError } from "../../core/errors.js";
+import { type Line, readLineBatches } from "../ledger/ledger.js";
 
 /*
  * The Merkle half of `verify` on its own thread, so a long ledger is checked on two cores: the
- * main thread parses and chains every entry (one SHA-256 each) while this thread reads the same
- * bytes and computes the RFC 6962 leaf and node hashes (two SHA-256 each), keeping only a
- * compact range (O(log n) memory, as MerkleAccumulator in ledger/merkle.ts). Plain JavaScript
- * evaluated in place, like the hash pool, so it runs the same from sources and from dist/; the
- * tests hold its roots to ledger/merkle.ts and to the roots the ledger signs.
+ * main thread parses and chains every entry (one SHA-256 each) while this thread computes the
+ * RFC 6962 leaf and node hashes of the same lines (two SHA-256 each), keeping only a compact
+ * range (O(log n) memory, as MerkleAccumulator in ledger/merkle.ts). The main thread reads the
+ * lines once, from any LedgerReader, and hands each batch over as one transferred buffer of
+ * newline-terminated lines (no copy across threads). Plain JavaScript evaluated in place, like
+ * the hash pool, so it runs the same from sources and from dist/; the tests hold its roots to
+ * ledger/merkle.ts and to the roots the ledger signs.
  */
 
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { hash } = require("node:crypto");
-const fs = require("node:fs");
-const { path, end, sizes } = workerData;
+const { sizes } = workerData;
 // Hashes are kept as 32-character latin1 strings: a Buffer result costs twice the hashing.
 const nodeInput = Buffer.alloc(65, 1);
 const node = (left, right) => {
@@ -35,15 +37,13 @@ const settle = () => {
   }
 };
 settle();
-const fd = fs.openSync(path, "r");
-const buf = Buffer.allocUnsafe(1 << 20);
-let carry = Buffer.alloc(0);
-let pos = 0;
-while (pos < end) {
-  const n = fs.readSync(fd, buf, 0, Math.min(buf.length, end - pos), pos);
-  if (n === 0) break;
-  pos += n;
-  const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+parentPort.on("message", (msg) => {
+  if (msg === null) {
+    parentPort.postMessage({ count, roots });
+    return;
+  }
+  // One batch: whole lines, each followed by a newline; the newline's byte holds the leaf prefix.
+  const data = Buffer.from(msg);
   let start = 0;
   let nl;
   while ((nl = data.indexOf(10, start)) >= 0) {
@@ -60,40 +60,80 @@ while (pos < end) {
     settle();
     start = nl + 1;
   }
-  carry = Buffer.from(data.subarray(start));
-}
-fs.closeSync(fd);
-parentPort.postMessage({ count, roots });
+});
 `;
 
 export interface MerkleRoots {
-  /** Complete (newline-terminated) lines within the first `end` bytes. */
+  /** Complete (newline-terminated) lines handed over. */
   count: number;
   /** The root of the first `size` entries, for each requested size up to `count`. */
   roots: Map<number, Buffer>;
 }
 
-/** Roots of the ledger file's first `sizes` entries, reading at most `end` bytes, on a worker thread. */
-export function merkleRoots(path: string, end: number, sizes: number[]): Promise<MerkleRoots> {
-  const sorted = [...new Set(sizes)].sort((a, b) => a - b);
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { eval: true, workerData: { path, end, sizes: sorted } });
-    worker.once("message", (r: { count: number; roots: [number, string][] }) => {
-      resolve({ count: r.count, roots: new Map(r.roots.map(([n, h]) => [n, Buffer.from(h, "hex")])) });
-      void worker.terminate();
+/** A Merkle thread: push() batches of complete entry lines in order, then finish(). */
+export class MerkleThread {
+  private readonly worker: Worker;
+  private readonly result: Promise<MerkleRoots>;
+
+  constructor(sizes: number[], what = "the ledger") {
+    const sorted = [...new Set(sizes)].sort((a, b) => a - b);
+    this.worker = new Worker(WORKER, { eval: true, workerData: { sizes: sorted } });
+    this.result = new Promise((resolve, reject) => {
+      this.worker.once("message", (r: { count: number; roots: [number, string][] }) => {
+        resolve({ count: r.count, roots: new Map(r.roots.map(([n, h]) => [n, Buffer.from(h, "hex")])) });
+        void this.worker.terminate();
+      });
+      // After a result, the exit and a late rejection are no-ops.
+      this.worker.once("exit", (code) =>
+        reject(
+          new SealgateError("IO", `the Merkle thread for ${what} stopped (exit ${code}) before its result`),
+        ),
+      );
+      this.worker.once("error", (cause) =>
+        reject(
+          new SealgateError("IO", `cannot recompute the Merkle tree of ${what}: ${cause.message}`, { cause }),
+        ),
+      );
     });
-    // After a result, the exit and a late rejection are no-ops.
-    worker.once("exit", (code) =>
-      reject(
-        new SealgateError("IO", `the Merkle thread for ${path} stopped (exit ${code}) before its result`),
-      ),
-    );
-    worker.once("error", (cause) =>
-      reject(
-        new SealgateError("IO", `cannot read ${path} to recompute its Merkle tree: ${cause.message}`, {
-          cause,
-        }),
-      ),
-    );
-  });
+    this.result.catch(() => {});
+  }
+
+  /** Hand over the complete lines of a batch (an incomplete one ends the ledger: not a leaf). */
+  push(batch: Line[]): void {
+    let size = 0;
+    for (const l of batch) if (l.complete) size += l.line.length + 1;
+    if (size === 0) return;
+    // Its own ArrayBuffer (not the shared pool's), so it can be transferred.
+    const out = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    for (const l of batch)
+      if (l.complete) {
+        at += l.line.copy(out, at);
+        out[at++] = 10;
+      }
+    const ab = out.buffer as ArrayBuffer;
+    this.worker.postMessage(ab, [ab]);
+  }
+
+  finish(): Promise<MerkleRoots> {
+    this.worker.postMessage(null);
+    return this.result;
+  }
+
+  /** Stop without a result (the walk failed). */
+  async abort(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/** Roots of the ledger file's first `sizes` entries, reading at most `end` bytes, on a worker thread. */
+export async function merkleRoots(path: string, end: number, sizes: number[]): Promise<MerkleRoots> {
+  const thread = new MerkleThread(sizes, path);
+  try {
+    for await (const batch of readLineBatches(path, end)) thread.push(batch);
+  } catch (cause) {
+    await thread.abort();
+    throw new SealgateError("IO", `cannot read ${path} to recompute its Merkle tree`, { cause });
+  }
+  return thread.finish();
 }

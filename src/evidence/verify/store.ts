@@ -1,33 +1,26 @@
-import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import { SealgateError } from "../../core/errors.js";
+import type { Digest } from "../../core/digest.js";
 import type { Checkpoint, SignedCheckpoint } from "../ledger/checkpoint.js";
-import {
-  CHECKPOINTS,
-  ENTRIES,
-  GENESIS,
-  type LedgerEntry,
-  ORIGIN,
-  parseEntry,
-  readLineBatches,
-  readLines,
-  sha256hex,
-} from "../ledger/ledger.js";
+import { GENESIS, type LedgerEntry, type LedgerReader, parseEntry, sha256hex } from "../ledger/ledger.js";
 import type { Trust } from "../../crypto/pki/trust.js";
-import { referencedObjects } from "../../record/objects.js";
-import { PromotionRecord } from "../../record/schema.js";
-import { FsObjectStore } from "../store/fs-store.js";
+import type { EvidenceStore } from "../store/evidence-store.js";
+import type { SealIndex } from "../store/seal-index.js";
 import { type Finding, finding, findingOf } from "./findings.js";
-import { type MerkleRoots, merkleRoots } from "./merkle-roots.js";
+import { type MerkleRoots, MerkleThread } from "./merkle-roots.js";
+import { References } from "./references.js";
+import { followEntry } from "./reference-graph.js";
+import { rehashAll } from "./rehash.js";
 import { Verifier } from "./verifier.js";
 
 /*
- * `sealgate verify --store DIR`: recompute everything and report every failure, pinned to its
- * entry, checkpoint or object. Entries are streamed and the Merkle roots are accumulated in
- * O(log n) memory (on a second thread, merkle-roots.ts), so memory stays flat however long the
- * ledger is.
+ * `sealgate verify --store`: recompute everything and report every failure, pinned to its
+ * entry, checkpoint or object. Every byte: each ledger line (canonical form, sequence, hash
+ * link, time order), each checkpoint (signature, root), and every object in the store (its name
+ * is the SHA-256 of its bytes), with the reference graph walked from each entry
+ * (reference-graph.ts) so a missing object names the entry that needs it and an object nothing
+ * references is a warning. Entries are streamed and the Merkle roots accumulated in O(log n)
+ * memory on a second thread (merkle-roots.ts); the sets of referenced and stored digests are
+ * the one cost that grows with the store, a few dozen bytes per object.
  */
 
 export interface StoreReport {
@@ -35,235 +28,310 @@ export interface StoreReport {
   checkpoints: number;
   /** Entries after the last signed checkpoint (appended, not yet covered by a signature). */
   uncheckpointed: number;
+  /** Objects re-hashed, and their bytes (0 with `objects: false`). */
+  objects: number;
+  bytes: number;
+  /** Record entries in the v1 form, which predate seal objects (their renderings come from index/sealed.jsonl). */
+  legacyRecords: number;
+  /** Failures: any one makes the store unverified (exit 1). */
   findings: Finding[];
+  /** Worth knowing, not failures: objects nothing sealed references, legacy records the index does not cover. */
+  warnings: Finding[];
 }
 
 export interface VerifyOptions {
   trust?: Trust;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
-  /** Re-hash every referenced object (default true). */
+  /** Re-hash every object and walk the reference graph (default true). */
   objects?: boolean;
 }
 
-async function loadCheckpoints(dir: string, trust: Trust | undefined, findings: Finding[]) {
-  const good: (Checkpoint & { index: number })[] = [];
+/** What is verified: the objects, the ledger, and the seal index for records older than seal objects. */
+export interface StoreParts {
+  store: EvidenceStore;
+  ledger: LedgerReader;
+  index?: SealIndex;
+}
+
+type GoodCheckpoint = Checkpoint & { index: number };
+
+async function loadCheckpoints(ledger: LedgerReader, trust: Trust | undefined, findings: Finding[]) {
+  const good: GoodCheckpoint[] = [];
   let index = 0;
-  const path = join(dir, CHECKPOINTS);
-  if (!(await stat(path).catch(() => null))) return good;
-  if (!trust) {
-    throw new SealgateError(
-      "USAGE",
-      "the ledger has signed checkpoints: pass --ca with your organisation's root CA to verify them",
-    );
-  }
-  const verifier = new Verifier(trust);
-  const origin = (await readFile(join(dir, ORIGIN), "utf8").catch(() => "")).trim();
-  for await (const { line, complete } of readLines(path)) {
-    const where = { checkpoint: index++ };
-    if (!complete) {
-      findings.push(finding("CHECKPOINT_INVALID", "container", "incomplete last line", where));
-      continue;
+  let verifier: Verifier | undefined;
+  const origin = await ledger.readOrigin();
+  for await (const batch of ledger.checkpointLines())
+    for (const { line, complete } of batch) {
+      if (!trust)
+        throw new SealgateError(
+          "USAGE",
+          "the ledger has signed checkpoints: pass --ca with your organisation's root CA to verify them",
+        );
+      verifier ??= new Verifier(trust);
+      const c = await checkpointLine(verifier, line, complete, { checkpoint: index++ }, findings);
+      if (c) checkpointOrder(c, origin, good, findings);
     }
-    let parsed: SignedCheckpoint;
-    try {
-      parsed = JSON.parse(line.toString("utf8")) as SignedCheckpoint;
-    } catch (err) {
-      findings.push(findingOf(err, "container", where, "CHECKPOINT_INVALID"));
-      continue;
-    }
-    const { checkpoint: c, findings: refused } = await verifier.verifyCheckpoint(parsed, where);
-    findings.push(...refused);
-    if (!c) continue;
-    if (origin && c.origin !== origin) {
-      findings.push(
-        finding(
-          "CHECKPOINT_INVALID",
-          "inclusion",
-          `origin ${c.origin} is not this ledger's (${origin})`,
-          where,
-        ),
-      );
-      continue;
-    }
-    const prev = good[good.length - 1];
-    if (prev && (c.size < prev.size || c.time < prev.time)) {
-      findings.push(
-        finding(
-          "CHECKPOINT_INVALID",
-          "inclusion",
-          `size or time goes backwards after checkpoint ${prev.index}`,
-          where,
-        ),
-      );
-      continue;
-    }
-    good.push({ ...c, index: where.checkpoint });
-  }
   return good;
 }
 
-async function checkObject(store: FsObjectStore, digest: string, entry: number, findings: Finding[]) {
-  try {
-    await pipeline(await store.open(digest as never), createHash("sha256"));
-    return true;
-  } catch (err) {
-    findings.push(findingOf(err, "container", { entry, object: digest }, "OBJECT_UNREADABLE"));
-    return false;
+async function checkpointLine(
+  verifier: Verifier,
+  line: Buffer,
+  complete: boolean,
+  where: { checkpoint: number },
+  findings: Finding[],
+): Promise<GoodCheckpoint | undefined> {
+  if (!complete) {
+    findings.push(finding("CHECKPOINT_INVALID", "container", "incomplete last line", where));
+    return undefined;
   }
+  let parsed: SignedCheckpoint;
+  try {
+    parsed = JSON.parse(line.toString("utf8")) as SignedCheckpoint;
+  } catch (err) {
+    findings.push(findingOf(err, "container", where, "CHECKPOINT_INVALID"));
+    return undefined;
+  }
+  const { checkpoint: c, findings: refused } = await verifier.verifyCheckpoint(parsed, where);
+  findings.push(...refused);
+  return c && { ...c, index: where.checkpoint };
 }
 
-/** Check a record object and then each object it refers to. */
-async function checkRecord(store: FsObjectStore, digest: string, entry: number, findings: Finding[]) {
-  if (!(await checkObject(store, digest, entry, findings))) return;
-  const bytes = await store.get(digest as never);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(bytes).toString("utf8"));
-  } catch {
-    parsed = undefined;
-  }
-  const record = PromotionRecord.safeParse(parsed);
-  if (!record.success) {
-    const issue = record.error.issues[0];
+/** A checkpoint of this log, no smaller and no older than the one before it. */
+function checkpointOrder(
+  c: GoodCheckpoint,
+  origin: string | undefined,
+  good: GoodCheckpoint[],
+  findings: Finding[],
+) {
+  const where = { checkpoint: c.index };
+  if (origin && c.origin !== origin) {
     findings.push(
       finding(
-        "RECORD_INVALID",
-        "container",
-        `not a promotion record: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
-        { entry, object: digest },
+        "CHECKPOINT_INVALID",
+        "inclusion",
+        `origin ${c.origin} is not this ledger's (${origin})`,
+        where,
       ),
     );
     return;
   }
-  for (const ref of referencedObjects(record.data)) await checkObject(store, ref, entry, findings);
+  const prev = good[good.length - 1];
+  if (prev && (c.size < prev.size || c.time < prev.time)) {
+    findings.push(
+      finding(
+        "CHECKPOINT_INVALID",
+        "inclusion",
+        `size or time goes backwards after checkpoint ${prev.index}`,
+        where,
+      ),
+    );
+    return;
+  }
+  good.push(c);
 }
 
-export async function verifyStore(root: string, opts: VerifyOptions = {}): Promise<StoreReport> {
-  const dir = join(root, "ledger");
-  const entriesPath = join(dir, ENTRIES);
-  const total = (await stat(entriesPath).catch(() => null))?.size;
-  if (total === undefined)
-    throw new SealgateError("USAGE", `${root} is not a sealgate store (no ledger/${ENTRIES})`);
+export async function verifyStore(parts: StoreParts, opts: VerifyOptions = {}): Promise<StoreReport> {
   const findings: Finding[] = [];
-  const checkpoints = await loadCheckpoints(dir, opts.trust, findings);
-  // The Merkle roots are computed on a second thread from the same bytes while this one checks
-  // each entry; both read no further than the size seen now, so an append meanwhile is ignored.
-  const merkle = merkleRoots(
-    entriesPath,
-    total,
-    checkpoints.map((c) => c.size),
-  );
-  merkle.catch(() => {});
-  const count = await walkEntries(entriesPath, total, new FsObjectStore(root), opts, findings);
-  opts.onProgress?.(total, total);
-  checkRoots(checkpoints, await merkle, findings);
+  const warnings: Finding[] = [];
+  // Checkpoints first: entries only grow, so entries read afterwards hold all each one signed.
+  const checkpoints = await loadCheckpoints(parts.ledger, opts.trust, findings);
+  const objects = opts.objects !== false;
+  const refs = new References();
+  // Review PDFs count as referenced only once a seal object names them (seal.reviewPdfs): the
+  // index that lists them is derived and unsigned. Unreferenced, they are named as what they are.
+  for (const e of parts.index?.reviewPdfEntries() ?? [])
+    refs.notes.set(
+      e.pdf,
+      `the review PDF of package ${e.package} (index/review-pdfs.jsonl); no seal object names it yet`,
+    );
+  // Every stored object is re-hashed while the entries are walked (on the thread pool).
+  const rehash = objects ? rehashAll(parts.store) : undefined;
+  rehash?.catch(() => {});
+  const merkle = new MerkleThread(checkpoints.map((c) => c.size));
+  let walked: Walk;
+  try {
+    walked = await walkEntries(parts, merkle, objects ? refs : undefined, opts, findings, warnings);
+  } catch (err) {
+    await merkle.abort();
+    throw err;
+  }
+  checkRoots(checkpoints, await merkle.finish(), findings);
+  let stored = { objects: 0, bytes: 0 };
+  if (rehash) stored = refs.settle(await rehash, findings, warnings);
   const covered = checkpoints.reduce((m, c) => Math.max(m, c.size), 0);
   return {
-    entries: count,
+    entries: walked.count,
     checkpoints: checkpoints.length,
-    uncheckpointed: Math.max(0, count - covered),
+    uncheckpointed: Math.max(0, walked.count - covered),
+    ...stored,
+    legacyRecords: walked.legacy,
     findings,
+    warnings,
   };
 }
 
-/** Where the walk is: the digest and sequence number the next entry must follow. */
+/** Where the walk is: the entry before the next one. */
 interface Chain {
   prevDigest: string;
   prevSeq: number;
+  /** The latest v2 time so far (v1 entries carry none). */
+  prevTime: string | undefined;
+  /** Seen a v2 entry: a v1 entry may no longer follow. */
+  v2: boolean;
 }
 
-/** Every entry up to `total` bytes, in order, with the objects each names; returns how many lines were read. */
+interface Walk {
+  count: number;
+  legacy: number;
+}
+
+/** Every entry, in order, with the objects each reaches; returns how many lines were read. */
 async function walkEntries(
-  path: string,
-  total: number,
-  store: FsObjectStore,
+  parts: StoreParts,
+  merkle: MerkleThread,
+  refs: References | undefined,
   opts: VerifyOptions,
   findings: Finding[],
-): Promise<number> {
-  const chain: Chain = { prevDigest: GENESIS, prevSeq: -1 };
-  const objects = opts.objects !== false;
-  let count = 0;
-  for await (const batch of readLineBatches(path, total)) {
-    for (const { line, offset, complete } of batch) {
-      const i = count++;
+  warnings: Finding[],
+): Promise<Walk> {
+  const chain: Chain = { prevDigest: GENESIS, prevSeq: -1, prevTime: undefined, v2: false };
+  const walk: Walk = { count: 0, legacy: 0 };
+  let bytes = 0;
+  for await (const batch of parts.ledger.entryLines()) {
+    merkle.push(batch);
+    const follow: [LedgerEntry, number][] = [];
+    for (const { line, complete } of batch) {
+      const i = walk.count++;
       if (!complete) {
         findings.push(
           finding("LEDGER_TORN_TAIL", "inclusion", `incomplete last line (${line.length} bytes)`, {
             entry: i,
           }),
         );
-        return count;
+        break;
       }
       const entry = checkEntry(line, i, chain, findings);
-      // Awaited only when objects are checked: an await per entry would dominate otherwise.
-      if (entry && objects) await checkRecord(store, entry.record, i, findings);
-      if (opts.onProgress && (i & 1023) === 0) opts.onProgress(offset, total);
+      if (entry?.kind === "record" && !entry.seal) walk.legacy++;
+      if (entry && refs) follow.push([entry, i]);
+      bytes += line.length + 1;
+      if (opts.onProgress && (i & 1023) === 0) opts.onProgress(bytes, bytes);
     }
+    // Only when objects are checked: the chain alone never waits on the store.
+    if (refs) await followAll(parts, follow, refs, findings, warnings);
   }
-  return count;
+  opts.onProgress?.(bytes, bytes);
+  return walk;
 }
 
-/** One entry on its own: canonical, next in sequence, chained to the entry before it. */
+/** How many entries' objects are read at once: the reads overlap, the findings keep entry order. */
+const FOLLOW_AT_ONCE = 64;
+
+async function followAll(
+  parts: StoreParts,
+  entries: [LedgerEntry, number][],
+  refs: References,
+  findings: Finding[],
+  warnings: Finding[],
+) {
+  const follow = { read: (d: Digest) => parts.store.get(d), ...(parts.index ? { index: parts.index } : {}) };
+  const found = entries.map(() => ({ findings: [] as Finding[], warnings: [] as Finding[] }));
+  let next = 0;
+  const lane = async () => {
+    for (let k = next++; k < entries.length; k = next++) {
+      const [entry, i] = entries[k]!;
+      await followEntry(follow, entry, i, refs, found[k]!.findings, found[k]!.warnings);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FOLLOW_AT_ONCE, entries.length) }, lane));
+  for (const f of found) {
+    findings.push(...f.findings);
+    warnings.push(...f.warnings);
+  }
+}
+
+/** One entry on its own: canonical, next in sequence, chained to the entry before it, not earlier. */
 function checkEntry(line: Buffer, i: number, chain: Chain, findings: Finding[]): LedgerEntry | null {
   const entry = parseEntry(line);
+  const where = { entry: i };
   if (!entry) {
-    findings.push(finding("ENTRY_MALFORMED", "inclusion", "not a canonical ledger entry", { entry: i }));
+    findings.push(finding("ENTRY_MALFORMED", "inclusion", "not a canonical ledger entry (v1 or v2)", where));
   } else {
-    if (entry.seq !== chain.prevSeq + 1) {
+    if (entry.seq !== chain.prevSeq + 1)
       findings.push(
         finding(
           "ENTRY_SEQUENCE",
           "inclusion",
           `sequence ${entry.seq} follows ${chain.prevSeq}: entries are missing, duplicated or reordered here`,
-          { entry: i },
+          where,
         ),
       );
-    }
-    if (entry.prev !== chain.prevDigest) {
+    if (entry.prev !== chain.prevDigest)
       findings.push(
         finding(
           "ENTRY_CHAIN_BROKEN",
           "inclusion",
           `prev does not match the digest of the entry before it (entry ${i - 1} or this one was altered)`,
-          { entry: i },
+          where,
         ),
       );
-    }
+    checkTime(entry, chain, where, findings);
     chain.prevSeq = entry.seq;
   }
   chain.prevDigest = sha256hex(line);
   return entry;
 }
 
+/** v1 lines only before v2 lines, and v2 times never decreasing. */
+function checkTime(entry: LedgerEntry, chain: Chain, where: { entry: number }, findings: Finding[]) {
+  if (entry.time === undefined) {
+    if (chain.v2)
+      findings.push(
+        finding(
+          "ENTRY_MALFORMED",
+          "inclusion",
+          "a v1 entry after a v2 entry: v1 lines only precede v2 lines",
+          where,
+        ),
+      );
+    return;
+  }
+  chain.v2 = true;
+  if (chain.prevTime !== undefined && entry.time < chain.prevTime)
+    findings.push(
+      finding(
+        "ENTRY_TIME_BACKWARDS",
+        "inclusion",
+        `appended at ${entry.time}, before the entry before it (${chain.prevTime})`,
+        where,
+      ),
+    );
+  if (chain.prevTime === undefined || entry.time > chain.prevTime) chain.prevTime = entry.time;
+}
+
 /** Each valid checkpoint, smallest first: the ledger still holds its entries, and they hash to its root. */
-function checkRoots(
-  checkpoints: (Checkpoint & { index: number })[],
-  merkle: MerkleRoots,
-  findings: Finding[],
-) {
+function checkRoots(checkpoints: GoodCheckpoint[], merkle: MerkleRoots, findings: Finding[]) {
   const { count: complete, roots } = merkle;
   for (const c of [...checkpoints].sort((x, y) => x.size - y.size)) {
     const root = roots.get(c.size);
-    if (!root) {
+    const where = { checkpoint: c.index };
+    if (!root)
       findings.push(
         finding(
           "LEDGER_TRUNCATED",
           "inclusion",
           `checkpoint signed ${c.size} entries; the ledger holds ${complete}`,
-          {
-            checkpoint: c.index,
-          },
+          where,
         ),
       );
-    } else if (!root.equals(c.root)) {
+    else if (!root.equals(c.root))
       findings.push(
         finding(
           "CHECKPOINT_ROOT_MISMATCH",
           "inclusion",
           `the first ${c.size} entries no longer hash to the root signed in this checkpoint`,
-          { checkpoint: c.index },
+          where,
         ),
       );
-    }
   }
 }

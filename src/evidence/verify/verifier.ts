@@ -303,7 +303,7 @@ export class Verifier {
     if (!r.entry) return;
     const e = r.entry;
     const entry = parseEntry(Buffer.from(e.line));
-    if (!entry || entry.record !== r.digest || entry.seq !== e.seq)
+    if (!entry || entry.kind !== "record" || entry.object !== r.digest || entry.seq !== e.seq)
       run.fail(
         "entry",
         "ENTRY_MALFORMED",

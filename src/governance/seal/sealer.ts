@@ -16,15 +16,16 @@ import { collectAnnotations } from "../approvals/annotations.js";
 import { readApprovalTags } from "../approvals/approval-tags.js";
 import { isExpired } from "../../policy/conditions.js";
 import { renderSealedPdf } from "./seal-pdf.js";
-import type { SealIndex } from "../../evidence/store/seal-index.js";
-import { finishLedgering } from "./seal-recovery.js";
+import type { SealEntry, SealIndex } from "../../evidence/store/seal-index.js";
+import { finishLedgering, storeSealObject } from "./seal-recovery.js";
 import { TAGS } from "../cycle/tags.js";
 import type { RegistrySource, SourceVersion } from "../../source/registry-source.js";
 
 /*
  * The sealer: for a version with a review package, verify every approval carried in its tags,
  * walk the policy's chain, and when the cycle completes (approved or rejected) seal it: store
- * the record and its signatures (JWS, CMS, signed PDF), append it to the ledger, then point
+ * the record and its signatures (JWS, CMS, signed PDF) and its seal object (which names them,
+ * the review package and the policy), append record and seal to the ledger, then point
  * the registry at it. Idempotent: a package is sealed once, also across a crash; the order of
  * the commit and how each crash point recovers are in seal-recovery.ts.
  */
@@ -88,16 +89,16 @@ async function recordReviewPdf(d: SealerDeps, pkg: string, pdf: string | undefin
 /** Finish or acknowledge an earlier seal of this very package (crash between steps included). */
 async function finishEarlierSeal(
   d: SealerDeps,
-  done: { record: string; decision: "approved" | "rejected" },
+  done: SealEntry,
   model: string,
   version: string,
   now: Date,
 ): Promise<SealOutcome> {
-  await finishLedgering(d.ledger, done.record as Digest);
-  // An approval whose expiry or re-review date has passed shows as expired in the registry.
   const sealed = PromotionRecord.parse(
     JSON.parse(Buffer.from(await d.store.get(done.record as never)).toString()),
   );
+  await finishLedgering(d, done, sealed.policy.digest);
+  // An approval whose expiry or re-review date has passed shows as expired in the registry.
   const state = isExpired(sealed, now) ? "expired" : done.decision;
   await d.source.setTags(model, version, { [TAGS.event]: done.record, [TAGS.state]: state });
   return { outcome: "already-sealed", record: done.record, decision: done.decision };
@@ -204,24 +205,31 @@ async function buildRecord(
   };
 }
 
-/** Store the record and its seals, then commit in the order seal-recovery.ts documents. */
+/** Store the record, its seals and its seal object, then commit in the order seal-recovery.ts documents. */
 async function commitSeal(
   d: SealerDeps,
+  pkg: ReviewPackage,
   record: PromotionRecord,
   counted: VerifiedAssertion[],
   model: string,
   version: string,
 ): Promise<SealOutcome> {
-  // The policy that routed and judged this cycle, by the digest the record names.
+  // The policy that routed and judged this cycle, by the digest the record names: the policy
+  // file's exact bytes (policy/schema.ts parsePolicy), which is what is stored.
   if (digestOf(d.policy.bytes) !== record.policy.digest)
     throw new SealgateError("CONFIG_INVALID", "the loaded policy's bytes do not match its digest");
-  const [, { digest, jws, p7s, pdf }] = await Promise.all([
+  const [policy, { digest, jws, p7s, pdf }, pkgStored] = await Promise.all([
     d.store.put(d.policy.bytes),
     storeSealedRecord(d, record, counted, d.policy.policy.thresholds),
+    d.store.put(canonicalBytes(ReviewPackage.parse(pkg), "review package")),
   ]);
   const { package: pkgDigest, decision } = record;
-  await d.index.add({ package: pkgDigest, record: digest, jws, p7s, pdf, model, version, decision }); // (1)
-  await d.ledger.append(digest); // (2)
+  if (pkgStored !== pkgDigest)
+    throw new SealgateError("OBJECT_CORRUPT", `review package ${pkgDigest} is not canonical (${pkgStored})`);
+  const entry = { package: pkgDigest, record: digest, jws, p7s, pdf, model, version, decision };
+  const seal = await storeSealObject(d.store, entry, policy); // (0)
+  await d.index.add(entry); // (1)
+  await d.ledger.append({ kind: "record", object: digest, seal }); // (2)
   await d.source.setTags(model, version, { [TAGS.event]: digest, [TAGS.state]: decision }); // (3)
   return { outcome: "sealed", record: digest, decision };
 }
@@ -251,5 +259,5 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
     return { outcome: "waiting", state: result.state, nextRole: result.nextRole, ignored };
   }
   const record = await buildRecord(d, pkg, pkgDigest, evaluation, result.state, now());
-  return commitSeal(d, record, result.counted, model, version);
+  return commitSeal(d, pkg, record, result.counted, model, version);
 }

@@ -77,7 +77,10 @@ export async function checkpointJob({ app, lane }: JobContext, log: Logger): Pro
 export async function verifyJob({ app, lane, metrics }: JobContext, log: Logger): Promise<number> {
   return lane.run(async () => {
     const started = process.hrtime.bigint();
-    const report = await verifyStore(app.storeDir, { trust: app.trust });
+    const report = await verifyStore(
+      { store: app.store, ledger: app.ledger, index: app.index },
+      { trust: app.trust },
+    );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics.recordVerify(report.findings.length, seconds);
     if (report.findings.length > 0)

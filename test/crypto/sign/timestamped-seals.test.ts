@@ -160,7 +160,11 @@ function swapToken(p7s: Uint8Array, token: Uint8Array): Uint8Array {
   );
 }
 
-const rec = (i: number) => `sha256:${sha256hex(Buffer.from(`record ${i}`))}` as Digest;
+// Event entries: a checkpoint covers entries of any kind, and these need no seal object.
+const rec = (i: number) => ({
+  kind: "event" as const,
+  object: `sha256:${sha256hex(Buffer.from(`event ${i}`))}` as Digest,
+});
 
 describe("a time-stamped checkpoint", () => {
   it("stores a token over its signature that openssl ts and sealgate accept; a token over other bytes is refused", async () => {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildEvidence } from "../../../src/delivery/engine/evidence.js";
-import { readDeliveryView } from "../../../src/evidence/ledger/delivery-view.js";
+import { readDeliveryView, recordEntryAt } from "../../../src/evidence/ledger/delivery-view.js";
 import { checkEvidence, verifyEvidence } from "../../../src/delivery/engine/verify-evidence.js";
 import { EVIDENCE_TYP, type EvidenceBody } from "../../../src/delivery/engine/evidence.js";
 import { signJws } from "../../../src/crypto/sign/jws.js";
@@ -23,7 +23,7 @@ describe("evidence.json", async () => {
       store,
       view,
       seq,
-      seal: index.byRecord(view.entries[seq]!.record)!,
+      seal: index.byRecord(recordEntryAt(view, seq)!.record)!,
       signer: s.signer,
     });
   };

@@ -9,6 +9,7 @@ import { REPO_ROOT } from "../../../src/dev/venv.js";
 import { ENTRIES } from "../../../src/evidence/ledger/ledger.js";
 import { FileLedger } from "../../../src/evidence/ledger/file-ledger.js";
 import { verifyStore } from "../../../src/evidence/verify/store.js";
+import { verifyParts } from "../../../src/app/store.js";
 import { devPki } from "../../support/pki.js";
 
 const TRIALS = 100;
@@ -57,10 +58,10 @@ describe("crash safety: SIGKILL a writer at random points", () => {
       if (ledger.report.tornTail || ledger.report.tornCheckpoint) torn++;
       await ledger.close();
       // The chain and every checkpoint after every kill; every object (slower) every tenth kill.
-      const report = await verifyStore(root, { trust, objects: trial % 10 === 9 });
+      const report = await verifyStore(await verifyParts(root), { trust, objects: trial % 10 === 9 });
       expect(report.findings, `trial ${trial}`).toEqual([]);
       const lines = (await readFile(join(root, "ledger", ENTRIES), "utf8")).split("\n");
-      for (const [seq, record] of acked) expect(JSON.parse(lines[seq]!).record).toBe(record);
+      for (const [seq, record] of acked) expect(JSON.parse(lines[seq]!).object).toBe(record);
     }
     expect(acked.size).toBeGreaterThan(TRIALS);
     // Not asserted (timing-dependent), but shown: how often a kill tore a write in half.

@@ -25,35 +25,41 @@ async function sealingSigner() {
 }
 
 const rec = (i: number) => `sha256:${sha256hex(Buffer.from(`record ${i}`))}` as Digest;
+/** A ledger item naming rec(i): an event, so no seal object is needed (the ledger does not read objects). */
+const item = (i: number) => ({ kind: "event" as const, object: rec(i) });
 
 describe("the hash-chained ledger", () => {
   it("chains entries by the digest of the previous line and survives reopening", async () => {
     const d = await dir();
     const l = await FileLedger.open(d);
     expect(l.head).toBe(GENESIS);
-    const a = await l.append(rec(0));
-    const b = await l.append(rec(1));
+    const a = await l.append(item(0));
+    const b = await l.append(item(1));
     expect([a.seq, b.seq]).toEqual([0, 1]);
     await l.close();
     const lines = (await readFile(join(d, ENTRIES), "utf8")).split("\n");
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toBe(`{"prev":"${GENESIS}","record":"${rec(0)}","seq":0}`);
+    const t0 = JSON.parse(lines[0]!).time as string;
+    expect(lines[0]).toBe(`{"kind":"event","object":"${rec(0)}","prev":"${GENESIS}","seq":0,"time":"${t0}"}`);
     expect(parseEntry(Buffer.from(lines[1]!))).toEqual({
       seq: 1,
-      record: rec(1),
+      kind: "event",
+      object: rec(1),
       prev: sha256hex(Buffer.from(lines[0]!)),
+      time: b.time,
     });
+    expect(b.time >= a.time).toBe(true);
     const again = await FileLedger.open(d);
     expect(again.size).toBe(2);
     expect(again.head).toBe(b.entryDigest);
-    expect((await again.append(rec(2))).seq).toBe(2);
+    expect((await again.append(item(2))).seq).toBe(2);
     await again.close();
   });
 
   it("serialises concurrent appends into one chain", async () => {
     const d = await dir();
     const l = await FileLedger.open(d);
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => l.append(rec(i))));
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => l.append(item(i))));
     expect(results.map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     await l.close();
   });
@@ -61,8 +67,8 @@ describe("the hash-chained ledger", () => {
   it("keeps a torn tail aside, reports it, and continues the chain from the last whole entry", async () => {
     const d = await dir();
     const l = await FileLedger.open(d);
-    await l.append(rec(0));
-    const second = await l.append(rec(1));
+    await l.append(item(0));
+    const second = await l.append(item(1));
     await l.close();
     await appendFile(join(d, ENTRIES), '{"prev":"abc","rec');
     const reopened = await FileLedger.open(d);
@@ -93,7 +99,7 @@ describe("the hash-chained ledger", () => {
   it("refuses to append after a corrupted last entry, pointing to verify", async () => {
     const d = await dir();
     const l = await FileLedger.open(d);
-    await l.append(rec(0));
+    await l.append(item(0));
     await l.close();
     await appendFile(join(d, ENTRIES), "not json at all\n");
     const err = (await FileLedger.open(d).catch((e: unknown) => e)) as SealgateError;
@@ -107,10 +113,10 @@ describe("checkpoints", () => {
     const signer = await sealingSigner();
     const d = await dir();
     const l = await FileLedger.open(d);
-    for (let i = 0; i < 5; i++) await l.append(rec(i));
+    for (let i = 0; i < 5; i++) await l.append(item(i));
     const first = await l.checkpoint(signer);
     expect(first.note.split("\n").slice(1, 2)).toEqual(["5"]);
-    await l.append(rec(5));
+    await l.append(item(5));
     await l.checkpoint(signer);
     await l.close();
     // Rewrite history: entry 1 now names another record (still a well-formed, chained line).
@@ -118,7 +124,7 @@ describe("checkpoints", () => {
     const { writeFile } = await import("node:fs/promises");
     await writeFile(join(d, ENTRIES), text.replace(rec(1), rec(99)));
     const rewritten = await FileLedger.open(d);
-    await rewritten.append(rec(6));
+    await rewritten.append(item(6));
     const err = (await rewritten.checkpoint(signer).catch((e: unknown) => e)) as SealgateError;
     expect(err.code).toBe("LEDGER_CORRUPT");
     expect(err.message).toContain("refusing to sign an inconsistent checkpoint");
@@ -128,10 +134,10 @@ describe("checkpoints", () => {
   it("rejects an append whose expected previous hash is stale, and writes nothing", async () => {
     const d = await dir();
     const l: Ledger = await FileLedger.open(d);
-    const first = await l.append(rec(0), { expectedPrev: GENESIS });
+    const first = await l.append(item(0), { expectedPrev: GENESIS });
     // A writer that read the tail before `first` landed expects GENESIS still.
     const stale = (await l
-      .append(rec(1), { expectedPrev: GENESIS })
+      .append(item(1), { expectedPrev: GENESIS })
       .catch((e: unknown) => e)) as SealgateError;
     expect(stale.code).toBe("LEDGER_TAIL_MOVED");
     expect(stale.message).toContain("nothing was appended");
@@ -142,16 +148,16 @@ describe("checkpoints", () => {
     expect(before.toString().split("\n")).toHaveLength(2);
     // Of two appends that both expect the same head, exactly one lands.
     const race = await Promise.allSettled([
-      l.append(rec(2), { expectedPrev: first.entryDigest }),
-      l.append(rec(3), { expectedPrev: first.entryDigest }),
+      l.append(item(2), { expectedPrev: first.entryDigest }),
+      l.append(item(3), { expectedPrev: first.entryDigest }),
     ]);
     expect(race.map((r) => r.status)).toEqual(["fulfilled", "rejected"]);
     const next = (race[0] as PromiseFulfilledResult<{ seq: number; entryDigest: string }>).value;
-    expect(await l.append(rec(4), { expectedPrev: next.entryDigest })).toMatchObject({ seq: 2 });
+    expect(await l.append(item(4), { expectedPrev: next.entryDigest })).toMatchObject({ seq: 2 });
     await l.close();
     const reopened = await FileLedger.open(d);
     const records = [];
-    for await (const batch of reopened.read()) records.push(...batch.map((e) => e.record));
+    for await (const batch of reopened.read()) records.push(...batch.map((e) => e.object));
     expect(records).toEqual([rec(0), rec(2), rec(4)]);
     await reopened.close();
   });
@@ -159,7 +165,7 @@ describe("checkpoints", () => {
   it("reads a range of entries, as stored, through the reader and the writer alike", async () => {
     const d = await dir();
     const l = await FileLedger.open(d);
-    for (let i = 0; i < 7; i++) await l.append(rec(i));
+    for (let i = 0; i < 7; i++) await l.append(item(i));
     const lines = (await readFile(join(d, ENTRIES), "utf8")).split("\n");
     const range = async (r: LedgerReader, from?: number, to?: number) => {
       const out: { seq: number; line: string }[] = [];
@@ -189,9 +195,9 @@ describe("checkpoints", () => {
     const d = await dir();
     const l = await FileLedger.open(d);
     expect(await l.latestCheckpoint()).toBeUndefined();
-    await l.append(rec(0));
+    await l.append(item(0));
     await l.checkpoint(signer);
-    await l.append(rec(1));
+    await l.append(item(1));
     const second = await l.checkpoint(signer);
     const sizes = [];
     for await (const c of new FileLedgerReader(d).checkpoints()) sizes.push(c.checkpoint.size);

@@ -3,13 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { storeSampleRecord } from "../../../src/dev/sample-record.js";
+import { sealSampleRecord } from "../../../src/dev/sample-record.js";
 import { CHECKPOINTS, ENTRIES } from "../../../src/evidence/ledger/ledger.js";
 import { FileLedger } from "../../../src/evidence/ledger/file-ledger.js";
 import { loadSigner } from "../../../src/crypto/sign/load.js";
 import { FsObjectStore } from "../../../src/evidence/store/fs-store.js";
 import type { Finding } from "../../../src/evidence/verify/findings.js";
 import { verifyStore } from "../../../src/evidence/verify/store.js";
+import { verifyParts } from "../../../src/app/store.js";
 import { devPki } from "../../support/pki.js";
 
 const N = 24;
@@ -31,7 +32,7 @@ beforeAll(async () => {
   const store = await new FsObjectStore(base).init();
   const ledger = await FileLedger.open(join(base, "ledger"));
   for (let i = 0; i < N; i++) {
-    await ledger.append(await storeSampleRecord(store, `Ægir ${i}`));
+    await sealSampleRecord(store, ledger, `Ægir ${i}`);
     if (i + 1 === 6 || i + 1 === 13 || i + 1 === N)
       await ledger.checkpoint(signer, new Date(Date.now() + i * 1000));
   }
@@ -54,13 +55,13 @@ const entriesIn = (f: Finding[]) =>
 
 describe("sealgate verify --store", () => {
   it("passes an untouched store and says what is covered", async () => {
-    const r = await verifyStore(base, { trust });
+    const r = await verifyStore(await verifyParts(base), { trust });
     expect(r.findings).toEqual([]);
     expect(r).toMatchObject({ entries: N, checkpoints: 3, uncheckpointed: 0 });
   });
 
   it("needs the organisation's CA to check signed checkpoints", async () => {
-    await expect(verifyStore(base)).rejects.toThrow(/--ca/);
+    await expect(verifyStore(await verifyParts(base))).rejects.toThrow(/--ca/);
   });
 
   it("pins any single-byte change in the ledger to its entry", async () => {
@@ -73,9 +74,15 @@ describe("sealgate verify --store", () => {
           const bytes = Buffer.from(entries);
           bytes[at]! ^= x;
           await writeFile(join(d, "ledger", ENTRIES), bytes);
-          const r = await verifyStore(d, { trust });
+          const r = await verifyStore(await verifyParts(d), { trust });
           expect(r.findings.length).toBeGreaterThan(0);
-          expect(entriesIn(r.findings).has(entryOfByte(at))).toBe(true);
+          // The last line has no successor whose prev pins it: a change that keeps it canonical
+          // (a digit of its time) is caught by the checkpoint that signs it, and named so.
+          const last = entryOfByte(at) === N - 1;
+          const pinned =
+            entriesIn(r.findings).has(entryOfByte(at)) ||
+            (last && r.findings.some((f) => f.code === "CHECKPOINT_ROOT_MISMATCH"));
+          expect(pinned).toBe(true);
         },
       ),
       { numRuns: 60 },
@@ -95,7 +102,7 @@ describe("sealgate verify --store", () => {
           if (how === "truncate") l.splice(k + 1);
           const d = await copy();
           await writeFile(join(d, "ledger", ENTRIES), `${l.join("\n")}\n`);
-          const r = await verifyStore(d, { trust });
+          const r = await verifyStore(await verifyParts(d), { trust });
           const at = entriesIn(r.findings);
           if (how === "delete") expect(at.has(k)).toBe(true);
           if (how === "duplicate") expect(at.has(k + 1)).toBe(true);
@@ -109,7 +116,7 @@ describe("sealgate verify --store", () => {
 
   it("re-hashes the objects a record refers to, pinning a change to the record's entry", async () => {
     const store = new FsObjectStore(base);
-    const record = JSON.parse(Buffer.from(await store.get(JSON.parse(lines()[7]!).record)).toString());
+    const record = JSON.parse(Buffer.from(await store.get(JSON.parse(lines()[7]!).object)).toString());
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(
@@ -127,9 +134,12 @@ describe("sealgate verify --store", () => {
           bytes[at % bytes.length]! ^= 1;
           await chmod(s.pathOf(digest as never), 0o644);
           await writeFile(s.pathOf(digest as never), bytes);
-          const r = await verifyStore(d, { trust });
+          const r = await verifyStore(await verifyParts(d), { trust });
           expect(r.findings).toEqual([
-            expect.objectContaining({ code: "OBJECT_CORRUPT", where: { entry: 7, object: digest } }),
+            expect.objectContaining({
+              code: "OBJECT_CORRUPT",
+              where: expect.objectContaining({ entry: 7, object: digest }),
+            }),
           ]);
         },
       ),
@@ -140,16 +150,22 @@ describe("sealgate verify --store", () => {
   it("names a changed or missing object with the entry that refers to it", async () => {
     const d = await copy();
     const store = new FsObjectStore(d);
-    const third = JSON.parse(lines()[2]!).record;
+    const third = JSON.parse(lines()[2]!).object;
     const { chmod, rm } = await import("node:fs/promises");
     await chmod(store.pathOf(third), 0o644);
     await writeFile(store.pathOf(third), "changed");
-    const fifth = JSON.parse(lines()[4]!).record;
+    const fifth = JSON.parse(lines()[4]!).object;
     await rm(store.pathOf(fifth), { force: true });
-    const r = await verifyStore(d, { trust });
+    const r = await verifyStore(await verifyParts(d), { trust });
     expect(r.findings).toEqual([
-      expect.objectContaining({ code: "OBJECT_CORRUPT", where: { entry: 2, object: third } }),
-      expect.objectContaining({ code: "OBJECT_MISSING", where: { entry: 4, object: fifth } }),
+      expect.objectContaining({
+        code: "OBJECT_CORRUPT",
+        where: { entry: 2, object: third, member: "object" },
+      }),
+      expect.objectContaining({
+        code: "OBJECT_MISSING",
+        where: { entry: 4, object: fifth, member: "object" },
+      }),
     ]);
   });
 
@@ -161,12 +177,12 @@ describe("sealgate verify --store", () => {
     second.note = second.note.replace(/\n13\n/, "\n12\n");
     cps[1] = JSON.stringify(second);
     await writeFile(path, `${cps.join("\n")}\n`);
-    const r = await verifyStore(d, { trust });
+    const r = await verifyStore(await verifyParts(d), { trust });
     expect(r.findings).toEqual([
       expect.objectContaining({ code: "SIGNATURE_INVALID", where: { checkpoint: 1 } }),
     ]);
     const other = await devPki("ec-p256", "verify-other");
-    const foreign = await verifyStore(base, { trust: other.trust });
+    const foreign = await verifyStore(await verifyParts(base), { trust: other.trust });
     expect(foreign.findings.map((f) => [f.code, f.where.checkpoint])).toEqual([
       ["CERT_UNTRUSTED_ROOT", 0],
       ["CERT_UNTRUSTED_ROOT", 1],

@@ -8,6 +8,7 @@ import { httpTimestamper } from "../../../src/crypto/sign/timestamp.js";
 import { FileLedger } from "../../../src/evidence/ledger/file-ledger.js";
 import { FsObjectStore } from "../../../src/evidence/store/fs-store.js";
 import { verifyStore } from "../../../src/evidence/verify/store.js";
+import { verifyParts } from "../../../src/app/store.js";
 import { SealIndex } from "../../../src/evidence/store/seal-index.js";
 import { sealedRecords, sealMore, type SealedStore } from "../../support/sealed-records.js";
 import { startTsa } from "../../support/tsa.js";
@@ -47,7 +48,7 @@ describe("a store sealed through a TSA", () => {
       expect(entry).toBeDefined();
       const p7s = await store.get(entry!.p7s as never);
       expect(decodeCmsDetached(p7s).timestamp).toBeDefined();
-      const report = await verifyStore(s.root, { trust: s.trust });
+      const report = await verifyStore(await verifyParts(s.root), { trust: s.trust });
       expect(report.findings).toEqual([]);
     } finally {
       await stamper.close();

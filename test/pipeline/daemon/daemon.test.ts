@@ -5,6 +5,7 @@ import type { SimulatorHandle } from "../../../connectors/sdk/simulator.js";
 import { SIMULATORS } from "../../../connectors/simulators.js";
 import { createLogger } from "../../../src/core/log.js";
 import { verifyStore } from "../../../src/evidence/verify/store.js";
+import { verifyParts } from "../../../src/app/store.js";
 import { cloneModel, workspace } from "../../support/workflow.js";
 import { throwawayTls } from "../../support/throwaway-ca.js";
 import { DaemonProcess, httpsGet, metric, signedDelivery, slowProxy } from "./harness.js";
@@ -402,7 +403,7 @@ describe("sealgate daemon", () => {
       expect(d.lines.filter((l) => l.job === "sync" && l.msg === "run started")).toHaveLength(1);
       expect(await ledgerSize()).toBe(before + 1);
       expect(await exists(lockPath())).toBe(false);
-      const report = await verifyStore(join(ws.dir, "store"), { trust: ws.trust });
+      const report = await verifyStore(await verifyParts(join(ws.dir, "store")), { trust: ws.trust });
       expect(report.findings).toEqual([]);
       expect(report.uncheckpointed).toBe(0);
       // Delivery was the push job's work; the next run delivers it.
@@ -435,7 +436,9 @@ describe("sealgate daemon", () => {
       // The lock names a dead process: the next writer takes it over, and nothing is corrupt.
       const once = daemon(await writeConfig("after.yaml", { models: [model] }), "--once");
       expect((await once.exited).code).toBe(0);
-      expect((await verifyStore(join(ws.dir, "store"), { trust: ws.trust })).findings).toEqual([]);
+      expect(
+        (await verifyStore(await verifyParts(join(ws.dir, "store")), { trust: ws.trust })).findings,
+      ).toEqual([]);
     } finally {
       await proxy.close();
     }

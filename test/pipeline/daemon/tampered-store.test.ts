@@ -8,6 +8,7 @@ import { createLogger } from "../../../src/core/log.js";
 import { cli } from "../../support/cli.js";
 import { sealedRecords, type SealedStore } from "../../support/sealed-records.js";
 import { verifyStore } from "../../../src/evidence/verify/store.js";
+import { verifyParts } from "../../../src/app/store.js";
 import { metric } from "./harness.js";
 
 /*
@@ -27,7 +28,7 @@ const logger = createLogger({
 beforeAll(async () => {
   sealed = await sealedRecords(5);
   // Sound before the one flipped bit below, so every finding the daemon reports is that bit's.
-  expect((await verifyStore(sealed.root, { trust: sealed.trust })).findings).toEqual([]);
+  expect((await verifyStore(await verifyParts(sealed.root), { trust: sealed.trust })).findings).toEqual([]);
   const hex = sealed.records[1]!.replace(/^sha256:/, "");
   const object = join(sealed.root, "objects", "sha256", hex.slice(0, 2), hex.slice(2));
   const bytes = await readFile(object);

@@ -1,0 +1,52 @@
+import type { Digest } from "../../core/digest.js";
+import type { EvidenceStore } from "../store/evidence-store.js";
+
+/*
+ * Every object in the store re-hashed: its name must be the SHA-256 of its bytes. Digests go
+ * to the store in batches, a few batches in flight, so a backend that hashes off the main
+ * thread (FsObjectStore: one worker per core) keeps every core busy while the main thread
+ * walks the ledger.
+ */
+
+export interface Rehashed {
+  /** Every digest the store lists. */
+  listed: Set<string>;
+  corrupt: { digest: Digest; actual: string }[];
+  unreadable: { digest: Digest; error: unknown }[];
+  objects: number;
+  bytes: number;
+}
+
+/** Objects per batch, and batches in flight: enough to keep every worker busy. */
+const BATCH = 256;
+const IN_FLIGHT = 4;
+
+export async function rehashAll(store: EvidenceStore): Promise<Rehashed> {
+  const out: Rehashed = { listed: new Set(), corrupt: [], unreadable: [], objects: 0, bytes: 0 };
+  const running = new Set<Promise<void>>();
+  const send = (batch: Digest[]) => {
+    const job: Promise<void> = store.hashStored(batch).then((results) =>
+      results.forEach((r, i) => {
+        const digest = batch[i]!;
+        if ("error" in r) return void out.unreadable.push({ digest, error: r.error });
+        out.objects++;
+        out.bytes += r.size;
+        if (r.actual !== digest) out.corrupt.push({ digest, actual: r.actual });
+      }),
+    );
+    running.add(job);
+    void job.finally(() => running.delete(job)).catch(() => {});
+  };
+  let batch: Digest[] = [];
+  for await (const digest of store.list()) {
+    out.listed.add(digest);
+    batch.push(digest);
+    if (batch.length < BATCH) continue;
+    send(batch);
+    batch = [];
+    if (running.size >= IN_FLIGHT) await Promise.race(running);
+  }
+  if (batch.length) send(batch);
+  await Promise.all(running);
+  return out;
+}
