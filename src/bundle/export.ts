@@ -122,7 +122,15 @@ export async function exportBundle({ store, ledger, index }: ExportSource, which
       throw new SealgateError("OBJECT_CORRUPT", `review package ${record.package} is not valid`);
     const reviewPdf = await findReviewPdf(record);
     if (reviewPdf) files.set(objectPath(reviewPdf.digest), reviewPdf.bytes);
-    cycles.push({ number: n, record: digest, seq, ...(reviewPdf ? { reviewPdf: reviewPdf.digest } : {}) });
+    const { modelSignature } = seal;
+    if (modelSignature) files.set(objectPath(modelSignature), await store.get(modelSignature as never));
+    cycles.push({
+      number: n,
+      record: digest,
+      seq,
+      ...(reviewPdf ? { reviewPdf: reviewPdf.digest } : {}),
+      ...(modelSignature ? { modelSignature } : {}),
+    });
     files.set(cycleFile(n, "record.json"), bytes);
     files.set(cycleFile(n, "record.jws"), await store.get(seal.jws as never));
     files.set(cycleFile(n, "record.p7s"), await store.get(seal.p7s as never));

@@ -39,6 +39,8 @@ export const BundleIndex = z.strictObject({
         seq: z.int().nonnegative(),
         /** The review package's PDF, when the store holds it (see review-pdf.ts). */
         reviewPdf: Digest.optional(),
+        /** The OpenSSF model-signing bundle of the approved model's files, when sealed with one. */
+        modelSignature: Digest.optional(),
       }),
     )
     .min(1)
@@ -56,7 +58,11 @@ export const InclusionFile = z.strictObject({
 export type InclusionFile = z.infer<typeof InclusionFile>;
 
 /** Every object a record names, with what it is (for VERIFY.md and the report). */
-export function recordObjects(r: PromotionRecord, reviewPdf?: string): { digest: string; role: string }[] {
+export function recordObjects(
+  r: PromotionRecord,
+  reviewPdf?: string,
+  modelSignature?: string,
+): { digest: string; role: string }[] {
   const roles = new Map<string, string>([
     [r.model.manifest, "model manifest: every model file with its SHA-256"],
     [r.request.object, "approval request text the approvers read"],
@@ -71,11 +77,17 @@ export function recordObjects(r: PromotionRecord, reviewPdf?: string): { digest:
   if (r.modelCard)
     roles.set(r.modelCard.object, `model card ${r.modelCard.path} as the model team shipped it`);
   if (reviewPdf) roles.set(reviewPdf, "review package as the PDF the approvers read");
+  if (modelSignature)
+    roles.set(
+      modelSignature,
+      "OpenSSF model-signing signature of the approved model's files (model_signing verify certificate)",
+    );
   const all = new Set([
     ...referencedObjects(r),
     r.package,
     r.policy.digest,
     ...(reviewPdf ? [reviewPdf] : []),
+    ...(modelSignature ? [modelSignature] : []),
   ]);
   return [...all].map((digest) => ({ digest, role: roles.get(digest) ?? "referenced object" }));
 }

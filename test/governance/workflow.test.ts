@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,6 +11,7 @@ import type { PromotionRecord } from "../../src/record/schema.js";
 import { signApproval } from "../../src/crypto/sign/approval.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
 import { cloneModel, MATERIAL_CHAIN, workspace } from "../support/workflow.js";
+import { VENV_PYTHON } from "../../src/dev/venv.js";
 
 /*
  * The governance workflow end to end on the real MLflow server, each case on its own copy of a
@@ -261,7 +264,7 @@ describe("the governance workflow on the real MLflow server", () => {
     expect((await w.tags(name, "2"))[TAGS.state]).toBe("expired");
   });
 
-  it("seals the model card and the gate refuses a target the card does not declare", async () => {
+  it("seals the model card and a model signature model_signing accepts; the gate refuses a target the card does not declare", async () => {
     const w = await ws();
     const name = `carded-${Math.random().toString(36).slice(2, 8)}`;
     const runId = (await w.client.modelVersion("credit-risk", "1")).run_id;
@@ -273,12 +276,13 @@ describe("the governance workflow on the real MLflow server", () => {
         body,
         headers: { "content-type": "application/octet-stream" },
       });
-    await put("MLmodel", "flavors:\n  python_function: {loader_module: m}\n");
-    await put("weights.bin", "weights");
-    await put(
-      "model_card.yaml",
-      "intendedUse: Scoring retail credit applications\nlimitations: [Thin-file applicants]\ndeploymentTargets: [prod-eu, staging]\nowner: risk-ml\n",
-    );
+    const files: Record<string, string> = {
+      MLmodel: "flavors:\n  python_function: {loader_module: m}\n",
+      "weights.bin": "weights",
+      "model_card.yaml":
+        "intendedUse: Scoring retail credit applications\nlimitations: [Thin-file applicants]\ndeploymentTargets: [prod-eu, staging]\nowner: risk-ml\n",
+    };
+    for (const [path, body] of Object.entries(files)) await put(path, body);
     await w.client.http.json({
       method: "POST",
       path: "api/2.0/mlflow/registered-models/create",
@@ -300,6 +304,23 @@ describe("the governance workflow on the real MLflow server", () => {
       limitations: ["Thin-file applicants"],
       targets: ["prod-eu", "staging"],
     });
+    // The same files as deployed elsewhere, checked by OpenSSF's own verifier against the seal.
+    const signature = w.deps.index.byRecord((sealed as { record: string }).record)!.modelSignature!;
+    const deployed = await mkdtemp(join(tmpdir(), "sealgate-deployed-"));
+    for (const [path, body] of Object.entries(files)) await writeFile(join(deployed, path), body);
+    const sig = join(await mkdtemp(join(tmpdir(), "sealgate-sig-")), "model.sig");
+    await writeFile(sig, await w.deps.store.get(signature as never));
+    const modelSigning = () =>
+      promisify(execFile)(VENV_PYTHON, [
+        ...["-m", "model_signing", "verify", "certificate", deployed],
+        ...["--signature", sig, "--certificate_chain", w.pki.trust.anchors],
+      ]).then(
+        () => "verified",
+        (e: { stderr?: string }) => e.stderr ?? "failed",
+      );
+    expect(await modelSigning()).toBe("verified");
+    await writeFile(join(deployed, "weights.bin"), "weightz");
+    expect(await modelSigning()).toContain("weights.bin");
     await w.deps.ledger.checkpoint(w.deps.signer);
     const gate = (target: string) => w.run(["gate", "--model", name, "--version", "1", "--target", target]);
     expect((await gate("prod-eu")).code).toBe(0);

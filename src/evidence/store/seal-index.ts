@@ -31,6 +31,10 @@ export const SealEntry = z.strictObject({
   model: z.string(),
   version: z.string(),
   decision: z.enum(["approved", "rejected"]),
+  /** The OpenSSF model-signing bundle of an approved model (none with an RSA sealing key). */
+  modelSignature: Digest.optional(),
+  /** The review PDF the approvers were shown, when the store holds it. */
+  reviewPdf: Digest.optional(),
 });
 export type SealEntry = z.infer<typeof SealEntry>;
 
@@ -114,6 +118,8 @@ export class SealIndex {
         model: model.name,
         version: model.version,
         decision,
+        ...(s.modelSignature ? { modelSignature: s.modelSignature } : {}),
+        ...(s.reviewPdfs?.[0] ? { reviewPdf: s.reviewPdfs[0] } : {}),
       });
       added++;
     }

@@ -13,7 +13,8 @@ import { SEAL_TYPE, sealBytes } from "../../record/seal.js";
  * unreferenced objects (`verify --store` warns of them), and sealing again writes the very same
  * bytes for all but the record's renderings.
  *
- *   (0) seal object: `sealgate.seal/1` naming record, JWS, CMS, PDF, package and policy, stored.
+ *   (0) seal object: `sealgate.seal/1` naming record, JWS, CMS, PDF, package and policy (and the
+ *       model signature of an approved record, and the review PDF the approvers read), stored.
  *       Its bytes follow from the index line of (1) and the record's policy digest alone, so
  *       recovery rebuilds the very same object (storeSealObject).
  *   (1) seal index: `index/sealed.jsonl` gets {package, record, jws, p7s, pdf}, fsynced. This is
@@ -54,6 +55,8 @@ export function storeSealObject(store: EvidenceStore, entry: SealEntry, policy: 
       pdf: entry.pdf,
       package: entry.package,
       policy,
+      ...(entry.modelSignature ? { modelSignature: entry.modelSignature } : {}),
+      ...(entry.reviewPdf ? { reviewPdfs: [entry.reviewPdf] } : {}),
     }),
   );
 }

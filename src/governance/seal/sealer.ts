@@ -19,6 +19,8 @@ import { renderSealedPdf } from "./seal-pdf.js";
 import type { SealEntry, SealIndex } from "../../evidence/store/seal-index.js";
 import { finishLedgering, storeSealObject } from "./seal-recovery.js";
 import { TAGS } from "../cycle/tags.js";
+import { ModelManifest } from "../../source/digest/model.js";
+import { signModel } from "../../source/digest/model-signature.js";
 import type { RegistrySource, SourceVersion } from "../../source/registry-source.js";
 
 /*
@@ -205,6 +207,24 @@ async function buildRecord(
   };
 }
 
+/**
+ * The approved model's files signed the OpenSSF model-signing way (FORMAT section 12.1), from the
+ * sealed manifest, so `model_signing verify certificate` checks the deployed bytes. model_signing
+ * verifies ECDSA only: with an RSA sealing key there is none, and the seal object says so by
+ * lacking it.
+ */
+async function storeModelSignature(
+  d: Pick<SealerDeps, "store" | "signer">,
+  record: PromotionRecord,
+): Promise<Digest | undefined> {
+  if (d.signer.algorithm !== "ES256" && d.signer.algorithm !== "ES384") return undefined;
+  const manifest = ModelManifest.parse(
+    JSON.parse(Buffer.from(await d.store.get(record.model.manifest as Digest)).toString("utf8")),
+  );
+  const name = `${record.model.name}/${record.model.version}`;
+  return d.store.put(canonicalBytes(await signModel(manifest, name, d.signer), "model signature"));
+}
+
 /** Store the record, its seals and its seal object, then commit in the order seal-recovery.ts documents. */
 async function commitSeal(
   d: SealerDeps,
@@ -226,7 +246,20 @@ async function commitSeal(
   const { package: pkgDigest, decision } = record;
   if (pkgStored !== pkgDigest)
     throw new SealgateError("OBJECT_CORRUPT", `review package ${pkgDigest} is not canonical (${pkgStored})`);
-  const entry = { package: pkgDigest, record: digest, jws, p7s, pdf, model, version, decision };
+  const modelSignature = decision === "approved" ? await storeModelSignature(d, record) : undefined;
+  const reviewPdf = d.index.reviewPdf(pkgDigest);
+  const entry: SealEntry = {
+    package: pkgDigest,
+    record: digest,
+    jws,
+    p7s,
+    pdf,
+    model,
+    version,
+    decision,
+    ...(modelSignature ? { modelSignature } : {}),
+    ...(reviewPdf ? { reviewPdf } : {}),
+  };
   const seal = await storeSealObject(d.store, entry, policy); // (0)
   await d.index.add(entry); // (1)
   await d.ledger.append({ kind: "record", object: digest, seal }); // (2)
