@@ -213,7 +213,7 @@ export function bundleFacts(files: ReadonlyMap<string, Uint8Array>): BundleFacts
       sealedAt: r.sealedAt,
       previous: r.cycle.previous,
       proof: parseJsonFile(files, cycleFile(c.number, "inclusion.json"), InclusionFile, { canonical: true }),
-      objects: recordObjects(r, c.reviewPdf, c.modelSignature),
+      objects: recordObjects(r, c),
       entryForm: entryFormOf(files.get(cycleFile(c.number, "entry.json"))),
     };
   });

@@ -60,8 +60,7 @@ export type InclusionFile = z.infer<typeof InclusionFile>;
 /** Every object a record names, with what it is (for VERIFY.md and the report). */
 export function recordObjects(
   r: PromotionRecord,
-  reviewPdf?: string,
-  modelSignature?: string,
+  { reviewPdf, modelSignature }: { reviewPdf?: string | undefined; modelSignature?: string | undefined } = {},
 ): { digest: string; role: string }[] {
   const roles = new Map<string, string>([
     [r.model.manifest, "model manifest: every model file with its SHA-256"],

@@ -201,7 +201,7 @@ function objects(ctx: CycleContext, out: CycleFindings, record: PromotionRecord 
         out.where(member),
       ),
     );
-  for (const o of recordObjects(record, out.c.reviewPdf, out.c.modelSignature)) {
+  for (const o of recordObjects(record, out.c)) {
     const path = objectPath(o.digest);
     const where = { ...out.where(path), object: o.digest };
     const actual = sha256Of(ctx.files, path);

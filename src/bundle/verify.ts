@@ -98,7 +98,7 @@ function expectedFiles(files: Files, index: BundleIndex): Set<string> {
     for (const f of CYCLE_FILES) paths.add(cycleFile(c.number, f));
     try {
       const r = parseJsonFile(files, cycleFile(c.number, "record.json"), PromotionRecord);
-      for (const o of recordObjects(r, c.reviewPdf)) paths.add(objectPath(o.digest));
+      for (const o of recordObjects(r, c)) paths.add(objectPath(o.digest));
     } catch {
       // An unreadable record is its own claim; its objects cannot be expected.
     }
