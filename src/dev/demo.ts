@@ -119,6 +119,9 @@ async function start(out: string, running: Running): Promise<Demo> {
   const sims = Object.values(simulators.sims);
   const tsa = await spawnTestTsa(pki);
   running.add("time-stamp authority", tsa.url, () => tsa.stop());
+  say(
+    `    time-stamp authority (tokens by openssl ts -reply): ${tsa.url}; every seal and checkpoint is time-stamped`,
+  );
   say(`3/8 seeding ${server.url} through the official MLflow Python client`);
   await seedMlflow(server, { bigMb: 16, many: 30 });
 
@@ -382,6 +385,11 @@ async function sign(
     ]);
     say(`      ${decision} as ${role}: ${p.name}`);
     if (decision !== "approve") return;
+    // Between approvals, what a reviewer's to-do list shows: who is next, and since when.
+    if (role === chain[0] && chain.length > 1) {
+      const pending = await cli(["pending", "--config", config]);
+      for (const line of pending.trimEnd().split("\n")) say(`        | ${line}`);
+    }
   }
 }
 
