@@ -239,7 +239,11 @@ describe("verify --log: the bundle's checkpoint against the live log", () => {
 
   /** A daemon's HTTP face serving `ledgerDir` read-only, as `sealgate daemon` does. */
   const serve = async (ledgerDir: string) => {
-    const srv = createDaemonServer({ ready: async () => [], registry: new Registry(), ledgerDir });
+    const srv = createDaemonServer({
+      ready: async () => [],
+      registry: new Registry(),
+      ledger: new FileLedgerReader(ledgerDir),
+    });
     servers.push(srv);
     const { port } = await listen(srv, "127.0.0.1", 0);
     return `http://127.0.0.1:${port}`;
@@ -299,7 +303,7 @@ describe("verify --log: the bundle's checkpoint against the live log", () => {
     const srv = createDaemonServer({
       ready: async () => [],
       registry: new Registry(),
-      ledgerDir: join(s.root, "ledger"),
+      ledger: FileLedgerReader.ofStore(s.root),
       accessToken: "a-daemon-access-token-0123456789",
     });
     servers.push(srv);

@@ -3,7 +3,6 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { describeError } from "../../core/errors.js";
-import { ledgerDirOf } from "../../evidence/ledger/file-ledger.js";
 import type { JobName } from "./config.js";
 import type { DaemonDeps } from "./deps.js";
 import type { HttpSecurity } from "./exposure.js";
@@ -69,7 +68,7 @@ export async function runDaemon(app: DaemonDeps, o: DaemonOptions): Promise<Daem
     {
       ready: () => readinessReasons(app, startup),
       registry: metrics.registry,
-      ledgerDir: ledgerDirOf(app.storeDir),
+      ledger: app.ledger,
       ...(http.accessToken ? { accessToken: http.accessToken } : {}),
       ...(webhook && cfg.webhook ? { webhook: { path: cfg.webhook.path, handle: webhook } } : {}),
     },

@@ -1,12 +1,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { CHECKPOINTS, ENTRIES } from "../../evidence/ledger/ledger.js";
+import { CHECKPOINTS, ENTRIES, type LedgerReader, type Line } from "../../evidence/ledger/ledger.js";
 import type { Registry } from "prom-client";
 
 /*
@@ -23,8 +20,8 @@ export interface Routes {
   ready: () => Promise<string[]>;
   registry: Registry;
   webhook?: { path: string; handle: (req: IncomingMessage, res: ServerResponse) => void };
-  /** The ledger directory served read-only under /ledger/. */
-  ledgerDir?: string;
+  /** The ledger served read-only under /ledger/, whatever backend holds it. */
+  ledger?: LedgerReader;
   /** When set, /metrics and /ledger/* answer 401 without `Authorization: Bearer <accessToken>`. */
   accessToken?: string;
 }
@@ -48,24 +45,25 @@ const unauthorized = (req: IncomingMessage, res: ServerResponse) =>
     })
     .end("send Authorization: Bearer <token>, the token daemon.http.accessToken names\n");
 
-const LEDGER_FILES = new Map([
-  [`/ledger/${ENTRIES}`, ENTRIES],
-  [`/ledger/${CHECKPOINTS}`, CHECKPOINTS],
+const LEDGER_LOGS = new Map<string, (l: LedgerReader) => AsyncIterable<Line[]>>([
+  [`/ledger/${ENTRIES}`, (l) => l.entryLines()],
+  [`/ledger/${CHECKPOINTS}`, (l) => l.checkpointLines()],
 ]);
 
+const NEWLINE = Buffer.from("\n");
+
 /**
- * The file as it is now: exactly the bytes up to its current size (the writer only appends,
- * so the length sent matches the length announced); a file not written yet is empty.
+ * A log as it is now, byte for byte as stored: its lines as the reader gives them, unchecked
+ * (a torn last line goes out torn, for the client to judge), each complete one with its newline.
+ * Chunked: the length is known only once the reader has read it.
  */
-async function sendLedgerFile(res: ServerResponse, path: string, head: boolean) {
-  const size = (await stat(path).catch(() => null))?.size ?? 0;
-  res.writeHead(200, {
-    "content-type": "text/plain; charset=utf-8",
-    "content-length": String(size),
-    "cache-control": "no-store",
-  });
-  if (head || size === 0) return void res.end();
-  await pipeline(createReadStream(path, { start: 0, end: size - 1 }), res);
+async function sendLedgerLog(res: ServerResponse, lines: AsyncIterable<Line[]>, head: boolean) {
+  res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
+  if (head) return void res.end();
+  await pipeline(async function* () {
+    for await (const batch of lines)
+      yield Buffer.concat(batch.flatMap(({ line, complete }) => (complete ? [line, NEWLINE] : [line])));
+  }, res);
 }
 
 const text = (res: ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8") =>
@@ -94,9 +92,8 @@ export function createDaemonServer(routes: Routes, tls?: { cert: Buffer; key: Bu
         case "/metrics":
           return text(res, 200, await routes.registry.metrics(), routes.registry.contentType);
         default: {
-          const file = LEDGER_FILES.get(path);
-          if (file && routes.ledgerDir)
-            return sendLedgerFile(res, join(routes.ledgerDir, file), method === "HEAD");
+          const log = LEDGER_LOGS.get(path);
+          if (log && routes.ledger) return sendLedgerLog(res, log(routes.ledger), method === "HEAD");
           return text(res, 404, "not found\n");
         }
       }

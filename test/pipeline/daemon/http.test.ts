@@ -1,3 +1,4 @@
+import { FileLedgerReader } from "../../../src/evidence/ledger/file-ledger.js";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
@@ -24,7 +25,7 @@ async function start(extra: Partial<Routes>, tls?: { cert: Buffer; key: Buffer }
     {
       ready: async () => [],
       registry: new Registry(),
-      ledgerDir,
+      ledger: new FileLedgerReader(ledgerDir),
       webhook: { path: "/hooks/mlflow", handle: (_req, res) => void res.writeHead(204).end() },
       ...extra,
     },
