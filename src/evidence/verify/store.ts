@@ -175,10 +175,22 @@ export async function verifyStore(parts: StoreParts, opts: VerifyOptions = {}): 
 interface Chain {
   prevDigest: string;
   prevSeq: number;
-  /** The latest v2 time so far (v1 entries carry none). */
+  /** The time of the entry before (v1 entries carry none). */
   prevTime: string | undefined;
   /** Seen a v2 entry: a v1 entry may no longer follow. */
   v2: boolean;
+  /**
+   * The previous line's findings, held back one line: when its prev did not match, the line
+   * after it says which side changed (see `settle`).
+   */
+  held?: Held;
+}
+
+interface Held {
+  entry: number;
+  findings: Finding[];
+  /** Its prev did not match the digest of the line before it. */
+  broken: boolean;
 }
 
 interface Walk {
@@ -204,6 +216,7 @@ async function walkEntries(
     for (const { line, complete } of batch) {
       const i = walk.count++;
       if (!complete) {
+        settle(chain, false, findings);
         findings.push(
           finding("LEDGER_TORN_TAIL", "inclusion", `incomplete last line (${line.length} bytes)`, {
             entry: i,
@@ -220,6 +233,7 @@ async function walkEntries(
     // Only when objects are checked: the chain alone never waits on the store.
     if (refs) await followAll(parts, follow, refs, findings, warnings);
   }
+  settle(chain, false, findings);
   opts.onProgress?.(bytes, bytes);
   return walk;
 }
@@ -254,11 +268,13 @@ async function followAll(
 function checkEntry(line: Buffer, i: number, chain: Chain, findings: Finding[]): LedgerEntry | null {
   const entry = parseEntry(line);
   const where = { entry: i };
+  const own: Finding[] = [];
+  let broken = false;
   if (!entry) {
-    findings.push(finding("ENTRY_MALFORMED", "inclusion", "not a canonical ledger entry (v1 or v2)", where));
+    own.push(finding("ENTRY_MALFORMED", "inclusion", "not a canonical ledger entry (v1 or v2)", where));
   } else {
     if (entry.seq !== chain.prevSeq + 1)
-      findings.push(
+      own.push(
         finding(
           "ENTRY_SEQUENCE",
           "inclusion",
@@ -266,8 +282,9 @@ function checkEntry(line: Buffer, i: number, chain: Chain, findings: Finding[]):
           where,
         ),
       );
-    if (entry.prev !== chain.prevDigest)
-      findings.push(
+    broken = entry.prev !== chain.prevDigest;
+    if (broken)
+      own.push(
         finding(
           "ENTRY_CHAIN_BROKEN",
           "inclusion",
@@ -275,11 +292,45 @@ function checkEntry(line: Buffer, i: number, chain: Chain, findings: Finding[]):
           where,
         ),
       );
-    checkTime(entry, chain, where, findings);
+    checkTime(entry, chain, where, own);
     chain.prevSeq = entry.seq;
   }
+  settle(chain, entry !== null && entry.prev === chain.prevDigest, findings);
+  chain.held = { entry: i, findings: own, broken };
   chain.prevDigest = sha256hex(line);
   return entry;
+}
+
+/**
+ * Reports the held line's findings once the next line is known. A held line whose prev did not
+ * match, but whose own bytes the next line's prev confirms, is intact: the line before it was
+ * altered, so the break is pinned there, and the held line's time check (made against the
+ * altered line) is dropped. With a sequence gap the lines are missing or extra, and it stays as is.
+ */
+function settle(chain: Chain, heldConfirmed: boolean, findings: Finding[]) {
+  const held = chain.held;
+  if (!held) return;
+  chain.held = undefined;
+  // A sequence gap explains the break by missing or extra lines, not by an altered one.
+  const gap = held.findings.some((f) => f.code === "ENTRY_SEQUENCE");
+  if (!held.broken || !heldConfirmed || gap) {
+    findings.push(...held.findings);
+    return;
+  }
+  const altered = held.entry - 1;
+  for (const f of held.findings) {
+    if (f.code === "ENTRY_TIME_BACKWARDS") continue;
+    if (f.code !== "ENTRY_CHAIN_BROKEN") findings.push(f);
+    else
+      findings.push(
+        finding(
+          "ENTRY_CHAIN_BROKEN",
+          "inclusion",
+          `altered: its digest is not the prev that entry ${held.entry} records, and entry ${held.entry + 1} confirms entry ${held.entry}`,
+          { entry: altered },
+        ),
+      );
+  }
 }
 
 /** v1 lines only before v2 lines, and v2 times never decreasing. */
@@ -306,7 +357,9 @@ function checkTime(entry: LedgerEntry, chain: Chain, where: { entry: number }, f
         where,
       ),
     );
-  if (chain.prevTime === undefined || entry.time > chain.prevTime) chain.prevTime = entry.time;
+  // Each time against the one before it: non-decreasing pairs make a non-decreasing ledger, and one
+  // altered time is reported once, not against every entry after it.
+  chain.prevTime = entry.time;
 }
 
 /** Each valid checkpoint, smallest first: the ledger still holds its entries, and they hash to its root. */

@@ -89,6 +89,21 @@ describe("sealgate verify --store", () => {
     );
   });
 
+  it("pins an altered time to its entry once, not to every entry after it", async () => {
+    // 2026 -> 2036: the line stays canonical; only the next entry's prev and the checkpoint notice.
+    const at = lineStarts[2]! + entries.subarray(lineStarts[2]!).indexOf('"time":"') + 10;
+    const bytes = Buffer.from(entries);
+    bytes[at]! ^= 1;
+    const d = await copy();
+    await writeFile(join(d, "ledger", ENTRIES), bytes);
+    const r = await verifyStore(await verifyParts(d), { trust });
+    const broken = r.findings.filter((f) => f.code === "ENTRY_CHAIN_BROKEN");
+    expect(broken.map((f) => f.where.entry)).toEqual([2]);
+    expect(broken[0]!.message).toContain("entry 4 confirms entry 3");
+    expect(r.findings.filter((f) => f.code === "ENTRY_TIME_BACKWARDS")).toEqual([]);
+    expect(r.findings.map((f) => f.code)).toContain("CHECKPOINT_ROOT_MISMATCH");
+  });
+
   it("pins deletion, duplication and reordering of entries, and catches truncation", async () => {
     await fc.assert(
       fc.asyncProperty(
