@@ -230,6 +230,10 @@ async function destinationChecks(
 function withoutName(message: string, name: string): string {
   for (const prefix of [`destinations.${name}.`, `destination ${name}: `])
     if (message.startsWith(prefix)) return message.slice(prefix.length);
+  // With the connector's kind: `destination NAME (KIND): `.
+  const named = `destination ${name} (`;
+  const end = message.indexOf("): ", named.length);
+  if (message.startsWith(named) && end > 0) return message.slice(end + 3);
   return message;
 }
 
