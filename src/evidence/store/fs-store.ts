@@ -224,8 +224,9 @@ export class FsObjectStore implements EvidenceStore {
       try {
         paths.push(this.pathOf(d));
         at.push(i);
-      } catch (error) {
-        out[i] = { error };
+      } catch (err) {
+        // As get() reports it.
+        out[i] = { error: missingOr(err, d) };
       }
     });
     const { out: results, bytes } = await this.workers().read(paths);
