@@ -81,7 +81,7 @@ function hashFile(path, keep) {
       if (n === 0) break;
       const got = n === buf.length ? buf : buf.subarray(0, n);
       h.update(got);
-      if (keep) keep.push(Buffer.from(got));
+      if (keep) keep(got);
       size += n;
     }
     return { hex: h.digest("hex"), size };
@@ -91,22 +91,31 @@ function hashFile(path, keep) {
     if (fd !== undefined) fs.closeSync(fd);
   }
 }
+// A read batch's bytes gather here (reused, grown as needed), then go out in one copy: no
+// garbage per chunk for this thread's collector to lag behind on.
+let gathered = Buffer.allocUnsafeSlow(1 << 20);
+let used = 0;
+function gather(chunk) {
+  if (used + chunk.length > gathered.length) {
+    const more = Buffer.allocUnsafeSlow(Math.max(gathered.length * 2, used + chunk.length));
+    gathered.copy(more, 0, 0, used);
+    gathered = more;
+  }
+  used += chunk.copy(gathered, used);
+}
 function read(paths) {
   const out = [];
-  const chunks = [];
+  used = 0;
   for (const path of paths) {
-    const r = hashFile(path, chunks);
+    const r = hashFile(path, gather);
     out.push(r);
     // A store object's path ends in <2 hex>/<62 hex>: remembered if its bytes hash to its name.
     const name = path.slice(-65, -63) + path.slice(-62);
     if (r.hex === name && path.charAt(path.length - 63) === "/") remember(r.hex, r.size);
   }
-  // One buffer of its own (not the shared pool), so it can be transferred, not copied.
-  let size = 0;
-  for (const c of chunks) size += c.length;
-  const all = Buffer.allocUnsafeSlow(size);
-  let at = 0;
-  for (const c of chunks) at += c.copy(all, at);
+  // A buffer of its own (not the shared pool), so it can be transferred, not copied again.
+  const all = Buffer.allocUnsafeSlow(used);
+  gathered.copy(all, 0, 0, used);
   return { out, bytes: all.buffer };
 }
 function dir(path, hex2, seen) {
@@ -142,8 +151,14 @@ function dir(path, hex2, seen) {
 // Directories are claimed one at a time from a counter all workers share, so no worker waits
 // for the main thread between them; between two, the messages queued for this worker (reads
 // the main thread is waiting on) are served first: setImmediate runs after pending messages.
+// At most WINDOW directories ahead of what the main thread has taken (next[1]): a main thread
+// that falls behind does not make the workers pile up the whole store's names in its queue.
+// Waiting by timer, not Atomics.wait, so the worker still serves reads meanwhile.
+const WINDOW = 32;
 function dirs(m) {
   passes.add(m.seen);
+  const claimed = Atomics.load(m.next, 0);
+  if (claimed < m.dirs.length && claimed >= Atomics.load(m.next, 1) + WINDOW) return void setTimeout(dirs, 1, m);
   const i = Atomics.add(m.next, 0, 1);
   if (i >= m.dirs.length) return void passes.delete(m.seen);
   parentPort.postMessage({ id: m.id, index: i, out: dir(m.root + "/" + m.dirs[i], m.dirs[i], m.seen) });
@@ -215,7 +230,8 @@ export class FileHashWorkers {
       done[index!] = out as HashedDir;
       wake?.();
     });
-    const next = new Int32Array(new SharedArrayBuffer(4));
+    // Directories claimed by the workers, and taken by the caller (see WORKER: WINDOW).
+    const next = new Int32Array(new SharedArrayBuffer(8));
     // This pass's table of objects read intact meanwhile (see WORKER): a count, then SEEN slots of 11 words.
     const seen = new Int32Array(new SharedArrayBuffer(4 * (1 + SEEN * 11)));
     for (const w of this.workers)
@@ -225,6 +241,7 @@ export class FileHashWorkers {
         while (done[i] === undefined) await new Promise<void>((r) => (wake = r));
         yield done[i]!;
         done[i] = undefined;
+        Atomics.store(next, 1, i + 1);
       }
     } finally {
       // Every directory is claimed by now or, if the caller stopped early, none is left to claim.
