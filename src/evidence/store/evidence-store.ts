@@ -37,4 +37,24 @@ export interface EvidenceStore {
   hashStored(digests: Digest[]): Promise<({ actual: Digest; size: number } | { error: unknown })[]>;
   /** Every stored digest, in no particular order. */
   list(): AsyncIterable<Digest>;
+  /**
+   * Optional, for `verify --store`: list() and hashStored() in one pass, a batch at a time, so a
+   * backend can list and hash where the bytes are and send back little more than the names.
+   */
+  hashEvery?(): AsyncIterable<StoredHashes>;
+  /**
+   * Optional: the bytes of many objects at once, each re-hashed, each as get() returns it or the
+   * error get() throws; a batch, so a backend can read them off the main thread in one trip.
+   */
+  getMany?(digests: Digest[]): Promise<(Uint8Array | { error: unknown })[]>;
+}
+
+/** One batch of hashEvery(): the digests listed, and those whose bytes are not what they name. */
+export interface StoredHashes {
+  listed: Digest[];
+  /** How many of the listed objects were read, and their bytes. */
+  objects: number;
+  bytes: number;
+  corrupt: { digest: Digest; actual: Digest }[];
+  unreadable: { digest: Digest; error: unknown }[];
 }

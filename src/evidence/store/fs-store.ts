@@ -19,8 +19,8 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { SealgateError } from "../../core/errors.js";
 import { type Digest, digestOf, isDigest } from "../../core/digest.js";
-import type { EvidenceStore } from "./evidence-store.js";
-import { FileHashWorkers } from "./hash-workers.js";
+import type { EvidenceStore, StoredHashes } from "./evidence-store.js";
+import { FileHashWorkers, type HashedDir } from "./hash-workers.js";
 
 /*
  * The embedded EvidenceStore: one file per object at objects/sha256/<2 hex>/<62 hex>. A write
@@ -197,18 +197,53 @@ export class FsObjectStore implements EvidenceStore {
 
   /** Hashed on worker threads (hash-workers.ts), started on the first call. */
   async hashStored(digests: Digest[]): Promise<({ actual: Digest; size: number } | { error: unknown })[]> {
-    this.hashers ??= new FileHashWorkers();
-    const results = await this.hashers.hash(digests.map((d) => this.pathOf(d)));
+    const results = await this.workers().hash(digests.map((d) => this.pathOf(d)));
     return results.map((r, i) =>
       "hex" in r
         ? { actual: `sha256:${r.hex}` as Digest, size: r.size }
-        : {
-            error:
-              r.code === "ENOENT"
-                ? new SealgateError("OBJECT_MISSING", `object ${digests[i]} is not in the store`)
-                : new SealgateError("IO", `cannot read object ${digests[i]}: ${r.error}`),
-          },
+        : { error: hashError(r, digests[i]!) },
     );
+  }
+
+  /** One directory per batch, listed and hashed on the worker threads: list() and hashStored() in one pass. */
+  async *hashEvery(): AsyncIterable<StoredHashes> {
+    const dirs = (await readdir(this.objects).catch(() => [] as string[])).filter((d) =>
+      /^[0-9a-f]{2}$/.test(d),
+    );
+    let k = 0;
+    // In the order list() lists them.
+    for await (const r of this.workers().hashDirs(this.objects, dirs)) yield dirHashes(dirs[k++]!, r);
+  }
+
+  /** Read and re-hashed on the worker threads, in batches: each as get() returns or throws it. */
+  async getMany(digests: Digest[]): Promise<(Uint8Array | { error: unknown })[]> {
+    const out: (Uint8Array | { error: unknown })[] = new Array(digests.length);
+    const at: number[] = [];
+    const paths: string[] = [];
+    digests.forEach((d, i) => {
+      try {
+        paths.push(this.pathOf(d));
+        at.push(i);
+      } catch (err) {
+        // As get() reports it.
+        out[i] = { error: missingOr(err, d) };
+      }
+    });
+    const { out: results, bytes } = await this.workers().read(paths);
+    let offset = 0;
+    results.forEach((r, k) => {
+      const i = at[k]!;
+      const digest = digests[i]!;
+      if (!("hex" in r)) return void (out[i] = { error: readError(r, digest) });
+      const object = Buffer.from(bytes, offset, r.size);
+      offset += r.size;
+      out[i] = `sha256:${r.hex}` === digest ? object : { error: corrupt(digest, `sha256:${r.hex}`) };
+    });
+    return out;
+  }
+
+  private workers(): FileHashWorkers {
+    return (this.hashers ??= new FileHashWorkers());
   }
 
   /** Stop the hashing threads, if started (they never keep the process alive). */
@@ -242,6 +277,32 @@ async function syncDir(dir: string) {
   } finally {
     closeSync(fd);
   }
+}
+
+/** A file hashStored or hashEvery could not read. */
+function hashError(r: { error: string; code?: string }, digest: Digest) {
+  return r.code === "ENOENT"
+    ? new SealgateError("OBJECT_MISSING", `object ${digest} is not in the store`)
+    : new SealgateError("IO", `cannot read object ${digest}: ${r.error}`);
+}
+
+/** A file getMany could not read: the error get() throws. */
+function readError(r: { error: string; code?: string }, digest: Digest) {
+  return missingOr(Object.assign(new Error(r.error), { code: r.code }), digest);
+}
+
+/** A directory hashed on a worker, as one batch of hashEvery. */
+function dirHashes(dir: string, r: HashedDir): StoredHashes {
+  // list() fails the same way when a directory cannot be read.
+  if ("error" in r) throw new SealgateError("IO", `cannot list objects/sha256/${dir}: ${r.error}`);
+  const out: StoredHashes = { listed: [], objects: r.objects, bytes: r.bytes, corrupt: [], unreadable: [] };
+  for (const name of r.listed) out.listed.push(`sha256:${dir}${name}`);
+  for (const b of r.bad) {
+    const digest: Digest = `sha256:${dir}${b.name}`;
+    if ("hex" in b) out.corrupt.push({ digest, actual: `sha256:${b.hex}` });
+    else out.unreadable.push({ digest, error: hashError(b, digest) });
+  }
+  return out;
 }
 
 function corrupt(digest: Digest, actual: string) {

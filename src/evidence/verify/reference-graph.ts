@@ -22,23 +22,32 @@ import type { References } from "./references.js";
  * re-hashed (references.ts joins the two).
  */
 
-/** How the walk reads an object: its bytes, re-hashed (OBJECT_CORRUPT/OBJECT_MISSING otherwise). */
-export type ReadObject = (digest: Digest) => Promise<Uint8Array>;
+/**
+ * How the walk reads an object: its bytes, re-hashed (throws OBJECT_CORRUPT/OBJECT_MISSING
+ * otherwise). Synchronous: the caller reads each batch of entries' objects ahead (objectsOf).
+ */
+export type ReadObject = (digest: Digest) => Uint8Array;
 
-export async function followEntry(
+/** The objects following an entry reads: its record and its seal object. */
+export function objectsOf(entry: LedgerEntry): Digest[] {
+  if (entry.kind === "event") return [];
+  return entry.seal ? [entry.object, entry.seal] : [entry.object];
+}
+
+export function followEntry(
   parts: { read: ReadObject; index?: SealIndex },
   entry: LedgerEntry,
   i: number,
   refs: References,
   findings: Finding[],
   warnings: Finding[],
-): Promise<void> {
+): void {
   if (entry.kind === "event") {
     refs.add(entry.object, i, "object");
     return;
   }
   refs.add(entry.object, i, "object");
-  const record = await readJson(
+  const record = readJson(
     parts.read,
     entry.object,
     { entry: i, object: entry.object, member: "object" },
@@ -64,11 +73,11 @@ export async function followEntry(
     rec = parsed.data;
     for (const r of recordReferences(rec)) refs.add(r.digest, i, `record.${r.member}`);
   }
-  if (entry.seal) await followSeal(parts.read, entry, entry.seal, rec, i, refs, findings);
+  if (entry.seal) followSeal(parts.read, entry, entry.seal, rec, i, refs, findings);
   else legacyRenderings(parts.index, entry.object, i, refs, warnings);
 }
 
-async function followSeal(
+function followSeal(
   read: ReadObject,
   entry: LedgerEntry,
   digest: Digest,
@@ -79,7 +88,7 @@ async function followSeal(
 ) {
   refs.add(digest, i, "seal");
   const where = { entry: i, object: digest, member: "seal" };
-  const got = await readJson(read, digest, where, refs, findings);
+  const got = readJson(read, digest, where, refs, findings);
   if (got === undefined) return;
   const { json } = got;
   const parsed = Seal.safeParse(json);
@@ -132,23 +141,19 @@ function legacyRenderings(
 }
 
 /** An object's bytes as JSON, re-hashed on the way; undefined (and reported) if that fails. */
-async function readJson(
-  read: ReadObject,
-  digest: Digest,
-  where: Where,
-  refs: References,
-  findings: Finding[],
-) {
+function readJson(read: ReadObject, digest: Digest, where: Where, refs: References, findings: Finding[]) {
   let bytes: Uint8Array;
   try {
-    bytes = await read(digest);
+    bytes = read(digest);
   } catch (err) {
     refs.markReported(digest);
     findings.push(findingOf(err, "container", where, "OBJECT_UNREADABLE"));
     return undefined;
   }
   try {
-    return { json: JSON.parse(Buffer.from(bytes).toString("utf8")) as unknown, bytes: Buffer.from(bytes) };
+    // A view of the bytes, not a copy.
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+    return { json: JSON.parse(text) as unknown };
   } catch {
     findings.push(
       finding(where.member === "seal" ? "SEAL_INVALID" : "RECORD_INVALID", "container", "not JSON", where),

@@ -2,10 +2,11 @@ import type { Digest } from "../../core/digest.js";
 import type { EvidenceStore } from "../store/evidence-store.js";
 
 /*
- * Every object in the store re-hashed: its name must be the SHA-256 of its bytes. Digests go
- * to the store in batches, a few batches in flight, so a backend that hashes off the main
- * thread (FsObjectStore: one worker per core) keeps every core busy while the main thread
- * walks the ledger.
+ * Every object in the store re-hashed: its name must be the SHA-256 of its bytes. A store that
+ * can list and hash in one pass (hashEvery: FsObjectStore, a directory per worker message) does
+ * it all off the main thread. Otherwise digests go to the store in batches, a few batches in
+ * flight, so a backend that hashes off the main thread keeps every core busy while the main
+ * thread walks the ledger.
  */
 
 export interface Rehashed {
@@ -23,6 +24,17 @@ const IN_FLIGHT = 4;
 
 export async function rehashAll(store: EvidenceStore): Promise<Rehashed> {
   const out: Rehashed = { listed: new Set(), corrupt: [], unreadable: [], objects: 0, bytes: 0 };
+  if (store.hashEvery) {
+    // Listed and hashed where the bytes are: only the names and the mismatches come back.
+    for await (const b of store.hashEvery()) {
+      for (const digest of b.listed) out.listed.add(digest);
+      out.corrupt.push(...b.corrupt);
+      out.unreadable.push(...b.unreadable);
+      out.objects += b.objects;
+      out.bytes += b.bytes;
+    }
+    return out;
+  }
   const running = new Set<Promise<void>>();
   const send = (batch: Digest[]) => {
     const job: Promise<void> = store.hashStored(batch).then((results) =>

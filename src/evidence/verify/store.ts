@@ -8,7 +8,7 @@ import type { SealIndex } from "../store/seal-index.js";
 import { type Finding, finding, findingOf } from "./findings.js";
 import { type MerkleRoots, MerkleThread } from "./merkle-roots.js";
 import { References } from "./references.js";
-import { followEntry } from "./reference-graph.js";
+import { followEntry, objectsOf } from "./reference-graph.js";
 import { rehashAll } from "./rehash.js";
 import { Verifier } from "./verifier.js";
 
@@ -238,8 +238,12 @@ async function walkEntries(
   return walk;
 }
 
-/** How many entries' objects are read at once: the reads overlap, the findings keep entry order. */
-const FOLLOW_AT_ONCE = 64;
+/**
+ * Entries whose objects (record, seal object) are read in one batch, and batches read ahead of
+ * the one being followed: reads overlap with parsing, and at most a few hundred kB are held.
+ */
+const FOLLOW_BATCH = 128;
+const READ_AHEAD = 4;
 
 async function followAll(
   parts: StoreParts,
@@ -248,20 +252,41 @@ async function followAll(
   findings: Finding[],
   warnings: Finding[],
 ) {
-  const follow = { read: (d: Digest) => parts.store.get(d), ...(parts.index ? { index: parts.index } : {}) };
-  const found = entries.map(() => ({ findings: [] as Finding[], warnings: [] as Finding[] }));
-  let next = 0;
-  const lane = async () => {
-    for (let k = next++; k < entries.length; k = next++) {
-      const [entry, i] = entries[k]!;
-      await followEntry(follow, entry, i, refs, found[k]!.findings, found[k]!.warnings);
-    }
+  const chunks: [LedgerEntry, number][][] = [];
+  for (let k = 0; k < entries.length; k += FOLLOW_BATCH) chunks.push(entries.slice(k, k + FOLLOW_BATCH));
+  const reads: Promise<Map<string, Uint8Array | { error: unknown }>>[] = [];
+  let ahead = 0;
+  const readAhead = () => {
+    const chunk = chunks[ahead++];
+    if (!chunk) return;
+    const read = readObjects(
+      parts.store,
+      chunk.flatMap(([entry]) => objectsOf(entry)),
+    );
+    read.catch(() => {});
+    reads.push(read);
   };
-  await Promise.all(Array.from({ length: Math.min(FOLLOW_AT_ONCE, entries.length) }, lane));
-  for (const f of found) {
-    findings.push(...f.findings);
-    warnings.push(...f.warnings);
+  for (let k = 0; k < READ_AHEAD; k++) readAhead();
+  for (const chunk of chunks) {
+    const got = await reads.shift()!;
+    readAhead();
+    const read = (d: Digest) => {
+      const r = got.get(d)!;
+      if (r instanceof Uint8Array) return r;
+      throw r.error;
+    };
+    const follow = { read, ...(parts.index ? { index: parts.index } : {}) };
+    // In entry order, so findings keep it.
+    for (const [entry, i] of chunk) followEntry(follow, entry, i, refs, findings, warnings);
   }
+}
+
+/** Objects' bytes, each re-hashed, or the error get() gives: in one batch when the store can. */
+async function readObjects(store: EvidenceStore, digests: Digest[]) {
+  const got = store.getMany
+    ? await store.getMany(digests)
+    : await Promise.all(digests.map((d) => store.get(d).catch((error: unknown) => ({ error }))));
+  return new Map(digests.map((d, k) => [d, got[k]!]));
 }
 
 /** One entry on its own: canonical, next in sequence, chained to the entry before it, not earlier. */
