@@ -1,78 +1,17 @@
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { digestOf, type Digest } from "../../src/core/digest.js";
-import { signApproval } from "../../src/crypto/sign/approval.js";
 import { signEvent } from "../../src/crypto/sign/event.js";
-import { loadSigner } from "../../src/crypto/sign/load.js";
 import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
-import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
-import { type AppendEventDeps, appendEvent } from "../../src/governance/events/append.js";
+import { appendEvent } from "../../src/governance/events/append.js";
 import { eventsOf } from "../../src/governance/events/read.js";
 import type { WorkflowEvent } from "../../src/record/event.js";
-import { devPki } from "../support/pki.js";
+import { eventFixture } from "../support/events.js";
 
 /*
  * appendEvent: a signed event is verified, stored and appended as one entry of kind "event";
  * a claimed time too far from sealgate's clock, a wrong assertion or a missing object is refused
  * with nothing appended. eventsOf reads a version's events back in ledger order.
  */
-
-const PKG = Buffer.from('{"a review package":true}');
-
-export async function eventFixture() {
-  const { pki, trust } = await devPki();
-  const dir = await mkdtemp(join(tmpdir(), "sealgate-events-"));
-  const store = await new FsObjectStore(dir).init();
-  const ledger = await FileLedger.open(join(dir, "ledger"));
-  const li = pki.approvers.find((a) => a.email === "li.lei@example.org")!;
-  const signer = await loadSigner({ type: "pem", key: li.key, cert: li.cert }, "k", {});
-  const pkg = await store.put(PKG);
-  const deps: AppendEventDeps = {
-    store,
-    ledger,
-    trust,
-    sealing: [pki.sealing.fingerprint],
-    maxClockSkew: 300,
-  };
-  /** An approval assertion (stored) and its event, both signed by Li Lei at `at`. */
-  const decision = async (
-    at: Date,
-    o: { signedAt?: Date; decision?: "approve" | "reject" | "request-changes"; role?: string } = {},
-  ) => {
-    const assertionJws = await signApproval(
-      {
-        type: "sealgate.approval/1",
-        model: "credit-risk",
-        version: "3",
-        packageDigest: pkg,
-        role: o.role ?? "model-risk",
-        decision: o.decision ?? "approve",
-        comment: "",
-        conditions: [],
-        signedAt: (o.signedAt ?? at).toISOString(),
-      },
-      signer,
-    );
-    const assertion = await store.put(Buffer.from(assertionJws));
-    const kind = { approve: "approval", reject: "rejection", "request-changes": "request-changes" } as const;
-    const event: WorkflowEvent = {
-      type: "sealgate.event/1",
-      kind: kind[o.decision ?? "approve"],
-      model: "credit-risk",
-      version: "3",
-      cycle: 1,
-      actor: "li.lei@example.org",
-      claimedTime: at.toISOString(),
-      package: pkg,
-      role: o.role ?? "model-risk",
-      assertion,
-    };
-    return signEvent(event, signer);
-  };
-  return { dir, store, ledger, deps, signer, pkg, decision, pki, trust };
-}
 
 /** Every entry of a ledger, flattened (Node 20 has no Array.fromAsync). */
 async function entriesOf(ledger: FileLedger) {
