@@ -41,8 +41,25 @@ export interface AppendedEvent {
 
 const DECISION = { approval: "approve", rejection: "reject", "request-changes": "request-changes" } as const;
 type DecisionKind = keyof typeof DECISION;
-const isDecision = (e: WorkflowEvent): e is Extract<WorkflowEvent, { kind: DecisionKind }> =>
-  e.kind in DECISION;
+export type DecisionEvent = Extract<WorkflowEvent, { kind: DecisionKind }>;
+export const isDecision = (e: WorkflowEvent): e is DecisionEvent => e.kind in DECISION;
+
+/** Why a decision event's assertion is not the same decision by the same certificate, or null. */
+export function assertionMismatch(
+  e: DecisionEvent,
+  approval: VerifiedApproval,
+  signer: string,
+): string | null {
+  const a = approval.assertion;
+  if (a.model !== e.model || a.version !== e.version) return `the assertion is for ${a.model} v${a.version}`;
+  if (a.packageDigest !== e.package)
+    return `the assertion signs package ${a.packageDigest}, the event names ${e.package}`;
+  if (a.role !== e.role) return `the assertion's role is ${a.role}, the event's ${e.role}`;
+  if (a.decision !== DECISION[e.kind]) return `the assertion decides ${a.decision}, the event is a ${e.kind}`;
+  if (approval.identity.fingerprint !== signer)
+    return "the assertion and the event are signed by different certificates";
+  return null;
+}
 
 /** Refuse a claimed time further than `maxSeconds` from the append time, naming both and the limit. */
 export function checkSkew(what: string, claimed: string, at: Date, maxSeconds: number): void {
@@ -59,7 +76,7 @@ const invalid = (msg: string) => new SealgateError("EVENT_INVALID", `event: ${ms
 /** The approval assertion a decision event wraps: stored, verified, and the same decision by the same certificate. */
 async function checkAssertion(
   d: AppendEventDeps,
-  v: VerifiedEvent & { event: Extract<WorkflowEvent, { kind: DecisionKind }> },
+  v: VerifiedEvent & { event: DecisionEvent },
   at: Date,
 ): Promise<VerifiedApproval> {
   const e = v.event;
@@ -67,21 +84,9 @@ async function checkAssertion(
     Buffer.from(await d.store.get(e.assertion as Digest)).toString("utf8"),
     d.trust,
   );
-  const a = approval.assertion;
-  const mismatch =
-    a.model !== e.model || a.version !== e.version
-      ? `the assertion is for ${a.model} v${a.version}`
-      : a.packageDigest !== e.package
-        ? `the assertion signs package ${a.packageDigest}, the event names ${e.package}`
-        : a.role !== e.role
-          ? `the assertion's role is ${a.role}, the event's ${e.role}`
-          : a.decision !== DECISION[e.kind]
-            ? `the assertion decides ${a.decision}, the event is a ${e.kind}`
-            : approval.identity.fingerprint !== v.signer.fingerprint
-              ? "the assertion and the event are signed by different certificates"
-              : null;
+  const mismatch = assertionMismatch(e, approval, v.signer.fingerprint);
   if (mismatch) throw invalid(mismatch);
-  checkSkew("the approval's signedAt", a.signedAt, at, d.maxClockSkew);
+  checkSkew("the approval's signedAt", approval.assertion.signedAt, at, d.maxClockSkew);
   return approval;
 }
 
