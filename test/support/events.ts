@@ -6,6 +6,7 @@ import { signEvent } from "../../src/crypto/sign/event.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
 import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
 import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
+import type { Digest } from "../../src/core/digest.js";
 import type { AppendEventDeps } from "../../src/governance/events/append.js";
 import type { WorkflowEvent } from "../../src/record/event.js";
 import { devPki } from "./pki.js";
@@ -68,4 +69,29 @@ export async function eventFixture() {
     return signEvent(event, signer);
   };
   return { dir, store, ledger, deps, signer, pkg, decision, pki, trust };
+}
+
+/**
+ * A real signed event (sealgate's own, an alias move naming nothing), stored: what verify --store
+ * now checks an event entry's object is. `n` makes each one distinct.
+ */
+export async function storeSampleEvent(
+  store: { put(b: Uint8Array): Promise<Digest> },
+  n = 0,
+): Promise<Digest> {
+  const { pki } = await devPki();
+  const signer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "k", {});
+  const event: WorkflowEvent = {
+    type: "sealgate.event/1",
+    kind: "alias-move",
+    model: "credit-risk",
+    version: String(n + 1),
+    cycle: 1,
+    actor: "sealgate",
+    claimedTime: new Date(Date.UTC(2026, 11, 5, 8, 0, n)).toISOString(),
+    alias: "champion",
+    from: null,
+    record: null,
+  };
+  return store.put(Buffer.from((await signEvent(event, signer)).jws));
 }
