@@ -42,6 +42,8 @@ export async function recordEvent(o: {
   store: EvidenceStore;
   trust: Trust;
   jws: string;
+  /** Fingerprints of the sealing certificates, for sealgate's own events (default none: people's only). */
+  sealing?: readonly string[];
 }): Promise<RecordedEvent> {
   const { config, configPath } = o;
   if (!config.store)
@@ -54,9 +56,15 @@ export async function recordEvent(o: {
     return handToDaemon(o, err.message);
   }
   try {
-    // People's events only: the empty sealing list refuses any event claiming to be sealgate's.
+    // Without sealing fingerprints, any event claiming to be sealgate's own is refused.
     const r = await appendEvent(
-      { store: o.store, ledger, trust: o.trust, sealing: [], maxClockSkew: config.events.maxClockSkew },
+      {
+        store: o.store,
+        ledger,
+        trust: o.trust,
+        sealing: o.sealing ?? [],
+        maxClockSkew: config.events.maxClockSkew,
+      },
       o.jws,
     );
     return { via: "ledger", seq: r.seq, time: r.time, digest: r.digest };

@@ -9,7 +9,9 @@ import { loadTrust, type Trust } from "../crypto/pki/trust.js";
 import { validatePath } from "../crypto/pki/validate.js";
 import { loadSigner } from "../crypto/sign/load.js";
 import type { Signer } from "../crypto/sign/signer.js";
-import { openEvidenceStore } from "../app/store.js";
+import { openEvidenceStore, readStore } from "../app/store.js";
+import { isDecision } from "../governance/events/append.js";
+import { eventsOf } from "../governance/events/read.js";
 import type { EvidenceStore } from "../evidence/store/evidence-store.js";
 import type { SourceVersion } from "../source/registry-source.js";
 import type { CliIO } from "./io.js";
@@ -102,6 +104,29 @@ export interface PackageSignature<V> {
   event?: { digest: string; recorded: RecordedEvent };
 }
 
+/**
+ * A decision that cannot reach the ledger is carried by its tag alone, which counts only in a
+ * cycle with no ledger decisions: in a cycle that has them it would never count, so it is refused.
+ */
+async function refuseTagOnly(
+  o: { config: SealgateConfig; configPath: string; model: string; version: string },
+  store: EvidenceStore,
+  event: WorkflowEvent,
+  reason: string,
+): Promise<void> {
+  const { ledger } = readStore(resolve(o.configPath, "..", o.config.store!.path));
+  const { events } = await eventsOf(ledger, store, {
+    model: o.model,
+    version: o.version,
+    cycle: event.cycle,
+  });
+  if (events.some((e) => isDecision(e.event)))
+    throw new SealgateError(
+      "LEDGER_LOCKED",
+      `refused, nothing recorded: this cycle's decisions are in the ledger, and yours cannot be appended (${reason}); start the daemon (daemon.listen) or retry when the ledger is free`,
+    );
+}
+
 /** How a command's event was recorded, for its output. */
 export function describeRecorded(r: { digest: string; recorded: RecordedEvent }): string {
   const x = r.recorded;
@@ -151,6 +176,7 @@ async function appendStatementEvent(
     trust: e.trust,
     jws: signed.jws,
   });
+  if (recorded.via === "none" && isDecision(event)) await refuseTagOnly(o, store, event, recorded.reason);
   return { digest: signed.digest, recorded };
 }
 

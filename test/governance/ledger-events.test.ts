@@ -50,15 +50,30 @@ describe("workflow events in the ledger", () => {
   it("approve appends its event at once, mirrors it in a tag, and the sealer names the cycle's events", async () => {
     const w = await ws();
     const name = await cloneModel(w.client, "credit-risk", ["1", "3"], "1");
-    await w.review(name, "2", "adds tenure_months");
-    // The lock is free (no daemon, no sync): approve appends directly.
+    // The lock is free (no daemon, no sync): review and approve append directly.
     await w.deps.ledger.close();
-    const digests: string[] = [];
+    const reviewed = (await w.review(name, "2", "adds tenure_months")) as unknown as { event: string };
+    expect(reviewed.event).toMatch(
+      /^review-opened appended to the ledger as entry #0 at .*: event (sha256:[0-9a-f]{64})$/,
+    );
+    const digests: string[] = [/event (sha256:[0-9a-f]{64})$/.exec(reviewed.event)![1]!];
     for (const [i, [role, email]] of MATERIAL_CHAIN.entries()) {
+      if (i === 2) {
+        // A decision that cannot reach the ledger now (it is held, no daemon answers) is refused:
+        // this cycle's decisions are in the ledger, where a tag-only one would never count.
+        const held = await FileLedger.open(join(w.deps.store.root, "ledger"));
+        const late = await w.approve(name, "2", role, email);
+        await held.close();
+        expect(late.code).toBe(2);
+        expect(late.err).toContain("this cycle's decisions are in the ledger");
+        expect(
+          Object.keys(await w.tags(name, "2")).filter((k) => k.startsWith("sealgate.approval.")),
+        ).toHaveLength(2);
+      }
       const r = await w.approve(name, "2", role, email, "approve", "--json");
       expect(r.err).toBe("");
       const out = JSON.parse(r.out) as { tag: string; event: { via: string; seq: number; digest: string } };
-      expect(out.event).toMatchObject({ via: "ledger", seq: i });
+      expect(out.event).toMatchObject({ via: "ledger", seq: i + 1 });
       digests.push(out.event.digest);
       // The tag mirrors the event: the event digest beside the statement, under the same id.
       const mirror = `sealgate.events.${out.tag.slice("sealgate.approval.".length)}`;
@@ -72,10 +87,16 @@ describe("workflow events in the ledger", () => {
     expect(sealed).toMatchObject({ outcome: "sealed", decision: "approved" });
     const seal = await sealOf(w, (sealed as { record: string }).record);
     expect(seal.events).toEqual(digests);
-    // Every event, and the assertion each names, is reached from the ledger: nothing unreferenced.
+    // Every event, the assertion each names and the review PDF are reached from the ledger. The
+    // one object nothing reaches is the refused decision's assertion, stored before its refusal.
     const report = await verifyStore(await verifyParts(w.deps.store.root), { trust: w.trust });
     expect(report.findings).toEqual([]);
-    expect(report.warnings.filter((x) => x.code === "OBJECT_UNREFERENCED")).toEqual([]);
+    const unreferenced = report.warnings.filter((x) => x.code === "OBJECT_UNREFERENCED");
+    expect(unreferenced).toHaveLength(1);
+    const stray = Buffer.from(await w.deps.store.get(unreferenced[0]!.where.object as Digest)).toString();
+    expect(JSON.parse(Buffer.from(stray.split(".")[1]!, "base64url").toString())).toMatchObject({
+      role: "fair-lending",
+    });
   });
 
   it("orders decisions by the ledger: an approval claiming an earlier signedAt but appended later counts as later", async () => {

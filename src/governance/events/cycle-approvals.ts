@@ -41,13 +41,18 @@ export interface CycleApprovalDeps {
   sealing: readonly string[];
 }
 
-/** The cycle's decisions from the ledger; null when the ledger holds no event of this cycle. */
+/**
+ * The cycle's decisions from the ledger; null when the ledger holds no decision event of this
+ * cycle (its approvals, if any, are tag-carried: a review-opened or comment event alone does not
+ * make a cycle ledger-judged, or approvals made while the ledger could not be reached would
+ * never count).
+ */
 export async function cycleApprovals(
   d: CycleApprovalDeps,
   which: { model: string; version: string; cycle: number },
 ): Promise<CycleApprovals | null> {
   const { events } = await eventsOf(d.ledger, d.store, which);
-  if (events.length === 0) return null;
+  if (!events.some((e) => isDecision(e.event))) return null;
   const out: CycleApprovals = {
     judged: [],
     asSigned: new Map(),
