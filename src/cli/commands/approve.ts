@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../app/config/load.js";
+import { readStore } from "../../app/store.js";
 import { SealgateError } from "../../core/errors.js";
 import { signApproval, type VerifiedApproval, verifyApproval } from "../../crypto/sign/approval.js";
 import { checkCandidate, checkPackage, nextNeeded } from "../../governance/approvals/refusal.js";
@@ -103,7 +104,9 @@ async function approve(opts: Options, io: CliIO): Promise<void> {
     // Everything the policy would not count is refused here, before anything is written.
     before: async (mv, store) => {
       version = mv;
-      status = await versionStatus({ store, trust, policy }, mv, now);
+      // The ledger as it stands (no lock taken): a ledger-judged cycle is checked as the sealer will.
+      const { ledger } = readStore(resolve(opts.config, "..", config.store!.path));
+      status = await versionStatus({ store, trust, policy, ledger }, mv, now);
       if (!status) return;
       checkPackage(status, opts.package);
       await checkSignerNow(signer, trust).catch((err: unknown) => {
