@@ -1,3 +1,4 @@
+import { readFile, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Digest } from "../../src/core/digest.js";
@@ -156,9 +157,24 @@ describe("workflow events in the ledger", () => {
     expect(record.approvals.map((a) => a.role)).toEqual(MATERIAL_CHAIN.map(([r]) => r));
     // The record shows what each signer claimed, even where it runs against ledger order.
     expect(record.approvals[1]!.signedAt < record.approvals[0]!.signedAt).toBe(true);
-    expect((await sealOf(w, (sealed as { record: string }).record)).events).toHaveLength(
-      MATERIAL_CHAIN.length,
-    );
+    const record0 = (sealed as { record: string }).record;
+    const seal0 = (await entries(w.deps.ledger)).at(-1)!.seal;
+    expect((await sealOf(w, record0)).events).toHaveLength(MATERIAL_CHAIN.length);
+
+    // A crash between the index write and the ledger append (the record's entry lost): the next
+    // pass appends it again naming the very same seal object, its events included.
+    await w.deps.ledger.close();
+    const log = join(w.deps.store.root, "ledger", "entries.log");
+    const lines = (await readFile(log, "utf8")).split("\n");
+    await truncate(log, Buffer.byteLength(lines.slice(0, MATERIAL_CHAIN.length).join("\n")) + 1);
+    w.deps.ledger = await FileLedger.open(join(w.deps.store.root, "ledger"));
+    expect(w.deps.ledger.size).toBe(MATERIAL_CHAIN.length);
+    expect(await w.seal(name, "2")).toMatchObject({ outcome: "already-sealed", record: record0 });
+    expect((await entries(w.deps.ledger)).at(-1)).toMatchObject({
+      kind: "record",
+      object: record0,
+      seal: seal0,
+    });
   });
 
   it("seals a cycle with no events from its tags, and its seal object has no events (tag-carried)", async () => {

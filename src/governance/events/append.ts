@@ -35,7 +35,10 @@ export interface AppendedEvent {
   time: string;
   digest: Digest;
   event: WorkflowEvent;
-  /** Set when an entry already named this very event (a retried hand-off): nothing appended. */
+  /**
+   * Set when an entry already named this very event (a retried hand-off): nothing appended, and
+   * `seq` is -1 and `time` "" (the ledger answers whether it holds an object, not where).
+   */
   already?: boolean;
 }
 
