@@ -58,6 +58,28 @@ describe("workflow events in the ledger", () => {
       /^review-opened appended to the ledger as entry #0 at .*: event (sha256:[0-9a-f]{64})$/,
     );
     const digests: string[] = [/event (sha256:[0-9a-f]{64})$/.exec(reviewed.event)![1]!];
+    const li = w.person("li.lei@example.org");
+    const asked = await w.run([
+      "comment",
+      "--model",
+      name,
+      "--version",
+      "2",
+      "--section",
+      "dataset",
+      "--clarification",
+      "--text",
+      "Which months does the eval set cover?",
+      "--key",
+      li.key,
+      "--cert",
+      li.cert,
+      "--json",
+    ]);
+    expect(asked.err).toBe("");
+    const comment = (JSON.parse(asked.out) as { event: { via: string; seq: number; digest: string } }).event;
+    expect(comment).toMatchObject({ via: "ledger", seq: 1 });
+    digests.push(comment.digest);
     for (const [i, [role, email]] of MATERIAL_CHAIN.entries()) {
       if (i === 2) {
         // A decision that cannot reach the ledger now (it is held, no daemon answers) is refused:
@@ -74,7 +96,7 @@ describe("workflow events in the ledger", () => {
       const r = await w.approve(name, "2", role, email, "approve", "--json");
       expect(r.err).toBe("");
       const out = JSON.parse(r.out) as { tag: string; event: { via: string; seq: number; digest: string } };
-      expect(out.event).toMatchObject({ via: "ledger", seq: i + 1 });
+      expect(out.event).toMatchObject({ via: "ledger", seq: i + 2 });
       digests.push(out.event.digest);
       // The tag mirrors the event: the event digest beside the statement, under the same id.
       const mirror = `sealgate.events.${out.tag.slice("sealgate.approval.".length)}`;
@@ -88,6 +110,13 @@ describe("workflow events in the ledger", () => {
     expect(sealed).toMatchObject({ outcome: "sealed", decision: "approved" });
     const seal = await sealOf(w, (sealed as { record: string }).record);
     expect(seal.events).toEqual(digests);
+    // The clarification request reaches the record through its event, not its tag.
+    const record = JSON.parse(
+      Buffer.from(await w.deps.store.get((sealed as { record: string }).record as Digest)).toString(),
+    ) as PromotionRecord;
+    expect(record.annotations.map((a) => [a.kind, a.identity.email])).toEqual([
+      ["clarification-request", "li.lei@example.org"],
+    ]);
     // Every event, the assertion each names and the review PDF are reached from the ledger. The
     // one object nothing reaches is the refused decision's assertion, stored before its refusal.
     const report = await verifyStore(await verifyParts(w.deps.store.root), { trust: w.trust });
