@@ -9,14 +9,23 @@ import { loadTrust, type Trust } from "../crypto/pki/trust.js";
 import { validatePath } from "../crypto/pki/validate.js";
 import { loadSigner } from "../crypto/sign/load.js";
 import type { Signer } from "../crypto/sign/signer.js";
-import { openEvidenceStore } from "../app/store.js";
+import { openEvidenceStore, readStore } from "../app/store.js";
+import { isDecision } from "../governance/events/append.js";
+import { eventsOf } from "../governance/events/read.js";
 import type { EvidenceStore } from "../evidence/store/evidence-store.js";
 import type { SourceVersion } from "../source/registry-source.js";
 import type { CliIO } from "./io.js";
+import { type RecordedEvent, recordEvent } from "./event-append.js";
+import { signEvent } from "../crypto/sign/event.js";
+import { identityEmail } from "../crypto/sign/approval.js";
+import type { Digest } from "../core/digest.js";
+import type { WorkflowEvent } from "../record/event.js";
+import { readReviewPackage } from "../governance/approvals/status.js";
 
 /*
  * A reviewer's own key, for `approve` and `comment`: the options, loading, an early check, and
- * the one path both take to sign the version's review package and publish the assertion.
+ * the one path both take to sign the version's review package, append the statement's event to
+ * the ledger (signed with the same certificate), and publish the statement as an MLflow tag.
  */
 
 export interface SignerOptions {
@@ -90,7 +99,85 @@ export interface PackageSignature<V> {
   packageDigest: string;
   jws: string;
   verified: V;
-  tag: { key: string; value: string };
+  tag: { key: string; value: string; mirror?: string };
+  /** The statement's ledger event, when the command makes one. */
+  event?: { digest: string; recorded: RecordedEvent };
+}
+
+/**
+ * A decision that cannot reach the ledger is carried by its tag alone, which counts only in a
+ * cycle with no ledger decisions: in a cycle that has them it would never count, so it is refused.
+ */
+async function refuseTagOnly(
+  o: { config: SealgateConfig; configPath: string; model: string; version: string },
+  store: EvidenceStore,
+  event: WorkflowEvent,
+  reason: string,
+): Promise<void> {
+  const { ledger } = readStore(resolve(o.configPath, "..", o.config.store!.path));
+  const { events } = await eventsOf(ledger, store, {
+    model: o.model,
+    version: o.version,
+    cycle: event.cycle,
+  });
+  if (events.some((e) => isDecision(e.event)))
+    throw new SealgateError(
+      "LEDGER_LOCKED",
+      `refused, nothing recorded: this cycle's decisions are in the ledger, and yours cannot be appended (${reason}); start the daemon (daemon.listen) or retry when the ledger is free`,
+    );
+}
+
+/** How a command's event was recorded, for its output. */
+export function describeRecorded(r: { digest: string; recorded: RecordedEvent }): string {
+  const x = r.recorded;
+  return x.via === "none"
+    ? `not in the ledger: ${x.reason}; the MLflow tag alone carries it, counted only in a cycle with no ledger events`
+    : `appended to the ledger as entry #${x.seq} at ${x.time}${x.via === "daemon" ? " (through the daemon)" : ""}: event ${r.digest}`;
+}
+
+/** What a command's statement becomes as a ledger event: everything but the common members. */
+export type EventOf = (o: {
+  packageDigest: Digest;
+  statement: Digest;
+}) =>
+  | Omit<Extract<WorkflowEvent, { kind: "approval" | "rejection" | "request-changes" }>, CommonMember>
+  | Omit<Extract<WorkflowEvent, { kind: "comment" | "clarification-request" }>, CommonMember>;
+type CommonMember = "type" | "model" | "version" | "cycle" | "actor" | "claimedTime";
+
+/**
+ * The signed statement's event, appended at once (event-append.ts): the statement stored as an
+ * object and named by the event, the event signed with the same personal certificate. A refusal
+ * (skew, signature) throws before any tag is written.
+ */
+async function appendStatementEvent(
+  o: { config: SealgateConfig; configPath: string; io: CliIO; model: string; version: string },
+  e: { signer: Signer; trust: Trust; of: EventOf; actor?: () => string | undefined },
+  store: EvidenceStore,
+  packageDigest: string,
+  jws: string,
+): Promise<{ digest: string; recorded: RecordedEvent }> {
+  const statement = await store.put(Buffer.from(jws, "utf8"));
+  const pkg = await readReviewPackage(store, packageDigest, o.model, o.version);
+  const event = {
+    type: "sealgate.event/1",
+    model: o.model,
+    version: o.version,
+    cycle: pkg.cycle.number,
+    actor: e.actor?.() ?? identityEmail(e.signer.chain[0]!) ?? e.signer.chain[0]!.subject,
+    claimedTime: new Date().toISOString(),
+    ...e.of({ packageDigest: packageDigest as Digest, statement }),
+  } as WorkflowEvent;
+  const signed = await signEvent(event, e.signer);
+  const recorded = await recordEvent({
+    config: o.config,
+    configPath: o.configPath,
+    env: o.io.env,
+    store,
+    trust: e.trust,
+    jws: signed.jws,
+  });
+  if (recorded.via === "none" && isDecision(event)) await refuseTagOnly(o, store, event, recorded.reason);
+  return { digest: signed.digest, recorded };
 }
 
 /**
@@ -111,6 +198,8 @@ export async function signPackage<V>(o: {
   /** After verifying, before anything is written: may refuse the signed statement. */
   check?: (verified: V) => void | Promise<void>;
   tagPrefix?: string;
+  /** Append the statement's event to the ledger before any tag is written. */
+  event?: { signer: Signer; trust: Trust; of: EventOf; actor?: () => string | undefined };
 }): Promise<PackageSignature<V>> {
   if (!o.config.store)
     throw new SealgateError("CONFIG_INVALID", `config ${o.configPath}: store.path is required here`);
@@ -128,6 +217,8 @@ export async function signPackage<V>(o: {
     const jws = await o.sign(packageDigest);
     const verified = await o.verify(jws);
     await o.check?.(verified);
+    const event = o.event ? await appendStatementEvent(o, o.event, store, packageDigest, jws) : undefined;
+    // The tag mirrors the event (its digest beside the statement) once it is in the ledger.
     const tag = await writeApprovalTag(
       source,
       store,
@@ -136,8 +227,9 @@ export async function signPackage<V>(o: {
       jws,
       o.config.approvals.tagValueLimit,
       o.tagPrefix ?? APPROVAL_TAG_PREFIX,
+      event && event.recorded.via !== "none" ? event.digest : undefined,
     );
-    return { packageDigest, jws, verified, tag };
+    return { packageDigest, jws, verified, tag, ...(event ? { event } : {}) };
   } finally {
     await source.close();
   }

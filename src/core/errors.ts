@@ -55,6 +55,12 @@ const CODES = {
   // An approval the policy would not count (authority, order, separation of duties, stale
   // package): refused before anything is recorded.
   APPROVAL_REFUSED: 1,
+  // A signed event whose claimed time is further from sealgate's append time than
+  // events.maxClockSkew allows: refused, nothing appended.
+  EVENT_CLOCK_SKEW: 1,
+  // A signed event that cannot be appended as it stands (names an object the store lacks, or an
+  // assertion that does not match it).
+  EVENT_INVALID: 1,
   // Evidence store and ledger.
   OBJECT_CORRUPT: 1,
   OBJECT_MISSING: 1,

@@ -13,6 +13,7 @@ export const LAYERS: { layer: string; units: string[] }[] = [
   { layer: "evidence", units: ["src/evidence/verify"] },
   { layer: "render", units: ["src/render/pdf"] },
   { layer: "governance", units: ["src/governance/cycle"] },
+  { layer: "governance", units: ["src/governance/events"] },
   { layer: "governance", units: ["src/governance/review"] },
   { layer: "governance", units: ["src/governance/approvals"] },
   { layer: "governance", units: ["src/governance/seal"] },

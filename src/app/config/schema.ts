@@ -80,6 +80,19 @@ export const SealgateConfig = z.strictObject({
         ),
     })
     .default({ tagValueLimit: 5000 }),
+  events: z
+    .strictObject({
+      maxClockSkew: z
+        .int()
+        .min(0)
+        .max(86_400)
+        .default(300)
+        .describe(
+          "seconds a signed event's claimed time (and an approval's signedAt) may differ from sealgate's append time; further off is refused",
+        ),
+    })
+    .prefault({})
+    .describe("workflow events appended to the ledger as they happen"),
   modelCard: z
     .strictObject({
       paths: z

@@ -1,11 +1,13 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../app/config/load.js";
+import { readStore } from "../../app/store.js";
 import { SealgateError } from "../../core/errors.js";
 import { signApproval, type VerifiedApproval, verifyApproval } from "../../crypto/sign/approval.js";
 import { checkCandidate, checkPackage, nextNeeded } from "../../governance/approvals/refusal.js";
 import { type VersionStatus, versionStatus } from "../../governance/approvals/status.js";
 import { loadPolicy } from "../../policy/schema.js";
+import { personOf } from "../../policy/person.js";
 import type { SourceVersion } from "../../source/registry-source.js";
 import type { CliIO } from "../io.js";
 import {
@@ -14,6 +16,7 @@ import {
   configTrust,
   loadPersonalSigner,
   type SignerOptions,
+  describeRecorded,
   signPackage,
 } from "../personal-signer.js";
 
@@ -33,7 +36,7 @@ export function registerApprove(program: Command, io: CliIO): void {
   const cmd = program
     .command("approve")
     .description(
-      "sign your decision on a version's review package with your certificate, and record it in MLflow",
+      "sign your decision on a version's review package with your certificate, append it to the ledger at once, and mirror it as an MLflow tag",
     )
     .requiredOption("--config <file>", "sealgate config (mlflow, store.path, trust)")
     .requiredOption("--model <name>", "registered model name")
@@ -52,7 +55,11 @@ export function registerApprove(program: Command, io: CliIO): void {
       "after",
       `
 You sign the review package digest that 'sealgate review' recorded on the version; your identity
-is your certificate (subject and email), never a typed name.
+is your certificate (subject and email), never a typed name. The decision becomes a ledger event
+at once, signed with the same certificate: appended directly when the ledger is free, else
+handed to the running daemon (daemon.listen, daemon.http.accessToken). Its order in the ledger,
+not the time your clock claims, is its order in the chain; a claimed time further than
+events.maxClockSkew from sealgate's clock is refused (exit 1, nothing recorded).
 
 Refused at once (exit 1, nothing recorded, the reason and the role the chain needs next): a role
 you have no authority for, a role out of sequence, a second role by the same person (whatever
@@ -86,7 +93,9 @@ async function approve(opts: Options, io: CliIO): Promise<void> {
   const now = new Date();
   let status: VersionStatus | null = null;
   let version: SourceVersion | undefined;
-  const { packageDigest, jws, verified, tag } = await signPackage<VerifiedApproval>({
+  let actor: string | undefined;
+  const kind = { approve: "approval", reject: "rejection", "request-changes": "request-changes" } as const;
+  const { packageDigest, jws, verified, tag, event } = await signPackage<VerifiedApproval>({
     config,
     configPath: opts.config,
     io,
@@ -95,7 +104,9 @@ async function approve(opts: Options, io: CliIO): Promise<void> {
     // Everything the policy would not count is refused here, before anything is written.
     before: async (mv, store) => {
       version = mv;
-      status = await versionStatus({ store, trust, policy }, mv, now);
+      // The ledger as it stands (no lock taken): a ledger-judged cycle is checked as the sealer will.
+      const { ledger } = readStore(resolve(opts.config, "..", config.store!.path));
+      status = await versionStatus({ store, trust, policy, ledger }, mv, now);
       if (!status) return;
       checkPackage(status, opts.package);
       await checkSignerNow(signer, trust).catch((err: unknown) => {
@@ -104,6 +115,20 @@ async function approve(opts: Options, io: CliIO): Promise<void> {
     },
     check: (v) => {
       if (status && version) checkCandidate(status, v, policy, version, now);
+      const who = personOf(policy, v.identity);
+      actor = who.ok ? who.person : v.identity.email;
+    },
+    // The decision is a ledger event at once, signed with the same certificate, wrapping the assertion.
+    event: {
+      signer,
+      trust,
+      actor: () => actor,
+      of: ({ packageDigest, statement }) => ({
+        kind: kind[opts.decision],
+        package: packageDigest,
+        role: opts.role,
+        assertion: statement,
+      }),
     },
     sign: (packageDigest) =>
       signApproval(
@@ -124,7 +149,7 @@ async function approve(opts: Options, io: CliIO): Promise<void> {
   });
   if (opts.json)
     return void io.out(
-      `${JSON.stringify({ tag: tag.key, byReference: tag.value !== jws, identity: verified.identity, assertion: verified.assertion }, null, 2)}\n`,
+      `${JSON.stringify({ tag: tag.key, byReference: tag.value !== jws, identity: verified.identity, assertion: verified.assertion, event: event ? { digest: event.digest, ...event.recorded } : null }, null, 2)}\n`,
     );
   io.out(
     `${opts.decision} by ${verified.identity.email} as ${opts.role} on ${opts.model} v${opts.version}\n`,
@@ -132,6 +157,7 @@ async function approve(opts: Options, io: CliIO): Promise<void> {
   io.out(
     `  package ${packageDigest}\n  recorded as MLflow tag ${tag.key}${tag.value !== jws ? ` (by reference: ${tag.value})` : ""}\n`,
   );
+  if (event) io.out(`  ${describeRecorded(event)}\n`);
 }
 
 /** A certificate refusal, with the role the chain needs next added to its message. */

@@ -7,6 +7,7 @@ import type { CliIO } from "../io.js";
 import {
   addSignerOptions,
   configTrust,
+  describeRecorded,
   personalSigner,
   type SignerOptions,
   signPackage,
@@ -37,8 +38,9 @@ export function registerComment(program: Command, io: CliIO): void {
     .addHelpText(
       "after",
       `
-Comments are signed with your certificate like approvals, recorded on the version as MLflow tags
-(sealgate.comment.*), and sealed into the record with the decision.
+Comments are signed with your certificate like approvals, appended to the ledger as events at
+once (as approve does), mirrored on the version as MLflow tags (sealgate.comment.*), and sealed
+into the record with the decision.
 
 Example:
   $ sealgate comment --config sealgate.yaml --model credit-risk --version 3 \\
@@ -53,7 +55,7 @@ Example:
         throw new SealgateError("CONFIG_INVALID", `config ${opts.config}: comment needs store.path`);
       const trust = await configTrust(config, opts.config);
       const signer = await personalSigner(opts, trust, io);
-      const { verified, tag } = await signPackage({
+      const { verified, tag, event } = await signPackage({
         config,
         configPath: opts.config,
         io,
@@ -75,13 +77,24 @@ Example:
           ),
         verify: (jws) => verifyAnnotation(jws, trust),
         tagPrefix: ANNOTATION_TAG_PREFIX,
+        // A ledger event at once, signed with the same certificate, naming the stored annotation.
+        event: {
+          signer,
+          trust,
+          of: ({ packageDigest, statement }) => ({
+            kind: opts.clarification ? "clarification-request" : "comment",
+            package: packageDigest,
+            annotation: statement,
+          }),
+        },
       });
       if (opts.json)
         return void io.out(
-          `${JSON.stringify({ tag: tag.key, identity: verified.identity, annotation: verified.assertion }, null, 2)}\n`,
+          `${JSON.stringify({ tag: tag.key, identity: verified.identity, annotation: verified.assertion, event: event ? { digest: event.digest, ...event.recorded } : null }, null, 2)}\n`,
         );
       io.out(
         `${verified.assertion.kind} by ${verified.identity.email} on ${opts.section} of ${opts.model} v${opts.version}\n  recorded as MLflow tag ${tag.key}\n`,
       );
+      if (event) io.out(`  ${describeRecorded(event)}\n`);
     });
 }

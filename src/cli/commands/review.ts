@@ -19,6 +19,13 @@ import type { RegistrySource } from "../../source/registry-source.js";
 import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import type { Digest } from "../../core/digest.js";
 import type { CliIO } from "../io.js";
+import { recordEvent } from "../event-append.js";
+import { configTrust, describeRecorded } from "../personal-signer.js";
+import type { SealgateConfig } from "../../app/config/schema.js";
+import { loadSigner } from "../../crypto/sign/load.js";
+import { signEvent } from "../../crypto/sign/event.js";
+import { fingerprint } from "../../crypto/pki/x509.js";
+import { describeError } from "../../core/errors.js";
 
 const RequestFile = z.strictObject({
   justification: z.string().min(1),
@@ -112,7 +119,8 @@ async function runReview(opts: Options, io: CliIO): Promise<void> {
       modelCardPaths: config.modelCard.paths,
     });
     const pdfDigest = await storeAndTag({ opts, store, storeRoot, source, policy, pkg, digest });
-    printSummary(io, opts, pkg, digest, pdfDigest, objectFile(storeRoot, pdfDigest));
+    const opened = await appendReviewOpened({ opts, config, io, store, pkg, digest, pdfDigest });
+    printSummary(io, opts, pkg, digest, pdfDigest, objectFile(storeRoot, pdfDigest), opened);
   } finally {
     await source.close();
   }
@@ -144,6 +152,63 @@ async function storeAndTag(o: {
   return pdfDigest;
 }
 
+/**
+ * The review-opened event, naming the package and the PDF the approvers will read: sealgate's own
+ * event, signed with the sealing key, appended at once (directly, or through the daemon). Without
+ * a usable sealing key here, the review stands and the output says no event was recorded.
+ */
+async function appendReviewOpened(o: {
+  opts: Options;
+  config: SealgateConfig;
+  io: CliIO;
+  store: EvidenceStore;
+  pkg: ReviewPackage;
+  digest: string;
+  pdfDigest: Digest;
+}): Promise<string> {
+  const { opts, config } = o;
+  if (!config.sealing || !config.trust)
+    return "review-opened not recorded: no sealing.key and trust configured";
+  const rel = (p: string) => resolve(opts.config, "..", p);
+  const key = config.sealing.key;
+  let signer;
+  try {
+    signer = await loadSigner(
+      key.type === "pem"
+        ? { ...key, key: rel(key.key), cert: rel(key.cert) }
+        : { ...key, file: rel(key.file) },
+      "sealing.key",
+      o.io.env,
+    );
+  } catch (err) {
+    return `review-opened not recorded: the sealing key cannot be used here (${describeError(err)})`;
+  }
+  const signed = await signEvent(
+    {
+      type: "sealgate.event/1",
+      kind: "review-opened",
+      model: opts.model,
+      version: opts.version,
+      cycle: o.pkg.cycle.number,
+      actor: "sealgate",
+      claimedTime: new Date().toISOString(),
+      package: o.digest as Digest,
+      reviewPdf: o.pdfDigest,
+    },
+    signer,
+  );
+  const recorded = await recordEvent({
+    config,
+    configPath: opts.config,
+    env: o.io.env,
+    store: o.store,
+    trust: await configTrust(config, opts.config),
+    jws: signed.jws,
+    sealing: [await fingerprint(signer.chain[0]!)],
+  });
+  return `review-opened ${describeRecorded({ digest: signed.digest, recorded })}`;
+}
+
 function printSummary(
   io: CliIO,
   opts: Options,
@@ -151,6 +216,7 @@ function printSummary(
   digest: string,
   pdfDigest: Digest,
   pdfPath: string,
+  event: string,
 ): void {
   const summary = {
     package: digest,
@@ -161,6 +227,7 @@ function printSummary(
     cycle: pkg.cycle,
     modelCard: pkg.modelCard,
     pdfPath,
+    event,
   };
   if (opts.json) return void io.out(`${JSON.stringify(summary, null, 2)}\n`);
   io.out(`review package for ${opts.model} v${opts.version}: ${digest}\n`);
@@ -173,4 +240,5 @@ function printSummary(
   if (pkg.modelCard)
     io.out(`  model card ${pkg.modelCard.path}: targets ${pkg.modelCard.targets.join(", ")}\n`);
   io.out(`  PDF ${pdfDigest} (${summary.pdfPath})\n`);
+  io.out(`  ${event}\n`);
 }

@@ -35,6 +35,8 @@ export const SealEntry = z.strictObject({
   modelSignature: Digest.optional(),
   /** The review PDF the approvers were shown, when the store holds it. */
   reviewPdf: Digest.optional(),
+  /** The event objects of the sealed cycle, in ledger order; absent when its approvals were tag-carried. */
+  events: z.array(Digest).min(1).optional(),
 });
 export type SealEntry = z.infer<typeof SealEntry>;
 
@@ -120,6 +122,7 @@ export class SealIndex {
         decision,
         ...(s.modelSignature ? { modelSignature: s.modelSignature } : {}),
         ...(s.reviewPdfs?.[0] ? { reviewPdf: s.reviewPdfs[0] } : {}),
+        ...(s.events?.length ? { events: s.events } : {}),
       });
       added++;
     }

@@ -5,7 +5,7 @@ import { PromotionRecord } from "../../record/schema.js";
 import { Seal, sealReferences } from "../../record/seal.js";
 import type { SealIndex } from "../store/seal-index.js";
 import { type Finding, finding, findingOf, type Where } from "./findings.js";
-import type { References } from "./references.js";
+import { followEvent, type References } from "./references.js";
 
 /*
  * The reference graph, as FORMAT.md states it for any verifier: from each ledger entry, every
@@ -15,7 +15,7 @@ import type { References } from "./references.js";
  *                        reviewPdfs, events when present: record/seal.ts sealReferences)
  *   record entry (v1, before seal objects) -> the record -> its objects, and its JWS, CMS and
  *                        PDF as index/sealed.jsonl names them (a derived cache, if present)
- *   event entry -> the event object (a leaf until events carry references)
+ *   event entry -> the event object -> what it names (references.ts followEvent)
  * Objects read here (record, seal) are re-hashed on the way, so their bytes are the ones the
  * entry names; their RFC 8785 form is the sealer's to produce and is not re-derived here (a
  * cost per record that would dominate verify). The rest are checked when the whole store is
@@ -28,9 +28,9 @@ import type { References } from "./references.js";
  */
 export type ReadObject = (digest: Digest) => Uint8Array;
 
-/** The objects following an entry reads: its record and its seal object. */
+/** The objects following an entry reads: its record and its seal object, or its event object. */
 export function objectsOf(entry: LedgerEntry): Digest[] {
-  if (entry.kind === "event") return [];
+  if (entry.kind === "event") return [entry.object];
   return entry.seal ? [entry.object, entry.seal] : [entry.object];
 }
 
@@ -41,11 +41,9 @@ export function followEntry(
   refs: References,
   findings: Finding[],
   warnings: Finding[],
-): void {
-  if (entry.kind === "event") {
-    refs.add(entry.object, i, "object");
-    return;
-  }
+): void | Promise<void> {
+  // An event's signature check is WebCrypto's, so asynchronous; records and seals are not.
+  if (entry.kind === "event") return followEvent(parts.read, entry.object, i, refs, findings);
   refs.add(entry.object, i, "object");
   const record = readJson(
     parts.read,

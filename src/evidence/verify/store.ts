@@ -277,7 +277,10 @@ async function followAll(
     };
     const follow = { read, ...(parts.index ? { index: parts.index } : {}) };
     // In entry order, so findings keep it.
-    for (const [entry, i] of chunk) followEntry(follow, entry, i, refs, findings, warnings);
+    for (const [entry, i] of chunk) {
+      const event = followEntry(follow, entry, i, refs, findings, warnings);
+      if (event) await event;
+    }
   }
 }
 

@@ -13,6 +13,12 @@ import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 export const APPROVAL_TAG_PREFIX = "sealgate.approval.";
 /** Signed comments and clarification requests travel the same way under their own prefix. */
 export const ANNOTATION_TAG_PREFIX = "sealgate.comment.";
+/**
+ * The mirror of a statement's ledger event: `sealgate.events.<the same 16 hex>` = the event's
+ * digest, written beside the statement's own tag once the event is in the ledger. Like every tag
+ * it is never trusted: the sealer reads events from the ledger, not from here.
+ */
+export const EVENT_MIRROR_PREFIX = "sealgate.events.";
 
 export async function writeApprovalTag(
   source: Pick<RegistrySource, "setTags">,
@@ -22,11 +28,14 @@ export async function writeApprovalTag(
   jws: string,
   limit: number,
   prefix = APPROVAL_TAG_PREFIX,
-): Promise<{ key: string; value: string }> {
-  const key = `${prefix}${createHash("sha256").update(jws).digest("hex").slice(0, 16)}`;
+  eventDigest?: string,
+): Promise<{ key: string; value: string; mirror?: string }> {
+  const id = createHash("sha256").update(jws).digest("hex").slice(0, 16);
+  const key = `${prefix}${id}`;
   const value = jws.length <= limit ? jws : await store.put(Buffer.from(jws, "utf8"));
-  await source.setTags(model, version, { [key]: value });
-  return { key, value };
+  const mirror = eventDigest ? `${EVENT_MIRROR_PREFIX}${id}` : undefined;
+  await source.setTags(model, version, { [key]: value, ...(mirror ? { [mirror]: eventDigest! } : {}) });
+  return { key, value, ...(mirror ? { mirror } : {}) };
 }
 
 /** Every approval JWS a version carries, resolving stored references. */

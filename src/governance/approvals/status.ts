@@ -9,17 +9,25 @@ import { ReviewPackage } from "../../record/schema.js";
 import type { SourceVersion } from "../../source/registry-source.js";
 import { TAGS } from "../cycle/tags.js";
 import { readApprovalTags } from "./approval-tags.js";
+import type { LedgerReader } from "../../evidence/ledger/ledger.js";
+import { cycleApprovals } from "../events/cycle-approvals.js";
 
 /*
  * Where a version's review cycle stands, as `approve`, `pending` and `sync` report it: the
- * package under review, the approvals its tags carry (verified; the rest refused), the chain
- * walked over them, and since when the next role has been waited for.
+ * package under review, its decisions (from the ledger's events when the cycle has any and the
+ * caller passes the ledger, else the approvals its tags carry; verified, the rest refused), the
+ * chain walked over them, and since when the next role has been waited for.
  */
 
 export interface StatusDeps {
   store: EvidenceStore;
   trust: Trust;
   policy: Policy;
+  /**
+   * The ledger, read without its lock: with it, a cycle with decision events is judged from them
+   * (ledger order, append times) as the sealer will; without it, or for a tag-carried cycle, from tags.
+   */
+  ledger?: LedgerReader;
 }
 
 export interface VersionStatus {
@@ -97,7 +105,13 @@ export async function versionStatus(
   const packageDigest = mv.tags[TAGS.package];
   if (!packageDigest) return null;
   const pkg = await readReviewPackage(d.store, packageDigest, mv.model, mv.version);
-  const verified = await verifiedApprovals(d, mv.tags, mv.model, mv.version);
+  const fromLedger = d.ledger
+    ? await cycleApprovals(
+        { ledger: d.ledger, store: d.store, trust: d.trust, policy: d.policy, sealing: [] },
+        { model: mv.model, version: mv.version, cycle: pkg.cycle.number },
+      )
+    : null;
+  const verified = fromLedger?.judged ?? (await verifiedApprovals(d, mv.tags, mv.model, mv.version));
   const result = evaluateChain(verified, {
     policy: d.policy,
     chain: pkg.materiality.chain,

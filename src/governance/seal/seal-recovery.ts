@@ -57,6 +57,7 @@ export function storeSealObject(store: EvidenceStore, entry: SealEntry, policy: 
       policy,
       ...(entry.modelSignature ? { modelSignature: entry.modelSignature } : {}),
       ...(entry.reviewPdf ? { reviewPdfs: [entry.reviewPdf] } : {}),
+      ...(entry.events?.length ? { events: entry.events } : {}),
     }),
   );
 }

@@ -13,7 +13,9 @@ import { storedPdfOf } from "../../evidence/store/stored-pdf.js";
 import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import { type Digest, digestOf, isDigest } from "../../core/digest.js";
 import { collectAnnotations } from "../approvals/annotations.js";
-import { readApprovalTags } from "../approvals/approval-tags.js";
+import { ANNOTATION_TAG_PREFIX, readApprovalTags } from "../approvals/approval-tags.js";
+import { cycleApprovals } from "../events/cycle-approvals.js";
+import { fingerprint } from "../../crypto/pki/x509.js";
 import { isExpired } from "../../policy/conditions.js";
 import { renderSealedPdf } from "./seal-pdf.js";
 import type { SealEntry, SealIndex } from "../../evidence/store/seal-index.js";
@@ -24,8 +26,10 @@ import { signModel } from "../../source/digest/model-signature.js";
 import type { RegistrySource, SourceVersion } from "../../source/registry-source.js";
 
 /*
- * The sealer: for a version with a review package, verify every approval carried in its tags,
- * walk the policy's chain, and when the cycle completes (approved or rejected) seal it: store
+ * The sealer: for a version with a review package, take the cycle's decisions from its ledger
+ * events (events/cycle-approvals.ts: ledger order, judged at each entry's append time), or, for
+ * a cycle with no events (stores and approvals from before events), verify every approval
+ * carried in its tags; walk the policy's chain, and when the cycle completes (approved or rejected) seal it: store
  * the record and its signatures (JWS, CMS, signed PDF) and its seal object (which names them,
  * the review package and the policy), append record and seal to the ledger, then point
  * the registry at it. Idempotent: a package is sealed once, also across a crash; the order of
@@ -147,10 +151,44 @@ async function verifyApprovalTags(
   return { verified, refused };
 }
 
+/**
+ * The cycle's decisions and comments: from the ledger's events when the cycle has any (then the
+ * tags are not read at all), else from the tags (`tagCarried`). For ledger decisions the chain
+ * sees each assertion with the append time as its signedAt; `asSigned` maps back to the signed one.
+ */
+async function cycleInputs(d: SealerDeps, mv: SourceVersion, pkg: ReviewPackage) {
+  const { model, version, tags } = mv;
+  const ledger = await cycleApprovals(
+    {
+      ledger: d.ledger,
+      store: d.store,
+      trust: d.trust,
+      policy: d.policy.policy,
+      sealing: [await fingerprint(d.signer.chain[0]!)],
+    },
+    { model, version, cycle: pkg.cycle.number },
+  );
+  if (!ledger) {
+    const { verified, refused } = await verifyApprovalTags(d, tags, model, version);
+    return { verified, refused, annotationTags: tags, asSigned: undefined, events: undefined };
+  }
+  // The annotations the events name, in the form collectAnnotations reads (digests of stored JWS).
+  const annotationTags = Object.fromEntries(
+    ledger.annotations.map((digest, i) => [`${ANNOTATION_TAG_PREFIX}event-${i}`, digest]),
+  );
+  return {
+    verified: ledger.judged,
+    refused: ledger.refused,
+    annotationTags,
+    asSigned: ledger.asSigned,
+    events: ledger.events,
+  };
+}
+
 /** Walk the policy's chain over the verified approvals, and collect the signed comments. */
 async function evaluate(d: SealerDeps, mv: SourceVersion, pkg: ReviewPackage, pkgDigest: string, now: Date) {
-  const { model, version, tags } = mv;
-  const { verified, refused } = await verifyApprovalTags(d, tags, model, version);
+  const { model, version } = mv;
+  const { verified, refused, annotationTags, asSigned, events } = await cycleInputs(d, mv, pkg);
   const result = evaluateChain(verified, {
     policy: d.policy.policy,
     chain: pkg.materiality.chain,
@@ -158,7 +196,7 @@ async function evaluate(d: SealerDeps, mv: SourceVersion, pkg: ReviewPackage, pk
     conflicted: [...d.policy.policy.owners, ...(mv.createdBy ? [mv.createdBy] : [])],
     now,
   });
-  const notes = await collectAnnotations(tags, {
+  const notes = await collectAnnotations(annotationTags, {
     store: d.store,
     trust: d.trust,
     policy: d.policy.policy,
@@ -171,7 +209,9 @@ async function evaluate(d: SealerDeps, mv: SourceVersion, pkg: ReviewPackage, pk
     ...notes.refused,
     ...result.ignored.map((i) => `${i.approval.identity.email} as ${i.approval.assertion.role}: ${i.reason}`),
   ];
-  return { result, notes, ignored };
+  // The record and its PDF show each decision as its signer signed it.
+  const counted = asSigned ? result.counted.map((a) => asSigned.get(a.jws) ?? a) : result.counted;
+  return { result, counted, notes, ignored, events };
 }
 
 type Evaluation = Awaited<ReturnType<typeof evaluate>>;
@@ -181,12 +221,12 @@ async function buildRecord(
   d: SealerDeps,
   pkg: ReviewPackage,
   pkgDigest: string,
-  { result, notes }: Evaluation,
+  { counted, notes }: Evaluation,
   decision: "approved" | "rejected",
   now: Date,
 ): Promise<PromotionRecord> {
   const approvals = await Promise.all(
-    result.counted.map(async (a) => ({
+    counted.map(async (a) => ({
       role: a.assertion.role,
       decision: a.assertion.decision,
       signedAt: a.assertion.signedAt,
@@ -201,7 +241,7 @@ async function buildRecord(
     package: pkgDigest,
     approvals,
     decision,
-    conditions: [...new Set(result.counted.flatMap((a) => a.assertion.conditions))],
+    conditions: [...new Set(counted.flatMap((a) => a.assertion.conditions))],
     annotations: notes.annotations,
     sealedAt: now.toISOString(),
   };
@@ -233,6 +273,7 @@ async function commitSeal(
   counted: VerifiedAssertion[],
   model: string,
   version: string,
+  events?: Digest[],
 ): Promise<SealOutcome> {
   // The policy that routed and judged this cycle, by the digest the record names: the policy
   // file's exact bytes (policy/schema.ts parsePolicy), which is what is stored.
@@ -259,6 +300,8 @@ async function commitSeal(
     decision,
     ...(modelSignature ? { modelSignature } : {}),
     ...(reviewPdf ? { reviewPdf } : {}),
+    // Absent for a cycle whose approvals were tag-carried (FORMAT.md, "Workflow events").
+    ...(events?.length ? { events } : {}),
   };
   const seal = await storeSealObject(d.store, entry, policy); // (0)
   await d.index.add(entry); // (1)
@@ -286,11 +329,11 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
 
   const pkg = await readPackage(d, pkgDigest, model, version);
   const evaluation = await evaluate(d, mv, pkg, pkgDigest, now());
-  const { result, ignored } = evaluation;
+  const { result, ignored, counted, events } = evaluation;
   if (result.state === "pending_review" || result.state === "changes_requested") {
     await d.source.setTags(model, version, { [TAGS.state]: result.state });
     return { outcome: "waiting", state: result.state, nextRole: result.nextRole, ignored };
   }
   const record = await buildRecord(d, pkg, pkgDigest, evaluation, result.state, now());
-  return commitSeal(d, pkg, record, result.counted, model, version);
+  return commitSeal(d, pkg, record, counted, model, version, events);
 }

@@ -7,6 +7,9 @@ import type { JobName } from "./config.js";
 import type { DaemonDeps } from "./deps.js";
 import type { HttpSecurity } from "./exposure.js";
 import { createDaemonServer, listen } from "./http.js";
+import { eventsHandler } from "./events-route.js";
+import { appendEvent } from "../../governance/events/append.js";
+import { fingerprint } from "../../crypto/pki/x509.js";
 import { checkpointJob, type JobContext, JOBS, syncVersions, verifyJob } from "./jobs.js";
 import { Lane } from "./lane.js";
 import { DaemonMetrics } from "./metrics.js";
@@ -64,8 +67,10 @@ export async function runDaemon(app: DaemonDeps, o: DaemonOptions): Promise<Daem
   );
   const webhook = await webhookIntake(app, o, metrics, webhookSync, log);
   const startup: StartupVerify = { findings: null };
+  const events = await eventsIntake(app, startup, log);
   const server = createDaemonServer(
     {
+      events,
       ready: () => readinessReasons(app, startup),
       registry: metrics.registry,
       ledger: app.ledger,
@@ -114,6 +119,40 @@ export async function runDaemon(app: DaemonDeps, o: DaemonOptions): Promise<Daem
       await app.close();
     },
   };
+}
+
+/**
+ * POST /events: people's signed events appended while the daemon holds the ledger. Refused
+ * (503) while start-up verification has not passed, as sync is: a tampered ledger gets nothing.
+ */
+async function eventsIntake(app: DaemonDeps, startup: StartupVerify, log: Logger) {
+  const sealing = [await fingerprint(app.signer.chain[0]!)];
+  const elog = log.child({ route: "events" });
+  return eventsHandler({
+    append: async (jws) => {
+      const r = await appendEvent(
+        {
+          ...app,
+          sealing,
+          maxClockSkew: app.config.events.maxClockSkew,
+          ...(app.now ? { now: app.now } : {}),
+        },
+        jws,
+      );
+      elog.info(
+        { seq: r.seq, kind: r.event.kind, model: r.event.model, version: r.event.version },
+        "event appended",
+      );
+      return r;
+    },
+    blocked: () =>
+      startup.findings === null && !startup.error
+        ? "start-up verification of the ledger is still running; try again shortly"
+        : startup.error || startup.findings! > 0
+          ? "start-up verification of the ledger failed; run sealgate verify"
+          : null,
+    onRefuse: (code, reason) => elog.warn({ code, reason }, "event refused"),
+  });
 }
 
 /** The source's webhook handler, counting and logging each delivery; none when not configured. */

@@ -9,6 +9,6 @@ import type { DaemonConfig } from "./config.js";
 export interface DaemonDeps extends SyncDeps {
   /** What opening the ledger found a crash had left and set aside (logged at start-up). */
   ledgerRecovery: OpenReport;
-  config: SyncDeps["config"] & { daemon: DaemonConfig };
+  config: SyncDeps["config"] & { daemon: DaemonConfig; events: { maxClockSkew: number } };
   close(): Promise<void>;
 }

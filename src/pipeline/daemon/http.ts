@@ -11,8 +11,9 @@ import type { Registry } from "prom-client";
  * ledger read-only (/ledger/entries.log, /ledger/checkpoints.log) so `sealgate verify BUNDLE
  * --log URL` can prove an old bundle's checkpoint consistent with today's log. The ledger holds
  * digests only, and publishing it is what makes a rewrite detectable. With an access token,
- * /metrics and /ledger/* want it as a bearer token; health stays open for probes, and the webhook
- * has its own signature. HTTPS when given a certificate. Nothing here holds state; the daemon
+ * /metrics, /ledger/* and POST /events (events-route.ts: a person's signed event handed over
+ * while the daemon holds the ledger) want it as a bearer token; health stays open for probes,
+ * and the webhook has its own signature. HTTPS when given a certificate. Nothing here holds state; the daemon
  * passes in what each route answers.
  */
 
@@ -22,11 +23,14 @@ export interface Routes {
   webhook?: { path: string; handle: (req: IncomingMessage, res: ServerResponse) => void };
   /** The ledger served read-only under /ledger/, whatever backend holds it. */
   ledger?: LedgerReader;
-  /** When set, /metrics and /ledger/* answer 401 without `Authorization: Bearer <accessToken>`. */
+  /** POST /events: a signed workflow event to append (events-route.ts). */
+  events?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** When set, /metrics, /ledger/* and /events answer 401 without `Authorization: Bearer <accessToken>`. */
   accessToken?: string;
 }
 
-const guarded = (path: string) => path === "/metrics" || path === "/ledger" || path.startsWith("/ledger/");
+const guarded = (path: string) =>
+  path === "/metrics" || path === "/events" || path === "/ledger" || path.startsWith("/ledger/");
 
 /** Constant time whatever the lengths: both sides are hashed to 32 bytes before comparing. */
 function bearerMatches(req: IncomingMessage, token: string): boolean {
@@ -81,6 +85,10 @@ export function createDaemonServer(routes: Routes, tls?: { cert: Buffer; key: Bu
       }
       if (routes.accessToken && guarded(path) && !bearerMatches(req, routes.accessToken))
         return unauthorized(req, res);
+      if (routes.events && path === "/events") {
+        if (method !== "POST") return text(res, 405, "use POST\n");
+        return routes.events(req, res);
+      }
       if (method !== "GET" && method !== "HEAD") return text(res, 405, "use GET\n");
       switch (path) {
         case "/healthz":

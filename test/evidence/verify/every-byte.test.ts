@@ -7,6 +7,7 @@ import { FsObjectStore } from "../../../src/evidence/store/fs-store.js";
 import type { Finding } from "../../../src/evidence/verify/findings.js";
 import { verifyStore } from "../../../src/evidence/verify/store.js";
 import { sealedRecords, type SealedStore } from "../../support/sealed-records.js";
+import { storeSampleEvent } from "../../support/events.js";
 
 /*
  * Issue 21, item 1: `verify --store` proves every byte. A demo-sized store (sealed records with
@@ -36,9 +37,9 @@ async function walk(dir: string): Promise<string[]> {
 
 beforeAll(async () => {
   s = await sealedRecords(RECORDS);
-  // An event entry (its object a leaf for now) and a checkpoint over it.
+  // An event entry (a signed event naming nothing) and a checkpoint over it.
   const store = new FsObjectStore(s.root);
-  const event = await store.put(Buffer.from("eyJ0eXAiOiJ2bmQuc2VhbGdhdGUuZXZlbnQrandzIn0.e30.sig"));
+  const event = await storeSampleEvent(store);
   const ledger = await FileLedger.open(join(s.root, "ledger"));
   await ledger.append({ kind: "event", object: event });
   await ledger.checkpoint(s.signer);

@@ -10,6 +10,7 @@ import { FsObjectStore } from "../../../src/evidence/store/fs-store.js";
 import { SealIndex } from "../../../src/evidence/store/seal-index.js";
 import { verifyStore } from "../../../src/evidence/verify/store.js";
 import type { Digest } from "../../../src/core/digest.js";
+import { storeSampleEvent } from "../../support/events.js";
 
 /*
  * Migration and order rules of ledger entries v2 (issue 21): a store written by the version
@@ -56,7 +57,7 @@ describe("ledger entries v2 after v1", () => {
     expect(await ledger.includes(records[1]!)).toBe(true);
     const sealed = await sealSampleRecord(store, ledger, "v2 record");
     expect(sealed.seq).toBe(3);
-    const event = await store.put(Buffer.from("an event"));
+    const event = await storeSampleEvent(store);
     const ev = await ledger.append({ kind: "event", object: event }, { now: new Date(0) });
     // The clock said 1970; the ledger never goes back before the entry before it.
     const entries = [];
@@ -77,7 +78,7 @@ describe("ledger entries v2 after v1", () => {
   it("finds a v1 entry after a v2 entry, and time going backwards", async () => {
     const root = await mkdtemp(join(tmpdir(), "sealgate-v2-order-"));
     const store = await new FsObjectStore(root).init();
-    const objects = await Promise.all(["a", "b", "c", "d"].map((x) => store.put(Buffer.from(x))));
+    const objects = await Promise.all([0, 1, 2, 3].map((n) => storeSampleEvent(store, n)));
     const entries: LedgerEntry[] = [
       { seq: 0, prev: "", kind: "event", object: objects[0]!, time: "2026-12-05T08:00:00.000Z" },
       { seq: 1, prev: "", kind: "event", object: objects[1]!, time: "2026-12-05T07:59:59.999Z" },

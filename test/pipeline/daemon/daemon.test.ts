@@ -102,10 +102,11 @@ function daemon(cfg: string, ...extra: string[]) {
 
 const get = (url: string) => fetch(url).then(async (r) => ({ status: r.status, text: await r.text() }));
 const lockPath = () => join(ws.dir, "store", "ledger", "LOCK");
+/** Record entries: review and approve may also append event entries (when no daemon holds the ledger). */
 const ledgerSize = async () =>
   (await readFile(join(ws.dir, "store", "ledger", "entries.log"), "utf8").catch(() => ""))
     .split("\n")
-    .filter(Boolean).length;
+    .filter((l) => l && !l.startsWith('{"kind":"event"')).length;
 const exists = (p: string) =>
   access(p).then(
     () => true,
