@@ -50,8 +50,19 @@ async function copy(): Promise<string> {
 
 const entryOfByte = (b: number) => lineStarts.filter((s) => s <= b).length - 1;
 const lines = () => entries.toString("utf8").split("\n").slice(0, N);
+/**
+ * The entries findings name. A chain break no later line can settle (at the last entry) names
+ * two: "entry i-1 or this one was altered".
+ */
 const entriesIn = (f: Finding[]) =>
-  new Set(f.filter((x) => x.where.entry !== undefined).map((x) => x.where.entry));
+  new Set(
+    f.flatMap((x) => {
+      const at = x.where.entry;
+      if (at === undefined) return [];
+      const either = x.code === "ENTRY_CHAIN_BROKEN" && x.message.includes(`entry ${at - 1} or this one`);
+      return either ? [at - 1, at] : [at];
+    }),
+  );
 
 describe("sealgate verify --store", () => {
   it("passes an untouched store and says what is covered", async () => {
@@ -101,6 +112,21 @@ describe("sealgate verify --store", () => {
     expect(broken.map((f) => f.where.entry)).toEqual([2]);
     expect(broken[0]!.message).toContain("entry 4 confirms entry 3");
     expect(r.findings.filter((f) => f.code === "ENTRY_TIME_BACKWARDS")).toEqual([]);
+    expect(r.findings.map((f) => f.code)).toContain("CHECKPOINT_ROOT_MISMATCH");
+  });
+
+  it("names both candidates when the altered line is the one before the last", async () => {
+    // No line after the last confirms it, so the break stays ambiguous, and says so.
+    const at = lineStarts[N - 2]! + entries.subarray(lineStarts[N - 2]!).indexOf('"time":"') + 10;
+    const bytes = Buffer.from(entries);
+    bytes[at]! ^= 1;
+    const d = await copy();
+    await writeFile(join(d, "ledger", ENTRIES), bytes);
+    const r = await verifyStore(await verifyParts(d), { trust });
+    const broken = r.findings.filter((f) => f.code === "ENTRY_CHAIN_BROKEN");
+    expect(broken.map((f) => [f.where.entry, f.message])).toEqual([
+      [N - 1, expect.stringContaining(`entry ${N - 2} or this one was altered`)],
+    ]);
     expect(r.findings.map((f) => f.code)).toContain("CHECKPOINT_ROOT_MISMATCH");
   });
 
