@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sampleRecord } from "../../src/dev/sample-record.js";
+import { cli } from "../support/cli.js";
 import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
 import { checkContent, listingDifferences } from "../../src/governance/gate/content.js";
 import { gateDecisionEvent } from "../../src/governance/gate/decision-event.js";
@@ -245,5 +246,22 @@ describe("the gate-decision event", () => {
       decidedAt: new Date(),
     });
     expect(e).toMatchObject({ record: null, cycle: 1, allowed: false });
+  });
+});
+
+describe("gate --no-rehash", () => {
+  it("is a usage error without --fast: the full gate always re-hashes", async () => {
+    const r = await cli([
+      "gate",
+      "--config",
+      "nowhere.yaml",
+      "--model",
+      "m",
+      "--version",
+      "1",
+      "--no-rehash",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--no-rehash applies to --fast only");
   });
 });
