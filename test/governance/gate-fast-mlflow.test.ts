@@ -137,6 +137,27 @@ describe("gate --fast on the real MLflow server", () => {
     // Back as sealed: fast again.
     await register(w.client, name, model, runA!);
     expect(await gate()).toMatchObject({ code: 0, allowed: true, content: { method: "fast", fallback: [] } });
+    // promote runs the same gate: --fast passes it fast, and the alias is set.
+    const promoted = await w.run([
+      "promote",
+      "--model",
+      name,
+      "--version",
+      "1",
+      "--alias",
+      "production",
+      "--fast",
+      "--json",
+    ]);
+    expect(JSON.parse(promoted.out)).toMatchObject({
+      allowed: true,
+      alias: "production",
+      content: { method: "fast", fallback: [] },
+    });
+    expect((await w.client.registeredModel(name)).aliases).toContainEqual({
+      alias: "production",
+      version: "1",
+    });
     await w.close();
   });
 });
