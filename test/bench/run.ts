@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as prettier from "prettier";
 import { REPO_ROOT } from "../../src/dev/venv.js";
+import { benchGate } from "./gate.js";
 import { benchHashLocal } from "./hash-local.js";
 import { benchHashMlflow } from "./hash-mlflow.js";
 import { benchLedgerVerify } from "./ledger-verify.js";
@@ -24,6 +25,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   "hash-mlflow": benchHashMlflow,
   push: benchPush,
   "verify-store": benchVerifyStore,
+  gate: benchGate,
 };
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));

@@ -136,7 +136,11 @@ describe("the deployment gate on the real MLflow server", () => {
     expect(denied.code).toBe(1);
     expect(denied.out).toMatch(/✗ CONTENT_CHANGED: .*the artefact bytes changed after sealing/);
     const fastDenied = await on("gate", "--target", "prod-eu", "--fast");
-    expect(fastDenied.out).toContain("model files changed since sealing: weights.bin");
+    expect(fastDenied.code).toBe(1);
+    expect(fastDenied.out).toContain(
+      "↻ --fast fell back to a full re-hash: file sizes changed since sealing: weights.bin (16 -> 24 bytes)",
+    );
+    expect(fastDenied.out).toMatch(/✗ CONTENT_CHANGED: .*the artefact bytes changed after sealing/);
     const noPromote = await on("promote", "--alias", "canary", "--target", "prod-eu");
     expect(noPromote.code).toBe(1);
     expect((await client.registeredModel(name)).aliases.map((a) => a.alias)).not.toContain("canary");

@@ -16,6 +16,8 @@ interface Options {
   version: string;
   target?: string;
   fast?: boolean;
+  /** Commander's --no-rehash: false when given. */
+  rehash: boolean;
   json?: boolean;
   alias?: string;
 }
@@ -24,6 +26,11 @@ async function gateFromConfig(opts: Options, io: CliIO) {
   // MLflow numbers versions 1, 2, 3...; anything else is a typo, not a version to deny.
   if (!/^[1-9][0-9]*$/.test(opts.version))
     throw new SealgateError("USAGE", `--version ${opts.version}: expected a model version number such as 3`);
+  if (!opts.rehash && !opts.fast)
+    throw new SealgateError(
+      "USAGE",
+      "--no-rehash applies to --fast only: without --fast the gate always re-hashes",
+    );
   const config = await loadConfig(opts.config);
   if (!config.store || !config.trust)
     throw new SealgateError(
@@ -41,7 +48,7 @@ async function gateFromConfig(opts: Options, io: CliIO) {
   const deps = { source, ...readStore(storeRoot), index: await SealIndex.open(storeRoot), trust };
   const result = await gate(deps, opts.model, opts.version, {
     ...(opts.target ? { target: opts.target } : {}),
-    ...(opts.fast ? { fast: true } : {}),
+    ...(opts.fast ? { fast: true, rehash: opts.rehash } : {}),
   });
   return { source, result };
 }
@@ -52,8 +59,30 @@ function report(io: CliIO, opts: Options, result: Awaited<ReturnType<typeof gate
     `${result.allowed ? "ALLOW" : "DENY"} ${opts.model} v${opts.version}${opts.target ? ` to ${opts.target}` : ""}\n`,
   );
   if (result.record) io.out(`  record ${result.record}\n`);
+  if (result.content)
+    io.out(
+      `  bytes ${result.content.method === "fast" ? "checked by --fast (source, run, names and sizes; not re-hashed)" : "re-hashed in full"}\n`,
+    );
+  for (const why of result.content?.fallback ?? [])
+    io.out(`  ↻ --fast fell back to a full re-hash: ${why}\n`);
   for (const f of result.findings) io.out(`  ✗ ${describeFinding(f)}\n`);
 }
+
+const FAST_OPTION =
+  "judge the bytes without re-hashing when the version's source URI, run id and file names and sizes equal the sealed ones (see below)";
+const NO_REHASH_OPTION =
+  "with --fast: deny (FAST_CHECK_FAILED) instead of re-hashing when a fast check fails";
+const FAST_HELP = `What --fast trusts:
+  Without --fast the gate re-hashes every model file from MLflow and compares the root digest
+  with the sealed content digest. With --fast it reads no model bytes. It allows the bytes only
+  if all of these equal what was sealed: the model version's source URI, its run id, and the
+  artifact listing (every file name and size) against the sealed manifest, whose per-file
+  SHA-256 digests must hash to the sealed content digest. It trusts that a file whose name and
+  size are unchanged, under an unchanged source URI and run id, has unchanged bytes: a
+  same-size byte change inside such a file is NOT detected by --fast (only by a full re-hash).
+  Any difference falls back to a full re-hash, and the decision's reasons say why
+  (FAST_FALLBACK); with --no-rehash it denies with the reason (FAST_CHECK_FAILED) instead.
+  Signatures, the ledger inclusion proof, approval and conditions are checked in full either way.`;
 
 export function registerGate(program: Command, io: CliIO, setExit: (code: 0 | 1) => void): void {
   program
@@ -63,14 +92,12 @@ export function registerGate(program: Command, io: CliIO, setExit: (code: 0 | 1)
     .requiredOption("--model <name>", "registered model name")
     .requiredOption("--version <n>", "model version")
     .option("--target <env>", "deployment target, checked against the approval's target conditions")
-    .option(
-      "--fast",
-      "trust the sealed manifest: re-check file sizes and the manifest digest instead of re-hashing",
-    )
+    .option("--fast", FAST_OPTION)
+    .option("--no-rehash", NO_REHASH_OPTION)
     .option("--json", "print the decision and every finding (code, step, message, where) as JSON")
     .addHelpText(
       "after",
-      "\nFor CI/CD pipelines: exit 0 allow, 1 deny (with the reasons), 2 usage, 3 external failure.\n\nExample:\n  $ sealgate gate --config sealgate.yaml --model credit-risk --version 3 --target prod-eu || exit 1",
+      `\nFor CI/CD pipelines: exit 0 allow, 1 deny (with the reasons), 2 usage, 3 external failure.\n\n${FAST_HELP}\n\nExample:\n  $ sealgate gate --config sealgate.yaml --model credit-risk --version 3 --target prod-eu || exit 1`,
     )
     .action(async (opts: Options) => {
       const { source, result } = await gateFromConfig(opts, io);
@@ -89,10 +116,12 @@ export function registerGate(program: Command, io: CliIO, setExit: (code: 0 | 1)
     .requiredOption("--version <n>", "model version")
     .requiredOption("--alias <alias>", "alias to set, e.g. production")
     .option("--target <env>", "deployment target, checked against the approval's target conditions")
+    .option("--fast", FAST_OPTION)
+    .option("--no-rehash", NO_REHASH_OPTION)
     .option("--json", "print the decision as JSON")
     .addHelpText(
       "after",
-      "\nExample:\n  $ sealgate promote --config sealgate.yaml --model credit-risk --version 3 --alias production",
+      `\n${FAST_HELP}\n\nExample:\n  $ sealgate promote --config sealgate.yaml --model credit-risk --version 3 --alias production`,
     )
     .action(async (opts: Options) => {
       const { source, result } = await gateFromConfig(opts, io);

@@ -1,9 +1,8 @@
-import { buildManifest, ModelManifest } from "../../source/digest/model.js";
 import { HttpStatusError } from "../../core/http/errors.js";
 import type { LedgerReader } from "../../evidence/ledger/ledger.js";
 import { ledgerView } from "../../evidence/ledger/view.js";
 import type { Trust } from "../../crypto/pki/trust.js";
-import type { RegistrySource } from "../../source/registry-source.js";
+import type { RegistrySource, SourceVersion } from "../../source/registry-source.js";
 import { PromotionRecord, recordDigest } from "../../record/schema.js";
 import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import type { SealIndex } from "../../evidence/store/seal-index.js";
@@ -12,6 +11,7 @@ import { sealedRecordInStore } from "../../evidence/verify/sealed-in-store.js";
 import { type SealedRecord, Verifier } from "../../evidence/verify/verifier.js";
 import { conditionViolations, modelCardViolations } from "../../policy/conditions.js";
 import { TAGS } from "../cycle/tags.js";
+import { checkContent, type ContentCheck, type ContentOptions } from "./content.js";
 
 /*
  * The deployment gate: a version may ship only if a sealed, approved, unexpired record covers
@@ -26,8 +26,15 @@ export interface GateResult {
   record?: string;
   /** Everything that denies the version; none when it is allowed. */
   findings: Finding[];
-  /** The findings as sentences (describeFinding). */
+  /**
+   * Why, as sentences: every finding (describeFinding), and first, when --fast fell back to a
+   * full re-hash, each thing that made it fall back (FAST_FALLBACK), even when the re-hash allowed.
+   */
   reasons: string[];
+  /** How the bytes were judged; absent when the gate denied before looking at them. */
+  content?: { method: ContentCheck["method"]; fallback: string[] };
+  /** The review cycle of the record judged, when there is one. */
+  cycle?: number;
 }
 
 export interface GateDeps {
@@ -39,11 +46,20 @@ export interface GateDeps {
   now?: () => Date;
 }
 
-const result = (findings: Finding[], record?: string): GateResult => ({
+const result = (
+  findings: Finding[],
+  record?: string,
+  more: { content?: ContentCheck; cycle?: number } = {},
+): GateResult => ({
   allowed: findings.length === 0,
   ...(record ? { record } : {}),
   findings,
-  reasons: findings.map(describeFinding),
+  reasons: [
+    ...(more.content?.fallback ?? []).map((why) => `FAST_FALLBACK: ${why}; re-hashed in full instead`),
+    ...findings.map(describeFinding),
+  ],
+  ...(more.content ? { content: { method: more.content.method, fallback: more.content.fallback } } : {}),
+  ...(more.cycle !== undefined ? { cycle: more.cycle } : {}),
 });
 
 const policy = (code: FindingCode, message: string) => finding(code, "policy", message);
@@ -52,12 +68,12 @@ export async function gate(
   d: GateDeps,
   model: string,
   version: string,
-  opts: { target?: string; fast?: boolean } = {},
+  opts: { target?: string } & ContentOptions = {},
 ): Promise<GateResult> {
   const now = (d.now ?? (() => new Date()))();
-  const found = await modelVersionTags(d.source, model, version);
-  if (typeof found === "string") return result([policy("NOT_SEALED", found)]);
-  const digest = found[TAGS.event];
+  const live = await liveVersion(d.source, model, version);
+  if (typeof live === "string") return result([policy("NOT_SEALED", live)]);
+  const digest = live.tags[TAGS.event];
   if (!digest)
     return result([
       policy(
@@ -86,8 +102,9 @@ export async function gate(
   for (const v of conditionViolations(record.conditions, new Date(record.sealedAt), now, opts.target))
     findings.push(policy("CONDITION_UNMET", v));
   for (const v of modelCardViolations(record, opts.target)) findings.push(policy("TARGET_NOT_ALLOWED", v));
-  findings.push(...(await contentFindings(d, record, model, version, opts.fast)));
-  return result(findings, digest);
+  const content = await checkContent(d, record, live, opts);
+  findings.push(...content.findings);
+  return result(findings, digest, { content, cycle: record.cycle.number });
 }
 
 /** What to do about an uncovered entry is the gate's to say: sync signs the checkpoints. */
@@ -106,56 +123,14 @@ function recordOf(sealed: SealedRecord): PromotionRecord | undefined {
   }
 }
 
-/** The bytes being deployed must be the bytes that were approved (--fast: their sealed manifest's sizes). */
-async function contentFindings(
-  d: GateDeps,
-  record: PromotionRecord,
-  model: string,
-  version: string,
-  fast?: boolean,
-): Promise<Finding[]> {
-  const root = await d.source.modelFiles(model, version);
-  if (!fast) {
-    const current = await d.source.hashModel(root);
-    if (current.root === record.model.contentDigest) return [];
-    return [
-      policy(
-        "CONTENT_CHANGED",
-        `the model's content digest is now ${current.root}; ${record.model.contentDigest} was approved: the artefact bytes changed after sealing`,
-      ),
-    ];
-  }
-  const findings: Finding[] = [];
-  const manifest = ModelManifest.parse(
-    JSON.parse(Buffer.from(await d.store.get(record.model.manifest as never)).toString("utf8")),
-  );
-  if (buildManifest(manifest.files).root !== record.model.contentDigest)
-    findings.push(
-      finding(
-        "MANIFEST_MISMATCH",
-        "policy",
-        "the cached manifest does not hash to the sealed content digest",
-        { object: record.model.manifest },
-      ),
-    );
-  const listed = new Map((await d.source.list(root)).map((f) => [f.path, f.size]));
-  const changed = manifest.files.filter((f) => listed.get(f.name) !== f.size).map((f) => f.name);
-  const extra = [...listed.keys()].filter((p) => !manifest.files.some((f) => f.name === p));
-  if (changed.length || extra.length)
-    findings.push(
-      policy("CONTENT_CHANGED", `model files changed since sealing: ${[...changed, ...extra].join(", ")}`),
-    );
-  return findings;
-}
-
-/** The version's tags, or why it cannot ship: a model or version MLflow does not have is a denial. */
-async function modelVersionTags(
+/** The version as the registry holds it now, or why it cannot ship: one MLflow does not have is a denial. */
+async function liveVersion(
   source: RegistrySource,
   model: string,
   version: string,
-): Promise<Record<string, string> | string> {
+): Promise<SourceVersion | string> {
   try {
-    return (await source.version(model, version)).tags;
+    return await source.version(model, version);
   } catch (err) {
     if (err instanceof HttpStatusError && err.remote.code === "RESOURCE_DOES_NOT_EXIST")
       return `${model} v${version} does not exist in MLflow: ${err.remote.message}`;
