@@ -11,6 +11,7 @@ import {
   type BundleIndex,
   CHECKPOINT_CHAIN,
   CHECKPOINT_NOTE,
+  CHECKPOINT_TST,
   cycleFile,
   INDEX,
   MANIFEST,
@@ -18,8 +19,10 @@ import {
   objectPath,
   recordObjects,
   SEALING_CHAIN,
+  TSA_CHAIN,
   VERIFY_MD,
 } from "./layout.js";
+import { tsaChainPem } from "./tsa-token.js";
 import { holdsCheckpoint, type LedgerView, ledgerView } from "../evidence/ledger/view.js";
 import { bundleFacts } from "./facts.js";
 import { reviewPdfFinder } from "./review-pdf.js";
@@ -29,8 +32,8 @@ import { writeZip } from "./zip-write.js";
 /*
  * Export one sealed event as a bundle: the record and its seals (JWS, CMS, signed PDF), every
  * object it names, each earlier cycle it follows (cycle.previous) with the same, the ledger
- * entries with inclusion proofs to the latest signed checkpoint, that checkpoint, the
- * manifest, and VERIFY.md. Only what is in the store goes in: nothing is re-signed.
+ * entries with inclusion proofs to the latest signed checkpoint, that checkpoint (with its
+ * time-stamp token and the TSA's certificates when it has one), the manifest, and VERIFY.md. Only what is in the store goes in: nothing is re-signed.
  */
 
 export type Selector = { event: string } | { model: string; version: string };
@@ -163,6 +166,11 @@ export async function exportBundle({ store, ledger, index }: ExportSource, which
   );
   files.set(CHECKPOINT_NOTE, Buffer.from(latest.signed.note));
   files.set(CHECKPOINT_CHAIN, Buffer.from(pemChain(latest.signed.chain)));
+  if (latest.signed.tst) {
+    const tst = Buffer.from(latest.signed.tst, "base64");
+    files.set(CHECKPOINT_TST, tst);
+    files.set(TSA_CHAIN, Buffer.from(tsaChainPem(tst)));
+  }
   files.set(
     INDEX,
     canonicalBytes({ type: "sealgate.bundle/1", event, cycles } satisfies BundleIndex, "bundle index"),

@@ -12,16 +12,20 @@ import {
   BundleIndex,
   CHECKPOINT_CHAIN,
   CHECKPOINT_NOTE,
+  CHECKPOINT_TST,
   cycleFile,
   InclusionFile,
   INDEX,
+  objectPath,
   recordObjects,
+  TSA_CHAIN,
 } from "./layout.js";
+import { tokenContents } from "./tsa-token.js";
+import { type ApprovalFacts, approvalFacts, type CmsTokenFacts, cmsTokenFacts } from "./verify-md-facts.js";
 
 /*
- * What VERIFY.md needs to know about a bundle, read from the bundle's own files. Export builds
- * VERIFY.md from these facts; verify rebuilds it the same way and compares, so the instructions
- * an auditor follows are exactly the ones this bundle's contents call for.
+ * What VERIFY.md needs to know about a bundle, read from the bundle's own files at export, and
+ * the parsing helpers verify shares: every member is untrusted input, parsed once, strictly.
  */
 
 export interface CycleFacts {
@@ -36,6 +40,11 @@ export interface CycleFacts {
   objects: { digest: string; role: string }[];
   /** Which ledger entry form entry.json has (ledger.ts): v1 names the record as "record", v2 as "object". */
   entryForm: "v1" | "v2";
+  approvals: ApprovalFacts[];
+  /** The review chain (materiality.chain) the approvals follow. */
+  chain: string[];
+  /** Where record.p7s keeps its signature time-stamp (CAdES-T), when it has one. */
+  cmsToken?: CmsTokenFacts;
 }
 
 export interface BundleFacts {
@@ -49,7 +58,11 @@ export interface BundleFacts {
     keyType: string;
     /** Which key-id rule (FORMAT.md section 10) VERIFY.md recomputes by hand. */
     scheme: "ecdsa" | "rsa-pss" | "rsa-pkcs1";
+    /** The genTime of ledger/checkpoint.tst, when the bundle has one. */
+    tokenTime?: string;
   };
+  /** Whether certs/tsa-chain.pem holds a certificate (VERIFY.md then passes it as -untrusted). */
+  tsaChain: boolean;
 }
 
 const invalid = (what: string, cause?: unknown) =>
@@ -215,8 +228,12 @@ export function bundleFacts(files: ReadonlyMap<string, Uint8Array>): BundleFacts
       proof: parseJsonFile(files, cycleFile(c.number, "inclusion.json"), InclusionFile, { canonical: true }),
       objects: recordObjects(r, c),
       entryForm: entryFormOf(files.get(cycleFile(c.number, "entry.json"))),
+      chain: r.materiality.chain,
+      approvals: r.approvals.map((a, i) => approvalFacts(r, i, need(files, objectPath(a.assertion)))),
+      ...withCmsToken(need(files, cycleFile(c.number, "record.p7s"))),
     };
   });
+  const tst = files.get(CHECKPOINT_TST);
   let parsed: ReturnType<typeof parseCheckpoint>;
   try {
     parsed = parseCheckpoint(need(files, CHECKPOINT_NOTE).toString("utf8"));
@@ -232,6 +249,13 @@ export function bundleFacts(files: ReadonlyMap<string, Uint8Array>): BundleFacts
       size: checkpoint.size,
       time: checkpoint.time.toISOString(),
       ...checkpointScheme(files, checkpoint.origin, signatures[0]!.sig.subarray(0, 4)),
+      ...(tst ? { tokenTime: tokenContents(tst).genTime.toISOString() } : {}),
     },
+    tsaChain: (files.get(TSA_CHAIN)?.length ?? 0) > 0,
   };
+}
+
+function withCmsToken(p7s: Uint8Array): { cmsToken?: CmsTokenFacts } {
+  const t = cmsTokenFacts(p7s);
+  return t ? { cmsToken: t } : {};
 }

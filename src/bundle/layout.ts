@@ -14,6 +14,10 @@ export const VERIFY_MD = "VERIFY.md";
 export const SEALING_CHAIN = "certs/sealing-chain.pem";
 export const CHECKPOINT_NOTE = "ledger/checkpoint.note";
 export const CHECKPOINT_CHAIN = "ledger/checkpoint-chain.pem";
+/** The checkpoint's RFC 3161 TimeStampToken (DER), when it has one. */
+export const CHECKPOINT_TST = "ledger/checkpoint.tst";
+/** The certificates that token carries (the TSA's and its CA's), as PEM: present with the token. */
+export const TSA_CHAIN = "certs/tsa-chain.pem";
 
 export const cycleDir = (n: number) => `records/${n}`;
 export const CYCLE_FILES = [

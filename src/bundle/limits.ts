@@ -1,5 +1,14 @@
 import { SealgateError } from "../core/errors.js";
-import { CHECKPOINT_CHAIN, CHECKPOINT_NOTE, INDEX, MANIFEST, SEALING_CHAIN, VERIFY_MD } from "./layout.js";
+import {
+  CHECKPOINT_CHAIN,
+  CHECKPOINT_NOTE,
+  CHECKPOINT_TST,
+  INDEX,
+  MANIFEST,
+  SEALING_CHAIN,
+  TSA_CHAIN,
+  VERIFY_MD,
+} from "./layout.js";
 
 /*
  * How much of each bundle member a verifier reads (FORMAT.md 17.5). A hostile bundle must not
@@ -47,6 +56,8 @@ const FIXED_RULES: Record<string, MemberRule> = {
   [SEALING_CHAIN]: rule(`certificate chain (${SEALING_CHAIN})`, 256 * KiB),
   [CHECKPOINT_CHAIN]: rule(`certificate chain (${CHECKPOINT_CHAIN})`, 256 * KiB),
   [CHECKPOINT_NOTE]: rule(`checkpoint (${CHECKPOINT_NOTE})`, 64 * KiB),
+  [CHECKPOINT_TST]: rule(`time-stamp token (${CHECKPOINT_TST})`, 64 * KiB),
+  [TSA_CHAIN]: rule(`certificate chain (${TSA_CHAIN})`, 256 * KiB),
 };
 
 export const OBJECT_RULE: MemberRule = {

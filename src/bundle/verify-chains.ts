@@ -8,11 +8,21 @@ import { parsePemCertificates, toPem, type x509 } from "../crypto/pki/x509.js";
 import { PromotionRecord } from "../record/schema.js";
 import { type Claim, claim, readFinding } from "./claims.js";
 import { need, parseJsonFile } from "./facts.js";
-import { type BundleIndex, CHECKPOINT_CHAIN, CHECKPOINT_NOTE, cycleFile, SEALING_CHAIN } from "./layout.js";
+import {
+  type BundleIndex,
+  CHECKPOINT_CHAIN,
+  CHECKPOINT_NOTE,
+  CHECKPOINT_TST,
+  cycleFile,
+  SEALING_CHAIN,
+  TSA_CHAIN,
+} from "./layout.js";
+import { tsaChainPem } from "./tsa-token.js";
 
 /*
- * The bundle's two certificate chains: the checkpoint's (ledger/checkpoint-chain.pem, with the
- * note the Verifier checks against it) and the sealing certificate's (certs/sealing-chain.pem),
+ * The bundle's certificate chains: the checkpoint's (ledger/checkpoint-chain.pem, with the
+ * note and its time-stamp token the Verifier checks against it, and the TSA's certificates the
+ * token carries, certs/tsa-chain.pem) and the sealing certificate's (certs/sealing-chain.pem),
  * which every seal of every cycle must be made with.
  */
 
@@ -76,7 +86,26 @@ export interface CheckpointRead {
   signer?: x509.X509Certificate;
 }
 
-/** `checkpoint`: the chain file is sealgate's own, and the Verifier accepts the note under it. */
+/** certs/tsa-chain.pem must be exactly the token's certificates, so none of its bytes goes unchecked. */
+function tsaChainFindings(files: ReadonlyMap<string, Uint8Array>, tst: Uint8Array): Finding[] {
+  const where = { member: TSA_CHAIN };
+  try {
+    const held = need(files, TSA_CHAIN).toString("utf8");
+    if (held === tsaChainPem(tst)) return [];
+    return [
+      finding(
+        "BUNDLE_INVALID",
+        "container",
+        `${TSA_CHAIN} is not the certificates ${CHECKPOINT_TST} carries`,
+        where,
+      ),
+    ];
+  } catch (err) {
+    return [readFinding(files, TSA_CHAIN, err, "BUNDLE_INVALID", where)];
+  }
+}
+
+/** `checkpoint`: the chain file is sealgate's own, and the Verifier accepts the note (and its time-stamp) under it. */
 export async function verifyCheckpointClaim(
   files: ReadonlyMap<string, Uint8Array>,
   verifier: Verifier,
@@ -92,7 +121,13 @@ export async function verifyCheckpointClaim(
       readFinding(files, CHECKPOINT_NOTE, err, "CHECKPOINT_INVALID", { member: CHECKPOINT_NOTE }),
     );
   }
-  const signed = { note, chain: certs.map((c) => der(c).toString("base64")) };
+  const tst = files.get(CHECKPOINT_TST);
+  const signed: SignedCheckpoint = {
+    note,
+    chain: certs.map((c) => der(c).toString("base64")),
+    ...(tst ? { tst: Buffer.from(tst).toString("base64") } : {}),
+  };
+  if (tst) findings.push(...tsaChainFindings(files, tst));
   let verified: Checkpoint | undefined;
   if (note && certs.length) {
     const r = await verifier.verifyCheckpoint(signed, { member: CHECKPOINT_NOTE });

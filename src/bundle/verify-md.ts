@@ -3,43 +3,29 @@ import type { BundleFacts, CycleFacts } from "./facts.js";
 import {
   CHECKPOINT_CHAIN,
   CHECKPOINT_NOTE,
+  CHECKPOINT_TST,
   cycleFile,
   MANIFEST,
   objectPath,
   SEALING_CHAIN,
+  TSA_CHAIN,
 } from "./layout.js";
+import { approvalsSection } from "./verify-md-approvals.js";
+import { check, epoch, hex, quote, sameCert, TOOLS_BLOCK, VERIFY_MD_TOOLS } from "./verify-md-shell.js";
 
 /*
- * VERIFY.md: the bundle's own instructions for checking it by hand with OpenSSL and sha256sum
- * (plus the POSIX shell and its basic tools: printf, cat, head, tail, cut, mkdir, and xxd to
- * turn hex into bytes). Every `sh` block is meant to be pasted into a terminal in the unzipped
- * folder; each check prints OK or FAILED. A test runs exactly these blocks.
+ * VERIFY.md: the bundle's own instructions for checking it by hand with OpenSSL, sha256sum and
+ * GNU coreutils in a POSIX shell. Every `sh` block is meant to be pasted, in order, into one
+ * terminal in the unzipped folder (the first defines helpers the others call); each check
+ * prints OK or FAILED. A test runs exactly these blocks with nothing else on the PATH.
  */
 
-/** Which side each proof hash goes on, from the entry number and tree size (RFC 9162 2.1.3.2). */
-export function proofSides(index: number, size: number, count: number): ("left" | "right")[] {
-  let fn = BigInt(index);
-  let sn = BigInt(size - 1);
-  const sides: ("left" | "right")[] = [];
-  for (let i = 0; i < count; i++) {
-    if (fn & 1n || fn === sn) {
-      sides.push("left");
-      if (!(fn & 1n)) while (!(fn & 1n) && fn !== 0n) [fn, sn] = [fn >> 1n, sn >> 1n];
-    } else sides.push("right");
-    [fn, sn] = [fn >> 1n, sn >> 1n];
-  }
-  return sides;
+/** `openssl ts -verify` of a token over the bytes it time-stamps, as of its own genTime. */
+function tsVerify(b: BundleFacts, token: string, data: string, genTime: string): string {
+  const untrusted = b.tsaChain ? ` -untrusted ${TSA_CHAIN}` : "";
+  return `openssl ts -reply -token_in -in ${token} -token_out -text
+openssl ts -verify -token_in -in ${token} -data ${data} -CAfile org-root.pem${untrusted} -attime ${epoch(genTime)}`;
 }
-
-const hex = (d: string) => d.slice("sha256:".length);
-const check = (cond: string, ok: string) => `${cond} && echo "OK: ${ok}" || { echo "FAILED: ${ok}"; false; }`;
-const epoch = (iso: string) => Math.floor(Date.parse(iso) / 1000);
-/** Compares two certificates (the first of each PEM file) by SHA-256 fingerprint. */
-const sameCert = (a: string, b: string, ok: string) =>
-  check(
-    `[ "$(openssl x509 -in ${a} -noout -fingerprint -sha256)" = "$(openssl x509 -in ${b} -noout -fingerprint -sha256)" ]`,
-    ok,
-  );
 
 /**
  * Shell that writes the checkpoint's expected 4-byte key id (FORMAT.md section 10): for ECDSA,
@@ -55,19 +41,90 @@ function keyIdCommand(cp: BundleFacts["checkpoint"]): string {
   return `${input} | openssl dgst -sha256 -binary | head -c 4 > work/checkpoint-keyid.expected`;
 }
 
-function cycleSection(c: CycleFacts, step: number): string {
+/** The entry names the record, at the proof's index: exact members of its canonical line (FORMAT.md 8). */
+function entryChecks(c: CycleFacts, e: string): string {
+  const seq = c.proof.index;
+  const [names, at] =
+    c.entryForm === "v2"
+      ? [`-f 1,2 ${e})" = '{"kind":"record","object":"${c.record}"'`, `-f 5 ${e})" = '"seq":${seq}'`]
+      : [`-f 2 ${e})" = '"record":"${c.record}"'`, `-f 3 ${e})" = '"seq":${seq}}'`];
+  return [
+    check(`[ "$(cut -d , ${names} ]`, `the entry names cycle ${c.number}'s record`),
+    check(`[ "$(cut -d , ${at} ]`, `the entry is number ${seq} of the ledger`),
+  ].join("\n");
+}
+
+/**
+ * RFC 9162 2.1.3.2, in shell arithmetic: each proof hash's side follows from the index and size
+ * (exported for the test that runs it on trees of every shape).
+ */
+export function inclusionSteps(c: Pick<CycleFacts, "number" | "proof">, w: string): string {
+  const { index, size, hashes } = c.proof;
+  const inclusion = JSON.stringify({ hashes, index, size });
+  const f = cycleFile(c.number, "inclusion.json");
+  return `printf '%s' '${inclusion}' > ${w}-inclusion.expected
+${check(`same ${f} ${w}-inclusion.expected`, `the proof is for entry ${index} of a tree of ${size}`)}
+${check(`[ "$(head -n 2 ${CHECKPOINT_NOTE} | tail -n 1)" = ${size} ]`, `the checkpoint signs a tree of ${size} entries`)}
+# the leaf: 0x00 followed by the entry's bytes
+{ printf '\\000'; cat ${cycleFile(c.number, "entry.json")}; } | openssl dgst -sha256 -binary > ${w}-node.bin
+# fn: the entry's index, sn: the last index; each proof hash goes on the left when fn is odd or
+# fn = sn (and then, if fn was even, both are halved until fn is odd or 0), else on the right
+fn=${index}; sn=${size - 1}
+for h in ${hashes.join(" ")}; do
+  ${check("[ $sn -ne 0 ]", "the proof is no longer than the tree is deep")}
+  printf '%s' "$h" | hex2bin > ${w}-sibling.bin
+  if [ $((fn % 2)) -eq 1 ] || [ $fn -eq $sn ]; then
+    { printf '\\001'; cat ${w}-sibling.bin ${w}-node.bin; } | openssl dgst -sha256 -binary > ${w}-next.bin
+    while [ $((fn % 2)) -eq 0 ] && [ $fn -ne 0 ]; do fn=$((fn / 2)); sn=$((sn / 2)); done
+  else
+    { printf '\\001'; cat ${w}-node.bin ${w}-sibling.bin; } | openssl dgst -sha256 -binary > ${w}-next.bin
+  fi
+  fn=$((fn / 2)); sn=$((sn / 2)); cat ${w}-next.bin > ${w}-node.bin
+done
+# the result must be the root the checkpoint signs (its third line, in base64)
+${check(`[ $sn -eq 0 ] && [ "$(openssl base64 -A -in ${w}-node.bin)" = "$(head -n 3 ${CHECKPOINT_NOTE} | tail -n 1)" ]`, `cycle ${c.number}'s entry is in the signed ledger`)}`;
+}
+
+function cmsTokenSection(b: BundleFacts, c: CycleFacts, w: string): string {
+  const t = c.cmsToken;
+  if (!t) return "";
+  const p7s = cycleFile(c.number, "record.p7s");
+  const slice = (r: { offset: number; length: number }, out: string) =>
+    `tail -c +${r.offset + 1} ${p7s} | head -c ${r.length} > ${out}`;
+  return `
+**The seal's time-stamp.** The CMS seal carries an RFC 3161 time-stamp token (CAdES-T: the
+signer's unsigned attribute id-smime-aa-timeStampToken) over its signature value: a
+time-stamp authority your organisation trusts says the seal existed at ${t.genTime}.
+\`openssl asn1parse -inform DER -in ${p7s}\` shows where each part lies: the signature value
+is the contents of the last OCTET STRING before the unsigned attributes (${t.signature.length}
+bytes from byte ${t.signature.offset}), the token the one value of the attribute's SET (${t.token.length}
+bytes from byte ${t.token.offset}). OpenSSL checks the token, its time-stamp authority's
+certificate (extended key usage Time Stamping) and chain, and that it covers exactly those
+bytes. It prints the token, then \`Verification: OK\`:
+
+\`\`\`sh
+${slice(t.signature, `${w}-cms-signature.bin`)}
+${slice(t.token, `${w}-cms.tst`)}
+${tsVerify(b, `${w}-cms.tst`, `${w}-cms-signature.bin`, t.genTime)}
+\`\`\`
+`;
+}
+
+function cycleSection(b: BundleFacts, c: CycleFacts, step: number): string {
   const f = (name: Parameters<typeof cycleFile>[1]) => cycleFile(c.number, name);
-  const w = `work/cycle${c.number}`;
-  const sides = proofSides(c.proof.index, c.proof.size, c.proof.hashes.length);
-  const proof = c.proof.hashes.map((h, i) => {
-    const prev = `${w}-step${i}.bin`;
-    const pair =
-      sides[i] === "left"
-        ? `printf '%s' '${h}' | xxd -r -p; cat ${prev};`
-        : `cat ${prev}; printf '%s' '${h}' | xxd -r -p;`;
-    return `# step ${i + 1}: the proof's hash ${i + 1} goes on the ${sides[i]}\n{ printf '\\001'; ${pair} } | openssl dgst -sha256 -binary > ${w}-step${i + 1}.bin`;
-  });
-  const last = `${w}-step${c.proof.hashes.length}.bin`;
+  const w = `work/c${c.number}`;
+  const previous = c.previous
+    ? `
+This cycle follows an earlier one (a rejection or a request for changes); the record's
+\`cycle\` member names it. A JSON string cannot hold an unescaped \`"\`, so in the record's
+canonical form the text below, which starts and ends with the member's own quotes and braces,
+can only be that member itself:
+
+\`\`\`sh
+${check(`case "$(cat ${f("record.json")})" in *${quote(`,"number":${c.number},"previous":"${c.previous}"},"dataset":{`)}*) true ;; *) false ;; esac`, "the record names the earlier cycle")}
+\`\`\`
+`
+    : "";
   return `## ${step}. Cycle ${c.number}: ${c.model} version ${c.version}, ${c.decision}, sealed ${c.sealedAt}
 
 The record is \`${f("record.json")}\`. Its digest, the name every other piece of evidence uses
@@ -76,7 +133,7 @@ for it, is the SHA-256 of the file's exact bytes:
 \`\`\`sh
 printf '%s  %s\\n' '${hex(c.record)}' '${f("record.json")}' | sha256sum -c
 \`\`\`
-${c.previous ? `\nThis cycle follows an earlier one (a rejection or a request for changes); the record names it:\n\n\`\`\`sh\ncase "$(cat ${f("record.json")})" in *'"previous":"${c.previous}"'*) echo "OK: names the earlier cycle" ;; *) echo "FAILED: earlier cycle"; false ;; esac\n\`\`\`\n` : ""}
+${previous}
 **The organisation's seal.** OpenSSL checks the signature over the record and that the
 signer's certificate chains to your root, as of the sealing time (\`-attime\`, the sealing time
 in whole seconds, rounded down), so the check still works after the certificate has expired. It
@@ -85,11 +142,10 @@ the S/MIME purpose, approvers' included, so the next line checks that the signer
 organisation's sealing certificate (section 2), by its SHA-256 fingerprint:
 
 \`\`\`sh
-mkdir -p work
 ${opensslCmsVerifyCommand({ p7s: f("record.p7s"), content: f("record.json"), root: "org-root.pem", signingTime: c.sealedAt, signerOut: `${w}-cms-signer.pem` })}
 ${sameCert(`${w}-cms-signer.pem`, SEALING_CHAIN, `cycle ${c.number} is sealed by the sealing certificate`)}
 \`\`\`
-
+${cmsTokenSection(b, c, w)}
 **Every object the record names.** Each file in \`objects/\` is named by the SHA-256 of its
 bytes. Each line below prints \`OK\`:
 
@@ -97,53 +153,109 @@ bytes. Each line below prints \`OK\`:
 ${c.objects.map((o) => `# ${o.role}\nprintf '%s  %s\\n' '${hex(o.digest)}' '${objectPath(o.digest)}' | sha256sum -c`).join("\n")}
 \`\`\`
 
+${approvalsSection(c)}
 **The ledger entry.** \`${f("entry.json")}\` is entry number ${c.proof.index} of the
-append-only ledger, byte for byte. It names the record:
+append-only ledger, byte for byte. Its members are in a fixed order (FORMAT.md section 8) and
+hold only hex, digits and fixed words, so each comma-separated piece below is one member, compared
+whole:
 
 \`\`\`sh
-case "$(cat ${f("entry.json")})" in ${c.entryForm === "v2" ? `'{"kind":"record","object":"${c.record}"'*` : `*'"record":"${c.record}"'*`}) echo "OK: the entry names the record" ;; *) echo "FAILED: entry"; false ;; esac
+${entryChecks(c, f("entry.json"))}
 \`\`\`
 
 **The entry is in the signed ledger (inclusion proof).** The ledger is a Merkle tree: every
 entry is hashed into a leaf, and pairs of hashes are hashed together, level by level, up to
 one root hash, which the checkpoint signs. Recomputing the root from this entry and the
-${c.proof.hashes.length} hash(es) in \`${f("inclusion.json")}\` proves the entry is in the
-signed tree of ${c.proof.size} entries. Two one-byte prefixes make it impossible to pass a
-leaf off as a pair of hashes or the reverse: a leaf is SHA-256 of the byte 0x00 followed by
-the entry; a pair is SHA-256 of the byte 0x01 followed by the left hash and the right hash.
+${c.proof.hashes.length} hash(es) in \`${f("inclusion.json")}\` proves the entry is the leaf at
+index ${c.proof.index} of the signed tree of ${c.proof.size} entries: which side each hash goes on
+is worked out from that index, so no other position can give the same root. Two one-byte
+prefixes make it impossible to pass a leaf off as a pair of hashes or the reverse: a leaf is
+SHA-256 of the byte 0x00 followed by the entry; a pair is SHA-256 of the byte 0x01 followed by
+the left hash and the right hash.
+
+The entry's \`prev\` member (the hash of the entry before it) cannot be checked from a bundle,
+which holds no other entry; it need not be, since the proof fixes the entry's place in the
+signed tree. \`sealgate verify BUNDLE.zip --log\` checks the live ledger's chain.
 
 \`\`\`sh
-mkdir -p work
-# the leaf: 0x00 followed by the entry's bytes
-{ printf '\\000'; cat ${f("entry.json")}; } | openssl dgst -sha256 -binary > ${w}-step0.bin
-${proof.join("\n")}
-# the result must be the root signed in the checkpoint (its third line, in base64)
-${check(`[ "$(openssl base64 -A -in ${last})" = "$(head -n 3 ${CHECKPOINT_NOTE} | tail -n 1)" ]`, `cycle ${c.number} is in the signed ledger`)}
+${inclusionSteps(c, w)}
 \`\`\`
 `;
 }
 
+/** The checkpoint's signature, key id and chain, and its time-stamp when it has one. */
+function checkpointSection(b: BundleFacts, step: number): string {
+  const cp = b.checkpoint;
+  const token = cp.tokenTime
+    ? `
+**The checkpoint's time-stamp.** \`${CHECKPOINT_TST}\` is an RFC 3161 time-stamp token over the
+checkpoint's signature (the bytes after the key id): a time-stamp authority your organisation
+trusts says the checkpoint was signed by ${cp.tokenTime}. \`${TSA_CHAIN}\` holds the
+certificates the token carries. OpenSSL checks the token against your root, as of its own time
+(if your time-stamp authority is under another root, add that root, from your own records, to
+\`org-root.pem\`). It prints the token, then \`Verification: OK\`:
+
+\`\`\`sh
+${tsVerify(b, CHECKPOINT_TST, "work/checkpoint.sig", cp.tokenTime)}
+\`\`\`
+`
+    : "";
+  return `## ${step}. The checkpoint's signature
+
+\`${CHECKPOINT_NOTE}\` is the ledger's signed checkpoint: the log's name (${cp.origin}), its
+size (${cp.size} entries), its root hash, and the time it was signed (${cp.time}), followed by a
+signature line. The signed text is the first four lines; the signature is the last line's
+third field, in base64, after a 4-byte key id. The key is ${cp.keyType}, from the first
+certificate of \`${CHECKPOINT_CHAIN}\`, which must be the sealing certificate. The key id is
+${cp.scheme === "ecdsa" ? "the first 4 bytes of the SHA-256 of the key's DER SubjectPublicKeyInfo (C2SP signed-note, signature type 0x02)" : `the first 4 bytes of the SHA-256 of the log's name, a newline, the byte 0xFF, \`sealgate-${cp.scheme}-sha256\` and the key's DER SubjectPublicKeyInfo`}.
+
+\`\`\`sh
+${sameCert(CHECKPOINT_CHAIN, SEALING_CHAIN, "the checkpoint is signed by the sealing certificate")}
+head -n 4 ${CHECKPOINT_NOTE} > work/checkpoint.txt
+b64 "$(tail -n 1 ${CHECKPOINT_NOTE} | cut -d ' ' -f 3)" work/checkpoint.blob
+head -c 4 work/checkpoint.blob > work/checkpoint-keyid.bin
+tail -c +5 work/checkpoint.blob > work/checkpoint.sig
+openssl x509 -in ${CHECKPOINT_CHAIN} -pubkey -noout > work/checkpoint-key.pem
+${keyIdCommand(cp)}
+${check(`same work/checkpoint-keyid.bin work/checkpoint-keyid.expected`, "the checkpoint's key id is the signing key's")}
+openssl dgst ${cp.signature.join(" ")} -verify work/checkpoint-key.pem -signature work/checkpoint.sig work/checkpoint.txt
+openssl verify -attime ${epoch(cp.tokenTime ?? cp.time)} -purpose smimesign -CAfile org-root.pem -untrusted ${CHECKPOINT_CHAIN} ${CHECKPOINT_CHAIN}
+\`\`\`
+${token}`;
+}
+
 export function renderVerifyMd(b: BundleFacts): string {
   const event = b.cycles[0]!;
-  const cp = b.checkpoint;
+  const n = b.cycles.length;
   return `# Checking this evidence bundle by hand
 
 This bundle is the sealed evidence of one model promotion decision: **${event.model} version
 ${event.version}, ${event.decision}**, record \`${b.event}\`. It holds the sealed record, its
-signatures, every file the record refers to, the approval history of every cycle, and a proof
-that the record is in the organisation's append-only ledger.
+signatures, every file the record refers to, the approvers' signatures of every cycle, and a
+proof that the record is in the organisation's append-only ledger.
 
 \`sealgate verify BUNDLE.zip --ca org-root.pem\` checks all of it at once. The steps below check
-the core of it with standard tools only, so they still work if sealgate is gone: a POSIX
-shell with \`printf\`, \`cat\`, \`head\`, \`tail\`, \`cut\`, \`mkdir\`, \`xxd\`, \`openssl\` (1.1 or 3)
-and \`sha256sum\`. Open a terminal in the unzipped folder and paste each grey block. Every
-check prints \`OK\` (or OpenSSL's \`Verification successful\` / \`Verified OK\`); anything else
-means the evidence does not verify.
+the core of it with standard tools only, so they still work if sealgate is gone: a POSIX shell
+(\`sh\`, whose built-ins \`printf\`, \`echo\`, \`[\` and \`$(( ))\` arithmetic they use), \`openssl\`
+(3.0 or later), \`sha256sum\` and GNU coreutils (${VERIFY_MD_TOOLS.filter(
+    (t) => t !== "openssl" && t !== "sha256sum",
+  )
+    .map((t) => `\`${t}\``)
+    .join(", ")}). Open a terminal in the unzipped folder and paste each grey block, in order,
+into that one terminal: the first defines helpers the others use. Every check prints \`OK\` (or
+OpenSSL's \`Verification successful\`, \`Verified OK\`, \`Verification: OK\`); anything else means
+the evidence does not verify. Each command only reads files in this folder and writes under
+\`work/\`. This file is not signed: read each command before you run it.
 
-## 1. Your organisation's root certificate
+## 1. Your organisation's root certificate, and the helpers
 
 Copy your organisation's root CA certificate into this folder as \`org-root.pem\`. Take it from
 your own records, never from this bundle: a bundle could carry a root of an attacker's making.
+Then paste this block; it defines the helpers the later blocks call.
+
+\`\`\`sh
+${TOOLS_BLOCK}
+\`\`\`
 
 ## 2. Every file is intact, and the sealing certificate
 
@@ -164,40 +276,19 @@ ${check(`case "$(openssl x509 -in ${SEALING_CHAIN} -noout -ext extendedKeyUsage)
 openssl x509 -in ${SEALING_CHAIN} -noout -subject -fingerprint -sha256
 \`\`\`
 
-${b.cycles.map((c, i) => cycleSection(c, i + 3)).join("\n")}
-## ${b.cycles.length + 3}. The checkpoint's signature
-
-\`${CHECKPOINT_NOTE}\` is the ledger's signed checkpoint: the log's name (${cp.origin}), its
-size (${cp.size} entries), its root hash, and the time it was signed (${cp.time}), followed by a
-signature line. The signed text is the first four lines; the signature is the last line's
-third field, in base64, after a 4-byte key id. The key is ${cp.keyType}, from the first
-certificate of \`${CHECKPOINT_CHAIN}\`, which must be the sealing certificate. The key id is
-${cp.scheme === "ecdsa" ? "the first 4 bytes of the SHA-256 of the key's DER SubjectPublicKeyInfo (C2SP signed-note, signature type 0x02)" : `the first 4 bytes of the SHA-256 of the log's name, a newline, the byte 0xFF, \`sealgate-${cp.scheme}-sha256\` and the key's DER SubjectPublicKeyInfo`}.
-
-\`\`\`sh
-mkdir -p work
-${sameCert(CHECKPOINT_CHAIN, SEALING_CHAIN, "the checkpoint is signed by the sealing certificate")}
-head -n 4 ${CHECKPOINT_NOTE} > work/checkpoint.txt
-tail -n 1 ${CHECKPOINT_NOTE} | cut -d ' ' -f 3 | openssl base64 -d -A > work/checkpoint.blob
-head -c 4 work/checkpoint.blob > work/checkpoint-keyid.bin
-tail -c +5 work/checkpoint.blob > work/checkpoint.sig
-openssl x509 -in ${CHECKPOINT_CHAIN} -pubkey -noout > work/checkpoint-key.pem
-${keyIdCommand(cp)}
-${check(`[ "$(xxd -p work/checkpoint-keyid.bin)" = "$(xxd -p work/checkpoint-keyid.expected)" ]`, "the checkpoint's key id is the signing key's")}
-openssl dgst ${cp.signature.join(" ")} -verify work/checkpoint-key.pem -signature work/checkpoint.sig work/checkpoint.txt
-openssl verify -attime ${epoch(cp.time)} -purpose smimesign -CAfile org-root.pem -untrusted ${CHECKPOINT_CHAIN} ${CHECKPOINT_CHAIN}
-\`\`\`
-
-## ${b.cycles.length + 4}. What sealgate checks beyond these steps
+${b.cycles.map((c, i) => cycleSection(b, c, i + 3)).join("\n")}
+${checkpointSection(b, n + 3)}
+## ${n + 4}. What sealgate checks beyond these steps
 
 - The JWS form of each record's seal, and that the sealing certificate in \`${SEALING_CHAIN}\`
   made every seal of the record (JWS, \`.p7s\`, PDF).
 - The signed PDF (\`record.pdf\`): also checkable in a PDF reader, or with \`pdfsig\`; it embeds
   the record and the approvals.
-- Each approver's signature (the \`signed ... by\` objects above, compact JWS), that it names
-  the review package the record names, and that the approvals came in the order the sealed
-  governance policy requires, by people it authorised.
-- That the checkpoint is consistent with the live ledger's newer checkpoints
+- That the review package names the record's fields, that the approvers were authorised for
+  their roles by the sealed governance policy, in its order, with separation of duties, and
+  that no certificate was revoked (your CRLs, \`--crl\`).
+- That the checkpoint is consistent with the live ledger's newer checkpoints, and the live
+  ledger's \`prev\` chain
   (\`sealgate verify BUNDLE.zip --ca org-root.pem --log LEDGER-DIR-OR-DAEMON-URL\`).
 `;
 }

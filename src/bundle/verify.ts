@@ -4,12 +4,13 @@ import { Verifier } from "../evidence/verify/verifier.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { PromotionRecord } from "../record/schema.js";
 import { type Claim, claim, readFinding } from "./claims.js";
-import { BundleFiles, bundleFacts, memberNames, need, parseJsonFile, sha256Of } from "./facts.js";
+import { BundleFiles, memberNames, need, parseJsonFile, sha256Of } from "./facts.js";
 import { memberRule } from "./limits.js";
 import {
   BundleIndex,
   CHECKPOINT_CHAIN,
   CHECKPOINT_NOTE,
+  CHECKPOINT_TST,
   CYCLE_FILES,
   cycleFile,
   INDEX,
@@ -18,12 +19,12 @@ import {
   parseManifest,
   recordObjects,
   SEALING_CHAIN,
+  TSA_CHAIN,
   VERIFY_MD,
 } from "./layout.js";
 import { type LiveLog, verifyLogConsistency } from "./log-consistency.js";
 import { verifyCheckpointClaim, verifySealingClaim } from "./verify-chains.js";
 import { verifyCycle } from "./verify-cycle.js";
-import { renderVerifyMd } from "./verify-md.js";
 import { readZipMembers } from "./zip-read.js";
 
 /*
@@ -94,6 +95,9 @@ function readIndex(files: Files): { claim: Claim; index?: BundleIndex } {
 /** Every file a bundle with this index must hold (objects: those its readable records name). */
 function expectedFiles(files: Files, index: BundleIndex): Set<string> {
   const paths = new Set([MANIFEST, INDEX, VERIFY_MD, SEALING_CHAIN, CHECKPOINT_NOTE, CHECKPOINT_CHAIN]);
+  // The checkpoint's time-stamp is optional (no TSA configured), but its token and the TSA's
+  // certificates come together.
+  if (files.has(CHECKPOINT_TST) || files.has(TSA_CHAIN)) paths.add(CHECKPOINT_TST).add(TSA_CHAIN);
   for (const c of index.cycles) {
     for (const f of CYCLE_FILES) paths.add(cycleFile(c.number, f));
     try {
@@ -155,23 +159,23 @@ function verifyHistory(files: Files, index: BundleIndex): Claim {
   return claim("history", "the cycles form one unbroken history, each naming the one before", findings);
 }
 
-/** `instructions`: VERIFY.md is what this bundle's contents call for, byte for byte. */
+/**
+ * `instructions`: VERIFY.md is UTF-8 text. It is guidance, not evidence: its wording and
+ * commands are not compared with anything (FORMAT.md 17.4 says why), so an independent verifier
+ * needs no copy of sealgate's template to agree with this claim.
+ */
 function verifyInstructions(files: Files): Claim {
-  const title = `${VERIFY_MD} holds the instructions for this bundle`;
+  const title = `${VERIFY_MD} is readable text`;
   const where = { member: VERIFY_MD };
-  let differs: Finding | undefined;
+  let problem: Finding | undefined;
   try {
-    if (!need(files, VERIFY_MD).equals(Buffer.from(renderVerifyMd(bundleFacts(files)))))
-      differs = finding(
-        "INSTRUCTIONS_DIFFER",
-        "container",
-        `${VERIFY_MD} differs from what this bundle's contents call for`,
-        where,
-      );
+    const bytes = need(files, VERIFY_MD);
+    if (!Buffer.from(bytes.toString("utf8"), "utf8").equals(bytes) || bytes.includes(0))
+      problem = finding("INSTRUCTIONS_DIFFER", "container", `${VERIFY_MD} is not UTF-8 text`, where);
   } catch (err) {
-    differs = readFinding(files, VERIFY_MD, err, "INSTRUCTIONS_DIFFER", where);
+    problem = readFinding(files, VERIFY_MD, err, "INSTRUCTIONS_DIFFER", where);
   }
-  return claim("instructions", title, differs ? [differs] : []);
+  return claim("instructions", title, problem ? [problem] : []);
 }
 
 export async function verifyBundle(

@@ -25,6 +25,9 @@ import { loadSigner } from "../../src/crypto/sign/load.js";
 import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
 import type { KeySpec } from "../../src/crypto/pki/keys.js";
 import { devPki } from "../support/pki.js";
+import { startTsa } from "../support/tsa.js";
+import { httpTimestamper } from "../../src/crypto/sign/timestamp.js";
+import { withTimestamper } from "../../src/crypto/sign/signer.js";
 import { makePng } from "../support/png.js";
 
 /*
@@ -43,13 +46,20 @@ const PEOPLE = [
   "layla.haddad@example.org",
 ];
 
-export async function sealedStore(spec: KeySpec = "ec-p256") {
+/** With `tsa`, every CMS seal, PDF seal and the checkpoint are time-stamped by the test TSA. */
+export async function sealedStore(spec: KeySpec = "ec-p256", opts: { tsa?: boolean } = {}) {
   const { pki, trust } = await devPki(spec);
   const root = await mkdtemp(join(tmpdir(), "sealgate-bundle-store-"));
   const store = await new FsObjectStore(root).init();
   const ledger = await FileLedger.open(join(root, "ledger"));
   const index = await SealIndex.open(root);
-  const sealer = await loadSigner({ type: "pem", key: pki.sealing.key, cert: pki.sealing.cert }, "sealing");
+  const keySigner = await loadSigner(
+    { type: "pem", key: pki.sealing.key, cert: pki.sealing.cert },
+    "sealing",
+  );
+  const tsa = opts.tsa ? await startTsa(pki) : undefined;
+  const stamper = tsa && httpTimestamper({ url: tsa.url, required: true }, { trust });
+  const sealer = stamper ? withTimestamper(keySigner, stamper) : keySigner;
   const person = (email: string) => pki.approvers.find((a) => a.email === email)!;
   const example = await readFile(join(import.meta.dirname, "../../config/policy.example.yaml"), "utf8");
   const approvers = CHAIN.map(
@@ -234,7 +244,10 @@ export async function sealedStore(spec: KeySpec = "ec-p256") {
   const approved = await seal("credit-risk", "3", 2, rejected, ["approve", "approve", "approve", "approve"]);
   const other = await seal("fraud-detector", "7", 1, null, ["approve", "approve", "approve", "approve"]);
   await ledger.checkpoint(sealer);
-  return { root, pki, trust, ledger, sealer, events: { rejected, approved, other } };
+  await stamper?.close();
+  await tsa?.stop();
+  // The TSA is gone now: later signing in a test (a new checkpoint, say) is not time-stamped.
+  return { root, pki, trust, ledger, sealer: keySigner, events: { rejected, approved, other } };
 }
 
 export type SealedStore = Awaited<ReturnType<typeof sealedStore>>;

@@ -38,6 +38,7 @@ function claimFor(path: string): RegExp {
   if (path === "VERIFY.md") return /^instructions$/;
   if (path === "bundle.json") return /^(index|contents|history|instructions|cycle-\d+\.\w+)$/;
   if (path === "certs/sealing-chain.pem") return /^certificates$/;
+  if (path === "certs/tsa-chain.pem") return /^checkpoint$/;
   if (path.startsWith("ledger/")) return /^checkpoint$/;
   if (path.startsWith("objects/")) return /^cycle-\d+\.objects$/;
   const m =
@@ -87,6 +88,9 @@ describe("mutated bundles are caught by the right claim", () => {
         fix,
         async (path, pos, xor, fixed) => {
           if (path === MANIFEST && fixed) return;
+          // VERIFY.md is guidance, not evidence (FORMAT.md 17.4): with the manifest recomputed
+          // it may change freely while it stays text; "VERIFY.md is guidance" below pins that.
+          if (path === "VERIFY.md" && fixed) return;
           const bytes = Buffer.from(a.get(path)!);
           bytes[pos % bytes.length]! ^= xor;
           await expectCaught(new Map(a).set(path, bytes), path, fixed);
@@ -218,6 +222,53 @@ describe("mutated bundles are caught by the right claim", () => {
       // The JWS verifies as a signature but its signer may not seal.
       expect(failed).toContain("cycle-2.jws");
       expect(failed).toContain("cycle-2.pdf");
+    }
+  });
+});
+
+describe("VERIFY.md is guidance, not evidence", () => {
+  it("changed text passes with the manifest recomputed; bytes that are not UTF-8 fail instructions", async () => {
+    const md = a.get("VERIFY.md")!.toString("utf8").replace("sha256sum -c MANIFEST.sha256", "true");
+    expect(await failedClaims(new Map(a).set("VERIFY.md", Buffer.from(md)), false)).toEqual(["manifest"]);
+    const out = new Map(a).set("VERIFY.md", Buffer.from(md));
+    out.set(MANIFEST, Buffer.from(manifestText(out)));
+    expect((await verifyBundle(await writeZip(out), s.trust)).ok).toBe(true);
+    const binary = Buffer.concat([a.get("VERIFY.md")!, Buffer.from([0xc3, 0x28])]);
+    expect(await failedClaims(new Map(a).set("VERIFY.md", binary), true)).toEqual(["instructions"]);
+  });
+});
+
+describe("a time-stamped checkpoint's token and TSA certificates", () => {
+  let t: SealedStore;
+  let files: Files;
+  beforeAll(async () => {
+    t = await sealedStore("ec-p256", { tsa: true });
+    files = await readZip(await exportOf(t, t.events.approved));
+  });
+  afterAll(async () => {
+    await t?.ledger.close();
+  });
+  const failedOf = async (f: Files, fixed: boolean) => {
+    const out = new Map(f);
+    if (fixed) out.set(MANIFEST, Buffer.from(manifestText(out)));
+    const report = await verifyBundle(await writeZip(out), t.trust);
+    return report.claims.filter((c) => !c.ok).map((c) => c.id);
+  };
+
+  it("a changed byte of either fails the checkpoint claim; one without the other fails contents", async () => {
+    expect(await failedOf(files, false)).toEqual([]);
+    const tst = Buffer.from(files.get("ledger/checkpoint.tst")!);
+    tst[tst.length - 3]! ^= 0x10; // in the TSA's signature
+    const chain = Buffer.from(files.get("certs/tsa-chain.pem")!);
+    chain[100]! ^= 0x01; // in the base64 of the CA certificate
+    for (const fixed of [false, true]) {
+      expect(await failedOf(new Map(files).set("ledger/checkpoint.tst", tst), fixed)).toContain("checkpoint");
+      expect(await failedOf(new Map(files).set("certs/tsa-chain.pem", chain), fixed)).toContain("checkpoint");
+      for (const gone of ["ledger/checkpoint.tst", "certs/tsa-chain.pem"]) {
+        const out = new Map(files);
+        out.delete(gone);
+        expect(await failedOf(out, fixed)).toContain("contents");
+      }
     }
   });
 });

@@ -34,15 +34,16 @@ afterAll(async () => {
 
 const withManifest = (f: Map<string, Buffer>) => f.set(MANIFEST, Buffer.from(manifestText(f)));
 
-describe("VERIFY.md, run with openssl, sha256sum and a POSIX shell only", () => {
+describe("VERIFY.md, run with openssl, sha256sum, coreutils and a POSIX shell only", () => {
   it("passes every step on an intact bundle", async () => {
     const r = await runVerifyMd(files, s.pki.trust.anchors);
     expect(r.out).not.toContain("FAILED");
     expect(r.code).toBe(0);
     expect(r.out.match(/CMS Verification successful/g)).toHaveLength(2);
-    expect(r.out).toContain("OK: cycle 2 is in the signed ledger");
-    expect(r.out).toContain("OK: cycle 1 is in the signed ledger");
-    expect(r.out).toContain("OK: names the earlier cycle");
+    expect(r.out).toContain("OK: cycle 2's entry is in the signed ledger");
+    expect(r.out).toContain("OK: cycle 1's entry is in the signed ledger");
+    expect(r.out).toContain("OK: the record names the earlier cycle");
+    expect(r.out).toContain("OK: the entry names cycle 2's record");
     expect(r.out).toContain("Verified OK");
     expect(r.out).toContain("ledger/checkpoint-chain.pem: OK");
     expect(r.out).toContain("OK: the sealing certificate has a sealing extended key usage");
@@ -89,7 +90,7 @@ describe("VERIFY.md, run with openssl, sha256sum and a POSIX shell only", () => 
       s.pki.trust.anchors,
     );
     expect(r.code).not.toBe(0);
-    expect(r.out).toContain("FAILED: cycle 2 is in the signed ledger");
+    expect(r.out).toContain("FAILED: cycle 2's entry is in the signed ledger");
   });
 
   it("fails by hand when a record's CMS seal belongs to another record", async () => {

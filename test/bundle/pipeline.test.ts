@@ -111,7 +111,7 @@ describe("a bundle exported from the real pipeline (MLflow, review, approve, sea
     expect(verified.code).toBe(0);
     expect(verified.out).toContain("✓ the live ledger at");
 
-    // 2. VERIFY.md with openssl, sha256sum and basic POSIX tools only
+    // 2. VERIFY.md with openssl, sha256sum and coreutils only
     const files = await readZip(await readFile(out));
     // The review PDF that `sealgate review` stored is found and carried.
     const index = JSON.parse(files.get("bundle.json")!.toString()) as { cycles: { reviewPdf?: string }[] };
@@ -120,7 +120,8 @@ describe("a bundle exported from the real pipeline (MLflow, review, approve, sea
     expect(byHand.out).not.toContain("FAILED");
     expect(byHand.code).toBe(0);
     expect(byHand.out).toContain("CMS Verification successful");
-    expect(byHand.out).toContain("OK: cycle 1 is in the signed ledger");
+    expect(byHand.out).toContain("OK: cycle 1's entry is in the signed ledger");
+    expect(byHand.out).toContain("Verified OK");
 
     // 3. pdfsig on the signed PDF
     const pdf = join(dir, "record.pdf");

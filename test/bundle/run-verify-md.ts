@@ -2,14 +2,15 @@ import { spawnSync } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { VERIFY_MD_TOOLS } from "../../src/bundle/verify-md-shell.js";
 
 /*
  * Runs a bundle's VERIFY.md the way an auditor would: every ```sh block, in order, by /bin/sh in
- * the unzipped folder, with a PATH that holds only the tools VERIFY.md says it needs. No
- * sealgate code takes part.
+ * the unzipped folder, with a PATH that holds only the tools VERIFY.md says it needs (openssl,
+ * sha256sum and coreutils; the shell's own built-ins aside). No sealgate code takes part.
  */
 
-export const TOOLS = ["openssl", "sha256sum", "xxd", "cat", "head", "tail", "cut", "mkdir"];
+export const TOOLS = VERIFY_MD_TOOLS;
 
 export function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
@@ -21,8 +22,24 @@ function which(tool: string): string {
   return r.stdout.trim();
 }
 
-/** Unzip `files` into a fresh folder with the organisation's root beside them, run VERIFY.md. */
-export async function runVerifyMd(files: ReadonlyMap<string, Uint8Array>, orgRoot: string) {
+/** `sh -e -c script` in `cwd` with only `bin` on the PATH. */
+export const shell = (cwd: string, bin: string, script: string, input?: Buffer) =>
+  spawnSync("/bin/sh", ["-e", "-c", script], {
+    cwd,
+    env: { PATH: bin, LC_ALL: "C" },
+    encoding: "utf8",
+    ...(input ? { input } : {}),
+  });
+
+export interface BlockRun {
+  /** The block's text. */
+  block: string;
+  code: number | null;
+  out: string;
+}
+
+/** Unzip `files` into a fresh folder with the organisation's root beside them. */
+export async function unzipped(files: ReadonlyMap<string, Uint8Array>, orgRoot: string) {
   const dir = await mkdtemp(join(tmpdir(), "sealgate-verify-md-"));
   const bin = join(dir, ".bin");
   await mkdir(bin);
@@ -33,15 +50,30 @@ export async function runVerifyMd(files: ReadonlyMap<string, Uint8Array>, orgRoo
     await writeFile(join(bundle, path), bytes);
   }
   await copyFile(orgRoot, join(bundle, "org-root.pem"));
-  const script = shellBlocks(Buffer.from(files.get("VERIFY.md")!).toString("utf8")).join("\n");
-  const r = spawnSync("/bin/sh", ["-e", "-c", script], {
-    cwd: bundle,
-    env: { PATH: bin, LC_ALL: "C" },
-    encoding: "utf8",
+  return { bin, bundle };
+}
+
+/**
+ * Run VERIFY.md: its first block (the helpers), then each later block in its own `sh -e` after
+ * the helpers, in order and in one folder, as pasting them into one terminal would; every block
+ * runs even after one fails, so a test can tell which step caught what.
+ */
+export async function runVerifyMd(
+  files: ReadonlyMap<string, Uint8Array>,
+  orgRoot: string,
+  /** Run only the later blocks this accepts (the helpers always run). */
+  only: (block: string) => boolean = () => true,
+) {
+  const { bin, bundle } = await unzipped(files, orgRoot);
+  const [helpers = "", ...steps] = shellBlocks(Buffer.from(files.get("VERIFY.md")!).toString("utf8"));
+  const runs: BlockRun[] = [helpers, ...steps.filter(only)].map((block, i) => {
+    const r = shell(bundle, bin, i === 0 ? block : `${helpers}\n${block}`);
+    return { block, code: r.status, out: r.stdout + r.stderr };
   });
   return {
-    code: r.status,
-    out: r.stdout + r.stderr,
-    blocks: shellBlocks(Buffer.from(files.get("VERIFY.md")!).toString()).length,
+    code: runs.every((r) => r.code === 0) ? 0 : 1,
+    out: runs.map((r) => r.out).join(""),
+    runs,
+    blocks: runs.length,
   };
 }
