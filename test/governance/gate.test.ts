@@ -9,7 +9,8 @@ import { REPO_ROOT } from "../../src/dev/venv.js";
 import { conditionViolations } from "../../src/policy/conditions.js";
 import { SealIndex } from "../../src/evidence/store/seal-index.js";
 import { sealVersion } from "../../src/governance/seal/sealer.js";
-import { FileLedger } from "../../src/evidence/ledger/file-ledger.js";
+import { FileLedger, FileLedgerReader } from "../../src/evidence/ledger/file-ledger.js";
+import { eventsOf } from "../../src/governance/events/read.js";
 import { loadPolicy } from "../../src/policy/schema.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
 import { FsObjectStore } from "../../src/evidence/store/fs-store.js";
@@ -58,7 +59,8 @@ describe("the deployment gate on the real MLflow server", () => {
       cli([command, "--config", cfg, "--model", name, "--version", "1", ...args]);
     await writeFile(
       cfg,
-      `mlflow:\n  trackingUri: ${url}\n  auth: { type: none }\nstore: { path: store }\npolicy: ${join(REPO_ROOT, "config/policy.example.yaml")}\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\n`,
+      `mlflow:\n  trackingUri: ${url}\n  auth: { type: none }\nstore: { path: store }\npolicy: ${join(REPO_ROOT, "config/policy.example.yaml")}\ntrust: { anchors: ${pki.trust.anchors}, intermediates: ${pki.trust.intermediates} }\n` +
+        `sealing: { key: { type: pem, key: ${pki.sealing.key}, cert: ${pki.sealing.cert} } }\n`,
     );
     await writeFile(
       join(dir, "request.yaml"),
@@ -109,7 +111,8 @@ describe("the deployment gate on the real MLflow server", () => {
         code: "NOT_CHECKPOINTED",
         step: "inclusion",
         message: "no signed checkpoint covers the ledger yet; run the checkpoint job (sealgate sync) first",
-        where: { entry: 0 },
+        // Entries 0 and 1 are the review-opened and approval events.
+        where: { entry: 2 },
       },
     ]);
     await ledger.checkpoint(signer);
@@ -130,6 +133,28 @@ describe("the deployment gate on the real MLflow server", () => {
       alias: "production",
       version: "1",
     });
+    // The gate decision and the alias move are ledger events, the promotion naming the decision.
+    expect(promote.out).toMatch(/gate-decision appended to the ledger as entry #\d+/);
+    expect(promote.out).toMatch(/promote appended to the ledger as entry #\d+/);
+    const ledgerEvents = async () =>
+      (
+        await eventsOf(FileLedgerReader.ofStore(join(dir, "store")), store, { model: name, version: "1" })
+      ).events.map((e) => ({ ...e.event, digest: e.digest }));
+    const [decision, promoted] = (await ledgerEvents()).filter(
+      (e) => e.kind !== "review-opened" && e.kind !== "approval",
+    );
+    expect(decision).toMatchObject({
+      kind: "gate-decision",
+      target: "prod-eu",
+      allowed: true,
+      actor: "sealgate",
+    });
+    expect(promoted).toMatchObject({
+      kind: "promote",
+      alias: "production",
+      from: null,
+      gateDecision: decision!.digest,
+    });
 
     await put("weights.bin", "tampered weights, longer");
     const denied = await on("gate", "--target", "prod-eu");
@@ -144,6 +169,10 @@ describe("the deployment gate on the real MLflow server", () => {
     const noPromote = await on("promote", "--alias", "canary", "--target", "prod-eu");
     expect(noPromote.code).toBe(1);
     expect((await client.registeredModel(name)).aliases.map((a) => a.alias)).not.toContain("canary");
+    // A denied promotion is a gate decision in the ledger too, and moves nothing.
+    const last = (await ledgerEvents()).at(-1)!;
+    expect(last).toMatchObject({ kind: "gate-decision", target: "prod-eu", allowed: false });
+    expect(noPromote.out).not.toContain("promote appended");
     await client.close();
   });
 });

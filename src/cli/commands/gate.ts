@@ -4,7 +4,12 @@ import { SOURCES } from "../../../connectors/sources.js";
 import { loadConfig } from "../../app/config/load.js";
 import { readStore } from "../../app/store.js";
 import { SealgateError } from "../../core/errors.js";
-import { gate } from "../../governance/gate/gate.js";
+import { gate, type GateResult } from "../../governance/gate/gate.js";
+import { gateDecisionEvent } from "../../governance/gate/decision-event.js";
+import type { SealgateConfig } from "../../app/config/schema.js";
+import type { Digest } from "../../core/digest.js";
+import { SYSTEM_ACTOR } from "../../crypto/sign/event.js";
+import { recordSystemEvent } from "../system-event.js";
 import { SealIndex } from "../../evidence/store/seal-index.js";
 import { describeFinding } from "../../evidence/verify/findings.js";
 import { loadTrust } from "../../crypto/pki/trust.js";
@@ -50,7 +55,41 @@ async function gateFromConfig(opts: Options, io: CliIO) {
     ...(opts.target ? { target: opts.target } : {}),
     ...(opts.fast ? { fast: true, rehash: opts.rehash } : {}),
   });
-  return { source, result };
+  return { source, result, config };
+}
+
+/**
+ * The promote event: the alias moved, by which gate decision. It names the gate-decision event,
+ * so without that one in the ledger there is nothing to name and it is not recorded either.
+ */
+async function recordPromote(
+  opts: Options,
+  io: CliIO,
+  config: SealgateConfig,
+  result: GateResult,
+  from: string | null,
+  gateDecision: string | undefined,
+): Promise<string> {
+  if (!gateDecision || !result.record) return "promote not recorded: the gate decision is not in the ledger";
+  const { line } = await recordSystemEvent({
+    config,
+    configPath: opts.config,
+    io,
+    event: {
+      type: "sealgate.event/1",
+      kind: "promote",
+      model: opts.model,
+      version: opts.version,
+      cycle: result.cycle ?? 1,
+      actor: SYSTEM_ACTOR,
+      claimedTime: new Date().toISOString(),
+      alias: opts.alias!,
+      from,
+      record: result.record as Digest,
+      gateDecision: gateDecision as Digest,
+    },
+  });
+  return line;
 }
 
 function report(io: CliIO, opts: Options, result: Awaited<ReturnType<typeof gate>>, extra: object = {}) {
@@ -109,7 +148,7 @@ export function registerGate(program: Command, io: CliIO, setExit: (code: 0 | 1)
   program
     .command("promote")
     .description(
-      "run the gate, then point an alias (e.g. production) at the version; refuses without a valid event",
+      "run the gate, then point an alias (e.g. production) at the version; refuses without a valid record",
     )
     .requiredOption("--config <file>", "sealgate config (mlflow, store.path, trust)")
     .requiredOption("--model <name>", "registered model name")
@@ -121,17 +160,37 @@ export function registerGate(program: Command, io: CliIO, setExit: (code: 0 | 1)
     .option("--json", "print the decision as JSON")
     .addHelpText(
       "after",
-      `\n${FAST_HELP}\n\nExample:\n  $ sealgate promote --config sealgate.yaml --model credit-risk --version 3 --alias production`,
+      `\nThe gate decision (allowed or not) and the alias move are appended to the ledger as events,\nsigned with sealing.key (when configured), the promotion naming the decision.\n\n${FAST_HELP}\n\nExample:\n  $ sealgate promote --config sealgate.yaml --model credit-risk --version 3 --alias production`,
     )
     .action(async (opts: Options) => {
-      const { source, result } = await gateFromConfig(opts, io);
+      const { source, result, config } = await gateFromConfig(opts, io);
+      const events: string[] = [];
       try {
-        if (result.allowed) await source.setAlias(opts.model, opts.alias!, opts.version);
+        const decided = await recordSystemEvent({
+          config,
+          configPath: opts.config,
+          io,
+          event: gateDecisionEvent({
+            model: opts.model,
+            version: opts.version,
+            target: opts.target ?? opts.alias!,
+            result,
+            decidedAt: new Date(),
+          }),
+        });
+        events.push(decided.line);
+        if (result.allowed) {
+          const from = (await source.model(opts.model)).aliases[opts.alias!] ?? null;
+          await source.setAlias(opts.model, opts.alias!, opts.version);
+          events.push(await recordPromote(opts, io, config, result, from, decided.digest));
+        }
       } finally {
         await source.close();
       }
       setExit(result.allowed ? 0 : 1);
-      report(io, opts, result, { alias: result.allowed ? opts.alias : null });
-      if (result.allowed && !opts.json) io.out(`  alias ${opts.alias} -> v${opts.version}\n`);
+      report(io, opts, result, { alias: result.allowed ? opts.alias : null, events });
+      if (opts.json) return;
+      if (result.allowed) io.out(`  alias ${opts.alias} -> v${opts.version}\n`);
+      for (const line of events) io.out(`  ${line}\n`);
     });
 }

@@ -19,13 +19,8 @@ import type { RegistrySource } from "../../source/registry-source.js";
 import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import type { Digest } from "../../core/digest.js";
 import type { CliIO } from "../io.js";
-import { recordEvent } from "../event-append.js";
-import { configTrust, describeRecorded } from "../personal-signer.js";
+import { recordSystemEvent } from "../system-event.js";
 import type { SealgateConfig } from "../../app/config/schema.js";
-import { loadSigner } from "../../crypto/sign/load.js";
-import { signEvent } from "../../crypto/sign/event.js";
-import { fingerprint } from "../../crypto/pki/x509.js";
-import { describeError } from "../../core/errors.js";
 
 const RequestFile = z.strictObject({
   justification: z.string().min(1),
@@ -166,25 +161,13 @@ async function appendReviewOpened(o: {
   digest: string;
   pdfDigest: Digest;
 }): Promise<string> {
-  const { opts, config } = o;
-  if (!config.sealing || !config.trust)
-    return "review-opened not recorded: no sealing.key and trust configured";
-  const rel = (p: string) => resolve(opts.config, "..", p);
-  const key = config.sealing.key;
-  let signer;
-  try {
-    signer = await loadSigner(
-      key.type === "pem"
-        ? { ...key, key: rel(key.key), cert: rel(key.cert) }
-        : { ...key, file: rel(key.file) },
-      "sealing.key",
-      o.io.env,
-    );
-  } catch (err) {
-    return `review-opened not recorded: the sealing key cannot be used here (${describeError(err)})`;
-  }
-  const signed = await signEvent(
-    {
+  const { opts } = o;
+  const { line } = await recordSystemEvent({
+    config: o.config,
+    configPath: opts.config,
+    io: o.io,
+    store: o.store,
+    event: {
       type: "sealgate.event/1",
       kind: "review-opened",
       model: opts.model,
@@ -195,18 +178,8 @@ async function appendReviewOpened(o: {
       package: o.digest as Digest,
       reviewPdf: o.pdfDigest,
     },
-    signer,
-  );
-  const recorded = await recordEvent({
-    config,
-    configPath: opts.config,
-    env: o.io.env,
-    store: o.store,
-    trust: await configTrust(config, opts.config),
-    jws: signed.jws,
-    sealing: [await fingerprint(signer.chain[0]!)],
   });
-  return `review-opened ${describeRecorded({ digest: signed.digest, recorded })}`;
+  return line;
 }
 
 function printSummary(
