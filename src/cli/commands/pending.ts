@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { SOURCES } from "../../../connectors/sources.js";
 import { loadConfig } from "../../app/config/load.js";
-import { openEvidenceStore } from "../../app/store.js";
+import { openEvidenceStore, readStore } from "../../app/store.js";
 import { SealgateError } from "../../core/errors.js";
 import { formatWait, type PendingReport, pendingReviews } from "../../governance/approvals/pending.js";
 import { loadPolicy } from "../../policy/schema.js";
@@ -49,11 +49,14 @@ Example:
         );
       const trust = await configTrust(config, opts.config);
       const { policy } = await loadPolicy(resolve(opts.config, "..", config.policy));
-      const store = await openEvidenceStore(resolve(opts.config, "..", config.store.path));
+      const storeDir = resolve(opts.config, "..", config.store.path);
+      const store = await openEvidenceStore(storeDir);
+      // Read beside the writer, without its lock: decision events judge a cycle as the sealer will.
+      const ledger = readStore(storeDir).ledger;
       const source = SOURCES.mlflow.create(config.mlflow, { env: io.env });
       try {
         const report = await pendingReviews(
-          { source, store, trust, policy },
+          { source, store, trust, policy, ledger },
           { now: new Date(), ...(opts.role ? { role: opts.role } : {}) },
         );
         io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderPending(report, opts.role));

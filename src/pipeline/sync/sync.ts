@@ -57,7 +57,8 @@ const versionKey = (model: string, version: string) => `${model}\n${version}`;
 
 /** Which role a waiting version waits for, and since when (approvals/status.ts). */
 async function waitingFor(app: SyncDeps, v: { model: string; version: string }) {
-  const deps = { store: app.store, trust: app.trust, policy: app.policy.policy };
+  // The ledger too: a cycle with decision events waits for whom the sealer will judge it to.
+  const deps = { store: app.store, trust: app.trust, policy: app.policy.policy, ledger: app.ledger };
   const status = await versionStatus(
     deps,
     await app.source.version(v.model, v.version),
