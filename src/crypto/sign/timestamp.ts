@@ -15,6 +15,7 @@ import type { Timestamper } from "./signer.js";
  */
 
 const ID_TST_INFO = "1.2.840.113549.1.9.16.1.4";
+const ID_SIGNED_DATA = "1.2.840.113549.1.7.2";
 const HASH_OID = { sha256: "2.16.840.1.101.3.4.2.1", sha384: "2.16.840.1.101.3.4.2.2" } as const;
 type Hash = keyof typeof HASH_OID;
 
@@ -147,11 +148,31 @@ export function httpTimestamper(
 function parseToken(token: Uint8Array) {
   try {
     const info = pkijs.ContentInfo.fromBER(ab(token));
+    if (info.contentType !== ID_SIGNED_DATA) throw new Error(`content type ${info.contentType}`);
     const signed = new pkijs.SignedData({ schema: info.content });
+    // One encoding only, and the fields the signature does not cover pinned: otherwise a length
+    // byte, the outer content type or a version could change and the token still "verify".
+    if (!Buffer.from(info.toSchema().toBER(false)).equals(Buffer.from(token)))
+      throw new Error("not canonical DER");
     if (signed.encapContentInfo.eContentType !== ID_TST_INFO || !signed.encapContentInfo.eContent) {
       throw new Error("not a TSTInfo token");
     }
-    const tstInfo = pkijs.TSTInfo.fromBER(signed.encapContentInfo.eContent.getValue());
+    // RFC 5652 5.1: version 3 for a content type other than id-data; 5.3: SignerInfo version 1
+    // names the signer by issuer and serial, version 3 by subject key identifier.
+    const signer = signed.signerInfos[0];
+    if (signed.version !== 3) throw new Error(`SignedData version ${signed.version}, expected 3`);
+    if (signed.signerInfos.length !== 1 || !signer) throw new Error("expected exactly one signer");
+    const bySerial = signer.sid instanceof pkijs.IssuerAndSerialNumber;
+    if (signer.version !== (bySerial ? 1 : 3))
+      throw new Error(`SignerInfo version ${signer.version} does not fit its signer identifier`);
+    const algorithms = signed.digestAlgorithms.map((a) => a.algorithmId);
+    if (!algorithms.includes(signer.digestAlgorithm.algorithmId))
+      throw new Error("the signer's digest algorithm is not in digestAlgorithms");
+    const tstBytes = signed.encapContentInfo.eContent.getValue();
+    const tstInfo = pkijs.TSTInfo.fromBER(tstBytes);
+    if (!Buffer.from(tstInfo.toSchema().toBER(false)).equals(Buffer.from(tstBytes)))
+      throw new Error("TSTInfo is not canonical DER");
+    if (tstInfo.version !== 1) throw new Error(`TSTInfo version ${tstInfo.version}, expected 1`);
     return { signed, tstInfo };
   } catch (cause) {
     throw new SealgateError(
@@ -202,7 +223,16 @@ export async function verifyTimestamp(
   const others = (signed.certificates ?? [])
     .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
     .map((c) => new x509.X509Certificate(c.toSchema().toBER(false)));
-  await validatePath(tsa, others, trust, { at: tstInfo.genTime, purpose: "timestamping" });
+  const { path } = await validatePath(tsa, others, trust, { at: tstInfo.genTime, purpose: "timestamping" });
+  // The certificate set is outside the signature: each certificate in it must be one the path
+  // used, so none can be altered (or added) unnoticed.
+  const used = path.map((c) => Buffer.from(c.rawData));
+  for (const c of others)
+    if (!used.some((u) => u.equals(Buffer.from(c.rawData))))
+      throw new SealgateError(
+        "TIMESTAMP_INVALID",
+        `time-stamp token carries certificate "${c.subject}", which is not on the TSA's path to a trust anchor`,
+      );
   return {
     genTime: tstInfo.genTime,
     tsa,

@@ -3,6 +3,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SealgateError } from "../../../src/core/errors.js";
 import { HttpClient } from "../../../src/core/http/client.js";
@@ -30,6 +31,19 @@ describe("RFC 3161 time-stamps from a real openssl TSA", () => {
   afterAll(async () => {
     await http.close();
     await tsa.stop();
+  });
+
+  it("refuses a token with any single byte changed, signed or not (length, content type, versions)", async () => {
+    const { trust } = await devPki();
+    const token = await requestTimestamp(http, "/", signature);
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: token.length - 1 }), fc.integer({ min: 1, max: 255 }), async (at, x) => {
+        const bad = Buffer.from(token);
+        bad[at]! ^= x;
+        expect(await codeOf(verifyTimestamp(bad, signature, trust))).not.toBe("valid");
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it("gets a token that sealgate and openssl ts -verify both accept", async () => {
