@@ -206,7 +206,14 @@ export async function workspace(o: WorkspaceOptions = {}) {
      * An approval written straight into the registry's tags, around `approve`'s refusals, as a
      * user with edit rights on MLflow (or an older sealgate) could: the sealer must still judge it.
      */
-    async plant(model: string, version: string, role: string, email: string, decision: Decision = "approve") {
+    async plant(
+      model: string,
+      version: string,
+      role: string,
+      email: string,
+      decision: Decision = "approve",
+      extra: { reviewPdf?: string } = {},
+    ) {
       const p = person(email);
       const signer = await loadSigner({ type: "pem", key: p.key, cert: p.cert }, "k", {});
       const packageDigest = (await client.modelVersion(model, version)).tags.find(
@@ -218,6 +225,7 @@ export async function workspace(o: WorkspaceOptions = {}) {
           model,
           version,
           packageDigest,
+          ...extra,
           role,
           decision,
           comment: "",

@@ -9,6 +9,8 @@ import { type VersionStatus, versionStatus } from "../../governance/approvals/st
 import { loadPolicy } from "../../policy/schema.js";
 import { personOf } from "../../policy/person.js";
 import type { SourceVersion } from "../../source/registry-source.js";
+import type { Digest } from "../../core/digest.js";
+import { shownReviewPdf } from "../../governance/approvals/review-pdf.js";
 import type { CliIO } from "../io.js";
 import {
   addSignerOptions,
@@ -93,6 +95,7 @@ async function approve(opts: Options, io: CliIO): Promise<void> {
   const now = new Date();
   let status: VersionStatus | null = null;
   let version: SourceVersion | undefined;
+  let reviewPdf: Digest | undefined;
   let actor: string | undefined;
   const kind = { approve: "approval", reject: "rejection", "request-changes": "request-changes" } as const;
   const { packageDigest, jws, verified, tag, event } = await signPackage<VerifiedApproval>({
@@ -104,6 +107,7 @@ async function approve(opts: Options, io: CliIO): Promise<void> {
     // Everything the policy would not count is refused here, before anything is written.
     before: async (mv, store) => {
       version = mv;
+      reviewPdf = await shownReviewPdf(store, mv);
       // The ledger as it stands (no lock taken): a ledger-judged cycle is checked as the sealer will.
       const { ledger } = readStore(resolve(opts.config, "..", config.store!.path));
       status = await versionStatus({ store, trust, policy, ledger }, mv, now);
@@ -137,6 +141,7 @@ async function approve(opts: Options, io: CliIO): Promise<void> {
           model: opts.model,
           version: opts.version,
           packageDigest,
+          ...(reviewPdf ? { reviewPdf } : {}),
           role: opts.role,
           decision: opts.decision,
           comment: opts.comment ?? "",
@@ -154,6 +159,7 @@ async function approve(opts: Options, io: CliIO): Promise<void> {
   io.out(
     `${opts.decision} by ${verified.identity.email} as ${opts.role} on ${opts.model} v${opts.version}\n`,
   );
+  if (reviewPdf) io.out(`  review PDF ${reviewPdf} (signed: the document you were shown)\n`);
   io.out(
     `  package ${packageDigest}\n  recorded as MLflow tag ${tag.key}${tag.value !== jws ? ` (by reference: ${tag.value})` : ""}\n`,
   );

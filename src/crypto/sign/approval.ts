@@ -20,6 +20,15 @@ export const ApprovalAssertion = z.strictObject({
   version: z.string().regex(/^[1-9]\d*$/),
   /** SHA-256 of the review package the approver saw; a changed package makes this stale. */
   packageDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  /**
+   * SHA-256 of the review PDF the approver was shown (the one `sealgate review` stored for this
+   * package), so auditors can open the very document signed off. Absent in assertions made
+   * before review PDFs were signed, or for a package with no stored review PDF.
+   */
+  reviewPdf: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/)
+    .optional(),
   role: z.string().min(1),
   decision: z.enum(["approve", "reject", "request-changes"]),
   comment: z.string().default(""),

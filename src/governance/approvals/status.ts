@@ -7,6 +7,7 @@ import { type ChainResult, evaluateChain, type VerifiedAssertion } from "../../p
 import type { Policy } from "../../policy/schema.js";
 import { ReviewPackage } from "../../record/schema.js";
 import type { SourceVersion } from "../../source/registry-source.js";
+import { shownReviewPdf, signedShownPdf } from "./review-pdf.js";
 import { TAGS } from "../cycle/tags.js";
 import { readApprovalTags } from "./approval-tags.js";
 import type { LedgerReader } from "../../evidence/ledger/ledger.js";
@@ -111,7 +112,11 @@ export async function versionStatus(
         { model: mv.model, version: mv.version, cycle: pkg.cycle.number },
       )
     : null;
-  const verified = fromLedger?.judged ?? (await verifiedApprovals(d, mv.tags, mv.model, mv.version));
+  // As the sealer will: a decision naming a review PDF other than the one shown does not count.
+  const { verified } = signedShownPdf(
+    fromLedger?.judged ?? (await verifiedApprovals(d, mv.tags, mv.model, mv.version)),
+    await shownReviewPdf(d.store, mv),
+  );
   const result = evaluateChain(verified, {
     policy: d.policy,
     chain: pkg.materiality.chain,

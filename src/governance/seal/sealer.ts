@@ -10,6 +10,7 @@ import { signCmsDetached } from "../../crypto/sign/cms.js";
 import { signJws } from "../../crypto/sign/jws.js";
 import type { Signer } from "../../crypto/sign/signer.js";
 import { storedPdfOf } from "../../evidence/store/stored-pdf.js";
+import { signedShownPdf } from "../approvals/review-pdf.js";
 import type { EvidenceStore } from "../../evidence/store/evidence-store.js";
 import { type Digest, digestOf, isDigest } from "../../core/digest.js";
 import { collectAnnotations } from "../approvals/annotations.js";
@@ -188,7 +189,11 @@ async function cycleInputs(d: SealerDeps, mv: SourceVersion, pkg: ReviewPackage)
 /** Walk the policy's chain over the verified approvals, and collect the signed comments. */
 async function evaluate(d: SealerDeps, mv: SourceVersion, pkg: ReviewPackage, pkgDigest: string, now: Date) {
   const { model, version } = mv;
-  const { verified, refused, annotationTags, asSigned, events } = await cycleInputs(d, mv, pkg);
+  const inputs = await cycleInputs(d, mv, pkg);
+  const { annotationTags, asSigned, events } = inputs;
+  const shown = signedShownPdf(inputs.verified, d.index.reviewPdf(pkgDigest));
+  const { verified } = shown;
+  const refused = [...inputs.refused, ...shown.refused];
   const result = evaluateChain(verified, {
     policy: d.policy.policy,
     chain: pkg.materiality.chain,
