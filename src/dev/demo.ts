@@ -167,7 +167,7 @@ async function reviewAndApprove(demo: Demo) {
     "Adds tenure_months and moves to naive Bayes, a simpler model at no loss: AUC holds at 0.93 and accuracy holds at 0.88 against the champion; PSI rises from 0.02 to 0.06.",
   );
   const lei = person(demo.pki, PEOPLE["model-risk"]!);
-  await cli([
+  const asked = await cli([
     "comment",
     "--config",
     demo.config,
@@ -185,6 +185,8 @@ async function reviewAndApprove(demo: Demo) {
     "--cert",
     lei.cert,
   ]);
+  say(`      clarification request by ${lei.name} on the dataset section`);
+  for (const line of eventLines(asked)) say(`        ${line}`);
   await sign(demo, "credit-risk", "3", material.chain);
   const first = await review(demo, "fraud-detector", "3", "New fraud model.");
   await sign(
@@ -246,6 +248,23 @@ async function verifyAndGate({ out, config, pki }: Demo) {
         ]),
       ),
     );
+  // The deployment itself: the gate decision and the alias move become ledger events.
+  const promoted = await cli([
+    "promote",
+    "--config",
+    config,
+    "--model",
+    "credit-risk",
+    "--version",
+    "3",
+    "--alias",
+    "production",
+    "--target",
+    "prod-eu",
+    "--fast",
+  ]);
+  say("    sealgate promote credit-risk v3 to alias production (--fast):");
+  for (const line of eventLines(promoted)) say(`      ${line}`);
 }
 
 /** Step 7: one bundle per promotion, verified offline, its claims checked and its PDFs copied out. */
@@ -293,7 +312,9 @@ async function opensslCheck({ out, pki }: Demo, bundle: string) {
   });
   const { stderr } = await promisify(execFile)("sh", ["-c", openssl], { cwd: unpacked });
   say(`    cd ${unpacked} && ${openssl}\n      ${stderr.trim()}`);
-  say(`    (VERIFY.md in each bundle walks an auditor through every check with openssl and sha256sum only)`);
+  say(
+    `    (VERIFY.md in each bundle walks an auditor through every check, approvals and time-stamp tokens included, with openssl and coreutils only)`,
+  );
 }
 
 /** Step 8: delivery status, what each simulator received, and where every artefact is. */
@@ -321,6 +342,16 @@ const indent = (text: string) => text.trimEnd().replace(/^/gm, "    ");
 
 const person = (pki: DevPkiManifest, email: string) => pki.approvers.find((a) => a.email === email)!;
 
+/** A command's "<kind> appended to the ledger as entry #N at T ..." lines, digests shortened. */
+function eventLines(output: string): string[] {
+  return output
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /appended to the ledger|not in the ledger|not recorded/.test(l))
+    .map(shortEvent);
+}
+const shortEvent = (line: string) => line.replace(/(sha256:[0-9a-f]{12})[0-9a-f]{52}/g, "$1…");
+
 /** `sealgate review` of a version with a request file; prints its tier, chain and reasons. */
 async function review({ out, config }: Demo, model: string, version: string, justification: string) {
   const request = join(out, `request-${model}-${version}.yaml`);
@@ -344,11 +375,13 @@ async function review({ out, config }: Demo, model: string, version: string, jus
     chain: string[];
     reasons: string[];
     cycle: { number: number; changes: unknown[] };
+    event?: string;
   };
   say(
     `    ${model} v${version}: tier ${r.tier} (${r.chain.join(" -> ")}), cycle ${r.cycle.number}${r.cycle.changes.length ? `, ${r.cycle.changes.length} field(s) changed since the rejection` : ""}`,
   );
   for (const reason of r.reasons) say(`      - ${reason}`);
+  if (r.event) say(`      ${shortEvent(r.event)}`);
   return r;
 }
 
@@ -363,7 +396,7 @@ async function sign(
 ) {
   for (const role of chain) {
     const p = person(pki, PEOPLE[role]!);
-    await cli([
+    const approved = await cli([
       "approve",
       "--config",
       config,
@@ -384,6 +417,7 @@ async function sign(
       p.cert,
     ]);
     say(`      ${decision} as ${role}: ${p.name}`);
+    for (const line of eventLines(approved)) say(`        ${line}`);
     if (decision !== "approve") return;
     // Between approvals, what a reviewer's to-do list shows: who is next, and since when.
     if (role === chain[0] && chain.length > 1) {
