@@ -94,6 +94,7 @@ export function memberRule(name: string): MemberRule {
 export const MEMBER_RULES: readonly MemberRule[] = [
   ...Object.values(FIXED_RULES),
   ...Object.values(CYCLE_RULES),
+  ...Object.values(EVENT_RULES),
   OBJECT_RULE,
   OTHER_RULE,
 ];

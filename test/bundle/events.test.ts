@@ -13,6 +13,7 @@ import { writeZip } from "../../src/bundle/zip-write.js";
 import { canonicalBytes } from "../../src/record/canonical.js";
 import type { PromotionRecord } from "../../src/record/schema.js";
 import { exportOf, sealedStore, type SealedStore } from "./fixture.js";
+import { runVerifyMd } from "./run-verify-md.js";
 
 /*
  * A ledger-judged cycle in a bundle: its events travel with their entries and proofs, and
@@ -146,6 +147,30 @@ describe("a bundle of a ledger-judged cycle", () => {
   it("a seal object that is not the one the record's entry names fails the inclusion claim", async () => {
     const other = withIndex(judged, (c) => (c.seal = `sha256:${"0".repeat(64)}`));
     expect(await failed(other, "cycle-1.inclusion")).toContain("SEAL_INVALID");
+  });
+});
+
+describe("VERIFY.md of a ledger-judged cycle", () => {
+  it("checks every event and the decisions' ledger order with the shell tools alone", async () => {
+    const r = await runVerifyMd(judged, s.pki.trust.anchors);
+    for (const run of r.runs) expect(run.code, `${run.block}\n${run.out}`).toBe(0);
+    expect(r.out).not.toContain("FAILED");
+    expect(r.out).toMatch(
+      /OK: the record's approvals \(data-governance, model-risk, [^)]*\) are in ledger order/,
+    );
+    for (const e of indexOf(judged).cycles[0]!.events!)
+      expect(r.out).toContain(`at ledger entry ${e.seq} is in the signed ledger`);
+  });
+
+  it("fails the order and the entry checks when two decisions' entry lines are swapped", async () => {
+    const [a, b] = indexOf(judged).cycles[0]!.events!;
+    const swapped = new Map(judged)
+      .set(eventFile(1, a!.seq, "entry.json"), judged.get(eventFile(1, b!.seq, "entry.json"))!)
+      .set(eventFile(1, b!.seq, "entry.json"), judged.get(eventFile(1, a!.seq, "entry.json"))!);
+    swapped.set(MANIFEST, Buffer.from(manifestText(swapped)));
+    const r = await runVerifyMd(swapped, s.pki.trust.anchors);
+    expect(r.out).toContain(`FAILED: entry ${a!.seq} names the event`);
+    expect(r.out).toMatch(/FAILED: the record's approvals .* are in ledger order/);
   });
 });
 
