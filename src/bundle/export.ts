@@ -5,6 +5,9 @@ import { inclusionProof } from "../evidence/ledger/merkle.js";
 import { toPem } from "../crypto/pki/x509.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { PromotionRecord, ReviewPackage } from "../record/schema.js";
+import { Seal } from "../record/seal.js";
+import { isDecision } from "../governance/events/append.js";
+import { peekEvent } from "../governance/events/read.js";
 import type { EvidenceStore } from "../evidence/store/evidence-store.js";
 import type { LedgerReader } from "../evidence/ledger/ledger.js";
 import {
@@ -13,6 +16,7 @@ import {
   CHECKPOINT_NOTE,
   CHECKPOINT_TST,
   cycleFile,
+  eventFile,
   INDEX,
   MANIFEST,
   manifestText,
@@ -33,7 +37,9 @@ import { writeZip } from "./zip-write.js";
  * Export one sealed event as a bundle: the record and its seals (JWS, CMS, signed PDF), every
  * object it names, each earlier cycle it follows (cycle.previous) with the same, the ledger
  * entries with inclusion proofs to the latest signed checkpoint, that checkpoint (with its
- * time-stamp token and the TSA's certificates when it has one), the manifest, and VERIFY.md. Only what is in the store goes in: nothing is re-signed.
+ * time-stamp token and the TSA's certificates when it has one), the manifest, and VERIFY.md. A
+ * record's seal object goes in with it and, for a ledger-judged cycle, the events the seal names,
+ * each with its entry and inclusion proof (FORMAT.md 17). Only what is in the store goes in: nothing is re-signed.
  */
 
 export type Selector = { event: string } | { model: string; version: string };
@@ -85,6 +91,51 @@ async function findEvent(store: EvidenceStore, view: LedgerView, model: string, 
     if (record?.model.name === model && record.model.version === version) return digest;
   }
   throw unavailable(`no sealed record of ${model} v${version} in the ledger; has the cycle been sealed?`);
+}
+
+/** An entry's RFC 9162 audit path in the checkpoint's tree, as inclusion.json. */
+function inclusionFile(view: LedgerView, seq: number, size: number): Uint8Array {
+  const hashes = inclusionProof(view.leaves, seq, 0, size).map((h) => h.toString("hex"));
+  return canonicalBytes({ hashes, index: seq, size }, "inclusion proof");
+}
+
+/**
+ * The seal object a record's entry names and, when it names the cycle's events (a
+ * ledger-judged cycle), each event object with its entry and inclusion proof, and the assertion
+ * each decision event wraps (an ignored decision's assertion is not among the record's objects,
+ * and verify re-runs the chain over every decision).
+ */
+async function exportEvents(
+  store: EvidenceStore,
+  view: LedgerView,
+  size: number,
+  sealDigest: string,
+  n: number,
+  files: Map<string, Uint8Array>,
+): Promise<{ object: string; seq: number }[]> {
+  const sealBytes = await store.get(sealDigest as never);
+  files.set(objectPath(sealDigest), sealBytes);
+  const seal = Seal.safeParse(jsonOrUndefined(sealBytes));
+  if (!seal.success) throw new SealgateError("OBJECT_CORRUPT", `seal object ${sealDigest} is not valid`);
+  const out: { object: string; seq: number }[] = [];
+  for (const object of seal.data.events ?? []) {
+    const seq = view.seqOf.get(object);
+    if (seq === undefined)
+      throw unavailable(`event ${object} named by seal ${sealDigest} is not in the ledger`);
+    if (seq >= size)
+      throw unavailable(
+        `event ${object} (entry ${seq}) is not yet covered by a signed checkpoint (size ${size})`,
+      );
+    const jws = await store.get(object as never);
+    files.set(objectPath(object), jws);
+    files.set(eventFile(n, seq, "entry.json"), view.lines[seq]!);
+    files.set(eventFile(n, seq, "inclusion.json"), inclusionFile(view, seq, size));
+    const event = peekEvent(Buffer.from(jws).toString("utf8"));
+    if (typeof event !== "string" && isDecision(event))
+      files.set(objectPath(event.assertion), await store.get(event.assertion as never));
+    out.push({ object, seq });
+  }
+  return out;
 }
 
 /** What export reads: the store's objects, its ledger, and its seal index. */
@@ -139,11 +190,14 @@ export async function exportBundle({ store, ledger, index }: ExportSource, which
     files.set(cycleFile(n, "record.p7s"), await store.get(seal.p7s as never));
     files.set(cycleFile(n, "record.pdf"), await store.get(seal.pdf as never));
     files.set(cycleFile(n, "entry.json"), view.lines[seq]!);
-    const hashes = inclusionProof(view.leaves, seq, 0, size).map((h) => h.toString("hex"));
-    files.set(
-      cycleFile(n, "inclusion.json"),
-      canonicalBytes({ hashes, index: seq, size }, "inclusion proof"),
-    );
+    files.set(cycleFile(n, "inclusion.json"), inclusionFile(view, seq, size));
+    const sealDigest = view.entries[seq]!.seal;
+    if (sealDigest) {
+      const cycle = cycles.at(-1)!;
+      cycle.seal = sealDigest;
+      const events = await exportEvents(store, view, size, sealDigest, n, files);
+      if (events.length) cycle.events = events;
+    }
     for (const { digest: o } of recordObjects(record)) {
       try {
         files.set(objectPath(o), await store.get(o as never));

@@ -5,7 +5,7 @@ import { parseCheckpoint } from "../evidence/ledger/checkpoint.js";
 import { parsePemCertificates } from "../crypto/pki/x509.js";
 import { canonicalBytes } from "../record/canonical.js";
 import { PromotionRecord } from "../record/schema.js";
-import { sha256hex } from "../evidence/ledger/ledger.js";
+import { parseEntry, sha256hex } from "../evidence/ledger/ledger.js";
 import { checkJsonDepth, memberRule } from "./limits.js";
 import type { ZipMember } from "./zip-read.js";
 import {
@@ -14,6 +14,7 @@ import {
   CHECKPOINT_NOTE,
   CHECKPOINT_TST,
   cycleFile,
+  eventFile,
   InclusionFile,
   INDEX,
   objectPath,
@@ -21,7 +22,14 @@ import {
   TSA_CHAIN,
 } from "./layout.js";
 import { tokenContents } from "./tsa-token.js";
-import { type ApprovalFacts, approvalFacts, type CmsTokenFacts, cmsTokenFacts } from "./verify-md-facts.js";
+import {
+  type ApprovalFacts,
+  approvalFacts,
+  type CmsTokenFacts,
+  cmsTokenFacts,
+  type EventFacts,
+  eventFacts,
+} from "./verify-md-facts.js";
 
 /*
  * What VERIFY.md needs to know about a bundle, read from the bundle's own files at export, and
@@ -43,6 +51,8 @@ export interface CycleFacts {
   approvals: ApprovalFacts[];
   /** The review chain (materiality.chain) the approvals follow. */
   chain: string[];
+  /** A ledger-judged cycle's events, ledger order, each with its inclusion proof. */
+  events?: (EventFacts & { proof: InclusionFile })[];
   /** Where record.p7s keeps its signature time-stamp (CAdES-T), when it has one. */
   cmsToken?: CmsTokenFacts;
 }
@@ -231,6 +241,7 @@ export function bundleFacts(files: ReadonlyMap<string, Uint8Array>): BundleFacts
       chain: r.materiality.chain,
       approvals: r.approvals.map((a, i) => approvalFacts(r, i, need(files, objectPath(a.assertion)))),
       ...withCmsToken(need(files, cycleFile(c.number, "record.p7s"))),
+      ...(c.events ? { events: c.events.map((e) => cycleEvent(files, c.number, e)) } : {}),
     };
   });
   const tst = files.get(CHECKPOINT_TST);
@@ -252,6 +263,19 @@ export function bundleFacts(files: ReadonlyMap<string, Uint8Array>): BundleFacts
       ...(tst ? { tokenTime: tokenContents(tst).genTime.toISOString() } : {}),
     },
     tsaChain: (files.get(TSA_CHAIN)?.length ?? 0) > 0,
+  };
+}
+
+function cycleEvent(
+  files: ReadonlyMap<string, Uint8Array>,
+  n: number,
+  e: { object: string; seq: number },
+): EventFacts & { proof: InclusionFile } {
+  const entry = parseEntry(need(files, eventFile(n, e.seq, "entry.json")));
+  if (!entry?.time) throw invalid(`${eventFile(n, e.seq, "entry.json")} is not a ledger entry`);
+  return {
+    ...eventFacts({ ...e, time: entry.time }, need(files, objectPath(e.object))),
+    proof: parseJsonFile(files, eventFile(n, e.seq, "inclusion.json"), InclusionFile, { canonical: true }),
   };
 }
 

@@ -29,6 +29,9 @@ export const CYCLE_FILES = [
   "inclusion.json",
 ] as const;
 export const cycleFile = (n: number, f: (typeof CYCLE_FILES)[number]) => `${cycleDir(n)}/${f}`;
+/** records/<n>/events/<seq>.entry.json and .inclusion.json: an event's ledger entry and its proof. */
+export const eventFile = (n: number, seq: number, f: "entry.json" | "inclusion.json") =>
+  `${cycleDir(n)}/events/${seq}.${f}`;
 export const objectPath = (digest: string) => `objects/${digest.slice("sha256:".length)}`;
 
 /** bundle.json: which record the bundle is about, and every cycle behind it, newest first. */
@@ -45,6 +48,17 @@ export const BundleIndex = z.strictObject({
         reviewPdf: Digest.optional(),
         /** The OpenSSF model-signing bundle of the approved model's files, when sealed with one. */
         modelSignature: Digest.optional(),
+        /** The seal object the record's (v2) ledger entry names. */
+        seal: Digest.optional(),
+        /**
+         * The cycle's ledger events, ledger order, when its seal names them (a ledger-judged
+         * cycle): each event object with the seq of the ledger entry that holds it.
+         */
+        events: z
+          .array(z.strictObject({ object: Digest, seq: z.int().nonnegative() }))
+          .min(1)
+          .max(10_000)
+          .optional(),
       }),
     )
     .min(1)

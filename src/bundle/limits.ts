@@ -49,9 +49,15 @@ const CYCLE_RULES: Record<string, MemberRule> = {
   "inclusion.json": rule("inclusion proof (records/<n>/inclusion.json)", 64 * KiB, 4),
 };
 
+const EVENT_RULES: Record<string, MemberRule> = {
+  entry: rule("event's ledger entry (records/<n>/events/<seq>.entry.json)", 64 * KiB, 4),
+  inclusion: rule("event's inclusion proof (records/<n>/events/<seq>.inclusion.json)", 64 * KiB, 4),
+};
+
 const FIXED_RULES: Record<string, MemberRule> = {
   [MANIFEST]: rule(`manifest (${MANIFEST})`, 4 * MiB),
-  [INDEX]: rule(`bundle index (${INDEX})`, 1 * MiB, 4),
+  // cycles[].events[] is the deepest member: {cycles: [{events: [{...}]}]}.
+  [INDEX]: rule(`bundle index (${INDEX})`, 1 * MiB, 5),
   [VERIFY_MD]: rule(`instructions (${VERIFY_MD})`, 16 * MiB),
   [SEALING_CHAIN]: rule(`certificate chain (${SEALING_CHAIN})`, 256 * KiB),
   [CHECKPOINT_CHAIN]: rule(`certificate chain (${CHECKPOINT_CHAIN})`, 256 * KiB),
@@ -76,6 +82,10 @@ export function memberRule(name: string): MemberRule {
   if (fixed) return fixed;
   const cycle = /^records\/[1-9][0-9]{0,5}\/([a-z.0-9]+)$/.exec(name);
   if (cycle && CYCLE_RULES[cycle[1]!]) return CYCLE_RULES[cycle[1]!]!;
+  const event = /^records\/[1-9][0-9]{0,5}\/events\/(?:0|[1-9][0-9]{0,15})\.(entry|inclusion)\.json$/.exec(
+    name,
+  );
+  if (event) return EVENT_RULES[event[1]!]!;
   if (/^objects\/[0-9a-f]{64}$/.test(name)) return OBJECT_RULE;
   return OTHER_RULE;
 }
@@ -84,6 +94,7 @@ export function memberRule(name: string): MemberRule {
 export const MEMBER_RULES: readonly MemberRule[] = [
   ...Object.values(FIXED_RULES),
   ...Object.values(CYCLE_RULES),
+  ...Object.values(EVENT_RULES),
   OBJECT_RULE,
   OTHER_RULE,
 ];

@@ -40,6 +40,8 @@ const TITLES = {
   approvals: () => "every approver's signature verifies and matches the record",
   order: () => "the approvals came in the order, and from the people, the sealed policy requires",
   inclusion: () => "the ledger entry names the record and is in the signed checkpoint",
+  events: () =>
+    "the cycle's ledger events are the ones its seal names, each in the signed checkpoint, and the policy judged them in ledger order",
 } as const;
 export type CycleClaim = keyof typeof TITLES;
 
@@ -70,9 +72,12 @@ class CycleFindings {
   add = (kind: CycleClaim, f: Finding) => void this.found.set(kind, [...this.of(kind), f]);
   of = (kind: CycleClaim) => this.found.get(kind) ?? [];
   claims = (): Claim[] =>
-    (Object.keys(TITLES) as CycleClaim[]).map((k) =>
-      claim(`cycle-${this.c.number}.${k}`, `cycle ${this.c.number}: ${TITLES[k](this.c)}`, this.of(k)),
-    );
+    // Only a ledger-judged cycle has events; a tag-carried one reports what it always did.
+    (Object.keys(TITLES) as CycleClaim[])
+      .filter((k) => k !== "events" || this.c.events || this.of(k).length)
+      .map((k) =>
+        claim(`cycle-${this.c.number}.${k}`, `cycle ${this.c.number}: ${TITLES[k](this.c)}`, this.of(k)),
+      );
 }
 
 function readParts(ctx: CycleContext, out: CycleFindings): CycleParts {
@@ -306,6 +311,13 @@ export async function verifyCycle(ctx: CycleContext, c: Cycle): Promise<Claim[]>
   const verified = await ctx.verifier.verify(parts.sealed, { approvals: true });
   const recordFailed = distribute(verified.findings, out, parts);
   sealsUnproven(ctx, out, parts, recordFailed);
-  verifyGovernance(ctx.files, verified.approvals, c, parts.record, out);
+  const checkpoint = "verified" in ctx.checkpoint ? ctx.checkpoint.verified : undefined;
+  const events = {
+    files: ctx.files,
+    trust: ctx.verifier.trust,
+    ...(ctx.sealer ? { sealer: ctx.sealer } : {}),
+    ...(checkpoint ? { checkpoint } : {}),
+  };
+  await verifyGovernance(events, verified.approvals, c, parts.record, out);
   return out.claims();
 }

@@ -9,6 +9,12 @@ import { need, parseJsonFile, tailOf } from "./facts.js";
 import { documentIdOf, pdfId } from "../crypto/sign/pdf-id.js";
 import { type BundleIndex, cycleFile, objectPath } from "./layout.js";
 import { digestOf } from "../core/digest.js";
+import {
+  type EventsContext,
+  type LedgerDecisions,
+  ledgerDecisions,
+  verifySealObject,
+} from "./verify-events.js";
 
 /*
  * The governance claims of one cycle, which only a bundle can check: the review package is the
@@ -19,7 +25,7 @@ import { digestOf } from "../core/digest.js";
 
 /** Where the governance findings go: the cycle's package, approvals and order claims. */
 export interface GovernanceFindings {
-  add(kind: "package" | "approvals" | "order", f: Finding): void;
+  add(kind: "package" | "approvals" | "order" | "events" | "inclusion" | "objects", f: Finding): void;
   where(member: string): Where;
 }
 
@@ -85,13 +91,19 @@ function readApprovals(
   return verified;
 }
 
-/** The sealed policy, re-run over the approvals, gives the record's decision and counts its approvals. */
-function approvalOrder(
-  files: ReadonlyMap<string, Uint8Array>,
+/**
+ * The sealed policy, re-run over the approvals, gives the record's decision and counts its
+ * approvals. A ledger-judged cycle is re-run over its decision events as the sealer ran it
+ * (verify-events.ts); there the chain may rightly ignore a decision (one after a rejection, say).
+ */
+async function approvalOrder(
+  ctx: EventsContext,
+  c: BundleIndex["cycles"][number],
   r: PromotionRecord,
   verified: VerifiedAssertion[],
   out: GovernanceFindings,
 ) {
+  const { files } = ctx;
   const member = objectPath(r.policy.digest);
   const mismatch = (message: string) =>
     out.add("order", finding("POLICY_MISMATCH", "policy", message, out.where(member)));
@@ -101,9 +113,11 @@ function approvalOrder(
   } catch (err) {
     return out.add("order", readFinding(files, member, err, "POLICY_MISMATCH", out.where(member), "policy"));
   }
+  const ledger = await ledgerDecisions(ctx, c, r, policy, out);
+  if (ledger) ledgerApprovals(r, ledger, out);
   let result: ReturnType<typeof evaluateChain>;
   try {
-    result = evaluateChain(verified, {
+    result = evaluateChain(ledger?.judged ?? verified, {
       policy,
       chain: r.materiality.chain,
       packageDigest: r.package,
@@ -115,20 +129,42 @@ function approvalOrder(
   }
   if (result.state !== r.decision)
     mismatch(`the policy's chain gives ${result.state.replace("_", " ")}, the record says ${r.decision}`);
-  for (const i of result.ignored)
+  for (const i of ledger ? [] : result.ignored)
     mismatch(`${i.approval.identity.email} as ${i.approval.assertion.role}: ${i.reason}`);
   const counted = result.counted.map((a) => digestOf(Buffer.from(a.jws)));
   if (JSON.stringify(counted) !== JSON.stringify(r.approvals.map((a) => a.assertion)))
     mismatch("the approvals counted by the policy are not the record's approvals in order");
 }
 
-export function verifyGovernance(
-  files: ReadonlyMap<string, Uint8Array>,
+/** Each of the record's approvals is a decision event of the cycle that verified. */
+function ledgerApprovals(r: PromotionRecord, ledger: LedgerDecisions, out: GovernanceFindings) {
+  for (const [i, a] of r.approvals.entries()) {
+    const where = out.where(objectPath(a.assertion));
+    const refused = ledger.refused.get(a.assertion);
+    if (refused)
+      out.add("events", finding("APPROVAL_INVALID", "policy", `approval ${i + 1}: ${refused}`, where));
+    else if (!ledger.named.has(a.assertion))
+      out.add(
+        "events",
+        finding(
+          "APPROVAL_MISMATCH",
+          "policy",
+          `approval ${i + 1} is named by none of the cycle's events`,
+          where,
+        ),
+      );
+  }
+}
+
+export async function verifyGovernance(
+  ctx: EventsContext,
   approvals: readonly (VerifiedApproval | undefined)[],
   c: BundleIndex["cycles"][number],
   record: PromotionRecord | undefined,
   out: GovernanceFindings,
-): void {
+): Promise<void> {
+  const { files } = ctx;
+  verifySealObject(files, c, out);
   if (!record) {
     const where = out.where(cycleFile(c.number, "record.json"));
     for (const kind of ["package", "approvals", "order"] as const)
@@ -139,5 +175,5 @@ export function verifyGovernance(
     return;
   }
   reviewPackage(files, c, record, out);
-  approvalOrder(files, record, readApprovals(approvals, record, out), out);
+  await approvalOrder(ctx, c, record, readApprovals(approvals, record, out), out);
 }

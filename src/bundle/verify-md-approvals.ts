@@ -10,7 +10,7 @@ import { check, epoch, quote } from "./verify-md-shell.js";
  */
 
 /** `openssl dgst` for a JWS alg (RFC 7518 3.1); ECDSA signatures are turned into DER first. */
-function signatureCheck(a: ApprovalFacts, w: string): string {
+export function signatureCheck(a: { alg: string; n: number | string }, w: string): string {
   const bits = a.alg.slice(2);
   const verify = (opts: string, sig: string) =>
     `openssl dgst -sha${bits}${opts} -verify ${w}-key.pem -signature ${sig} ${w}-input.txt`;
@@ -20,7 +20,7 @@ function signatureCheck(a: ApprovalFacts, w: string): string {
       `# ${a.alg}: the signature is r || s, ${size / 2} bytes each; OpenSSL wants DER`,
       check(
         `[ "$(wc -c < ${w}-signature.bin)" -eq ${size} ]`,
-        `approval ${a.n}'s signature is ${size} bytes`,
+        `${typeof a.n === "number" ? `approval ${a.n}` : a.n}'s signature is ${size} bytes`,
       ),
       `rs2der ${w}-signature.bin ${w}-signature.der`,
       verify("", `${w}-signature.der`),
@@ -66,7 +66,11 @@ chain to your root as of the signing time (\`-attime\`, whole seconds, rounded d
 \`Verified OK\` and \`OK\`.
 
 The record lists the approvals in this order; the roles must follow the review chain the sealed
-policy set for this cycle (${c.chain.join(", ")}), each signed no earlier than the one before:
+policy set for this cycle (${c.chain.join(", ")}), ${
+    c.events
+      ? "each appended to the ledger after the one before (the times shown are the signers' own clocks; the ledger-order step below checks the order)"
+      : "each signed no earlier than the one before"
+  }:
 
 ${order.join("\n")}
 

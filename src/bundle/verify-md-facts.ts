@@ -5,6 +5,9 @@ import { decodeCmsDetached } from "../crypto/sign/cms.js";
 import { OID, x509 } from "../crypto/pki/x509.js";
 import { canonicalBytes } from "../record/canonical.js";
 import type { PromotionRecord } from "../record/schema.js";
+import { WorkflowEvent } from "../record/event.js";
+import { SYSTEM_ACTOR } from "../crypto/sign/event.js";
+import { isDecision } from "../governance/events/append.js";
 import { tokenContents } from "./tsa-token.js";
 
 /*
@@ -86,6 +89,50 @@ export function approvalFacts(r: PromotionRecord, i: number, jws: Uint8Array): A
     alg,
     purpose: approvalPurpose(x5c[0]),
     payload,
+  };
+}
+
+/** One ledger event of a ledger-judged cycle, for VERIFY.md's ledger-order step. */
+export interface EventFacts {
+  /** The entry's seq: the event's place in the ledger. */
+  seq: number;
+  object: string;
+  /** The entry's append time (sealgate's clock): what the chain judges the event at. */
+  time: string;
+  kind: string;
+  actor: string;
+  /** Decision events: the role decided for, and the approval assertion the event names. */
+  role?: string;
+  assertion?: string;
+  alg: string;
+  /** `openssl verify -purpose` for a person's certificate; undefined for sealgate's own events. */
+  purpose?: ApprovalFacts["purpose"];
+  /** The event's payload, canonical: what its signer signed. */
+  payload: string;
+}
+
+/** An event object (compact JWS) read for its algorithm and words; `time` is its entry's. */
+export function eventFacts(e: { seq: number; object: string; time: string }, jws: Uint8Array): EventFacts {
+  const [h, p] = Buffer.from(jws).toString("latin1").split(".");
+  let header: { alg?: unknown; x5c?: unknown };
+  let event: WorkflowEvent;
+  try {
+    header = JSON.parse(fromB64u(h ?? "", "header").toString("utf8"));
+    event = WorkflowEvent.parse(JSON.parse(fromB64u(p ?? "", "payload").toString("utf8")));
+  } catch {
+    throw invalid(`event ${e.object} is not a readable event JWS`);
+  }
+  const { alg, x5c } = header;
+  if (typeof alg !== "string" || !Array.isArray(x5c) || typeof x5c[0] !== "string")
+    throw invalid(`event ${e.object} names no algorithm or certificate`);
+  return {
+    ...e,
+    kind: event.kind,
+    actor: event.actor,
+    ...(isDecision(event) ? { role: event.role, assertion: event.assertion } : {}),
+    alg,
+    ...(event.actor === SYSTEM_ACTOR ? {} : { purpose: approvalPurpose(x5c[0]) }),
+    payload: Buffer.from(canonicalBytes(event, "event")).toString("utf8"),
   };
 }
 

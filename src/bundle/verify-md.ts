@@ -11,6 +11,7 @@ import {
   TSA_CHAIN,
 } from "./layout.js";
 import { approvalsSection } from "./verify-md-approvals.js";
+import { eventsSection } from "./verify-md-events.js";
 import { check, epoch, hex, quote, sameCert, TOOLS_BLOCK, VERIFY_MD_TOOLS } from "./verify-md-shell.js";
 
 /*
@@ -58,15 +59,23 @@ function entryChecks(c: CycleFacts, e: string): string {
  * RFC 9162 2.1.3.2, in shell arithmetic: each proof hash's side follows from the index and size
  * (exported for the test that runs it on trees of every shape).
  */
-export function inclusionSteps(c: Pick<CycleFacts, "number" | "proof">, w: string): string {
+export function inclusionSteps(
+  c: Pick<CycleFacts, "number" | "proof">,
+  w: string,
+  at: { entry: string; inclusion: string; what: string } = {
+    entry: cycleFile(c.number, "entry.json"),
+    inclusion: cycleFile(c.number, "inclusion.json"),
+    what: `cycle ${c.number}'s entry`,
+  },
+): string {
   const { index, size, hashes } = c.proof;
   const inclusion = JSON.stringify({ hashes, index, size });
-  const f = cycleFile(c.number, "inclusion.json");
+  const f = at.inclusion;
   return `printf '%s' '${inclusion}' > ${w}-inclusion.expected
 ${check(`same ${f} ${w}-inclusion.expected`, `the proof is for entry ${index} of a tree of ${size}`)}
 ${check(`[ "$(head -n 2 ${CHECKPOINT_NOTE} | tail -n 1)" = ${size} ]`, `the checkpoint signs a tree of ${size} entries`)}
 # the leaf: 0x00 followed by the entry's bytes
-{ printf '\\000'; cat ${cycleFile(c.number, "entry.json")}; } | openssl dgst -sha256 -binary > ${w}-node.bin
+{ printf '\\000'; cat ${at.entry}; } | openssl dgst -sha256 -binary > ${w}-node.bin
 # fn: the entry's index, sn: the last index; each proof hash goes on the left when fn is odd or
 # fn = sn (and then, if fn was even, both are halved until fn is odd or 0), else on the right
 fn=${index}; sn=${size - 1}
@@ -82,7 +91,7 @@ for h in ${hashes.join(" ")}; do
   fn=$((fn / 2)); sn=$((sn / 2)); cat ${w}-next.bin > ${w}-node.bin
 done
 # the result must be the root the checkpoint signs (its third line, in base64)
-${check(`[ $sn -eq 0 ] && [ "$(openssl base64 -A -in ${w}-node.bin)" = "$(head -n 3 ${CHECKPOINT_NOTE} | tail -n 1)" ]`, `cycle ${c.number}'s entry is in the signed ledger`)}`;
+${check(`[ $sn -eq 0 ] && [ "$(openssl base64 -A -in ${w}-node.bin)" = "$(head -n 3 ${CHECKPOINT_NOTE} | tail -n 1)" ]`, `${at.what} is in the signed ledger`)}`;
 }
 
 function cmsTokenSection(b: BundleFacts, c: CycleFacts, w: string): string {
@@ -180,7 +189,7 @@ signed tree. \`sealgate verify BUNDLE.zip --log\` checks the live ledger's chain
 \`\`\`sh
 ${inclusionSteps(c, w)}
 \`\`\`
-`;
+${eventsSection(c, inclusionSteps)}`;
 }
 
 /** The checkpoint's signature, key id and chain, and its time-stamp when it has one. */

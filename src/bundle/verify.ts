@@ -25,6 +25,7 @@ import {
 import { type LiveLog, verifyLogConsistency } from "./log-consistency.js";
 import { verifyCheckpointClaim, verifySealingClaim } from "./verify-chains.js";
 import { verifyCycle } from "./verify-cycle.js";
+import { eventPaths } from "./verify-events.js";
 import { readZipMembers } from "./zip-read.js";
 
 /*
@@ -100,6 +101,7 @@ function expectedFiles(files: Files, index: BundleIndex): Set<string> {
   if (files.has(CHECKPOINT_TST) || files.has(TSA_CHAIN)) paths.add(CHECKPOINT_TST).add(TSA_CHAIN);
   for (const c of index.cycles) {
     for (const f of CYCLE_FILES) paths.add(cycleFile(c.number, f));
+    for (const p of eventPaths(files, c)) paths.add(p);
     try {
       const r = parseJsonFile(files, cycleFile(c.number, "record.json"), PromotionRecord);
       for (const o of recordObjects(r, c)) paths.add(objectPath(o.digest));

@@ -18,7 +18,11 @@ import {
   recordDigest,
   type ReviewPackage,
 } from "../../src/record/schema.js";
-import { signApproval } from "../../src/crypto/sign/approval.js";
+import { type ApprovalAssertion, signApproval } from "../../src/crypto/sign/approval.js";
+import { signEvent } from "../../src/crypto/sign/event.js";
+import { fingerprint } from "../../src/crypto/pki/x509.js";
+import { appendEvent } from "../../src/governance/events/append.js";
+import type { Digest } from "../../src/core/digest.js";
 import { signCmsDetached } from "../../src/crypto/sign/cms.js";
 import { signJws } from "../../src/crypto/sign/jws.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
@@ -46,8 +50,16 @@ const PEOPLE = [
   "layla.haddad@example.org",
 ];
 
-/** With `tsa`, every CMS seal, PDF seal and the checkpoint are time-stamped by the test TSA. */
-export async function sealedStore(spec: KeySpec = "ec-p256", opts: { tsa?: boolean } = {}) {
+/**
+ * With `tsa`, every CMS seal, PDF seal and the checkpoint are time-stamped by the test TSA. With
+ * `ledgerJudged`, "loan-pricing" v1 is also sealed from ledger events (events.ledgerJudged): each
+ * approval appended as a signed event, model-risk's signer claiming a signedAt before
+ * data-governance's though it acted after, and the seal object naming the events.
+ */
+export async function sealedStore(
+  spec: KeySpec = "ec-p256",
+  opts: { tsa?: boolean; ledgerJudged?: boolean } = {},
+) {
   const { pki, trust } = await devPki(spec);
   const root = await mkdtemp(join(tmpdir(), "sealgate-bundle-store-"));
   const store = await new FsObjectStore(root).init();
@@ -72,12 +84,52 @@ export async function sealedStore(spec: KeySpec = "ec-p256", opts: { tsa?: boole
   );
   const png = makePng(64, 64, (x, y) => [x * 4, y * 4, 128]);
 
+  /** Each decision as a signed ledger event, in the order given (the chain's): their digests. */
+  async function appendEvents(
+    pkgDigest: string,
+    signed: { assertion: ApprovalAssertion; jws: string; identity: { email: string } }[],
+    cycle: number,
+  ): Promise<Digest[]> {
+    const deps = {
+      store,
+      ledger,
+      trust,
+      sealing: [await fingerprint(keySigner.chain[0]!)],
+      // The fixture's claimed times are hours back (certificates are valid from a day ago).
+      maxClockSkew: 86_400,
+    };
+    const out: Digest[] = [];
+    for (const s of signed) {
+      const who = person(s.identity.email);
+      const signer = await loadSigner({ type: "pem", key: who.key, cert: who.cert }, "approver");
+      const a = s.assertion;
+      const event = await signEvent(
+        {
+          type: "sealgate.event/1",
+          kind: a.decision === "approve" ? "approval" : "rejection",
+          model: a.model,
+          version: a.version,
+          cycle,
+          actor: s.identity.email,
+          claimedTime: a.signedAt,
+          package: pkgDigest as Digest,
+          role: a.role,
+          assertion: await store.put(Buffer.from(s.jws)),
+        },
+        signer,
+      );
+      out.push((await appendEvent(deps, event.jws)).digest);
+    }
+    return out;
+  }
+
   async function seal(
     model: string,
     version: string,
     cycle: number,
     previous: string | null,
     decisions: string[],
+    withEvents = false,
   ) {
     // Relative to now: the dev PKI's certificates are valid from a day ago.
     const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 6 * 3_600_000 + cycle * 3_600_000;
@@ -147,7 +199,8 @@ export async function sealedStore(spec: KeySpec = "ec-p256", opts: { tsa?: boole
           decision: decision as "approve",
           comment: "",
           conditions: [],
-          signedAt: at(i + 1),
+          // Ledger-judged: model-risk (i = 1) claims a time before data-governance's.
+          signedAt: at(withEvents && i < 2 ? 2 - i : i + 1),
         };
         const jws = await signApproval(assertion, signer);
         return {
@@ -162,6 +215,7 @@ export async function sealedStore(spec: KeySpec = "ec-p256", opts: { tsa?: boole
         };
       }),
     );
+    const events = withEvents ? await appendEvents(pkgDigest, signed, cycle) : undefined;
     const { type: _t, ...fields } = pkg;
     const record: PromotionRecord = {
       ...fields,
@@ -224,6 +278,7 @@ export async function sealedStore(spec: KeySpec = "ec-p256", opts: { tsa?: boole
       model,
       version,
       decision: record.decision,
+      ...(events ? { events } : {}),
     });
     const seal = await store.put(
       sealBytes({
@@ -234,6 +289,7 @@ export async function sealedStore(spec: KeySpec = "ec-p256", opts: { tsa?: boole
         pdf,
         package: pkgDigest,
         policy: record.policy.digest,
+        ...(events ? { events } : {}),
       }),
     );
     await ledger.append({ kind: "record", object: digest, seal });
@@ -243,11 +299,14 @@ export async function sealedStore(spec: KeySpec = "ec-p256", opts: { tsa?: boole
   const rejected = await seal("credit-risk", "3", 1, null, ["approve", "reject"]);
   const approved = await seal("credit-risk", "3", 2, rejected, ["approve", "approve", "approve", "approve"]);
   const other = await seal("fraud-detector", "7", 1, null, ["approve", "approve", "approve", "approve"]);
+  const ledgerJudged = opts.ledgerJudged
+    ? await seal("loan-pricing", "1", 1, null, ["approve", "approve", "approve", "approve"], true)
+    : undefined;
   await ledger.checkpoint(sealer);
   await stamper?.close();
   await tsa?.stop();
   // The TSA is gone now: later signing in a test (a new checkpoint, say) is not time-stamped.
-  return { root, pki, trust, ledger, sealer: keySigner, events: { rejected, approved, other } };
+  return { root, pki, trust, ledger, sealer: keySigner, events: { rejected, approved, other, ledgerJudged } };
 }
 
 export type SealedStore = Awaited<ReturnType<typeof sealedStore>>;

@@ -114,13 +114,20 @@ describe("a bundle exported from the real pipeline (MLflow, review, approve, sea
     // 2. VERIFY.md with openssl, sha256sum and coreutils only
     const files = await readZip(await readFile(out));
     // The review PDF that `sealgate review` stored is found and carried.
-    const index = JSON.parse(files.get("bundle.json")!.toString()) as { cycles: { reviewPdf?: string }[] };
+    const index = JSON.parse(files.get("bundle.json")!.toString()) as {
+      cycles: { reviewPdf?: string; events?: { object: string; seq: number }[] }[];
+    };
     expect(files.has(`objects/${index.cycles[0]!.reviewPdf?.slice(7)}`)).toBe(true);
+    // `approve` appended its decision to the ledger, so the sealer judged the cycle from the
+    // ledger; the bundle carries that event, and both sealgate verify (above) and VERIFY.md agree.
+    const approval = index.cycles[0]!.events?.find((e) => files.has(`records/1/events/${e.seq}.entry.json`));
+    expect(approval).toBeDefined();
     const byHand = await runVerifyMd(files, pki.trust.anchors);
     expect(byHand.out).not.toContain("FAILED");
     expect(byHand.code).toBe(0);
     expect(byHand.out).toContain("CMS Verification successful");
     expect(byHand.out).toContain("OK: cycle 1's entry is in the signed ledger");
+    expect(byHand.out).toMatch(/OK: the record's approvals \(on-call\) are in ledger order/);
     expect(byHand.out).toContain("Verified OK");
 
     // 3. pdfsig on the signed PDF
