@@ -64,6 +64,18 @@ const entriesIn = (f: Finding[]) =>
     }),
   );
 
+/**
+ * A copy of the store with entry k's year 2026 -> 2036, verified: the line stays canonical, so
+ * only the next entry's prev and the checkpoint notice.
+ */
+async function withYearChanged(k: number) {
+  const bytes = Buffer.from(entries);
+  bytes[lineStarts[k]! + entries.subarray(lineStarts[k]!).indexOf('"time":"') + 10]! ^= 1;
+  const d = await copy();
+  await writeFile(join(d, "ledger", ENTRIES), bytes);
+  return verifyStore(await verifyParts(d), { trust });
+}
+
 describe("sealgate verify --store", () => {
   it("passes an untouched store and says what is covered", async () => {
     const r = await verifyStore(await verifyParts(base), { trust });
@@ -101,13 +113,7 @@ describe("sealgate verify --store", () => {
   });
 
   it("pins an altered time to its entry once, not to every entry after it", async () => {
-    // 2026 -> 2036: the line stays canonical; only the next entry's prev and the checkpoint notice.
-    const at = lineStarts[2]! + entries.subarray(lineStarts[2]!).indexOf('"time":"') + 10;
-    const bytes = Buffer.from(entries);
-    bytes[at]! ^= 1;
-    const d = await copy();
-    await writeFile(join(d, "ledger", ENTRIES), bytes);
-    const r = await verifyStore(await verifyParts(d), { trust });
+    const r = await withYearChanged(2);
     const broken = r.findings.filter((f) => f.code === "ENTRY_CHAIN_BROKEN");
     expect(broken.map((f) => f.where.entry)).toEqual([2]);
     expect(broken[0]!.message).toContain("entry 4 confirms entry 3");
@@ -117,12 +123,7 @@ describe("sealgate verify --store", () => {
 
   it("names both candidates when the altered line is the one before the last", async () => {
     // No line after the last confirms it, so the break stays ambiguous, and says so.
-    const at = lineStarts[N - 2]! + entries.subarray(lineStarts[N - 2]!).indexOf('"time":"') + 10;
-    const bytes = Buffer.from(entries);
-    bytes[at]! ^= 1;
-    const d = await copy();
-    await writeFile(join(d, "ledger", ENTRIES), bytes);
-    const r = await verifyStore(await verifyParts(d), { trust });
+    const r = await withYearChanged(N - 2);
     const broken = r.findings.filter((f) => f.code === "ENTRY_CHAIN_BROKEN");
     expect(broken.map((f) => [f.where.entry, f.message])).toEqual([
       [N - 1, expect.stringContaining(`entry ${N - 2} or this one was altered`)],
