@@ -2,7 +2,7 @@ import type { Checkpoint, SignedCheckpoint } from "../evidence/ledger/checkpoint
 import { type Finding, finding, findingOf, type Where } from "../evidence/verify/findings.js";
 import type { Verifier } from "../evidence/verify/verifier.js";
 import type { Trust } from "../crypto/pki/trust.js";
-import { isStrictDerCertificate } from "../crypto/sign/cms.js";
+import { isStrictDerCertificate } from "../crypto/sign/signed-data-strict.js";
 import { validatePath } from "../crypto/pki/validate.js";
 import { parsePemCertificates, toPem, type x509 } from "../crypto/pki/x509.js";
 import { PromotionRecord } from "../record/schema.js";

@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { SealgateError } from "../../core/errors.js";
@@ -8,6 +8,7 @@ import { x509 } from "../pki/x509.js";
 import * as DER from "./der.js";
 import { p1363ToDer } from "./ecdsa.js";
 import { hashOf } from "./key-signer.js";
+import { checkUnsignedFields } from "./signed-data-strict.js";
 import type { SignatureAlgorithm, Signer } from "./signer.js";
 import { type VerifiedTimestamp, verifyTimestamp } from "./timestamp.js";
 
@@ -187,80 +188,6 @@ export interface VerifiedCms {
 const bad = (msg: string, cause?: unknown) =>
   new SealgateError("SIGNATURE_MALFORMED", `CMS: ${msg}`, cause ? { cause } : undefined);
 
-/**
- * True when OpenSSL parses the bytes as one certificate and encodes it back identically, and an
- * ECDSA signature inside is minimal DER too (OpenSSL treats it as opaque bits, and the
- * JavaScript verifiers read it leniently).
- */
-export function isStrictDerCertificate(der: Buffer): boolean {
-  try {
-    if (!new X509Certificate(der).raw.equals(der)) return false;
-    const cert = new x509.X509Certificate(new Uint8Array(der));
-    const sig = new Uint8Array(cert.signature);
-    // The signature ends the certificate, a BIT STRING whose unused-bits count must be 0.
-    if (der[der.length - sig.length - 1] !== 0) return false;
-    return cert.signatureAlgorithm.name !== "ECDSA" || isMinimalEcdsaDer(sig);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The parts of a SignedData its signature does not cover, held to the one form sealgate writes:
- * pkijs reads them leniently (and asn1js keeps some bytes as they came), so without this a
- * changed byte there could still verify. Certificates: strict DER (OpenSSL's parser), carried
- * exactly as verified. The signer info: version 1. The signer id: exactly the signer
- * certificate's issuer and serial. Digest algorithms: NULL or absent parameters (sealgate writes
- * NULL; RFC 5754 §2 has every reader accept both, and OpenSSL writes absent). ECDSA signature values
- * (the seal's and each certificate's): minimal DER integers.
- */
-function checkUnsignedFields(
-  p7s: Buffer,
-  signedData: pkijs.SignedData,
-  si: pkijs.SignerInfo,
-  signer: x509.X509Certificate,
-  certs: x509.X509Certificate[],
-) {
-  // pkijs hands back certificates re-encoded: the bytes carried must be exactly those.
-  for (const c of certs)
-    if (!isStrictDerCertificate(Buffer.from(c.rawData)) || !p7s.includes(Buffer.from(c.rawData)))
-      throw bad(`certificate "${c.subject}" is not carried in DER`);
-  if (si.version !== 1) throw bad(`the signer info is version ${si.version}, not 1`);
-  const signerCert = pkijs.Certificate.fromBER(ab(new Uint8Array(signer.rawData)));
-  const sid = new pkijs.IssuerAndSerialNumber({
-    issuer: signerCert.issuer,
-    serialNumber: signerCert.serialNumber,
-  });
-  if (!(si.sid instanceof pkijs.IssuerAndSerialNumber) || !der(si.sid.toSchema()).equals(der(sid.toSchema())))
-    throw bad("the signer id is not exactly the signer certificate's issuer and serial number");
-  for (const a of [...signedData.digestAlgorithms, si.digestAlgorithm])
-    if (!digestParamsAllowed(a)) throw bad("a digest algorithm's parameters are neither absent nor NULL");
-  if (signer.publicKey.algorithm.name === "ECDSA" && !isMinimalEcdsaDer(si.signature.valueBlock.valueHexView))
-    throw bad("the ECDSA signature value is not minimal DER");
-}
-
-function digestParamsAllowed(a: pkijs.AlgorithmIdentifier): boolean {
-  const p: unknown = a.algorithmParams;
-  return p === undefined || p instanceof asn1js.Null;
-}
-
-/** An ECDSA Ecdsa-Sig-Value in its one DER form (what p1363ToDer writes). */
-function isMinimalEcdsaDer(bytes: Uint8Array): boolean {
-  const sig = Buffer.from(bytes);
-  const parsed = asn1js.fromBER(ab(new Uint8Array(sig)));
-  if (parsed.offset !== sig.length || !(parsed.result instanceof asn1js.Sequence)) return false;
-  const ints = parsed.result.valueBlock.value;
-  if (ints.length !== 2 || !ints.every((i) => i instanceof asn1js.Integer)) return false;
-  const [r, s] = ints.map((i) => {
-    const v = Buffer.from((i as asn1js.Integer).valueBlock.valueHexView);
-    const first = v.findIndex((x) => x !== 0);
-    return v.subarray(first < 0 ? v.length - 1 : first);
-  }) as [Buffer, Buffer];
-  const half = Math.max(r.length, s.length);
-  const pad = (x: Buffer) => Buffer.concat([Buffer.alloc(half - x.length), x]);
-  return p1363ToDer(Buffer.concat([pad(r), pad(s)])).equals(sig);
-}
-
 const der = (schema: asn1js.AsnType) => Buffer.from(schema.toBER(false));
 
 /** A detached SignedData read and checked for shape, before its signature or chain is checked. */
@@ -423,7 +350,12 @@ export async function checkCmsCertificates(
   const inPath = (c: x509.X509Certificate) =>
     path.some((p) => Buffer.from(p.rawData).equals(Buffer.from(c.rawData)));
   if (!others.every(inPath)) throw bad("carries a certificate that is not part of the signer's chain");
-  checkUnsignedFields(d.p7s, d.signedData, d.si, signer, [signer, ...others]);
+  try {
+    if (d.si.version !== 1) throw new Error(`the signer info is version ${d.si.version}, not 1`);
+    checkUnsignedFields(d.p7s, d.signedData, d.si, signer, [signer, ...others]);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
   return path;
 }
 

@@ -6,6 +6,7 @@ import { HttpClient } from "../../core/http/client.js";
 import type { Trust } from "../pki/trust.js";
 import { validatePath } from "../pki/validate.js";
 import { x509 } from "../pki/x509.js";
+import { checkUnsignedFields } from "./signed-data-strict.js";
 import type { Timestamper } from "./signer.js";
 
 /*
@@ -233,6 +234,13 @@ export async function verifyTimestamp(
         "TIMESTAMP_INVALID",
         `time-stamp token carries certificate "${c.subject}", which is not on the TSA's path to a trust anchor`,
       );
+  // The rest of what the TSA's signature does not cover: signer id, digest parameters, the
+  // encodings of the signature values.
+  try {
+    checkUnsignedFields(token, signed, signed.signerInfos[0]!, tsa, others);
+  } catch (cause) {
+    throw new SealgateError("TIMESTAMP_INVALID", `time-stamp token: ${(cause as Error).message}`, { cause });
+  }
   return {
     genTime: tstInfo.genTime,
     tsa,
