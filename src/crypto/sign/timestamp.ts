@@ -34,8 +34,10 @@ export function timestampRequest(
   hash: Hash = "sha256",
   policyOid?: string,
 ): TimestampRequest {
+  // A positive INTEGER in minimal DER: a zero first byte would need the second's top bit set,
+  // and OpenSSL refuses any other form ("Bad request format"). 62 random bits remain.
   const nonceBytes = randomBytes(8);
-  nonceBytes[0]! &= 0x7f;
+  nonceBytes[0] = (nonceBytes[0]! & 0x3f) | 0x40;
   const req = new pkijs.TimeStampReq({
     version: 1,
     messageImprint: new pkijs.MessageImprint({

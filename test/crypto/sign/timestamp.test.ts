@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import fc from "fast-check";
+import * as pkijs from "pkijs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SealgateError } from "../../../src/core/errors.js";
 import { HttpClient } from "../../../src/core/http/client.js";
@@ -54,6 +55,17 @@ describe("RFC 3161 time-stamps from a real openssl TSA", () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("writes every request's nonce as a positive minimal DER INTEGER, the only form OpenSSL's TSA accepts", () => {
+    // 1 in 128 random nonces once began with a zero byte, and the TSA answered "Bad request format".
+    for (let i = 0; i < 5000; i++) {
+      const req = pkijs.TimeStampReq.fromBER(new Uint8Array(timestampRequest(signature).der).buffer);
+      const nonce = Buffer.from(req.nonce!.valueBlock.valueHexView);
+      expect(nonce.length).toBe(8);
+      expect(nonce[0]).toBeGreaterThan(0);
+      expect(nonce[0]).toBeLessThan(0x80);
+    }
   });
 
   it("gets a token that sealgate and openssl ts -verify both accept", async () => {
