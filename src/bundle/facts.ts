@@ -239,7 +239,9 @@ export function bundleFacts(files: ReadonlyMap<string, Uint8Array>): BundleFacts
       objects: recordObjects(r, c),
       entryForm: entryFormOf(files.get(cycleFile(c.number, "entry.json"))),
       chain: r.materiality.chain,
-      approvals: r.approvals.map((a, i) => approvalFacts(r, i, need(files, objectPath(a.assertion)))),
+      approvals: r.approvals.map((a, i) =>
+        approvalFacts(r, i, need(files, objectPath(a.assertion)), c.reviewPdf),
+      ),
       ...withCmsToken(need(files, cycleFile(c.number, "record.p7s"))),
       ...(c.events ? { events: c.events.map((e) => cycleEvent(files, c.number, e)) } : {}),
     };

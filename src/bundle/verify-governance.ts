@@ -70,6 +70,7 @@ function reviewPackage(
 function readApprovals(
   accepted: readonly (VerifiedApproval | undefined)[],
   r: PromotionRecord,
+  reviewPdf: string | undefined,
   out: GovernanceFindings,
 ): VerifiedAssertion[] {
   const verified: VerifiedAssertion[] = [];
@@ -85,6 +86,10 @@ function readApprovals(
       mismatch(`signed for ${s.model} v${s.version}`);
     if (s.role !== a.role || s.decision !== a.decision || s.signedAt !== a.signedAt)
       mismatch("role, decision or time differ from the record");
+    if (s.reviewPdf !== undefined && s.reviewPdf !== reviewPdf)
+      mismatch(
+        `signed review PDF ${s.reviewPdf}, not the bundle's review PDF ${reviewPdf ?? "(none carried)"}`,
+      );
     if (!same(v.identity, a.identity)) mismatch(`signer is not ${a.identity.email}`);
     verified.push(v);
   }
@@ -175,5 +180,5 @@ export async function verifyGovernance(
     return;
   }
   reviewPackage(files, c, record, out);
-  await approvalOrder(ctx, c, record, readApprovals(approvals, record, out), out);
+  await approvalOrder(ctx, c, record, readApprovals(approvals, record, c.reviewPdf, out), out);
 }

@@ -39,7 +39,9 @@ function approvalBlock(c: CycleFacts, a: ApprovalFacts): string {
 
 \`${objectPath(a.assertion)}\` is the approver's signature. The payload must be exactly the
 text below: the record's model, version and review package, this approval's role, decision
-and time as the record lists them, and the approver's own comment and conditions.
+and time as the record lists them, the approver's own comment and conditions, and, when the
+approver signed it, the digest of the review PDF this bundle carries (the document they were
+shown, whose bytes the checksum step covers).
 
 \`\`\`sh
 jws ${objectPath(a.assertion)} ${w}

@@ -48,7 +48,13 @@ function approvalPurpose(certB64: string): ApprovalFacts["purpose"] {
 }
 
 /** One approval of a record, its assertion object (compact JWS) read for its algorithm and words. */
-export function approvalFacts(r: PromotionRecord, i: number, jws: Uint8Array): ApprovalFacts {
+export function approvalFacts(
+  r: PromotionRecord,
+  i: number,
+  jws: Uint8Array,
+  /** The review PDF the bundle carries: an approval that names one must name this one. */
+  reviewPdf: string | undefined,
+): ApprovalFacts {
   const a = r.approvals[i]!;
   const [h, p] = Buffer.from(jws).toString("latin1").split(".");
   let header: { alg?: unknown; x5c?: unknown };
@@ -69,6 +75,9 @@ export function approvalFacts(r: PromotionRecord, i: number, jws: Uint8Array): A
         model: r.model.name,
         version: r.model.version,
         packageDigest: r.package,
+        ...(signed.reviewPdf !== undefined
+          ? { reviewPdf: reviewPdf ?? "(no review PDF in this bundle)" }
+          : {}),
         role: a.role,
         decision: a.decision,
         comment: signed.comment,

@@ -26,16 +26,20 @@ export async function shownReviewPdf(
   return (await storedPdfOf(store, pdf, pkg)) ? pdf : undefined;
 }
 
-/** The decisions that count (naming no review PDF, or the one shown), and why each other does not. */
+/**
+ * The decisions that count (naming no review PDF, or the one shown), and why each other does not.
+ * A decision over another package passes through: the chain calls it stale, the clearer reason.
+ */
 export function signedShownPdf(
   verified: VerifiedAssertion[],
   shown: string | undefined,
+  packageDigest: string,
 ): { verified: VerifiedAssertion[]; refused: string[] } {
   const ok: VerifiedAssertion[] = [];
   const refused: string[] = [];
   for (const a of verified) {
     const signed = a.assertion.reviewPdf;
-    if (signed === undefined || signed === shown) ok.push(a);
+    if (signed === undefined || signed === shown || a.assertion.packageDigest !== packageDigest) ok.push(a);
     else
       refused.push(
         `${a.identity.email} as ${a.assertion.role}: signed review PDF ${signed}, not the package's review PDF ${shown ?? "(none recorded)"}`,

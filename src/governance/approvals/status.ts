@@ -116,6 +116,7 @@ export async function versionStatus(
   const { verified } = signedShownPdf(
     fromLedger?.judged ?? (await verifiedApprovals(d, mv.tags, mv.model, mv.version)),
     await shownReviewPdf(d.store, mv),
+    packageDigest,
   );
   const result = evaluateChain(verified, {
     policy: d.policy,

@@ -191,7 +191,7 @@ async function evaluate(d: SealerDeps, mv: SourceVersion, pkg: ReviewPackage, pk
   const { model, version } = mv;
   const inputs = await cycleInputs(d, mv, pkg);
   const { annotationTags, asSigned, events } = inputs;
-  const shown = signedShownPdf(inputs.verified, d.index.reviewPdf(pkgDigest));
+  const shown = signedShownPdf(inputs.verified, d.index.reviewPdf(pkgDigest), pkgDigest);
   const { verified } = shown;
   const refused = [...inputs.refused, ...shown.refused];
   const result = evaluateChain(verified, {
