@@ -58,7 +58,15 @@ const PEOPLE = [
  */
 export async function sealedStore(
   spec: KeySpec = "ec-p256",
-  opts: { tsa?: boolean; ledgerJudged?: boolean } = {},
+  opts: {
+    tsa?: boolean;
+    ledgerJudged?: boolean;
+    /**
+     * The review PDF approvals after the first cycle sign: the one stored (default), another,
+     * or none (a store from before approvals signed it).
+     */
+    signedReviewPdf?: "shown" | "another" | "none";
+  } = {},
 ) {
   const { pki, trust } = await devPki(spec);
   const root = await mkdtemp(join(tmpdir(), "sealgate-bundle-store-"));
@@ -186,6 +194,16 @@ export async function sealedStore(
     };
     const pkgDigest = packageDigest(pkg);
     await store.put(canonicalBytes(pkg, "package"));
+    // What `sealgate review` stored for the approvers to read (as a store from before the
+    // seal index recorded it: export finds it by its document ID). The first cycle's approvals
+    // predate signing it, as older assertions do; later ones sign its digest.
+    const shownPdf = await store.put(await renderReviewPdf(store, pkg, pkgDigest, policy.policy.thresholds));
+    const reviewPdf =
+      cycle === 1 || opts.signedReviewPdf === "none"
+        ? undefined
+        : opts.signedReviewPdf === "another"
+          ? await store.put(Buffer.from(`another review PDF of ${model} v${version}`))
+          : shownPdf;
     const signed = await Promise.all(
       decisions.map(async (decision, i) => {
         const who = person(PEOPLE[i]!);
@@ -195,6 +213,7 @@ export async function sealedStore(
           model,
           version,
           packageDigest: pkgDigest,
+          ...(reviewPdf ? { reviewPdf } : {}),
           role: CHAIN[i]!,
           decision: decision as "approve",
           comment: "",
@@ -240,9 +259,6 @@ export async function sealedStore(
       conditions: [],
       sealedAt: at(30),
     };
-    // What `sealgate review` stored for the approvers to read (as a store from before the
-    // seal index recorded it: export finds it by its document ID).
-    await store.put(await renderReviewPdf(store, pkg, pkgDigest, policy.policy.thresholds));
     const bytes = recordBytes(record);
     const digest = recordDigest(record);
     await store.put(bytes);

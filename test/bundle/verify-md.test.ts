@@ -221,3 +221,28 @@ describe("VERIFY.md's inclusion steps", () => {
     );
   });
 });
+
+describe("an approval that signed a review PDF other than the one the bundle carries", () => {
+  let s: SealedStore;
+  let files: Files;
+  beforeAll(async () => {
+    s = await sealedStore("ec-p256", { signedReviewPdf: "another" });
+    files = await readZip(await exportOf(s, s.events.approved));
+  });
+  afterAll(async () => {
+    await s?.ledger.close();
+  });
+
+  it("fails VERIFY.md's approval step and sealgate verify's approvals claim", async () => {
+    const report = await verifyBundle(await writeZip(files), s.trust);
+    const approvals = report.claims.find((c) => c.id === "cycle-2.approvals")!;
+    expect(approvals.ok).toBe(false);
+    expect(JSON.stringify(approvals)).toContain("signed review PDF");
+    // The first cycle's approvals signed no review PDF: they still pass.
+    expect(report.claims.find((c) => c.id === "cycle-1.approvals")!.ok).toBe(true);
+    const [target] = approvalObjects(files, 2);
+    const r = await runVerifyMd(files, s.pki.trust.anchors, (b) => b.includes(`jws ${target} `));
+    expect(r.runs[1]!.code).not.toBe(0);
+    expect(r.runs[1]!.out).toContain("FAILED: approval 1 signs exactly");
+  });
+});
