@@ -139,6 +139,13 @@ export function packageDigest(pkg: ReviewPackage): `sha256:${string}` {
   return digestOf(canonicalBytes(ReviewPackage.parse(pkg), "review package"));
 }
 
+/**
+ * A sealed cycle's outcome. changes_requested: an approver asked for changes, so the cycle ends
+ * there like a rejection and the ML team's resubmission is the next cycle; never deployable.
+ */
+export const RecordDecision = z.enum(["approved", "rejected", "changes_requested"]);
+export type RecordDecision = z.infer<typeof RecordDecision>;
+
 export const PromotionRecord = z.strictObject({
   type: z.literal("sealgate.promotion-record/1"),
   model: FrozenModel,
@@ -148,7 +155,7 @@ export const PromotionRecord = z.strictObject({
   explanation: Explanation,
   /** (6) The evaluation dataset by content digest, or an explicit statement that it is not. */
   dataset: DatasetRef,
-  decision: z.enum(["approved", "rejected"]),
+  decision: RecordDecision,
   materiality: z.strictObject({
     tier: z.string().min(1),
     reasons: z.array(z.string()),

@@ -10,6 +10,7 @@ import { TAGS } from "../../src/governance/cycle/tags.js";
 import type { PromotionRecord } from "../../src/record/schema.js";
 import { signApproval } from "../../src/crypto/sign/approval.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
+import { cli } from "../support/cli.js";
 import { cloneModel, MATERIAL_CHAIN, workspace } from "../support/workflow.js";
 import { VENV_PYTHON } from "../../src/dev/venv.js";
 
@@ -243,6 +244,51 @@ describe("the governance workflow on the real MLflow server", () => {
       .stdout;
     expect(text).toContain("Cycle 1: rejected");
     expect(text).toContain("request.justification");
+  });
+
+  it("seals a request for changes as its own outcome; the gate refuses it and the resubmission answers it", async () => {
+    const w = await ws();
+    const name = await cloneModel(w.client, "credit-risk", ["1", "2"], "1");
+    await w.review(name, "2", "retrain on October data");
+    const asked = "--comment";
+    expect((await w.approve(name, "2", "on-call", ADA, "request-changes", asked, "show the drift")).err).toBe(
+      "",
+    );
+    const changes = await w.seal(name, "2");
+    expect(changes).toMatchObject({ outcome: "sealed", decision: "changes_requested" });
+    const first = (changes as { record: string }).record;
+    const sealed = await recordOf(w, first);
+    expect(sealed.approvals.map((a) => `${a.role} ${a.decision}`)).toEqual(["on-call request-changes"]);
+    expect((await w.tags(name, "2"))[TAGS.state]).toBe("changes_requested");
+    // Sealed once: another pass finds it, and a late approval of that package does not count.
+    expect(await w.seal(name, "2")).toMatchObject({ outcome: "already-sealed", record: first });
+    const late = await w.approve(name, "2", "on-call", ADA);
+    expect(late.code).toBe(1);
+    expect(late.err).toContain("the review cycle of this package is already changes requested");
+    await w.deps.ledger.checkpoint(w.deps.signer);
+    const gate = await w.run(["gate", "--model", name, "--version", "2", "--json"]);
+    expect(gate.code).toBe(1);
+    expect(gate.out).toContain("the sealed decision is changes_requested");
+
+    const second = await w.review(name, "2", "retrain on October data: September drifted (PSI 0.3)");
+    expect(second.cycle).toMatchObject({ number: 2, previous: first });
+    expect((await w.approve(name, "2", "on-call", ADA)).err).toBe("");
+    const approved = await w.seal(name, "2");
+    expect(approved).toMatchObject({ outcome: "sealed", decision: "approved" });
+    const record = await recordOf(w, (approved as { record: string }).record);
+    expect(record.cycle).toMatchObject({ number: 2, previous: first });
+    const pdf = w.deps.index.get(record.package)!.pdf;
+    const text = (await promisify(execFile)("pdftotext", ["-layout", w.deps.store.pathOf(pdf as never), "-"]))
+      .stdout;
+    expect(text).toContain("Cycle 1: changes requested");
+    // The bundle carries both cycles, and verify re-runs each cycle's chain to its sealed outcome.
+    await w.deps.ledger.checkpoint(w.deps.signer);
+    const out = join(w.dir, "bundle.zip");
+    expect((await w.run(["export", "--model", name, "--version", "2", "--out", out])).err).toBe("");
+    const verified = await cli(["verify", out, "--ca", w.pki.trust.anchors]);
+    expect(verified.out + verified.err).not.toContain("✗");
+    expect(verified.err).toBe("");
+    expect(verified.code).toBe(0);
   });
 
   it("an approval past its expiry fails the gate and shows as expired in the registry", async () => {

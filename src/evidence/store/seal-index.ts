@@ -3,6 +3,7 @@ import { z } from "zod";
 import { Digest } from "../../record/schema.js";
 import { SealgateError } from "../../core/errors.js";
 import type { Digest as DigestString } from "../../core/digest.js";
+import { RecordDecision } from "../../record/schema.js";
 import { Seal } from "../../record/seal.js";
 import type { EvidenceStore } from "./evidence-store.js";
 import { appendJsonl, readJsonl } from "./jsonl.js";
@@ -10,7 +11,7 @@ import { appendJsonl, readJsonl } from "./jsonl.js";
 /** What the index takes from a record: read loosely, the record's own schema is verify's to check. */
 const RecordFacts = z.object({
   model: z.object({ name: z.string(), version: z.string() }),
-  decision: z.enum(["approved", "rejected"]),
+  decision: RecordDecision,
 });
 
 /*
@@ -30,7 +31,7 @@ export const SealEntry = z.strictObject({
   pdf: Digest,
   model: z.string(),
   version: z.string(),
-  decision: z.enum(["approved", "rejected"]),
+  decision: RecordDecision,
   /** The OpenSSF model-signing bundle of an approved model (none with an RSA sealing key). */
   modelSignature: Digest.optional(),
   /** The review PDF the approvers were shown, when the store holds it. */

@@ -4,7 +4,13 @@ import { type CycleState, evaluateChain, type VerifiedAssertion } from "../../po
 import type { LoadedPolicy } from "../../policy/schema.js";
 import type { Trust } from "../../crypto/pki/trust.js";
 import { canonicalBytes } from "../../record/canonical.js";
-import { PromotionRecord, RECORD_JWS_TYP, recordBytes, ReviewPackage } from "../../record/schema.js";
+import {
+  PromotionRecord,
+  RECORD_JWS_TYP,
+  type RecordDecision,
+  recordBytes,
+  ReviewPackage,
+} from "../../record/schema.js";
 import { verifyApproval } from "../../crypto/sign/approval.js";
 import { signCmsDetached } from "../../crypto/sign/cms.js";
 import { signJws } from "../../crypto/sign/jws.js";
@@ -49,7 +55,7 @@ export interface SealerDeps {
 }
 
 export type SealOutcome =
-  | { outcome: "sealed" | "already-sealed"; record: string; decision: "approved" | "rejected" }
+  | { outcome: "sealed" | "already-sealed"; record: string; decision: RecordDecision }
   | { outcome: "waiting"; state: CycleState; nextRole: string | null; ignored: string[] }
   | { outcome: "no-package" | "pre-discipline" };
 
@@ -227,7 +233,7 @@ async function buildRecord(
   pkg: ReviewPackage,
   pkgDigest: string,
   { counted, notes }: Evaluation,
-  decision: "approved" | "rejected",
+  decision: RecordDecision,
   now: Date,
 ): Promise<PromotionRecord> {
   const approvals = await Promise.all(
@@ -335,7 +341,9 @@ export async function sealVersion(d: SealerDeps, model: string, version: string)
   const pkg = await readPackage(d, pkgDigest, model, version);
   const evaluation = await evaluate(d, mv, pkg, pkgDigest, now());
   const { result, ignored, counted, events } = evaluation;
-  if (result.state === "pending_review" || result.state === "changes_requested") {
+  // A request for changes ends the cycle like a rejection: sealed, and the resubmission is the
+  // next cycle. Only a cycle still awaiting a role waits.
+  if (result.state === "pending_review") {
     await d.source.setTags(model, version, { [TAGS.state]: result.state });
     return { outcome: "waiting", state: result.state, nextRole: result.nextRole, ignored };
   }

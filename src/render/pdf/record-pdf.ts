@@ -216,7 +216,7 @@ function cover(l: Layout, input: RecordPdfInput) {
   l.keyValues([
     ["Model", `${r.model.name}, version ${r.model.version}`],
     ["Model content digest", grouped(r.model.contentDigest)],
-    ["Decision", sealed ? r.decision : "pending review"],
+    ["Decision", sealed ? r.decision.replace("_", " ") : "pending review"],
     ["Materiality tier", r.materiality.tier],
     ...(sealed ? [] : ([["Assembled at", displayTime(recordTime(r))]] as [string, string][])),
     ["Observed in registry at", displayTime(r.observedAt)],
@@ -381,7 +381,7 @@ function cycleHistory(l: Layout, input: RecordPdfInput) {
   l.heading("10. Review cycle history");
   if (!input.history?.length) l.paragraph(`Cycle ${input.record.cycle.number}; no earlier cycle.`);
   for (const h of input.history ?? []) {
-    l.subheading(`Cycle ${h.cycle}: ${h.decision} (${grouped(h.record)})`);
+    l.subheading(`Cycle ${h.cycle}: ${h.decision.replace("_", " ")} (${grouped(h.record)})`);
     if (h.changes.length) {
       l.table(
         [
