@@ -97,7 +97,14 @@ export class ValuesLists {
     }
     const all = await values;
     const exact = all.filter((v) => v.Name === name);
-    const loose = exact.length ? exact : all.filter((v) => v.Name.toLowerCase() === name.toLowerCase());
+    // Loosely: ignoring case, and "_" as a space, so the record's changes_requested finds an
+    // entry named "Changes Requested".
+    const key = (n: string) =>
+      n
+        .toLowerCase()
+        .replace(/[_\s]+/g, " ")
+        .trim();
+    const loose = exact.length ? exact : all.filter((v) => key(v.Name) === key(name));
     if (loose.length === 1) return (loose[0] as ValuesListValue).Id;
     throw mappingError(
       `fields.${field}`,

@@ -87,6 +87,7 @@ export function seedMetadata(fillerApplications = 120): SimMetadata {
         [
           { Id: 77001, Name: "Approved" },
           { Id: 77002, Name: "Rejected" },
+          { Id: 77003, Name: "Changes Requested" },
         ],
       ],
     ]),

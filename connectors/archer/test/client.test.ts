@@ -35,6 +35,17 @@ describe("Archer destination: find, create, files", () => {
     await dest.close();
   });
 
+  it("finds a values-list entry ignoring case and taking _ as a space: changes_requested is Changes Requested", async () => {
+    const dest = destination(sim);
+    const decided = async (decision: string) => {
+      const d = delivery(8);
+      const ref = await dest.create({ ...d, fields: { ...d.fields, Decision: decision } });
+      return sim.records().find((r) => r.id === ref.id)?.fields.Decision;
+    };
+    expect(await decided("changes_requested")).toEqual(["Changes Requested"]);
+    await dest.close();
+  });
+
   it("uploads files that listFiles reports by name, size and sha256, keeping earlier ones", async () => {
     const dest = destination(sim);
     const ref = await dest.create(delivery(1));
