@@ -43,12 +43,10 @@ export function modelCardViolations(record: PromotionRecord, target?: string): s
     : [`target ${target} is not declared in the model card (${card.path}: ${card.targets.join(", ")})`];
 }
 
-/** True when the only thing wrong with a sealed approval is that time ran out on it. */
-export function isExpired(record: PromotionRecord, now: Date): boolean {
-  return (
-    record.decision === "approved" &&
-    conditionViolations(record.conditions, new Date(record.sealedAt), now).some((v) =>
-      /^(approval expired|re-review was due)/.test(v),
-    )
+/** Why time has run out on a sealed approval (an expiry date or a re-review due); empty if it has not. */
+export function expiryReasons(record: PromotionRecord, now: Date): string[] {
+  if (record.decision !== "approved") return [];
+  return conditionViolations(record.conditions, new Date(record.sealedAt), now).filter((v) =>
+    /^(approval expired|re-review was due)/.test(v),
   );
 }

@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runArtifactRoot } from "../../connectors/mlflow/artifacts.js";
 import { APPROVAL_TAG_PREFIX, writeApprovalTag } from "../../src/governance/approvals/approval-tags.js";
 import { TAGS } from "../../src/governance/cycle/tags.js";
+import { eventsOf } from "../../src/governance/events/read.js";
+import { sealVersion } from "../../src/governance/seal/sealer.js";
 import type { PromotionRecord } from "../../src/record/schema.js";
 import { signApproval } from "../../src/crypto/sign/approval.js";
 import { loadSigner } from "../../src/crypto/sign/load.js";
@@ -306,8 +308,35 @@ describe("the governance workflow on the real MLflow server", () => {
     expect(JSON.parse(gate.out).reasons).toEqual([
       expect.stringContaining(`approval expired on ${yesterday}`),
     ]);
-    expect(await w.seal(name, "2")).toMatchObject({ outcome: "already-sealed" });
+    const sealed = await w.seal(name, "2");
+    expect(sealed).toMatchObject({ outcome: "already-sealed" });
     expect((await w.tags(name, "2"))[TAGS.state]).toBe("expired");
+    // The lapse is a signed expiry event in the ledger, appended once however many passes see it.
+    await w.seal(name, "2");
+    const expiries = async () =>
+      (await eventsOf(w.deps.ledger, w.deps.store, { model: name, version: "2" })).events.filter(
+        (e) => e.event.kind === "expiry",
+      );
+    const [expiry, ...more] = await expiries();
+    expect(more).toEqual([]);
+    expect(expiry!.event).toMatchObject({
+      actor: "sealgate",
+      record: (sealed as { record: string }).record,
+      reason: expect.stringContaining(`approval expired on ${yesterday}`),
+    });
+    // A new process (no memory of having looked: another ledger object) finds it and adds none.
+    const ledger = new Proxy(w.deps.ledger, {
+      get: (t, p) => {
+        const v: unknown = Reflect.get(t, p, t);
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    await sealVersion({ ...w.deps, ledger }, name, "2");
+    expect(await expiries()).toHaveLength(1);
+    await w.deps.ledger.checkpoint(w.deps.signer);
+    const verified = await cli(["verify", "--store", join(w.dir, "store"), "--ca", w.pki.trust.anchors]);
+    expect(verified.err).toBe("");
+    expect(verified.code).toBe(0);
   });
 
   it("seals the model card and a model signature model_signing accepts; the gate refuses a target the card does not declare", async () => {

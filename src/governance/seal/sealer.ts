@@ -23,7 +23,8 @@ import { collectAnnotations } from "../approvals/annotations.js";
 import { ANNOTATION_TAG_PREFIX, readApprovalTags } from "../approvals/approval-tags.js";
 import { cycleApprovals } from "../events/cycle-approvals.js";
 import { fingerprint } from "../../crypto/pki/x509.js";
-import { isExpired } from "../../policy/conditions.js";
+import { expiryReasons } from "../../policy/conditions.js";
+import { recordExpiry } from "../events/expiry.js";
 import { renderSealedPdf } from "./seal-pdf.js";
 import type { SealEntry, SealIndex } from "../../evidence/store/seal-index.js";
 import { finishLedgering, storeSealObject } from "./seal-recovery.js";
@@ -111,8 +112,11 @@ async function finishEarlierSeal(
     JSON.parse(Buffer.from(await d.store.get(done.record as never)).toString()),
   );
   await finishLedgering(d, done, sealed.policy.digest);
-  // An approval whose expiry or re-review date has passed shows as expired in the registry.
-  const state = isExpired(sealed, now) ? "expired" : done.decision;
+  // An approval whose expiry or re-review date has passed is an expiry event in the ledger (once)
+  // and shows as expired in the registry.
+  const lapsed = expiryReasons(sealed, now);
+  if (lapsed.length) await recordExpiry(d, sealed, done.record as Digest, lapsed, now);
+  const state = lapsed.length ? "expired" : done.decision;
   await d.source.setTags(model, version, { [TAGS.event]: done.record, [TAGS.state]: state });
   return { outcome: "already-sealed", record: done.record, decision: done.decision };
 }
